@@ -1,0 +1,28 @@
+"""Shared test fixtures: the real API captures in ../shared, skipped cleanly when absent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+HALO_FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "halo-api"
+
+
+@pytest.fixture(scope="session")
+def halo_fixtures() -> Path:
+    """Folder of real captured Halo API responses (SPNKr's test data); skip if not beside us."""
+    if not HALO_FIXTURES.is_dir():
+        pytest.skip(f"real API captures not found at {HALO_FIXTURES}")
+    return HALO_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def load_capture(halo_fixtures: Path):
+    """Load one captured JSON body by file name, e.g. `load_capture("get_match_stats.json")`."""
+
+    def _load(name: str):
+        return json.loads((halo_fixtures / name).read_text(encoding="utf-8"))
+
+    return _load
