@@ -52,3 +52,11 @@ class ResourceNotFound(HaloApiError):
 
 class FilmUnavailable(HaloApiError):
     """The match has no film or no highlight-events chunk."""
+
+
+class MalformedResponse(HaloApiError):
+    """The API answered 2xx with a body that is not the JSON we expect."""
+
+
+class InsecureTokenFile(HaloApiError):
+    """The refresh-token file is readable by group/others, so we refuse to use it."""

@@ -1,0 +1,81 @@
+"""`levelup players`: register, list, remove and rename player partitions."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from levelup_pipeline.cli.errors import UserError, friendly
+from levelup_pipeline.cli.instance import get_instance
+from levelup_pipeline.defs.partitions import (
+    PLAYERS_PARTITION_NAME,
+    register_player,
+    registered_players,
+)
+from levelup_pipeline.halo.resource import HaloApiResource
+from levelup_pipeline.store.paths import validate_gamertag
+from levelup_pipeline.store.player_store import PlayerStore
+
+
+async def _resolve(player: str):
+    async with HaloApiResource().open() as api:
+        return await api.resolve_player(player)
+
+
+def add_player(gamertag: str) -> tuple[str, str, bool]:
+    """Resolve the XUID, create the database and register the partition."""
+    gamertag = validate_gamertag(gamertag)
+    identity = asyncio.run(_resolve(gamertag))
+    store = PlayerStore(gamertag)
+    with store.writer() as writer:
+        known = writer.get_meta("player_xuid")
+        if known and known != identity.xuid:
+            raise UserError(
+                f"The folder of {gamertag} belongs to XUID {known}, but {gamertag} is now XUID "
+                f"{identity.xuid}: rename the old player first (levelup players rename)."
+            )
+        writer.set_meta("player_xuid", identity.xuid)
+        writer.set_meta("player_gamertag", identity.gamertag)
+    created = register_player(get_instance(), gamertag)
+    return identity.xuid, str(store.path), created
+
+
+@click.group("players")
+def players_group() -> None:
+    """Register and list the players (Dagster partitions) LevelUp syncs."""
+
+
+@players_group.command("add")
+@click.argument("gamertag")
+@friendly
+def add_command(gamertag: str) -> None:
+    """Resolve GAMERTAG's XUID and register it as a partition."""
+    xuid, path, created = add_player(gamertag)
+    state = "registered" if created else "already registered"
+    click.echo(f"{gamertag} (xuid {xuid}) {state}; database: {path}")
+
+
+@players_group.command("list")
+@friendly
+def list_command() -> None:
+    """List registered players."""
+    players = registered_players(get_instance())
+    if not players:
+        click.echo("No player registered yet: levelup players add GAMERTAG")
+    for gamertag in players:
+        store = PlayerStore(gamertag)
+        state = store.path if store.exists() else "(not synced yet)"
+        click.echo(f"{gamertag}\t{state}")
+
+
+@players_group.command("remove")
+@click.argument("gamertag")
+@friendly
+def remove_command(gamertag: str) -> None:
+    """Unregister GAMERTAG (its database file is kept)."""
+    instance = get_instance()
+    if gamertag not in registered_players(instance):
+        raise UserError(f"{gamertag} is not registered (see: levelup players list).")
+    instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, gamertag)
+    click.echo(f"{gamertag} unregistered; its database stays at {PlayerStore(gamertag).path}")

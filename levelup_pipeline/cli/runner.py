@@ -1,0 +1,81 @@
+"""Execute the project's Dagster jobs in this process, on the shared instance.
+
+`levelup sync` is a thin front door: it runs exactly the `delta_sync` / `full_sync` jobs that
+the UI, schedules and `dagster job execute` run, with the options passed as run tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dagster import DagsterEventType, DagsterInstance
+
+from levelup_pipeline.defs.partitions import register_player
+
+
+@dataclass
+class RunOutcome:
+    """How one job run for one player ended."""
+
+    gamertag: str
+    job: str
+    run_id: str
+    success: bool
+    error: str | None
+    metadata: dict
+
+
+def _failure_message(result) -> str:
+    """The one-sentence description of the first failure of a run."""
+    for event in result.all_events:
+        if event.event_type != DagsterEventType.STEP_FAILURE:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return data.user_failure_data.description
+        error = data.error
+        while error is not None and error.cause is not None:
+            error = error.cause  # e.g. "Exceeded max_retries" wraps the real error
+        if error is not None:
+            return f"{error.cls_name}: {error.message.strip().splitlines()[-1]}"
+    return "the run failed; open it in the Dagster UI (make dev) for details"
+
+
+def _materialization_metadata(result) -> dict:
+    out: dict = {}
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            key = mat.asset_key.to_user_string()
+            out[key] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+    return out
+
+
+def run_job(
+    instance: DagsterInstance,
+    job_name: str,
+    gamertag: str,
+    tags: Mapping[str, str] | None = None,
+    run_config: Mapping | None = None,
+) -> RunOutcome:
+    """Run `job_name` for one player partition and report how it ended."""
+    from levelup_pipeline.definitions import defs
+
+    register_player(instance, gamertag)
+    job = defs.resolve_job_def(job_name)
+    result = job.execute_in_process(
+        instance=instance,
+        partition_key=gamertag,
+        tags=dict(tags or {}),
+        run_config=dict(run_config or {}),
+        raise_on_error=False,
+    )
+    return RunOutcome(
+        gamertag=gamertag,
+        job=job_name,
+        run_id=result.run_id,
+        success=result.success,
+        error=None if result.success else _failure_message(result),
+        metadata=_materialization_metadata(result),
+    )

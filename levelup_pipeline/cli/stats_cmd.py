@@ -1,0 +1,76 @@
+"""`levelup stats`: the guide's `--stats` (counts per table, last sync, date range)."""
+
+from __future__ import annotations
+
+import click
+
+from levelup_pipeline.cli.errors import friendly
+from levelup_pipeline.store.paths import validate_gamertag
+from levelup_pipeline.store.player_store import PlayerStore
+
+TABLES = (
+    "raw_match_json",
+    "match_stats",
+    "player_match_stats",
+    "match_players",
+    "medals",
+    "personal_scores",
+    "highlight_events",
+    "xuid_aliases",
+    "unavailable_matches",
+    "mv_map_stats",
+    "mv_mode_category_stats",
+    "mv_session_stats",
+    "mv_global_stats",
+)
+
+
+def collect_stats(gamertag: str) -> dict:
+    """Counts per table, the sync metadata and the date range of a player's database."""
+    store = PlayerStore(validate_gamertag(gamertag))
+    with store.reader() as conn:
+        existing = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        counts = {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in TABLES
+            if t in existing
+        }
+        meta = dict(conn.execute("SELECT key, value FROM sync_meta ORDER BY key").fetchall())
+        first, last = conn.execute(
+            "SELECT min(start_time), max(start_time) FROM match_stats"
+        ).fetchone()
+    size = store.path.stat().st_size
+    return {
+        "path": str(store.path),
+        "size_bytes": size,
+        "counts": counts,
+        "meta": meta,
+        "first_match": first,
+        "last_match": last,
+    }
+
+
+def print_stats(gamertag: str) -> None:
+    """Print `collect_stats` as a readable block."""
+    s = collect_stats(gamertag)
+    click.echo(f"Player {gamertag}: {s['path']} ({s['size_bytes'] / 1e6:.1f} MB)")
+    click.echo(f"  matches from {s['first_match']} to {s['last_match']}")
+    meta = s["meta"]
+    click.echo(
+        f"  last sync: {meta.get('last_sync_time', 'never')} "
+        f"({meta.get('last_sync_mode', '-')}, {meta.get('last_sync_new_matches', 0)} new)"
+    )
+    click.echo(
+        f"  xuid: {meta.get('player_xuid', '?')}, schema version {meta.get('schema_version', '?')}"
+    )
+    width = max(len(t) for t in s["counts"]) if s["counts"] else 10
+    for table, count in s["counts"].items():
+        click.echo(f"  {table:<{width}}  {count:>8}")
+
+
+@click.command("stats")
+@click.option("--player", required=True, help="Gamertag whose database to describe.")
+@friendly
+def stats_command(player: str) -> None:
+    """Print counts per table, last sync and date range of a player's database."""
+    print_stats(player)

@@ -1,0 +1,101 @@
+"""Model: the tables a player queries, derived from `raw_match_json` by pure transformers.
+
+One multi-asset so each raw body is parsed once and every table of a match lands in the same
+transaction, while the UI still shows one asset (and its lineage) per table.
+"""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Config,
+    Failure,
+    MaterializeResult,
+    multi_asset,
+)
+
+from levelup_pipeline.defs.metadata import preview
+from levelup_pipeline.defs.partitions import players_partitions
+from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.store.errors import StoreError
+
+MODEL_TABLES: dict[str, tuple[str, str]] = {
+    "match_stats": (
+        "One row per match for this player: when, where (map, mode, playlist names), outcome, "
+        "core stats, the API's KDA (K + A/3 - D), session and performance score.",
+        "start_time DESC",
+    ),
+    "player_match_stats": (
+        "Skill per match: team and enemy MMR, expected kills/deaths (and std dev), CSR "
+        "before/after, tier.",
+        "match_id",
+    ),
+    "highlight_events": (
+        "Film highlight events: kills, deaths, medals and mode events with their time.",
+        "match_id, event_index",
+    ),
+    "xuid_aliases": (
+        "XUID <-> gamertag, with first/last seen and the source (profile API or film).",
+        "last_seen DESC",
+    ),
+    "medals": ("Medals earned per match (name from the medal metadata).", "match_id"),
+    "personal_scores": ("Personal score awards per match.", "match_id"),
+    "match_players": (
+        "Every player of every match (teammates, rivals): team, outcome, core stats.",
+        "match_id",
+    ),
+}
+
+
+class ModelConfig(Config):
+    """`rebuild: true` recomputes every derived row from raw_match_json (zero API calls)."""
+
+    rebuild: bool = False
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            name,
+            deps=[AssetKey("raw_match_json")],
+            description=description,
+            group_name="model",
+            kinds={"duckdb"},
+            owners=["team:levelup"],
+        )
+        for name, (description, _order) in MODEL_TABLES.items()
+    ],
+    partitions_def=players_partitions,
+)
+def model_tables(context: AssetExecutionContext, config: ModelConfig, store: PlayerStoreResource):
+    """Transform raw bodies not yet modelled (or all of them on rebuild) in one transaction."""
+    player_store = store.for_player(context.partition_key)
+    try:
+        with player_store.writer() as writer:
+            xuid = writer.get_meta("player_xuid")
+            if not xuid:
+                raise Failure(
+                    description=(
+                        f"Player {context.partition_key} has never been synced: run delta_sync "
+                        "or full_sync first."
+                    ),
+                    allow_retries=False,
+                )
+            new_rows = writer.transform_pending(xuid, rebuild=config.rebuild)
+            totals = writer.table_counts()
+            previews = {
+                name: preview(writer.connection, name, order)
+                for name, (_d, order) in MODEL_TABLES.items()
+            }
+    except StoreError as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
+    for name in MODEL_TABLES:
+        yield MaterializeResult(
+            asset_key=name,
+            metadata={
+                "dagster/row_count": totals.get(name, 0),
+                "new_rows": new_rows.get(name, 0),
+                "rebuild": config.rebuild,
+                "preview": previews[name],
+            },
+        )

@@ -1,0 +1,47 @@
+"""Asset checks: the invariants a player's database must keep after every sync."""
+
+from dagster import AssetCheckExecutionContext, AssetCheckResult, asset_check
+
+from levelup_pipeline.defs.partitions import players_partitions
+from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.store import invariants
+
+
+def _run(
+    context: AssetCheckExecutionContext, store: PlayerStoreResource, check
+) -> AssetCheckResult:
+    with store.for_player(context.partition_key).reader() as conn:
+        problems, detail = check(conn)
+    return AssetCheckResult(passed=problems == 0, metadata={"problems": problems, **detail})
+
+
+@asset_check(asset="match_stats", partitions_def=players_partitions, blocking=True)
+def match_ids_unique(context: AssetCheckExecutionContext, store: PlayerStoreResource):
+    """No match appears twice in match_stats."""
+    return _run(context, store, invariants.duplicate_match_ids)
+
+
+@asset_check(asset="match_stats", partitions_def=players_partitions)
+def outcome_codes_valid(context: AssetCheckExecutionContext, store: PlayerStoreResource):
+    """Outcome is 1 tie, 2 win, 3 loss or 4 left."""
+    return _run(context, store, invariants.invalid_outcomes)
+
+
+@asset_check(asset="match_stats", partitions_def=players_partitions)
+def every_match_has_its_player_row(context: AssetCheckExecutionContext, store: PlayerStoreResource):
+    """Each stored match has the player's own row in match_players, and a raw body."""
+    return _run(context, store, invariants.orphan_matches)
+
+
+@asset_check(asset="mv_global_stats", partitions_def=players_partitions)
+def aggregates_equal_recount(context: AssetCheckExecutionContext, store: PlayerStoreResource):
+    """mv_* totals equal a recount from match_stats."""
+    return _run(context, store, invariants.aggregate_mismatches)
+
+
+CHECKS = [
+    match_ids_unique,
+    outcome_codes_valid,
+    every_match_has_its_player_row,
+    aggregates_equal_recount,
+]

@@ -1,0 +1,29 @@
+"""Dagster resources: the player store (DuckDB, one guarded writer per file).
+
+The Halo API resource lives with the API code in `levelup_pipeline.halo.resource`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from levelup_pipeline.config import data_dir as default_data_dir
+from levelup_pipeline.store.player_store import PlayerStore
+
+
+class PlayerStoreResource(ConfigurableResource):
+    """Opens a player's DuckDB file: writers take the file lock, readers are read-only."""
+
+    data_dir: str | None = None
+    session_gap_minutes: int = 45
+    lock_timeout_seconds: float = 600.0
+
+    def root(self) -> Path:
+        """The data directory (config, else `LEVELUP_DATA_DIR`, else the repo's `data/`)."""
+        return Path(self.data_dir).resolve() if self.data_dir else default_data_dir()
+
+    def for_player(self, gamertag: str) -> PlayerStore:
+        """The store of one player (the gamertag is validated before it touches a path)."""
+        return PlayerStore(gamertag, data_dir=self.root(), lock_timeout=self.lock_timeout_seconds)

@@ -1,0 +1,111 @@
+"""`HaloApiResource`: the Dagster resource that opens a ready `HaloApi`.
+
+Secrets (`spartan_token`, `clearance_token`, `client_secret`) are meant to be set with
+`dagster.EnvVar("...")` so the run config and the UI only ever show the variable's name.
+Unset fields fall back to the documented environment variables at run time.
+
+    async with context.resources.halo.open(logger=context.log) as api:
+        stats = await api.match_stats(match_id)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+import dagster as dg
+from pydantic import Field
+
+from levelup_pipeline.halo.auth import Credentials
+from levelup_pipeline.halo.client import HaloApi, HaloApiSettings, open_halo_api
+from levelup_pipeline.halo.endpoint import configured_endpoint
+from levelup_pipeline.halo.metrics import LoggerLike
+from levelup_pipeline.halo.ratelimit import DEFAULT_MAX_IN_FLIGHT
+from levelup_pipeline.halo.retry import RetryPolicy
+
+
+def _value(field_value: str | None) -> str | None:
+    """A field's value; an unresolved `EnvVar` (resource used outside a run) is read now."""
+    if isinstance(field_value, dg.EnvVar):
+        return os.environ.get(field_value.env_var_name) or None
+    return field_value
+
+
+class HaloApiResource(dg.ConfigurableResource):
+    """Halo Infinite API access: one rate limit, retries, token refresh, typed errors."""
+
+    endpoint: str | None = Field(
+        default=None,
+        description="127.0.0.1:PORT of a local simulator; unset -> $LEVELUP_HALO_ENDPOINT, "
+        "else the live Halo services.",
+    )
+    requests_per_second: float | None = Field(
+        default=None, description="Request rate; unset -> $LEVELUP_HALO_RPS, else 8 req/s."
+    )
+    max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, description="Concurrent requests.")
+    max_attempts: int = Field(default=6, description="Attempts per request (429/5xx/timeouts).")
+    max_total_wait_seconds: float = Field(
+        default=300.0, description="Longest time one request may spend retrying."
+    )
+    retry_base_delay_seconds: float = Field(
+        default=1.0, description="First backoff delay; doubles per attempt (with jitter)."
+    )
+    retry_max_delay_seconds: float = Field(default=60.0, description="Largest backoff delay.")
+    request_timeout_seconds: float = Field(default=60.0, description="Per-request timeout.")
+    token_file: str | None = Field(
+        default=None,
+        description="Refresh-token file; unset -> $LEVELUP_TOKEN_FILE or "
+        "~/.config/levelup/refresh_token.json.",
+    )
+    spartan_token: str | None = Field(
+        default=None, description='Set with EnvVar("HALO_SPARTAN_TOKEN"), never a literal.'
+    )
+    clearance_token: str | None = Field(
+        default=None, description='Set with EnvVar("HALO_CLEARANCE_TOKEN"), never a literal.'
+    )
+    client_id: str | None = Field(default=None, description="Azure app id ($SPNKR_CLIENT_ID).")
+    client_secret: str | None = Field(
+        default=None, description='Set with EnvVar("SPNKR_CLIENT_SECRET"), never a literal.'
+    )
+    redirect_uri: str | None = Field(
+        default=None, description="Azure app redirect URI ($SPNKR_REDIRECT_URI)."
+    )
+    verbose: bool = Field(default=False, description="Log every request (no headers/tokens).")
+
+    def settings(self, verbose: bool | None = None) -> HaloApiSettings:
+        """The resolved settings (env fallbacks applied now, at run time)."""
+        endpoint = configured_endpoint(_value(self.endpoint))
+        return HaloApiSettings(
+            endpoint=endpoint,
+            requests_per_second=self.requests_per_second,
+            max_in_flight=self.max_in_flight,
+            retry=RetryPolicy(
+                max_attempts=self.max_attempts,
+                max_total_wait_seconds=self.max_total_wait_seconds,
+                base_delay=self.retry_base_delay_seconds,
+                max_delay=self.retry_max_delay_seconds,
+            ),
+            credentials=Credentials.from_env(
+                spartan_token=_value(self.spartan_token),
+                clearance_token=_value(self.clearance_token),
+                client_id=_value(self.client_id),
+                client_secret=_value(self.client_secret),
+                redirect_uri=_value(self.redirect_uri),
+                token_file=self.token_file,
+                simulator=endpoint is not None,
+            ),
+            request_timeout_seconds=self.request_timeout_seconds,
+            verbose=self.verbose if verbose is None else verbose,
+        )
+
+    @contextlib.asynccontextmanager
+    async def open(
+        self, logger: LoggerLike | None = None, verbose: bool | None = None
+    ) -> AsyncIterator[HaloApi]:
+        """Async context manager yielding a ready HaloApi (session open, tokens obtained).
+
+        `verbose` overrides the configured field for this run (e.g. a `--verbose` CLI flag).
+        """
+        async with open_halo_api(self.settings(verbose), logger=logger) as api:
+            yield api

@@ -1,0 +1,99 @@
+"""Which matches a sync must fetch: page the history newest-first and apply delta/full rules.
+
+Delta stops at the first match already stored - unless a resume cursor says a previous capped
+(or interrupted) run left a gap below newer stored matches: then stored matches newer than the
+cursor are skipped and the walk continues until the first stored match older than the cursor.
+Full walks the newest `max_matches` history entries and keeps those not stored yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from levelup_pipeline.ingest.options import SyncOptions
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class PlannedMatch:
+    """A history entry that must be fetched."""
+
+    match_id: str
+    start_time: str
+
+
+@dataclass
+class DiscoveryResult:
+    """The plan of a sync, and how the walk ended."""
+
+    planned: list[PlannedMatch] = field(default_factory=list)
+    seen: int = 0
+    already_stored: int = 0
+    pages: int = 0
+    capped: bool = False
+    reached_end: bool = False
+    reached_stored_floor: bool = False
+
+
+HistoryPage = Callable[[int, int], Awaitable[dict]]
+StoredFilter = Callable[[Iterable[str]], set[str]]
+
+
+async def discover(
+    fetch_page: HistoryPage,
+    stored: StoredFilter,
+    options: SyncOptions,
+    cursor: str | None,
+) -> DiscoveryResult:
+    """Walk the history pages and return the matches to fetch, newest first."""
+    result = DiscoveryResult()
+    start = 0
+    while True:
+        page = await fetch_page(start, PAGE_SIZE)
+        result.pages += 1
+        entries = [e for e in (page.get("Results") or []) if e.get("MatchId")]
+        known = stored(e["MatchId"] for e in entries)
+        for entry in entries:
+            match_id = str(entry["MatchId"])
+            start_time = str((entry.get("MatchInfo") or {}).get("StartTime") or "")
+            result.seen += 1
+            if match_id in known:
+                result.already_stored += 1
+                if options.mode == "delta" and not (cursor and start_time >= cursor):
+                    result.reached_stored_floor = True
+                    return result
+            else:
+                result.planned.append(PlannedMatch(match_id, start_time))
+                if options.mode == "delta" and len(result.planned) >= options.max_matches:
+                    result.capped = True
+                    return result
+            if options.mode == "full" and result.seen >= options.max_matches:
+                result.capped = True
+                return result
+        if len(entries) < PAGE_SIZE:
+            result.reached_end = True
+            return result
+        start += len(entries)
+
+
+def cursor_during_fetch(previous: str | None, plan: DiscoveryResult) -> str | None:
+    """The cursor to persist before fetching, so a crash mid-fetch leaves no silent gap."""
+    if not plan.planned:
+        return previous
+    oldest = min(p.start_time for p in plan.planned)
+    return min(previous, oldest) if previous else oldest
+
+
+def cursor_after_success(
+    previous: str | None, plan: DiscoveryResult, options: SyncOptions
+) -> str | None:
+    """The cursor once every planned match is stored (or recorded as unavailable)."""
+    if options.mode == "full":
+        return None if plan.reached_end else previous
+    if plan.capped:
+        # Keep the OLDEST gap: every stored match above it is walked through (history pages
+        # only, no refetch), so gaps left by earlier capped runs are never forgotten.
+        return cursor_during_fetch(previous, plan)
+    return None

@@ -1,0 +1,347 @@
+"""The sync engine: discover, fetch concurrently, write in transactional batches.
+
+Every match is fetched with its stats, skill and film highlights in flight together (and many
+matches at once): the API layer's single limiter is what bounds the pace. A match is written
+complete or not at all; a batch is one transaction; the resume cursor is persisted before the
+first fetch so an interrupted run never leaves a silent gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from levelup_pipeline.halo.errors import (
+    AuthenticationFailed,
+    FilmUnavailable,
+    HaloApiError,
+    HaloApiUnavailable,
+    MatchNotFound,
+    RateLimitExhausted,
+    ResourceNotFound,
+)
+from levelup_pipeline.ingest.discovery import (
+    DiscoveryResult,
+    PlannedMatch,
+    cursor_after_success,
+    cursor_during_fetch,
+    discover,
+)
+from levelup_pipeline.ingest.options import SyncOptions
+from levelup_pipeline.store.player_store import RawMatch
+
+log = logging.getLogger(__name__)
+
+CURSOR_KEY = "resume_cursor"
+# API path segment -> the store's asset_kind label.
+STORE_ASSET_KINDS = {
+    "maps": "map",
+    "ugcGameVariants": "ugc_game_variant",
+    "playlists": "playlist",
+    "mapModePairs": "map_mode_pair",
+}
+BATCH_SIZE = 50
+WORKERS = 32
+
+
+class Progress(Protocol):
+    """What the engine tells whoever watches (`halo.metrics.ProgressReporter` fits)."""
+
+    def set_total(self, total: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _NoProgress:
+    def set_total(self, total: int) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class SyncReport:
+    """What one sync did: the numbers shown in the run's metadata and on the CLI."""
+
+    gamertag: str
+    xuid: str
+    mode: str
+    history_seen: int = 0
+    already_stored: int = 0
+    planned: int = 0
+    fetched: int = 0
+    unavailable: list[str] = field(default_factory=list)
+    skill_gaps: int = 0
+    film_gaps: int = 0
+    capped: bool = False
+    cursor: str | None = None
+    profiles: int = 0
+    ugc_assets: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """True when the sync stored anything new."""
+        return self.fetched > 0
+
+
+def _cursor_key(options: SyncOptions) -> str:
+    return f"{CURSOR_KEY}:{options.match_type}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def human_xuids(stats: dict) -> list[str]:
+    """XUIDs of the human players of a match stats body (bots have no profile)."""
+    out = []
+    for player in stats.get("Players") or []:
+        pid = str(player.get("PlayerId") or "")
+        if pid.startswith("xuid(") and player.get("PlayerType", 1) == 1:
+            out.append(pid[5:-1])
+    return out
+
+
+def ugc_refs(stats: dict) -> set[tuple[str, str, str]]:
+    """(kind, asset id, version id) of the map, mode, playlist and map-mode pair of a match."""
+    info = stats.get("MatchInfo") or {}
+    refs = set()
+    for key, kind in (
+        ("MapVariant", "maps"),
+        ("UgcGameVariant", "ugcGameVariants"),
+        ("Playlist", "playlists"),
+        ("PlaylistMapModePair", "mapModePairs"),
+    ):
+        ref = info.get(key) or {}
+        if ref.get("AssetId") and ref.get("VersionId"):
+            refs.add((kind, str(ref["AssetId"]), str(ref["VersionId"])))
+    return refs
+
+
+class SyncEngine:
+    """Runs one sync of one player against one API session and one store writer."""
+
+    def __init__(
+        self,
+        api: Any,
+        writer: Any,
+        gamertag: str,
+        xuid: str,
+        options: SyncOptions,
+        progress: Progress | None = None,
+        on_log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.api = api
+        self.writer = writer
+        self.options = options
+        self.progress = progress or _NoProgress()
+        self.log = on_log or log.info
+        self.report = SyncReport(gamertag=gamertag, xuid=xuid, mode=options.mode)
+        self._write_lock = asyncio.Lock()
+        self._buffer: list[RawMatch] = []
+        self._new_xuids: set[str] = set()
+        self._new_refs: set[tuple[str, str, str]] = set()
+
+    async def run(self) -> SyncReport:
+        """Discover, fetch, store; return the report."""
+        started = time.monotonic()
+        opts = self.options
+        key = _cursor_key(opts)
+        previous_cursor = self.writer.get_meta(key)
+        plan = await self._discover(previous_cursor)
+        self.report.history_seen = plan.seen
+        self.report.already_stored = plan.already_stored
+        self.report.planned = len(plan.planned)
+        self.report.capped = plan.capped
+        self.log(
+            f"{self.report.gamertag}: {len(plan.planned)} match(es) to fetch "
+            f"({plan.seen} seen in history, {plan.already_stored} already stored)"
+        )
+        if plan.planned:
+            self.writer.set_meta(key, cursor_during_fetch(previous_cursor, plan) or "")
+            await self._fetch_all(plan.planned)
+        await self._fetch_profiles()
+        await self._fetch_ugc()
+        if opts.with_assets:
+            await self._fetch_medal_metadata()
+        new_cursor = cursor_after_success(previous_cursor, plan, opts)
+        self.writer.set_meta(key, new_cursor or "")
+        self.report.cursor = new_cursor
+        self.report.seconds = time.monotonic() - started
+        self._record_sync_meta()
+        return self.report
+
+    async def _discover(self, cursor: str | None) -> DiscoveryResult:
+        async def page(start: int, count: int) -> dict:
+            return await self.api.match_history(
+                self.report.xuid, start=start, count=count, match_type=self.options.match_type
+            )
+
+        unavailable = self.writer.unavailable_match_ids()
+
+        def stored(ids) -> set[str]:
+            ids = list(ids)
+            return self.writer.stored_match_ids(ids) | (unavailable & set(ids))
+
+        return await discover(page, stored, self.options, cursor or None)
+
+    async def _fetch_all(self, planned: list[PlannedMatch]) -> None:
+        self.progress.set_total(len(planned))
+        queue: asyncio.Queue[PlannedMatch] = asyncio.Queue()
+        for item in planned:
+            queue.put_nowait(item)
+
+        async def worker() -> None:
+            while True:
+                try:
+                    item = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                await self._fetch_one(item.match_id)
+                self.progress.advance()
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(WORKERS, len(planned)))]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        finally:
+            self.progress.close()
+        await self._flush()
+
+    async def _fetch_one(self, match_id: str) -> None:
+        try:
+            stats = await self.api.match_stats(match_id)
+        except MatchNotFound as exc:
+            self.log(str(exc))
+            self.writer.record_unavailable(match_id, "not found (404)")
+            self.report.unavailable.append(match_id)
+            return
+        except HaloApiError as exc:
+            if type(exc).__name__ != "MalformedResponse":
+                raise
+            self.log(f"Match {match_id}: the API answered an unreadable body; recorded, skipped.")
+            self.writer.record_unavailable(match_id, "malformed response")
+            self.report.unavailable.append(match_id)
+            return
+        skill, highlights = await asyncio.gather(self._skill(match_id), self._highlights(match_id))
+        skill_body, skill_status = skill
+        events, film_status = highlights
+        raw = RawMatch(
+            match_id=match_id,
+            stats=stats,
+            skill=skill_body,
+            highlights=events,
+            skill_status=skill_status,
+            film_status=film_status,
+            fetched_at=_now(),
+        )
+        self._new_xuids.update(human_xuids(stats))
+        self._new_refs.update(ugc_refs(stats))
+        self._buffer.append(raw)
+        if len(self._buffer) >= BATCH_SIZE:
+            await self._flush()
+
+    async def _skill(self, match_id: str) -> tuple[dict | None, str]:
+        try:
+            return await self.api.match_skill(match_id, [self.report.xuid]), "ok"
+        except (ResourceNotFound, MatchNotFound):
+            self.report.skill_gaps += 1
+            return None, "missing"
+        except HaloApiError as exc:
+            if _is_fatal(exc):
+                raise
+            self.report.skill_gaps += 1
+            return None, "failed"
+
+    async def _highlights(self, match_id: str) -> tuple[list[dict] | None, str]:
+        try:
+            return await self.api.highlight_events(match_id), "ok"
+        except FilmUnavailable:
+            self.report.film_gaps += 1
+            return None, "missing"
+        except HaloApiError as exc:
+            if _is_fatal(exc):
+                raise
+            self.report.film_gaps += 1
+            return None, "failed"
+
+    async def _flush(self) -> None:
+        async with self._write_lock:
+            batch, self._buffer = self._buffer, []
+            if batch:
+                await asyncio.to_thread(self.writer.write_raw_matches, batch)
+                self.report.fetched += len(batch)
+
+    async def _fetch_profiles(self) -> None:
+        """Batch-resolve the gamertags of everyone met in the new matches (aliases)."""
+        if not self._new_xuids:
+            return
+        try:
+            users = await self.api.users(sorted(self._new_xuids))
+        except HaloApiError as exc:
+            if _is_fatal(exc):
+                raise
+            self.log(f"Profiles could not be fetched ({exc}); aliases come from films only.")
+            return
+        self.writer.write_profiles(users, _now())
+        self.report.profiles = len(users)
+
+    async def _fetch_ugc(self) -> None:
+        """Fetch names of maps, modes and playlists not seen before (cached across matches)."""
+        known = self.writer.known_ugc_refs()
+        missing = {ref for ref in self._new_refs if (ref[1], ref[2]) not in known}
+        if not missing:
+            return
+        results = await asyncio.gather(
+            *(self.api.ugc_asset(kind, aid, vid) for kind, aid, vid in sorted(missing)),
+            return_exceptions=True,
+        )
+        by_kind: dict[str, list[dict]] = {}
+        for (kind, _aid, _vid), res in zip(sorted(missing), results, strict=True):
+            if isinstance(res, BaseException):
+                if isinstance(res, HaloApiError) and not _is_fatal(res):
+                    continue
+                raise res
+            by_kind.setdefault(kind, []).append(res)
+        for kind, bodies in by_kind.items():
+            self.report.ugc_assets += self.writer.write_ugc_assets(
+                bodies, asset_kind=STORE_ASSET_KINDS[kind]
+            )
+
+    async def _fetch_medal_metadata(self) -> None:
+        if self.writer.has_medal_metadata():
+            return
+        self.writer.write_medal_metadata(await self.api.medal_metadata())
+
+    def _record_sync_meta(self) -> None:
+        r = self.report
+        now = _now().isoformat()
+        for key, value in {
+            "last_sync_time": now,
+            "last_sync_mode": r.mode,
+            "last_sync_new_matches": str(r.fetched),
+            f"last_{r.mode}_sync_time": now,
+        }.items():
+            self.writer.set_meta(key, value)
+
+
+def _is_fatal(exc: HaloApiError) -> bool:
+    """Errors that must stop the whole sync (auth, exhausted budgets), not just skip a part."""
+    return isinstance(exc, (AuthenticationFailed, RateLimitExhausted, HaloApiUnavailable))

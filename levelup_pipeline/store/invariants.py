@@ -1,0 +1,75 @@
+"""Read-only invariant queries (used by the Dagster asset checks and the tests).
+
+Each returns (number of problems, metadata detail).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _scalar(conn: Any, sql: str) -> int:
+    return int(conn.execute(sql).fetchone()[0] or 0)
+
+
+def duplicate_match_ids(conn: Any) -> tuple[int, dict]:
+    """Match ids present more than once in match_stats."""
+    n = _scalar(
+        conn,
+        "SELECT count(*) FROM (SELECT match_id FROM match_stats GROUP BY 1 HAVING count(*) > 1)",
+    )
+    return n, {}
+
+
+def invalid_outcomes(conn: Any) -> tuple[int, dict]:
+    """Rows whose outcome is not one of 1 tie, 2 win, 3 loss, 4 left."""
+    n = _scalar(conn, "SELECT count(*) FROM match_stats WHERE outcome NOT IN (1, 2, 3, 4)")
+    return n, {}
+
+
+def orphan_matches(conn: Any) -> tuple[int, dict]:
+    """Matches without the player's own match_players row, or without their raw body."""
+    xuid = conn.execute("SELECT value FROM sync_meta WHERE key = 'player_xuid'").fetchone()
+    xuid = xuid[0] if xuid else ""
+    no_player = int(
+        conn.execute(
+            "SELECT count(*) FROM match_stats m WHERE NOT EXISTS (SELECT 1 FROM match_players p "
+            "WHERE p.match_id = m.match_id AND p.xuid = ?)",
+            [xuid],
+        ).fetchone()[0]
+    )
+    no_raw = _scalar(
+        conn,
+        "SELECT count(*) FROM match_stats m WHERE NOT EXISTS "
+        "(SELECT 1 FROM raw_match_json r WHERE r.match_id = m.match_id)",
+    )
+    return no_player + no_raw, {"without_player_row": no_player, "without_raw": no_raw}
+
+
+def aggregate_mismatches(conn: Any) -> tuple[int, dict]:
+    """Aggregate totals that differ from a recount of match_stats."""
+    recount = conn.execute(
+        "SELECT count(*), coalesce(sum(kills), 0), coalesce(sum(deaths), 0) FROM match_stats"
+    ).fetchone()
+    global_row = conn.execute(
+        "SELECT coalesce(sum(matches), 0), coalesce(sum(kills), 0), coalesce(sum(deaths), 0) "
+        "FROM mv_global_stats"
+    ).fetchone()
+    per_map = _scalar(conn, "SELECT coalesce(sum(matches), 0) FROM mv_map_stats")
+    per_mode = _scalar(conn, "SELECT coalesce(sum(matches), 0) FROM mv_mode_category_stats")
+    per_session = _scalar(conn, "SELECT coalesce(sum(matches), 0) FROM mv_session_stats")
+    mismatches = sum(
+        [
+            tuple(global_row) != tuple(recount),
+            per_map != recount[0],
+            per_mode != recount[0],
+            per_session != recount[0],
+        ]
+    )
+    return mismatches, {
+        "matches_recounted": int(recount[0]),
+        "matches_in_mv_global_stats": int(global_row[0]),
+        "matches_in_mv_map_stats": per_map,
+        "matches_in_mv_mode_category_stats": per_mode,
+        "matches_in_mv_session_stats": per_session,
+    }

@@ -1,0 +1,785 @@
+"""PlayerStore: one DuckDB file per player, the only code that writes it.
+
+Writers are serialised by a file lock beside the database (stats.duckdb.lock), so a Dagster
+run, the CLI and a backup never write the same file at once. Every write method is one bulk
+statement set in one transaction (Arrow tables registered in DuckDB, never row by row) and is
+idempotent: replaying a sync never duplicates a row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import filelock
+import pyarrow as pa
+
+from levelup_pipeline.store.errors import (
+    CorruptDatabase,
+    MigrationError,
+    StoreBusy,
+    StoreError,
+    StoreNotFound,
+)
+from levelup_pipeline.store.migrate import apply_migrations
+from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
+from levelup_pipeline.transform import aliases as t_aliases
+from levelup_pipeline.transform import highlights as t_highlights
+from levelup_pipeline.transform import match_stats as t_match
+from levelup_pipeline.transform import metadata as t_meta
+from levelup_pipeline.transform import skill as t_skill
+from levelup_pipeline.transform._common import normalize_xuid
+from levelup_pipeline.transform.modes import LIFECYCLES, mode_category
+
+DEFAULT_SESSION_GAP_MINUTES = 45
+TRANSFORM_CHUNK = 1000
+SESSION_GAP_KEY = "session_gap_minutes"
+
+# Tables rebuilt from raw_match_json by transform_pending (aliases only for source 'film').
+DERIVED_MATCH_TABLES = (
+    "match_stats",
+    "match_players",
+    "medals",
+    "personal_scores",
+    "player_match_stats",
+    "highlight_events",
+)
+AGGREGATE_TABLES = ("mv_map_stats", "mv_mode_category_stats", "mv_session_stats", "mv_global_stats")
+_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "match_stats": ("match_id",),
+    "match_players": ("match_id", "xuid"),
+    "medals": ("match_id", "name_id"),
+    "personal_scores": ("match_id", "name_id"),
+    "player_match_stats": ("match_id", "xuid"),
+    "highlight_events": ("match_id", "event_index"),
+    "xuid_aliases": ("xuid", "gamertag"),
+    "ugc_assets": ("asset_id", "version_id"),
+    "medal_metadata": ("name_id",),
+}
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+}
+_LIFECYCLE_CODES = {label: code for code, label in LIFECYCLES.items()}
+
+
+def _restore_hint(gamertag: str) -> str:
+    return (
+        f"run `levelup restore --player {gamertag}` to restore a backup, or "
+        f"`levelup sync --full --player {gamertag}` to rebuild it from the API"
+    )
+
+
+def _sql(name: str) -> str:
+    return (resources.files("levelup_pipeline.store") / "sql" / name).read_text(encoding="utf-8")
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("could not set" in text or "conflicting" in text)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RawMatch:
+    """One match as fetched from the API, stored verbatim (the source of truth)."""
+
+    match_id: str
+    stats: dict[str, Any]
+    skill: dict[str, Any] | None = None
+    highlights: list[dict[str, Any]] | None = None
+    skill_status: str | None = None
+    film_status: str | None = None
+    fetched_at: datetime = field(default_factory=_now)
+
+
+@dataclass
+class RawParts:
+    """A backfill of a stored match: only the non-None fields are changed."""
+
+    match_id: str
+    skill: dict[str, Any] | None = None
+    highlights: list[dict[str, Any]] | None = None
+    skill_status: str | None = None
+    film_status: str | None = None
+
+
+def _dump(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = [v._asdict() if hasattr(v, "_asdict") else v for v in value]
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+class StoreWriter:
+    """Write access to one player's database; obtained from `PlayerStore.writer()` only."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, gamertag: str) -> None:
+        self._con = con
+        self._gamertag = gamertag
+        self._schemas: dict[str, pa.Schema] = {}
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The read-write connection, for reads inside the lock (do not write through it)."""
+        return self._con
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """BEGIN ... COMMIT, ROLLBACK on any error; storage errors become CorruptDatabase."""
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            if isinstance(exc, duckdb.IOException | duckdb.SerializationException) or (
+                isinstance(exc, duckdb.InternalException)
+            ):
+                raise CorruptDatabase(
+                    f"The database of {self._gamertag} could not be read or written ({exc}); "
+                    f"{_restore_hint(self._gamertag)}."
+                ) from exc
+            raise
+
+    def _schema(self, table: str) -> pa.Schema:
+        """Arrow schema of a table, read from DuckDB itself so the two never drift apart."""
+        if table not in self._schemas:
+            cols = self._con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+            self._schemas[table] = pa.schema(
+                [(name, _ARROW_TYPES.get(dtype, pa.string())) for name, dtype in cols]
+            )
+        return self._schemas[table]
+
+    def _arrow(self, table: str, rows: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
+        schema = self._schema(table)
+        sub = pa.schema([schema.field(c) for c in columns])
+        data = {c: [r.get(c) for r in rows] for c in columns}
+        return pa.Table.from_pydict(data, schema=sub)
+
+    def _dedupe(self, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Keep the last row per primary key: DuckDB refuses to upsert one key twice per insert."""
+        key = _PRIMARY_KEYS.get(table)
+        if not key:
+            return rows
+        unique = {tuple(r.get(k) for k in key): r for r in rows}
+        return list(unique.values())
+
+    def _insert(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        rows: list[dict[str, Any]],
+        columns: Sequence[str],
+        mode: str = "",
+        dedupe: bool = True,
+    ) -> int:
+        """Bulk insert (mode '' / 'OR REPLACE' / 'OR IGNORE') from a registered Arrow table."""
+        if dedupe:
+            rows = self._dedupe(table, rows)
+        if not rows:
+            return 0
+        view = f"_in_{table}"
+        con.register(view, self._arrow(table, rows, columns))
+        try:
+            cols = ", ".join(columns)
+            con.execute(f"INSERT {mode} INTO {table} ({cols}) SELECT {cols} FROM {view}")
+        finally:
+            con.unregister(view)
+        return len(rows)
+
+    # ------------------------------------------------------------------ sync_meta
+    def get_meta(self, key: str) -> str | None:
+        """One sync_meta value (cursor, last sync, schema version...), or None."""
+        # fetchall, not fetchone: duckdb 2 refuses new work while a result is unfinished
+        rows = self._con.execute("SELECT value FROM sync_meta WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Upsert one sync_meta value (stored as text)."""
+        with self._transaction() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
+                " VALUES (?, ?, current_timestamp)",
+                [key, None if value is None else str(value)],
+            )
+
+    def meta(self) -> dict[str, str | None]:
+        """All sync_meta values."""
+        return dict(self._con.execute("SELECT key, value FROM sync_meta ORDER BY key").fetchall())
+
+    # ------------------------------------------------------------------ raw layer
+    def stored_match_ids(self, match_ids: Iterable[str] | None = None) -> set[str]:
+        """Ids present in raw_match_json (restricted to `match_ids` when given)."""
+        if match_ids is None:
+            rows = self._con.execute("SELECT match_id FROM raw_match_json").fetchall()
+            return {r[0] for r in rows}
+        wanted = pa.table({"match_id": pa.array(list(match_ids), pa.string())})
+        if wanted.num_rows == 0:
+            return set()
+        self._con.register("_wanted_ids", wanted)
+        try:
+            rows = self._con.execute(
+                "SELECT r.match_id FROM raw_match_json r SEMI JOIN _wanted_ids w USING (match_id)"
+            ).fetchall()
+        finally:
+            self._con.unregister("_wanted_ids")
+        return {r[0] for r in rows}
+
+    def write_raw_matches(self, rows: Sequence[RawMatch]) -> int:
+        """Upsert raw matches in one transaction; returns rows written.
+
+        A re-fetch replaces the stats but never loses stored skill/film data: a NULL skill or
+        highlights in the new row keeps the stored one (and its status). Written rows are
+        marked for (re)transformation.
+        """
+        unique = {r.match_id: r for r in rows if r.match_id}
+        if not unique:
+            return 0
+        table = pa.table(
+            {
+                "match_id": [r.match_id for r in unique.values()],
+                "stats_json": [_dump(r.stats) for r in unique.values()],
+                "skill_json": [_dump(r.skill) for r in unique.values()],
+                "highlights_json": [_dump(r.highlights) for r in unique.values()],
+                "skill_status": [r.skill_status for r in unique.values()],
+                "film_status": [r.film_status for r in unique.values()],
+                "fetched_at": pa.array(
+                    [r.fetched_at for r in unique.values()], pa.timestamp("us", tz="UTC")
+                ),
+            },
+            schema=pa.schema(
+                [
+                    ("match_id", pa.string()),
+                    ("stats_json", pa.string()),
+                    ("skill_json", pa.string()),
+                    ("highlights_json", pa.string()),
+                    ("skill_status", pa.string()),
+                    ("film_status", pa.string()),
+                    ("fetched_at", pa.timestamp("us", tz="UTC")),
+                ]
+            ),
+        )
+        with self._transaction() as con:
+            con.register("_raw_in", table)
+            try:
+                con.execute(
+                    """
+                    INSERT INTO raw_match_json AS r
+                        (match_id, stats_json, skill_json, highlights_json, skill_status,
+                         film_status, fetched_at, transformed_at)
+                    SELECT match_id, stats_json::JSON, skill_json::JSON, highlights_json::JSON,
+                           skill_status, film_status, fetched_at, NULL
+                    FROM _raw_in
+                    ON CONFLICT (match_id) DO UPDATE SET
+                        stats_json = excluded.stats_json,
+                        skill_json = coalesce(excluded.skill_json, r.skill_json),
+                        highlights_json = coalesce(excluded.highlights_json, r.highlights_json),
+                        skill_status = CASE WHEN excluded.skill_json IS NULL
+                                             AND r.skill_json IS NOT NULL
+                                            THEN r.skill_status ELSE excluded.skill_status END,
+                        film_status = CASE WHEN excluded.highlights_json IS NULL
+                                            AND r.highlights_json IS NOT NULL
+                                           THEN r.film_status ELSE excluded.film_status END,
+                        fetched_at = excluded.fetched_at,
+                        transformed_at = NULL
+                    """
+                )
+            finally:
+                con.unregister("_raw_in")
+        return table.num_rows
+
+    def update_raw_parts(self, parts: Sequence[RawParts]) -> int:
+        """Backfill skill/highlights/statuses of stored matches; returns matches updated.
+
+        Only non-None fields change; unknown match ids are ignored. Updated matches are
+        re-transformed by the next transform_pending().
+        """
+        unique = {p.match_id: p for p in parts if p.match_id}
+        if not unique:
+            return 0
+        table = pa.table(
+            {
+                "match_id": pa.array(list(unique), pa.string()),
+                "skill_json": pa.array([_dump(p.skill) for p in unique.values()], pa.string()),
+                "highlights_json": pa.array(
+                    [_dump(p.highlights) for p in unique.values()], pa.string()
+                ),
+                "skill_status": pa.array([p.skill_status for p in unique.values()], pa.string()),
+                "film_status": pa.array([p.film_status for p in unique.values()], pa.string()),
+            }
+        )
+        with self._transaction() as con:
+            con.register("_parts_in", table)
+            try:
+                rows = con.execute(
+                    """
+                    UPDATE raw_match_json SET
+                        skill_json = coalesce(p.skill_json::JSON, raw_match_json.skill_json),
+                        highlights_json = coalesce(p.highlights_json::JSON,
+                                                   raw_match_json.highlights_json),
+                        skill_status = coalesce(p.skill_status, raw_match_json.skill_status),
+                        film_status = coalesce(p.film_status, raw_match_json.film_status),
+                        transformed_at = NULL
+                    FROM _parts_in p
+                    WHERE p.match_id = raw_match_json.match_id
+                    """
+                ).fetchall()
+            finally:
+                con.unregister("_parts_in")
+        return int(rows[0][0]) if rows else 0
+
+    def record_unavailable(self, match_id: str, reason: str) -> None:
+        """Remember a match the API refuses (404, purged...) so syncs stop retrying it."""
+        with self._transaction() as con:
+            con.execute(
+                """
+                INSERT INTO unavailable_matches AS u (match_id, reason, first_seen, last_seen)
+                VALUES (?, ?, current_timestamp, current_timestamp)
+                ON CONFLICT (match_id) DO UPDATE SET
+                    reason = excluded.reason, last_seen = excluded.last_seen
+                """,
+                [match_id, reason],
+            )
+
+    def unavailable_match_ids(self) -> set[str]:
+        """Ids recorded by record_unavailable()."""
+        rows = self._con.execute("SELECT match_id FROM unavailable_matches").fetchall()
+        return {r[0] for r in rows}
+
+    # ------------------------------------------------------------------ reference data
+    def known_ugc_refs(self) -> set[tuple[str, str]]:
+        """(asset id, version id) of every UGC asset already stored: names are fetched once."""
+        rows = self._con.execute("SELECT asset_id, version_id FROM ugc_assets").fetchall()
+        return {(str(a), str(v)) for a, v in rows}
+
+    def has_medal_metadata(self) -> bool:
+        """True once the medal metadata document has been stored."""
+        return bool(self._con.execute("SELECT count(*) FROM medal_metadata").fetchone()[0])
+
+    def write_ugc_assets(
+        self,
+        assets: Sequence[dict[str, Any]],
+        asset_kind: str | None = None,
+        fetched_at: datetime | None = None,
+    ) -> int:
+        """Upsert UGC assets (raw API bodies with 'AssetId', or ugc_asset_row() dicts) and
+        put their names on stored matches right away; returns assets written."""
+        fetched_at = fetched_at or _now()
+        rows, raws = [], []
+        for asset in assets:
+            if not isinstance(asset, dict):
+                continue
+            if "AssetId" in asset:
+                row = t_meta.ugc_asset_row(asset, asset_kind)
+                if row is None:
+                    continue
+                raws.append(
+                    {
+                        "asset_id": row["asset_id"],
+                        "version_id": row["version_id"],
+                        "asset_kind": row["asset_kind"],
+                        "body_json": _dump(asset),
+                        "fetched_at": fetched_at,
+                    }
+                )
+            elif asset.get("asset_id"):
+                row = {c: asset.get(c) for c in t_meta.UGC_ASSET_COLUMNS}
+                row["version_id"] = row["version_id"] or ""
+            else:
+                continue
+            rows.append({**row, "fetched_at": fetched_at})
+        if not rows:
+            return 0
+        with self._transaction() as con:
+            if raws:
+                self._insert(
+                    con,
+                    "raw_ugc_json",
+                    raws,
+                    ("asset_id", "version_id", "asset_kind", "body_json", "fetched_at"),
+                    "OR REPLACE",
+                )
+            written = self._insert(
+                con, "ugc_assets", rows, (*t_meta.UGC_ASSET_COLUMNS, "fetched_at"), "OR REPLACE"
+            )
+            self._fill_names(con)
+        return written
+
+    def write_medal_metadata(self, metadata: dict[str, Any] | Sequence[dict[str, Any]]) -> int:
+        """Upsert medal metadata (the API document or medal_metadata_rows() output)."""
+        if isinstance(metadata, dict):
+            rows = t_meta.medal_metadata_rows(metadata)
+        else:
+            rows = [r for r in metadata if isinstance(r, dict) and r.get("name_id") is not None]
+        if not rows:
+            return 0
+        with self._transaction() as con:
+            written = self._insert(
+                con, "medal_metadata", rows, t_meta.MEDAL_METADATA_COLUMNS, "OR REPLACE"
+            )
+            self._fill_names(con)
+        return written
+
+    def write_profiles(self, users: list[dict[str, Any]], seen_at: datetime | None = None) -> int:
+        """Store profile lookups (raw) and their gamertags as aliases (source 'profile')."""
+        seen_at = seen_at or _now()
+        raws = []
+        for user in users or []:
+            xuid = normalize_xuid(user.get("xuid")) if isinstance(user, dict) else None
+            if xuid:
+                raws.append({"xuid": xuid, "body_json": _dump(user), "fetched_at": seen_at})
+        aliases = t_aliases.aliases_from_profiles(users, seen_at)
+        with self._transaction() as con:
+            self._insert(
+                con, "raw_profile_json", raws, ("xuid", "body_json", "fetched_at"), "OR REPLACE"
+            )
+            self._upsert_aliases(con, aliases)
+        return len(raws)
+
+    def _upsert_aliases(self, con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+        """Merge alias sightings: widen [first_seen, last_seen], keep the first source."""
+        if not rows:
+            return
+        con.register("_alias_in", self._arrow("xuid_aliases", rows, t_aliases.ALIAS_COLUMNS))
+        try:
+            con.execute(
+                """
+                INSERT INTO xuid_aliases AS a (xuid, gamertag, first_seen, last_seen, source)
+                SELECT xuid, gamertag, min(first_seen), max(last_seen), min(source)
+                FROM _alias_in GROUP BY xuid, gamertag
+                ON CONFLICT (xuid, gamertag) DO UPDATE SET
+                    first_seen = CASE WHEN a.first_seen IS NULL THEN excluded.first_seen
+                                      WHEN excluded.first_seen IS NULL THEN a.first_seen
+                                      ELSE least(a.first_seen, excluded.first_seen) END,
+                    last_seen = CASE WHEN a.last_seen IS NULL THEN excluded.last_seen
+                                     WHEN excluded.last_seen IS NULL THEN a.last_seen
+                                     ELSE greatest(a.last_seen, excluded.last_seen) END
+                """
+            )
+        finally:
+            con.unregister("_alias_in")
+
+    # ------------------------------------------------------------------ transform
+    def transform_pending(self, player_xuid: str, rebuild: bool = False) -> dict[str, int]:
+        """Turn raw matches into the derived tables, in ONE transaction.
+
+        Pending = raw rows never transformed or changed since (write/backfill); rebuild=True
+        deletes every derived row and recomputes all of them. Matches are streamed from the
+        database in chunks of TRANSFORM_CHUNK, each JSON parsed once, one Arrow table per
+        table per chunk. Then names, mode categories, session ids and performance scores are
+        refreshed in SQL. Returns rows written per table (plus 'skipped_matches': raw rows
+        without the player or with unreadable JSON).
+        """
+        xuid = normalize_xuid(player_xuid)
+        if xuid is None:
+            raise ValueError(f"Not a player xuid: {player_xuid!r}.")
+        counts = {t: 0 for t in (*DERIVED_MATCH_TABLES, "xuid_aliases")}
+        counts["skipped_matches"] = 0
+        with self._transaction() as con:
+            if rebuild:
+                for table in DERIVED_MATCH_TABLES:
+                    con.execute(f"DELETE FROM {table}")
+                con.execute("DELETE FROM xuid_aliases WHERE source = 'film'")
+            aliases_before = con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0]
+            names = dict(
+                con.execute(
+                    "SELECT asset_id, arg_max(public_name, fetched_at) FROM ugc_assets"
+                    " WHERE public_name IS NOT NULL GROUP BY asset_id"
+                ).fetchall()
+            )
+            reader = con.cursor()  # own snapshot of the committed raw rows, streamed
+            try:
+                stream = reader.sql(
+                    "SELECT match_id, stats_json::VARCHAR, skill_json::VARCHAR,"
+                    " highlights_json::VARCHAR FROM raw_match_json"
+                    " WHERE $rebuild OR transformed_at IS NULL",
+                    params={"rebuild": rebuild},
+                ).to_arrow_reader(TRANSFORM_CHUNK)
+                for batch in stream:
+                    self._transform_chunk(con, batch, xuid, names, rebuild, counts)
+            finally:
+                reader.close()
+            counts["xuid_aliases"] = (
+                con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0] - aliases_before
+            )
+            self._fill_names(con)
+            gap = self.get_meta(SESSION_GAP_KEY)
+            con.execute(_sql("sessions.sql"), [int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES])
+            con.execute(_sql("performance.sql"))
+            con.execute(
+                "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
+                " VALUES ('player_xuid', ?, current_timestamp),"
+                " ('last_transform', strftime(current_timestamp, '%Y-%m-%dT%H:%M:%S%z'),"
+                " current_timestamp)",
+                [xuid],
+            )
+        return counts
+
+    def _transform_chunk(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        batch: pa.RecordBatch,
+        xuid: str,
+        names: dict[str, str],
+        rebuild: bool,
+        counts: dict[str, int],
+    ) -> None:
+        """Parse one chunk of raw rows and bulk-write its derived rows."""
+        ids = batch.column(0).to_pylist()
+        stats_texts = batch.column(1).to_pylist()
+        skill_texts = batch.column(2).to_pylist()
+        film_texts = batch.column(3).to_pylist()
+        out: dict[str, list[dict[str, Any]]] = {t: [] for t in DERIVED_MATCH_TABLES}
+        aliases: list[dict[str, Any]] = []
+        for match_id, stats_text, skill_text, film_text in zip(
+            ids, stats_texts, skill_texts, film_texts, strict=True
+        ):
+            stats = t_match.parse_json(stats_text)
+            skill = t_match.parse_json(skill_text)
+            events = t_match.parse_json(film_text)
+            if isinstance(stats, dict) and stats.get("MatchId") != match_id:
+                stats = {**stats, "MatchId": match_id}  # the stored key wins
+            skill_result = t_skill.skill_result_for(skill, xuid)
+            row = (
+                t_match.match_stats_row(stats, xuid, skill_result, names)
+                if isinstance(stats, dict)
+                else None
+            )
+            if row is None:
+                counts["skipped_matches"] += 1
+                continue
+            out["match_stats"].append(row)
+            out["match_players"].extend(t_match.match_player_rows(stats))
+            player = t_match.find_player(stats, xuid)
+            out["medals"].extend(t_match.medal_rows(stats, xuid, player))
+            out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
+            skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
+            if skill_row is not None:
+                out["player_match_stats"].append(skill_row)
+            out["highlight_events"].extend(t_highlights.highlight_event_rows(match_id, events))
+            aliases.extend(t_aliases.aliases_from_highlights(events, row["start_time"]))
+
+        con.register("_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())}))
+        try:
+            seen = con.execute(
+                "SELECT count(*) FROM match_stats"
+                " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
+            ).fetchall()[0][0]
+            if not rebuild and seen:  # re-transformed matches replace their previous rows
+                for table in DERIVED_MATCH_TABLES:
+                    con.execute(
+                        f"DELETE FROM {table} WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
+                    )
+            columns = {
+                "match_stats": t_match.MATCH_STATS_COLUMNS,
+                "match_players": t_match.MATCH_PLAYERS_COLUMNS,
+                "medals": t_match.MEDALS_COLUMNS,
+                "personal_scores": t_match.PERSONAL_SCORES_COLUMNS,
+                "player_match_stats": t_skill.PLAYER_MATCH_STATS_COLUMNS,
+                "highlight_events": t_highlights.HIGHLIGHT_EVENTS_COLUMNS,
+            }
+            for table, cols in columns.items():
+                # keys are unique by construction (one chunk = distinct matches)
+                counts[table] += self._insert(con, table, out[table], cols, dedupe=False)
+            self._upsert_aliases(con, aliases)
+            con.execute(
+                "UPDATE raw_match_json SET transformed_at = current_timestamp"
+                " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
+            )
+        finally:
+            con.unregister("_chunk_ids")
+
+    def _fill_names(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Names from ugc_assets/medal_metadata (SQL), then mode categories that names refine."""
+        con.execute(_sql("fill_names.sql"))
+        rows = con.execute(
+            "SELECT match_id, game_variant_category, lifecycle, teams_enabled,"
+            " game_variant_name, playlist_name, gameplay_interaction, mode_category"
+            " FROM match_stats"
+        ).fetchall()
+        changed = []
+        for match_id, gvc, lifecycle, teams, variant, playlist, interaction, current in rows:
+            label = mode_category(
+                gvc, _LIFECYCLE_CODES.get(lifecycle), teams, variant, playlist, interaction
+            )
+            if label != current:
+                changed.append({"match_id": match_id, "mode_category": label})
+        if changed:
+            con.register(
+                "_modes_in", self._arrow("match_stats", changed, ("match_id", "mode_category"))
+            )
+            try:
+                con.execute(
+                    "UPDATE match_stats SET mode_category = m.mode_category FROM _modes_in m"
+                    " WHERE m.match_id = match_stats.match_id"
+                )
+            finally:
+                con.unregister("_modes_in")
+
+    # ------------------------------------------------------------------ aggregates
+    def refresh_aggregates(
+        self, session_gap_minutes: int = DEFAULT_SESSION_GAP_MINUTES
+    ) -> dict[str, int]:
+        """Recompute session ids (with this gap, remembered in sync_meta) and the four mv_*
+        tables in one transaction; returns their row counts."""
+        gap = int(session_gap_minutes)
+        if gap <= 0:
+            raise ValueError("session_gap_minutes must be a positive number of minutes.")
+        with self._transaction() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
+                " VALUES (?, ?, current_timestamp)",
+                [SESSION_GAP_KEY, str(gap)],
+            )
+            con.execute(_sql("sessions.sql"), [gap])
+            con.execute(_sql("aggregates.sql"))
+        return {
+            t: self._con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+            for t in AGGREGATE_TABLES
+        }
+
+    def table_counts(self) -> dict[str, int]:
+        """Row count of every table in the file."""
+        return _table_counts(self._con)
+
+
+def _table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+        ).fetchall()
+    ]
+    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}
+
+
+class PlayerStore:
+    """A player's database: <data_dir>/<gamertag>/stats.duckdb (+ .lock for writers)."""
+
+    def __init__(
+        self, gamertag: str, data_dir: Path | None = None, lock_timeout: float = 30.0
+    ) -> None:
+        self.gamertag = validate_gamertag(gamertag)
+        self.path: Path = player_db_path(self.gamertag, data_dir)
+        self.lock_path: Path = lock_path(self.path)
+        self.lock_timeout = lock_timeout
+
+    def exists(self) -> bool:
+        """True once a writer has created the database file."""
+        return self.path.is_file()
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            if _is_lock_error(exc):
+                raise StoreBusy(
+                    f"The database of {self.gamertag} is open for writing by another process; "
+                    "retry when it has finished."
+                ) from exc
+            if isinstance(exc, duckdb.ConnectionException):
+                raise StoreBusy(
+                    f"The database of {self.gamertag} is already open in this process with "
+                    "another mode; close the writer before opening a reader."
+                ) from exc
+            raise CorruptDatabase(
+                f"The database {self.path} is damaged and cannot be opened; "
+                f"{_restore_hint(self.gamertag)}."
+            ) from exc
+
+    @contextmanager
+    def writer(self) -> Iterator[StoreWriter]:
+        """Exclusive write access: file lock, read-write connection, migrations applied."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except filelock.Timeout as exc:
+            raise StoreBusy(
+                f"Another LevelUp process is writing the database of {self.gamertag} "
+                f"(lock {self.lock_path} held for more than {self.lock_timeout:g} s); "
+                "retry when it has finished."
+            ) from exc
+        try:
+            con = self._connect(read_only=False)
+            try:
+                try:
+                    apply_migrations(con)
+                except MigrationError as exc:
+                    if isinstance(exc.__cause__, duckdb.IOException | duckdb.InternalException):
+                        raise CorruptDatabase(
+                            f"The database {self.path} is damaged ({exc.__cause__}); "
+                            f"{_restore_hint(self.gamertag)}."
+                        ) from exc
+                    raise
+                except duckdb.Error as exc:
+                    raise CorruptDatabase(
+                        f"The database {self.path} cannot be read ({exc}); "
+                        f"{_restore_hint(self.gamertag)}."
+                    ) from exc
+                yield StoreWriter(con, self.gamertag)
+            finally:
+                con.close()
+        finally:
+            lock.release()
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection (usable as a context manager); StoreNotFound if no file yet."""
+        if not self.exists():
+            raise StoreNotFound(
+                f"No database for {self.gamertag} at {self.path}; run "
+                f"`levelup sync --player {self.gamertag}` first."
+            )
+        con = self._connect(read_only=True)
+        try:
+            con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
+        except duckdb.Error as exc:
+            con.close()
+            raise CorruptDatabase(
+                f"The database {self.path} cannot be read ({exc}); {_restore_hint(self.gamertag)}."
+            ) from exc
+        return con
+
+    def table_counts(self) -> dict[str, int]:
+        """Row counts through a short-lived reader."""
+        with self.reader() as con:
+            return _table_counts(con)
+
+
+__all__ = [
+    "CorruptDatabase",
+    "PlayerStore",
+    "RawMatch",
+    "RawParts",
+    "StoreBusy",
+    "StoreError",
+    "StoreNotFound",
+    "StoreWriter",
+]

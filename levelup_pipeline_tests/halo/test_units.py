@@ -1,0 +1,92 @@
+"""Pure units: Retry-After parsing, the adaptive limiter, progress reporting."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+
+import pytest
+
+from levelup_pipeline.halo.metrics import ApiMetrics, ProgressReporter
+from levelup_pipeline.halo.ratelimit import AdaptiveRateLimiter, configured_rps
+from levelup_pipeline.halo.retry import RetryPolicy, backoff_delay, parse_retry_after
+
+
+def test_parse_retry_after_seconds_and_http_date() -> None:
+    now = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
+    assert parse_retry_after("7", now) == 7.0
+    assert parse_retry_after(" 1.5 ", now) == 1.5
+    assert parse_retry_after("Wed, 01 May 2024 12:00:30 GMT", now) == 30.0
+    assert parse_retry_after("Wed, 01 May 2024 11:00:00 GMT", now) == 0.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
+    policy = RetryPolicy(base_delay=1.0, max_delay=8.0)
+    for attempt, ceiling in [(1, 1), (2, 2), (3, 4), (4, 8), (9, 8)]:
+        d = backoff_delay(policy, attempt)
+        assert ceiling / 2 <= d <= ceiling
+
+
+def test_limiter_halves_on_429_with_floor_and_recovers_additively() -> None:
+    async def main() -> None:
+        lim = AdaptiveRateLimiter(8.0, recovery_successes=5)
+        lim.on_throttled()
+        assert lim.rate == 4.0
+        lim.on_throttled()  # within a second of the last decrease: one storm, one halving
+        assert lim.rate == 4.0
+        for _ in range(10):
+            lim._last_decrease -= 2
+            lim.on_throttled()
+        assert lim.rate == 0.5
+        for _ in range(5):
+            lim.on_success()
+        assert lim.rate == pytest.approx(1.3)
+        for _ in range(500):
+            lim.on_success()
+        assert lim.rate == 8.0
+
+    asyncio.run(main())
+
+
+def test_limiter_pause_blocks_every_acquirer() -> None:
+    async def main() -> float:
+        lim = AdaptiveRateLimiter(100.0, burst=5)
+        lim.pause(0.3)
+        start = time.monotonic()
+        await asyncio.gather(*(lim.acquire() for _ in range(3)))
+        return time.monotonic() - start
+
+    assert asyncio.run(main()) >= 0.29
+
+
+def test_configured_rps_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert configured_rps() == 8.0
+    monkeypatch.setenv("LEVELUP_HALO_RPS", "3.5")
+    assert configured_rps() == 3.5
+    assert configured_rps(2) == 2.0
+    monkeypatch.setenv("LEVELUP_HALO_RPS", "fast")
+    with pytest.raises(ValueError):
+        configured_rps()
+
+
+def test_progress_reporter_logs_counts_rate_and_eta(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    metrics = ApiMetrics()
+    metrics.record("stats.match_stats", 200)
+    metrics.record("stats.match_stats", 429)
+    metrics.retries = 1
+    logger = logging.getLogger("test.progress")
+    with ProgressReporter(
+        10, logger, metrics=metrics, interval_seconds=0, use_tqdm=False
+    ) as progress:
+        progress.advance(4)
+        assert progress.eta_seconds() is not None
+    lines = [r.getMessage() for r in caplog.records if r.name == "test.progress"]
+    assert lines and "4/10 matches" in lines[0] and "1 retries" in lines[0]
+    assert "1 throttled" in lines[0] and "ETA" in lines[0]
+    snap = metrics.snapshot()
+    assert snap["requests"] == 2 and snap["per_endpoint"] == {"stats.match_stats": 2}
