@@ -16,6 +16,7 @@ from levelup_pipeline.simulator.world import unwrap
 MODE, DEATH, KILL = 10, 20, 50
 _MARKER = b"\x00\x00\x2e\xe0"
 _XUID_TAIL = b"\x2d\xc0"
+_SKIP3 = b"\xff\xff\xff"
 MEDAL_SORTING_WEIGHTS = (
     50,
     51,
@@ -66,10 +67,12 @@ def _block(event: dict[str, Any], version: int) -> bytes:
     if is_medal:
         hint = sorting_weight(event["name_id"]) if "name_id" in event else 100
     medal = event.get("medal_value", 0) if is_medal else 0
-    tail = struct.pack(">BI3xB3xB", hint, event["time_ms"], int(is_medal), medal)
+    # Bytes the parser skips are 0xFF, not 0x00: zero runs next to small timestamps could
+    # otherwise spell the end marker at an unaligned bit offset (spnkr searches bit by bit).
+    tail = struct.pack(">BI3sB3sB", hint, event["time_ms"], _SKIP3, int(is_medal), _SKIP3, medal)
     if 39 <= version <= 40:
-        return b"\x00" * 12 + gamertag + b"\x00" * 3 + tail
-    return gamertag + b"\x00" * 15 + tail
+        return b"\xff" * 12 + gamertag + _SKIP3 + tail
+    return gamertag + b"\xff" * 15 + tail
 
 
 def encode_highlight_events(events: list[dict[str, Any]], version: int) -> bytes:
