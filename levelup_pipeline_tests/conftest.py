@@ -26,3 +26,13 @@ def load_capture(halo_fixtures: Path):
         return json.loads((halo_fixtures / name).read_text(encoding="utf-8"))
 
     return _load
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path):
+    """An isolated installation (temp data dir + DAGSTER_HOME) wired to a fresh simulator with
+    3 players and about 40 matches each. Use `pipeline.add(gt)` and `pipeline.sync(gt, ...)`."""
+    from levelup_pipeline_tests.harness import isolated_pipeline
+
+    with isolated_pipeline(tmp_path, seed=11, players=3, matches=40) as handle:
+        yield handle

@@ -58,17 +58,23 @@ def run_job(
     gamertag: str,
     tags: Mapping[str, str] | None = None,
     run_config: Mapping | None = None,
+    log_level: str = "INFO",
 ) -> RunOutcome:
-    """Run `job_name` for one player partition and report how it ended."""
+    """Run `job_name` for one player partition and report how it ended.
+
+    The console shows INFO and up (progress lines, one-sentence errors); every event, DEBUG
+    included, is still recorded in the instance and visible in the UI.
+    """
     from levelup_pipeline.definitions import defs
 
     register_player(instance, gamertag)
     job = defs.resolve_job_def(job_name)
+    config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
     result = job.execute_in_process(
         instance=instance,
         partition_key=gamertag,
         tags=dict(tags or {}),
-        run_config=dict(run_config or {}),
+        run_config=config,
         raise_on_error=False,
     )
     return RunOutcome(
