@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import click
 
+from levelup_pipeline.cli.auth_cmd import auth_command
 from levelup_pipeline.cli.players_cmd import players_group
 from levelup_pipeline.cli.stats_cmd import stats_command
 from levelup_pipeline.cli.sync_cmd import sync_command
+from levelup_pipeline.simulator.cli import simulator_cli
+
+# Partitioned asset checks are a Dagster "preview" feature; the warning is noise for users.
+warnings.filterwarnings("ignore", message=r".*(is currently in preview|is currently in beta).*")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,15 +24,8 @@ def cli() -> None:
 cli.add_command(sync_command)
 cli.add_command(players_group)
 cli.add_command(stats_command)
-
-
-def _attach_optional() -> None:
-    from levelup_pipeline.simulator.cli import simulator_cli
-
-    cli.add_command(simulator_cli, "simulator")
-
-
-_attach_optional()
+cli.add_command(auth_command)
+cli.add_command(simulator_cli, "simulator")
 
 
 def main() -> None:

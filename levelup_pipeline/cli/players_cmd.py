@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import click
 
@@ -39,6 +40,33 @@ def add_player(gamertag: str) -> tuple[str, str, bool]:
         writer.set_meta("player_gamertag", identity.gamertag)
     created = register_player(get_instance(), gamertag)
     return identity.xuid, str(store.path), created
+
+
+XUID_PATTERN = re.compile(r"^(?:xuid\()?(\d{16})\)?$", re.IGNORECASE)
+
+
+def player_argument(value: str) -> str:
+    """The gamertag (partition key) for a `--player` value that is a gamertag or an XUID.
+
+    An XUID (`2533274...` or `xuid(2533274...)`) is looked up among registered players first,
+    then resolved through the profile API and registered.
+    """
+    match = XUID_PATTERN.match(value.strip())
+    if not match:
+        return validate_gamertag(value)
+    xuid = match.group(1)
+    for gamertag in registered_players(get_instance()):
+        store = PlayerStore(gamertag)
+        if store.exists():
+            with store.reader() as conn:
+                row = conn.execute(
+                    "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
+                ).fetchone()
+            if row and row[0] == xuid:
+                return gamertag
+    identity = asyncio.run(_resolve(xuid))
+    add_player(identity.gamertag)
+    return identity.gamertag
 
 
 @click.group("players")

@@ -73,4 +73,6 @@ def print_stats(gamertag: str) -> None:
 @friendly
 def stats_command(player: str) -> None:
     """Print counts per table, last sync and date range of a player's database."""
-    print_stats(player)
+    from levelup_pipeline.cli.players_cmd import player_argument
+
+    print_stats(player_argument(player))

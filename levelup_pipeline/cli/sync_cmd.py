@@ -8,10 +8,10 @@ import click
 
 from levelup_pipeline.cli.errors import UserError, friendly
 from levelup_pipeline.cli.instance import get_instance
+from levelup_pipeline.cli.players_cmd import player_argument
 from levelup_pipeline.cli.runner import RunOutcome, run_job
 from levelup_pipeline.defs.partitions import registered_players
 from levelup_pipeline.ingest.options import MATCH_TYPES, TAG_PREFIX, options_from
-from levelup_pipeline.store.paths import validate_gamertag
 
 
 def _summary(outcome: RunOutcome) -> str:
@@ -37,7 +37,7 @@ def _summary(outcome: RunOutcome) -> str:
     "--player",
     "players",
     multiple=True,
-    help="Gamertag to sync (repeatable). Default: every registered player.",
+    help="Gamertag or XUID to sync (repeatable). Default: every registered player.",
 )
 @click.option(
     "--delta",
@@ -95,7 +95,7 @@ def sync_command(
             raise UserError(f"--rps must be a positive number of requests per second, got {rps}.")
         os.environ["LEVELUP_HALO_RPS"] = str(rps)
     instance = get_instance()
-    targets = [validate_gamertag(p) for p in players] or registered_players(instance)
+    targets = [player_argument(p) for p in players] or registered_players(instance)
     if not targets:
         raise UserError(
             "No player is registered: run 'levelup players add GAMERTAG' first, "
