@@ -12,6 +12,7 @@ from pathlib import Path
 from levelup_pipeline.store.errors import InvalidGamertag
 
 DB_FILENAME = "stats.duckdb"
+PLAYERS_SUBDIR = "players"
 LOCK_SUFFIX = ".lock"
 MAX_GAMERTAG_LENGTH = 15
 _GAMERTAG_RE = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
@@ -44,11 +45,12 @@ def validate_gamertag(value: str) -> str:
 
 
 def _root(data_dir: Path | None) -> Path:
+    """`<data_dir>/players`: player folders live beside backups, archives and cached assets."""
     if data_dir is not None:
-        return Path(data_dir)
+        return Path(data_dir) / PLAYERS_SUBDIR
     from levelup_pipeline.config import data_dir as default_data_dir
 
-    return default_data_dir()
+    return default_data_dir() / PLAYERS_SUBDIR
 
 
 def player_dir(gamertag: str, data_dir: Path | None = None) -> Path:
@@ -66,7 +68,7 @@ def player_dir(gamertag: str, data_dir: Path | None = None) -> Path:
 
 
 def player_db_path(gamertag: str, data_dir: Path | None = None) -> Path:
-    """The player's DuckDB file: <data_dir>/<gamertag>/stats.duckdb."""
+    """The player's DuckDB file: <data_dir>/players/<gamertag>/stats.duckdb."""
     return player_dir(gamertag, data_dir) / DB_FILENAME
 
 
@@ -76,7 +78,7 @@ def lock_path(db_path: Path) -> Path:
 
 
 def list_player_dirs(data_dir: Path | None = None) -> list[Path]:
-    """Player folders under data_dir (valid gamertag names only), sorted by name."""
+    """Player folders under <data_dir>/players (valid gamertag names only), sorted by name."""
     root = _root(data_dir)
     if not root.is_dir():
         return []

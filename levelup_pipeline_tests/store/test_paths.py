@@ -63,20 +63,21 @@ def test_surrounding_spaces_are_stripped() -> None:
 
 
 def test_player_paths(tmp_path: Path) -> None:
-    assert player_dir("Major Nelson", tmp_path) == tmp_path / "Major Nelson"
-    assert player_db_path("Major Nelson", tmp_path) == tmp_path / "Major Nelson" / "stats.duckdb"
-    (tmp_path / "Major Nelson").mkdir()
-    assert player_dir("major nelson", tmp_path) == tmp_path / "Major Nelson"  # case-insensitive
+    players = tmp_path / "players"  # data/players/{gamertag}/stats.duckdb, as the guide lays out
+    assert player_dir("Major Nelson", tmp_path) == players / "Major Nelson"
+    assert player_db_path("Major Nelson", tmp_path) == players / "Major Nelson" / "stats.duckdb"
+    (players / "Major Nelson").mkdir(parents=True)
+    assert player_dir("major nelson", tmp_path) == players / "Major Nelson"  # case-insensitive
 
 
 def test_default_data_dir(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LEVELUP_DATA_DIR", str(tmp_path))
-    assert player_dir("Abc") == tmp_path.resolve() / "Abc"
+    assert player_dir("Abc") == tmp_path.resolve() / "players" / "Abc"
 
 
 def test_list_player_dirs(tmp_path: Path) -> None:
     assert list_player_dirs(tmp_path / "missing") == []
     for name in ("Zed", "alpha", "not.valid"):
-        (tmp_path / name).mkdir()
-    (tmp_path / "file").write_text("x")
+        (tmp_path / "players" / name).mkdir(parents=True)
+    (tmp_path / "players" / "file").write_text("x")
     assert [p.name for p in list_player_dirs(tmp_path)] == ["alpha", "Zed"]
