@@ -118,7 +118,8 @@ def sync_command(
             click.echo(_summary(outcome))
         else:
             failures.append(f"{gamertag}: {outcome.error}")
-            click.echo(f"{gamertag}: FAILED - {outcome.error}", err=True)
+            if len(targets) > 1:  # a single failure is the final error line, said once
+                click.echo(f"{gamertag}: FAILED - {outcome.error}", err=True)
         if show_stats and outcome.success:
             from levelup_pipeline.cli.stats_cmd import print_stats
 

@@ -230,14 +230,14 @@ class SyncEngine:
             stats = await self.api.match_stats(match_id)
         except MatchNotFound as exc:
             self.log(str(exc))
-            self.writer.record_unavailable(match_id, "not found (404)")
+            await self._serialized(self.writer.record_unavailable, match_id, "not found (404)")
             self.report.unavailable.append(match_id)
             return
         except HaloApiError as exc:
             if type(exc).__name__ != "MalformedResponse":
                 raise
             self.log(f"Match {match_id}: the API answered an unreadable body; recorded, skipped.")
-            self.writer.record_unavailable(match_id, "malformed response")
+            await self._serialized(self.writer.record_unavailable, match_id, "malformed response")
             self.report.unavailable.append(match_id)
             return
         skill, highlights = await asyncio.gather(self._skill(match_id), self._highlights(match_id))
@@ -281,6 +281,12 @@ class SyncEngine:
                 raise
             self.report.film_gaps += 1
             return None, "failed"
+
+    async def _serialized(self, write: Callable[..., Any], *args: Any) -> Any:
+        """Run one store write off the event loop, never two at once: a DuckDB connection is
+        not safe for concurrent use, and a batch flush may be running in a worker thread."""
+        async with self._write_lock:
+            return await asyncio.to_thread(write, *args)
 
     async def _flush(self) -> None:
         async with self._write_lock:
