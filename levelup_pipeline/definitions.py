@@ -7,11 +7,15 @@ import os
 from dagster import Definitions, EnvVar
 
 from levelup_pipeline.defs.assets_aggregates import aggregate_tables
+from levelup_pipeline.defs.assets_backfill import BACKFILL_ASSETS, fed_by_backfill
 from levelup_pipeline.defs.assets_ingest import raw_match_json
 from levelup_pipeline.defs.assets_model import model_tables
+from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.checks import CHECKS
 from levelup_pipeline.defs.jobs import JOBS
 from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.defs.schedules import SCHEDULES
+from levelup_pipeline.defs.sensors import SENSORS
 from levelup_pipeline.halo.resource import HaloApiResource
 
 # Secrets are wired as EnvVar (the UI shows the variable's name, never its value); a variable
@@ -32,8 +36,16 @@ def halo_resource() -> HaloApiResource:
 
 
 defs = Definitions(
-    assets=[raw_match_json, model_tables, aggregate_tables],
+    assets=[
+        raw_match_json,
+        fed_by_backfill(model_tables),
+        aggregate_tables,
+        player_report,
+        *BACKFILL_ASSETS,
+    ],
     asset_checks=CHECKS,
     jobs=JOBS,
+    schedules=SCHEDULES,
+    sensors=SENSORS,
     resources={"halo": halo_resource(), "store": PlayerStoreResource()},
 )

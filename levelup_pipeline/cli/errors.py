@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
 import click
+import duckdb
 
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.ingest.options import InvalidSyncOption
@@ -18,6 +21,33 @@ class UserError(click.ClickException):
 
 
 USER_FACING = (HaloApiError, StoreError, InvalidSyncOption, ValueError, OSError)
+DEBUG_ENV = "LEVELUP_DEBUG"
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def describe(exc: BaseException) -> str:
+    """One sentence for an error: what happened and what to do."""
+    if isinstance(exc, OSError) and not isinstance(exc, HaloApiError | StoreError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        if exc.errno in _DISK_FULL:
+            return (
+                f"The disk is full{where}: free some space and run the command again "
+                "(what was stored before is kept)."
+            )
+        if exc.errno in _NOT_WRITABLE:
+            return (
+                f"LevelUp cannot write{where}: the folder is read-only or not yours; fix its "
+                "permissions or point LEVELUP_DATA_DIR / DAGSTER_HOME at a writable folder."
+            )
+        return f"{exc.strerror or type(exc).__name__}{where}."
+    text = " ".join(str(exc).split())
+    if isinstance(exc, duckdb.Error) and not isinstance(exc, duckdb.CatalogException):
+        return (
+            f"A player database could not be read ({text[:200]}): it may be damaged; restore a "
+            "backup (levelup restore) or rebuild it with 'levelup sync --full --player GAMERTAG'."
+        )
+    return text or type(exc).__name__
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -30,6 +60,15 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         except click.ClickException:
             raise
         except USER_FACING as exc:
-            raise UserError(str(exc) or type(exc).__name__) from None
+            raise UserError(describe(exc)) from None
+        except duckdb.Error as exc:
+            raise UserError(describe(exc)) from None
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            raise UserError(
+                f"Unexpected error ({type(exc).__name__}: {describe(exc)[:300]}); run again with "
+                f"{DEBUG_ENV}=1 for the full traceback."
+            ) from None
 
     return wrapper

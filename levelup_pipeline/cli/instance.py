@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import filelock
 from dagster import DagsterInstance
 
 from levelup_pipeline.config import PROJECT_ROOT, dagster_home
@@ -20,12 +21,19 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     if not target.exists() and SHIPPED_DAGSTER_YAML.exists() and target != SHIPPED_DAGSTER_YAML:
-        shutil.copyfile(SHIPPED_DAGSTER_YAML, target)
+        partial = target.with_name(f".dagster.yaml.{os.getpid()}.tmp")
+        shutil.copyfile(SHIPPED_DAGSTER_YAML, partial)
+        os.replace(partial, target)  # atomic: a concurrent CLI never reads half a file
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
 def get_instance() -> DagsterInstance:
-    """The persistent instance under DAGSTER_HOME."""
-    ensure_dagster_home()
-    return DagsterInstance.get()
+    """The persistent instance under DAGSTER_HOME.
+
+    Opening it creates and stamps the SQLite storages on first use; two CLIs doing that at the
+    same instant corrupt the schema version table, so opening is serialised by a file lock.
+    """
+    home = ensure_dagster_home()
+    with filelock.FileLock(str(home / ".instance.lock"), timeout=120):
+        return DagsterInstance.get()

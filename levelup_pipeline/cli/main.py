@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import click
 
-from levelup_pipeline.cli.auth_cmd import auth_command
-from levelup_pipeline.cli.players_cmd import players_group
-from levelup_pipeline.cli.stats_cmd import stats_command
-from levelup_pipeline.cli.sync_cmd import sync_command
-from levelup_pipeline.simulator.cli import simulator_cli
+# Subcommands are imported on first use, so `levelup sync` does not pay for the simulator's
+# TLS stack or the maintenance commands at start-up (name -> "module:attribute").
+LAZY_COMMANDS = {
+    "sync": "levelup_pipeline.cli.sync_cmd:sync_command",
+    "players": "levelup_pipeline.cli.players_cmd:players_group",
+    "stats": "levelup_pipeline.cli.stats_cmd:stats_command",
+    "auth": "levelup_pipeline.cli.auth_cmd:auth_command",
+    "simulator": "levelup_pipeline.simulator.cli:simulator_cli",
+    "db": "levelup_pipeline.cli.maintenance_cmd:db_group",
+    "archive": "levelup_pipeline.cli.maintenance_cmd:archive_command",
+    "backup": "levelup_pipeline.cli.maintenance_cmd:backup_command",
+    "restore": "levelup_pipeline.cli.maintenance_cmd:restore_command",
+    "migrate": "levelup_pipeline.cli.migrate_cmd:migrate_command",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose LAZY_COMMANDS are imported when invoked (or listed by --help)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
 
 # Partitioned asset checks are a Dagster "preview" feature; the warning is noise for users.
 warnings.filterwarnings("ignore", message=r".*(is currently in preview|is currently in beta).*")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """LevelUp: every Halo Infinite match of a player, in a local DuckDB file."""
-
-
-cli.add_command(sync_command)
-cli.add_command(players_group)
-cli.add_command(stats_command)
-cli.add_command(auth_command)
-cli.add_command(simulator_cli, "simulator")
 
 
 def main() -> None:

@@ -107,3 +107,15 @@ def remove_command(gamertag: str) -> None:
         raise UserError(f"{gamertag} is not registered (see: levelup players list).")
     instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, gamertag)
     click.echo(f"{gamertag} unregistered; its database stays at {PlayerStore(gamertag).path}")
+
+
+@players_group.command("rename")
+@click.argument("old")
+@click.argument("new")
+@friendly
+def rename_command(old: str, new: str) -> None:
+    """Move OLD's folder and partition to NEW after a gamertag change (refused if NEW exists)."""
+    from levelup_pipeline.cli.maintenance_cmd import rename_registered_player
+
+    old_path, new_path = rename_registered_player(old, new)
+    click.echo(f"{old} renamed to {new}: {old_path} -> {new_path}; partition {new} registered.")

@@ -6,11 +6,14 @@ the UI, schedules and `dagster job execute` run, with the options passed as run 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dagster import DagsterEventType, DagsterInstance
+from dagster import AssetKey, DagsterEventType, DagsterInstance
 
+from levelup_pipeline.cli.console_log import cli_console_logger
+from levelup_pipeline.cli.run_guard import PlayerBusy, player_turn, process_tags, reap_dead_runs
 from levelup_pipeline.defs.partitions import register_player
 
 
@@ -42,6 +45,10 @@ def _failure_message(result) -> str:
     return "the run failed; open it in the Dagster UI (make dev) for details"
 
 
+def _tell(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _materialization_metadata(result) -> dict:
     out: dict = {}
     for event in result.all_events:
@@ -59,24 +66,33 @@ def run_job(
     tags: Mapping[str, str] | None = None,
     run_config: Mapping | None = None,
     log_level: str = "INFO",
+    asset_selection: Sequence[AssetKey] | None = None,
 ) -> RunOutcome:
     """Run `job_name` for one player partition and report how it ended.
 
-    The console shows INFO and up (progress lines, one-sentence errors); every event, DEBUG
-    included, is still recorded in the instance and visible in the UI.
+    The console shows INFO and up (progress lines, one-sentence errors, no stack traces); every
+    event, DEBUG included, is still recorded in the instance and visible in the UI. Runs left
+    unfinished by a killed CLI process are cleaned up first, and a second run of the same
+    player waits for the first (see `run_guard`). `asset_selection` runs part of the job.
     """
     from levelup_pipeline.definitions import defs
 
     register_player(instance, gamertag)
-    job = defs.resolve_job_def(job_name)
+    reap_dead_runs(instance)
+    job = defs.resolve_job_def(job_name).with_logger_defs({"console": cli_console_logger})
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
-    result = job.execute_in_process(
-        instance=instance,
-        partition_key=gamertag,
-        tags=dict(tags or {}),
-        run_config=config,
-        raise_on_error=False,
-    )
+    try:
+        with player_turn(instance, gamertag, on_wait=_tell):
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=gamertag,
+                tags={**(tags or {}), **process_tags()},
+                run_config=config,
+                raise_on_error=False,
+                asset_selection=asset_selection,
+            )
+    except PlayerBusy as exc:
+        return RunOutcome(gamertag, job_name, "", False, str(exc), {})
     return RunOutcome(
         gamertag=gamertag,
         job=job_name,

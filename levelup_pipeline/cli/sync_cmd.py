@@ -6,6 +6,7 @@ import os
 
 import click
 
+from levelup_pipeline.cli.backfill_steps import AfterSync
 from levelup_pipeline.cli.errors import UserError, friendly
 from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.cli.players_cmd import player_argument
@@ -62,6 +63,19 @@ def _summary(outcome: RunOutcome) -> str:
 )
 @click.option("--with-assets", is_flag=True, help="Also download medal metadata and images.")
 @click.option(
+    "--with-backfill", is_flag=True, help="Then fill what stored matches lack (backfill job)."
+)
+@click.option(
+    "--backfill-performance-scores",
+    is_flag=True,
+    help="Then compute missing performance scores only (no API call).",
+)
+@click.option(
+    "--rebuild-cache",
+    is_flag=True,
+    help="Do not sync: recompute every derived table from the stored raw JSON (no API call).",
+)
+@click.option(
     "--rps",
     type=float,
     default=None,
@@ -76,6 +90,9 @@ def sync_command(
     max_matches: int | None,
     match_type: str,
     with_assets: bool,
+    with_backfill: bool,
+    backfill_performance_scores: bool,
+    rebuild_cache: bool,
     rps: float | None,
     show_stats: bool,
     verbose: bool,
@@ -108,15 +125,20 @@ def sync_command(
         f"{TAG_PREFIX}verbose": str(options.verbose).lower(),
     }
     job = "full_sync" if options.mode == "full" else "delta_sync"
+    after = AfterSync(rebuild_cache, with_backfill, backfill_performance_scores, with_assets)
     failures = []
     for gamertag in targets:
-        click.echo(
-            f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
-        )
-        outcome = run_job(instance, job, gamertag, tags=tags)
-        if outcome.success:
-            click.echo(_summary(outcome))
+        if after.skips_sync:
+            outcome = after.run(instance, gamertag, tags)
         else:
+            click.echo(
+                f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
+            )
+            outcome = run_job(instance, job, gamertag, tags=tags)
+            if outcome.success:
+                click.echo(_summary(outcome))
+                outcome = after.run(instance, gamertag, tags, outcome)
+        if not outcome.success:
             failures.append(f"{gamertag}: {outcome.error}")
             if len(targets) > 1:  # a single failure is the final error line, said once
                 click.echo(f"{gamertag}: FAILED - {outcome.error}", err=True)

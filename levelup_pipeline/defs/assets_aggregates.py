@@ -12,6 +12,7 @@ from dagster import (
 from levelup_pipeline.defs.metadata import preview
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.defs.table_schemas import column_schema_metadata
 from levelup_pipeline.store.errors import StoreError
 
 AGGREGATES: dict[str, tuple[str, str]] = {
@@ -41,6 +42,7 @@ SOURCES = [AssetKey(t) for t in ("match_stats", "player_match_stats", "medals")]
             group_name="aggregates",
             kinds={"duckdb"},
             owners=["team:levelup"],
+            metadata=column_schema_metadata(name),
         )
         for name, (description, _order) in AGGREGATES.items()
     ],

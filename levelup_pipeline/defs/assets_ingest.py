@@ -15,6 +15,7 @@ from dagster import (
 
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.defs.table_schemas import column_schema_metadata
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.halo.metrics import ProgressReporter
 from levelup_pipeline.halo.resource import HaloApiResource
@@ -68,6 +69,7 @@ def report_metadata(report: SyncReport, requests: int) -> dict:
     kinds={"halo", "duckdb"},
     owners=["team:levelup"],
     pool="halo_api",
+    metadata=column_schema_metadata("raw_match_json"),
     retry_policy=RetryPolicy(max_retries=1, delay=10, backoff=Backoff.EXPONENTIAL),
     description=(
         "Verbatim Halo API responses per match (stats, skill, film highlight events): the "

@@ -17,6 +17,7 @@ from dagster import (
 from levelup_pipeline.defs.metadata import preview
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.defs.table_schemas import column_schema_metadata
 from levelup_pipeline.store.errors import StoreError
 
 MODEL_TABLES: dict[str, tuple[str, str]] = {
@@ -62,6 +63,7 @@ class ModelConfig(Config):
             group_name="model",
             kinds={"duckdb"},
             owners=["team:levelup"],
+            metadata=column_schema_metadata(name),
         )
         for name, (description, _order) in MODEL_TABLES.items()
     ],

@@ -17,5 +17,11 @@ def register_player(instance: DagsterInstance, gamertag: str) -> bool:
     """Add a player partition; returns False when it already existed."""
     if instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, gamertag):
         return False
-    instance.add_dynamic_partitions(PLAYERS_PARTITION_NAME, [gamertag])
+    try:
+        instance.add_dynamic_partitions(PLAYERS_PARTITION_NAME, [gamertag])
+    except Exception:  # noqa: BLE001 - storage-specific IntegrityError
+        # Two processes (UI + CLI, two CLIs) registered the same player at the same instant.
+        if instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, gamertag):
+            return False
+        raise
     return True

@@ -55,6 +55,7 @@ MATCH_TYPES = ("all", "matchmaking", "custom", "local")
 UGC_KINDS = ("maps", "ugcGameVariants", "playlists", "mapModePairs")
 USERS_BATCH = 100
 HIGHLIGHT_EVENTS_CHUNK = 3
+MAX_REFRESHES_PER_REQUEST = 3
 #: spnkr's own per-service limiter would throttle after each response; make it a no-op.
 _SPNKR_UNTHROTTLED_RPS = 1_000_000
 
@@ -137,10 +138,10 @@ class HaloApi:
         """Send one logical request with limiter, auth, retries and typed errors."""
         parts = urllib.parse.urlsplit(url)
         what = f"{method} {parts.hostname}{parts.path}"
-        refreshed = False
+        refreshes = 0
 
         async def attempt() -> bytes:
-            nonlocal refreshed
+            nonlocal refreshes
             while True:
                 tokens = await self.tokens.ensure_fresh(self.session)
                 self._sync_session_headers(tokens)
@@ -163,9 +164,11 @@ class HaloApi:
                                 f"{status if status is not None else 'no response'} {ms:.0f} ms"
                             )
                 if status == 401:
-                    if refreshed:
+                    # Several refreshes per request, not one: with many requests in flight a
+                    # fresh token can legitimately expire again before this one is resent.
+                    if refreshes >= MAX_REFRESHES_PER_REQUEST:
                         raise AuthenticationFailed("the Halo API rejected refreshed tokens")
-                    refreshed = True
+                    refreshes += 1
                     await self.tokens.refresh_after_401(self.session, tokens)
                     self.metrics.token_refreshes = self.tokens.refresh_count
                     continue

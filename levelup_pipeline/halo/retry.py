@@ -154,5 +154,6 @@ async def call_with_retries(
             ) from None
         raise HaloApiUnavailable(
             f"The Halo API is unavailable: {what} failed after {attempts} attempt(s) and "
-            f"{waited:.0f}s of waiting (last error: {describe_failure(exc)})."
+            f"{waited:.0f}s of waiting (last error: {describe_failure(exc)}); try again later, "
+            "the next sync resumes where this one stopped."
         ) from None

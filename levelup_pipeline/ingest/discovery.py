@@ -39,6 +39,7 @@ class DiscoveryResult:
 
 HistoryPage = Callable[[int, int], Awaitable[dict]]
 StoredFilter = Callable[[Iterable[str]], set[str]]
+PlannedPage = Callable[[list[PlannedMatch]], Awaitable[None]]
 
 
 async def discover(
@@ -46,36 +47,58 @@ async def discover(
     stored: StoredFilter,
     options: SyncOptions,
     cursor: str | None,
+    on_page: PlannedPage | None = None,
 ) -> DiscoveryResult:
-    """Walk the history pages and return the matches to fetch, newest first."""
+    """Walk the history pages and return the matches to fetch, newest first.
+
+    `on_page`, when given, receives each page's newly planned matches as soon as the page is
+    read, so the caller can fetch them while the walk goes on (pages then cost no wall time).
+    """
     result = DiscoveryResult()
     start = 0
     while True:
         page = await fetch_page(start, PAGE_SIZE)
         result.pages += 1
         entries = [e for e in (page.get("Results") or []) if e.get("MatchId")]
-        known = stored(e["MatchId"] for e in entries)
-        for entry in entries:
-            match_id = str(entry["MatchId"])
-            start_time = str((entry.get("MatchInfo") or {}).get("StartTime") or "")
-            result.seen += 1
-            if match_id in known:
-                result.already_stored += 1
-                if options.mode == "delta" and not (cursor and start_time >= cursor):
-                    result.reached_stored_floor = True
-                    return result
-            else:
-                result.planned.append(PlannedMatch(match_id, start_time))
-                if options.mode == "delta" and len(result.planned) >= options.max_matches:
-                    result.capped = True
-                    return result
-            if options.mode == "full" and result.seen >= options.max_matches:
-                result.capped = True
-                return result
+        first_new = len(result.planned)
+        done = _walk_page(result, entries, stored, options, cursor)
+        if on_page is not None and len(result.planned) > first_new:
+            await on_page(result.planned[first_new:])
+        if done:
+            return result
         if len(entries) < PAGE_SIZE:
             result.reached_end = True
             return result
         start += len(entries)
+
+
+def _walk_page(
+    result: DiscoveryResult,
+    entries: list[dict],
+    stored: StoredFilter,
+    options: SyncOptions,
+    cursor: str | None,
+) -> bool:
+    """Apply the delta/full rules to one page; True when the walk must stop here."""
+    known = stored(e["MatchId"] for e in entries)
+    for entry in entries:
+        match_id = str(entry["MatchId"])
+        start_time = str((entry.get("MatchInfo") or {}).get("StartTime") or "")
+        result.seen += 1
+        if match_id in known:
+            result.already_stored += 1
+            if options.mode == "delta" and not (cursor and start_time >= cursor):
+                result.reached_stored_floor = True
+                return True
+        else:
+            result.planned.append(PlannedMatch(match_id, start_time))
+            if options.mode == "delta" and len(result.planned) >= options.max_matches:
+                result.capped = True
+                return True
+        if options.mode == "full" and result.seen >= options.max_matches:
+            result.capped = True
+            return True
+    return False
 
 
 def cursor_during_fetch(previous: str | None, plan: DiscoveryResult) -> str | None:

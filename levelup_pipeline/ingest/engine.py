@@ -29,7 +29,6 @@ from levelup_pipeline.ingest.discovery import (
     DiscoveryResult,
     PlannedMatch,
     cursor_after_success,
-    cursor_during_fetch,
     discover,
 )
 from levelup_pipeline.ingest.options import SyncOptions
@@ -152,6 +151,7 @@ class SyncEngine:
         self.report = SyncReport(gamertag=gamertag, xuid=xuid, mode=options.mode)
         self._write_lock = asyncio.Lock()
         self._buffer: list[RawMatch] = []
+        self._with_gaps: list[RawMatch] = []  # written last, once the whole sync got through
         self._new_xuids: set[str] = set()
         self._new_refs: set[tuple[str, str, str]] = set()
 
@@ -161,22 +161,27 @@ class SyncEngine:
         opts = self.options
         key = _cursor_key(opts)
         previous_cursor = self.writer.get_meta(key)
-        plan = await self._discover(previous_cursor)
+        for stats in self.writer.pending_stats():
+            # Stored by an interrupted run that never got to their names and profiles.
+            self._new_xuids.update(human_xuids(stats))
+            self._new_refs.update(ugc_refs(stats))
+        plan = await self._discover_and_fetch(previous_cursor, key)
         self.report.history_seen = plan.seen
         self.report.already_stored = plan.already_stored
         self.report.planned = len(plan.planned)
         self.report.capped = plan.capped
         self.log(
-            f"{self.report.gamertag}: {len(plan.planned)} match(es) to fetch "
+            f"{self.report.gamertag}: {len(plan.planned)} match(es) fetched or recorded "
             f"({plan.seen} seen in history, {plan.already_stored} already stored)"
         )
-        if plan.planned:
-            self.writer.set_meta(key, cursor_during_fetch(previous_cursor, plan) or "")
-            await self._fetch_all(plan.planned)
         await self._fetch_profiles()
         await self._fetch_ugc()
         if opts.with_assets:
             await self._fetch_medal_metadata()
+        if self._with_gaps:
+            self._buffer.extend(self._with_gaps)
+            self._with_gaps = []
+            await self._flush()
         new_cursor = cursor_after_success(previous_cursor, plan, opts)
         self.writer.set_meta(key, new_cursor or "")
         self.report.cursor = new_cursor
@@ -184,37 +189,56 @@ class SyncEngine:
         self._record_sync_meta()
         return self.report
 
-    async def _discover(self, cursor: str | None) -> DiscoveryResult:
+    async def _discover(self, cursor: str | None, on_page: Any = None) -> DiscoveryResult:
         async def page(start: int, count: int) -> dict:
             return await self.api.match_history(
                 self.report.xuid, start=start, count=count, match_type=self.options.match_type
             )
 
-        unavailable = self.writer.unavailable_match_ids()
+        # One snapshot of what is stored, taken before any fetch: the walk then never reads
+        # the database while batches are being written, and it sees the store as it was when
+        # the sync started (this run's own writes are never mistaken for a stored floor).
+        known = self.writer.stored_match_ids() | self.writer.unavailable_match_ids()
 
         def stored(ids) -> set[str]:
-            ids = list(ids)
-            return self.writer.stored_match_ids(ids) | (unavailable & set(ids))
+            return known.intersection(ids)
 
-        return await discover(page, stored, self.options, cursor or None)
+        return await discover(page, stored, self.options, cursor or None, on_page)
 
-    async def _fetch_all(self, planned: list[PlannedMatch]) -> None:
-        self.progress.set_total(len(planned))
-        queue: asyncio.Queue[PlannedMatch] = asyncio.Queue()
-        for item in planned:
-            queue.put_nowait(item)
+    async def _discover_and_fetch(self, cursor: str | None, key: str) -> DiscoveryResult:
+        """Page the history and fetch what it plans at the same time.
+
+        Each page's planned matches are queued as soon as the page is read, once the resume
+        cursor persisted in sync_meta covers them (cursor_during_fetch, page by page): an
+        interruption at any point leaves no silent gap, and the history pages cost no wall
+        time of their own.
+        """
+        queue: asyncio.Queue[PlannedMatch | None] = asyncio.Queue()
+        planned: list[PlannedMatch] = []
+        saved: list[str | None] = []  # the cursor last persisted by this run
+
+        async def on_page(items: list[PlannedMatch]) -> None:
+            planned.extend(items)
+            lowest = min(p.start_time for p in items)
+            current = saved[-1] if saved else cursor
+            needed = min(current, lowest) if current else lowest
+            if not saved or needed != current:
+                await self._serialized(self.writer.set_meta, key, needed or "")
+                saved.append(needed)
+            self.progress.set_total(len(planned))
+            for item in items:
+                queue.put_nowait(item)
 
         async def worker() -> None:
-            while True:
-                try:
-                    item = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
+            while (item := await queue.get()) is not None:
                 await self._fetch_one(item.match_id)
                 self.progress.advance()
 
-        workers = [asyncio.create_task(worker()) for _ in range(min(WORKERS, len(planned)))]
+        workers = [asyncio.create_task(worker()) for _ in range(WORKERS)]
         try:
+            plan = await self._discover(cursor, on_page)
+            for _ in workers:
+                queue.put_nowait(None)
             await asyncio.gather(*workers)
         except BaseException:
             for task in workers:
@@ -224,6 +248,7 @@ class SyncEngine:
         finally:
             self.progress.close()
         await self._flush()
+        return plan
 
     async def _fetch_one(self, match_id: str) -> None:
         try:
@@ -254,6 +279,12 @@ class SyncEngine:
         )
         self._new_xuids.update(human_xuids(stats))
         self._new_refs.update(ugc_refs(stats))
+        if "failed" in (skill_status, film_status):
+            # A skill/film call that failed after its retries leaves a gap for backfill, but
+            # only if the sync then completes: during an outage the run stops before this
+            # match is written, and the next run fetches it whole.
+            self._with_gaps.append(raw)
+            return
         self._buffer.append(raw)
         if len(self._buffer) >= BATCH_SIZE:
             await self._flush()
@@ -265,7 +296,7 @@ class SyncEngine:
             self.report.skill_gaps += 1
             return None, "missing"
         except HaloApiError as exc:
-            if _is_fatal(exc):
+            if _is_fatal_for_part(exc):
                 raise
             self.report.skill_gaps += 1
             return None, "failed"
@@ -277,7 +308,7 @@ class SyncEngine:
             self.report.film_gaps += 1
             return None, "missing"
         except HaloApiError as exc:
-            if _is_fatal(exc):
+            if _is_fatal_for_part(exc):
                 raise
             self.report.film_gaps += 1
             return None, "failed"
@@ -286,13 +317,13 @@ class SyncEngine:
         """Run one store write off the event loop, never two at once: a DuckDB connection is
         not safe for concurrent use, and a batch flush may be running in a worker thread."""
         async with self._write_lock:
-            return await asyncio.to_thread(write, *args)
+            return await _finish_even_if_cancelled(write, *args)
 
     async def _flush(self) -> None:
         async with self._write_lock:
             batch, self._buffer = self._buffer, []
             if batch:
-                await asyncio.to_thread(self.writer.write_raw_matches, batch)
+                await _finish_even_if_cancelled(self.writer.write_raw_matches, batch)
                 self.report.fetched += len(batch)
 
     async def _fetch_profiles(self) -> None:
@@ -351,3 +382,22 @@ class SyncEngine:
 def _is_fatal(exc: HaloApiError) -> bool:
     """Errors that must stop the whole sync (auth, exhausted budgets), not just skip a part."""
     return isinstance(exc, (AuthenticationFailed, RateLimitExhausted, HaloApiUnavailable))
+
+
+async def _finish_even_if_cancelled(write: Callable[..., Any], *args: Any) -> Any:
+    """Run a store write in a thread. If the caller is cancelled (another worker failed), the
+    thread cannot be stopped: wait for it before unwinding, so that the write lock is never
+    released - and the connection never closed - under a write still running."""
+    task = asyncio.ensure_future(asyncio.to_thread(write, *args))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
+
+
+def _is_fatal_for_part(exc: HaloApiError) -> bool:
+    """Errors of a skill or film call that stop the sync. A skill/film call that stays
+    unavailable after its retries only leaves a gap (status 'failed', kept for backfill): the
+    match stats are what matter, and an outage of the whole API fails the stats calls anyway."""
+    return isinstance(exc, (AuthenticationFailed, RateLimitExhausted))

@@ -6,8 +6,16 @@ so a renamed gamertag keeps syncing and the new name is recorded as an alias.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
+
+from levelup_pipeline.halo.errors import AuthenticationFailed, HaloApiError, RateLimitExhausted
+from levelup_pipeline.transform._common import normalize_xuid
+
+log = logging.getLogger(__name__)
+RENAMED_TO_KEY = "renamed_to"
 
 
 @dataclass(frozen=True)
@@ -19,11 +27,55 @@ class Identity:
 
 
 async def resolve_identity(api: Any, writer: Any, gamertag: str) -> Identity:
-    """The partition's XUID from the store, else from the profile API (then remembered)."""
+    """The partition's XUID from the store, else from the profile API (then remembered).
+
+    A known XUID costs one profile lookup per sync: when it now answers to another gamertag,
+    the new name is recorded as an alias and a hint says how to rename the player.
+    """
     xuid = writer.get_meta("player_xuid")
     if xuid:
+        await check_gamertag(api, writer, xuid, gamertag)
         return Identity(xuid=xuid, gamertag=gamertag)
     resolved = await api.resolve_player(gamertag)
     writer.set_meta("player_xuid", resolved.xuid)
     writer.set_meta("player_gamertag", resolved.gamertag)
     return Identity(xuid=resolved.xuid, gamertag=gamertag)
+
+
+def rename_hint(old: str, new: str, xuid: str) -> str:
+    """The one-sentence hint logged when a player's XUID answers to a new gamertag."""
+    return (
+        f"{old} (XUID {xuid}) is now called {new}: its data keeps syncing under {old}; run "
+        f"`levelup players rename {old} {new}` to rename its folder and partition."
+    )
+
+
+async def check_gamertag(api: Any, writer: Any, xuid: str, gamertag: str) -> str | None:
+    """The XUID's current gamertag when it differs from the partition's (alias recorded and a
+    hint logged), else None. A failed lookup never stops the sync."""
+    try:
+        users = await api.users([xuid])
+    except (AuthenticationFailed, RateLimitExhausted):
+        raise
+    except HaloApiError as exc:
+        _logger(api).info(f"{gamertag}: gamertag check skipped ({exc}).")
+        return None
+    current = next(
+        (
+            str(u.get("gamertag"))
+            for u in users or []
+            if isinstance(u, dict) and normalize_xuid(u.get("xuid")) == normalize_xuid(xuid)
+        ),
+        None,
+    )
+    renamed = current if current and current.casefold() != gamertag.casefold() else None
+    if renamed:
+        writer.write_profiles(users, dt.datetime.now(dt.UTC))
+        _logger(api).warning(rename_hint(gamertag, renamed, xuid))
+    if renamed != writer.get_meta(RENAMED_TO_KEY):
+        writer.set_meta(RENAMED_TO_KEY, renamed)
+    return renamed
+
+
+def _logger(api: Any) -> Any:
+    return getattr(api, "logger", None) or log

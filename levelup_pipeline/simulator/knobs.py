@@ -7,6 +7,11 @@ import threading
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+#: `fail_next_n` pseudo-statuses: drop the TCP connection (RST, no answer), or hold the request
+#: for `stall_seconds` before answering normally (a latency spike that trips client timeouts).
+RESET = "reset"
+STALL = "stall"
+
 
 @dataclass
 class Knobs:
@@ -21,7 +26,7 @@ class Knobs:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     rate_limit_rps: dict[str, float | None] = field(default_factory=dict)
-    retry_after_seconds: int = 1
+    retry_after_seconds: int | None = 1  # None: 429s carry no Retry-After header
     error_rate_5xx: float = 0.0
     error_seed: int = 1234
     token_ttl_requests: int | None = None
@@ -32,16 +37,18 @@ class Knobs:
     malformed_matches: set[str] = field(default_factory=set)
     films_without_highlights: set[str] = field(default_factory=set)
     skill_failures: set[str] = field(default_factory=set)
+    stall_seconds: float = 5.0
     _bursts: list[list[Any]] = field(default_factory=list, repr=False)
     _rng: random.Random | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def fail_next_n(self, status: int, n: int, endpoint: str | None = None) -> None:
-        """Answer the next `n` data requests (of `endpoint`, e.g. 'match_stats') with `status`."""
+    def fail_next_n(self, status: int | str, n: int, endpoint: str | None = None) -> None:
+        """Answer the next `n` data requests (of `endpoint`, e.g. 'match_stats') with `status`
+        (an HTTP status, or RESET / STALL)."""
         with self._lock:
             self._bursts.append([status, n, endpoint])
 
-    def take_burst(self, endpoint: str) -> int | None:
+    def take_burst(self, endpoint: str) -> int | str | None:
         """Consume one queued failure for this endpoint, if any; returns its status."""
         with self._lock:
             for burst in self._bursts:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import json
 import random
 import re
+import socket
 import ssl
+import struct
 import threading
 import time
 import uuid
@@ -21,7 +24,7 @@ import trustme
 from aiohttp import web
 
 from levelup_pipeline.simulator import film, records
-from levelup_pipeline.simulator.knobs import Knobs
+from levelup_pipeline.simulator.knobs import RESET, STALL, Knobs
 from levelup_pipeline.simulator.world import World, unwrap, wrap
 
 STATS = "halostats.svc.halowaypoint.com"
@@ -47,6 +50,7 @@ ENDPOINTS = [
     "match_count",
     "service_record",
     "playlist_csr",
+    "images",
 ]
 STATUSES = ["200", "429", "401", "404", "500"]
 _FILM_NS = uuid.UUID("6d1b5c3e-8d9a-4f0e-9c57-5b1f1c0e4a11")
@@ -57,6 +61,25 @@ Handler = Callable[[web.Request, re.Match], Awaitable[web.StreamResponse]]
 def _json(data: Any, status: int = 200) -> web.Response:
     """JSON response with the API's content type."""
     return web.Response(text=json.dumps(data), status=status, content_type="application/json")
+
+
+def _reset_connection(request: web.Request) -> web.Response:
+    """Abort the TCP connection with an RST: the client sees 'connection reset by peer'.
+
+    The returned response is never sent; its status (499) only feeds the counters.
+    """
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    return web.Response(status=499)
+
+
+_PNG = base64.b64decode(  # 1x1 pixel: every simulated image
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 def _not_found() -> web.Response:
@@ -228,6 +251,22 @@ class Api:
                 "gamecms",
                 self.medals,
             ),
+            (
+                "GET",
+                BLOBS,
+                r"/ugcstorage/[a-z]+/(?P<asset>[^/]+)/(?P<version>[^/]+)/(?P<file>images/[^/]+)",
+                "images",
+                "blobs",
+                self.image,
+            ),
+            (
+                "GET",
+                GAMECMS,
+                r"/hi/Waypoint/file/(?P<file>medals/images/[^/]+)",
+                "images",
+                "gamecms",
+                self.image,
+            ),
         ]
         self.routes = [
             Route(m, h, re.compile(p + "$", re.I if h == GAMECMS else 0), e, s, f)
@@ -277,18 +316,27 @@ class Api:
         if delay > 0:
             await asyncio.sleep(delay / 1000)
         if self.state.over_limit(route.service):
-            return web.Response(status=429, headers={"Retry-After": str(knobs.retry_after_seconds)})
+            return web.Response(status=429, headers=self._retry_after())
         token = request.headers.get("x-343-authorization-spartan")
         if route.auth and not self.state.token_ok(token):
             return web.Response(status=401)
         if route.service != "auth":
             burst = knobs.take_burst(route.endpoint)
-            if burst is not None:
-                headers = {"Retry-After": str(knobs.retry_after_seconds)} if burst == 429 else {}
-                return web.Response(status=burst, headers=headers)
+            if burst == RESET:
+                return _reset_connection(request)
+            if burst == STALL:
+                await asyncio.sleep(knobs.stall_seconds)
+            elif burst is not None:
+                headers = self._retry_after() if burst == 429 else {}
+                return web.Response(status=int(burst), headers=headers)
             if knobs.roll_5xx():
                 return web.Response(status=500)
         return await route.handler(request, match)
+
+    def _retry_after(self) -> dict[str, str]:
+        """The 429 header, unless `retry_after_seconds` is None (a 429 without Retry-After)."""
+        seconds = self.knobs.retry_after_seconds
+        return {} if seconds is None else {"Retry-After": str(seconds)}
 
     def _player(self, match: re.Match) -> int | None:
         """XUID of the `{player}` path segment (gamertag or xuid(N))."""
@@ -526,6 +574,26 @@ class Api:
         """Medal metadata."""
         data = self.world.medal_metadata
         return _json(data) if data else _not_found()
+
+    async def image(self, request: web.Request, match: re.Match) -> web.Response:
+        """A UGC asset's image or a medal sprite sheet (a tiny PNG) when the world names it."""
+        groups = match.groupdict()
+        if "asset" in groups:
+            body = next(
+                (
+                    b
+                    for (_k, a, v), b in self.world.ugc.items()
+                    if a == groups["asset"].lower() and v == groups["version"].lower()
+                ),
+                None,
+            )
+            files = ((body or {}).get("Files") or {}).get("FileRelativePaths") or []
+        else:
+            sprites = (self.world.medal_metadata or {}).get("sprites") or {}
+            files = [s.get("path") for s in sprites.values()]
+        if groups["file"] not in files:
+            return _not_found()
+        return web.Response(body=_PNG, content_type="image/png")
 
     # ---- auth chain ---------------------------------------------------------------------
     async def oauth(self, request: web.Request, match: re.Match) -> web.Response:

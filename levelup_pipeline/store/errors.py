@@ -25,3 +25,11 @@ class CorruptDatabase(StoreError):
 
 class MigrationError(StoreError):
     """A schema migration failed; the transaction was rolled back and the file is unchanged."""
+
+
+class StoreDiskFull(StoreError):
+    """The disk is full: the write in progress was rolled back, what was stored stays intact."""
+
+
+class StoreNotWritable(StoreError):
+    """The player's folder is read-only or not writable by this user."""

@@ -8,11 +8,15 @@ idempotent: replaying a sync never duplicates a row.
 
 from __future__ import annotations
 
+import errno
 import json
+import sys
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,8 +29,10 @@ from levelup_pipeline.store.errors import (
     CorruptDatabase,
     MigrationError,
     StoreBusy,
+    StoreDiskFull,
     StoreError,
     StoreNotFound,
+    StoreNotWritable,
 )
 from levelup_pipeline.store.migrate import apply_migrations
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
@@ -39,7 +45,7 @@ from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.modes import LIFECYCLES, mode_category
 
 DEFAULT_SESSION_GAP_MINUTES = 45
-TRANSFORM_CHUNK = 1000
+TRANSFORM_CHUNK = 500
 SESSION_GAP_KEY = "session_gap_minutes"
 
 # Tables rebuilt from raw_match_json by transform_pending (aliases only for source 'film').
@@ -86,6 +92,72 @@ def _sql(name: str) -> str:
     return (resources.files("levelup_pipeline.store") / "sql" / name).read_text(encoding="utf-8")
 
 
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+_DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "file too large")
+_NOT_WRITABLE_TEXT = ("read-only file system", "permission denied")
+
+
+def environment_error(exc: BaseException, gamertag: str) -> StoreError | None:
+    """A full disk or a read-only folder (OSError or DuckDB error), worded for the user; None
+    for anything else. DuckDB reports ENOSPC as IO, Transaction or Internal errors alike."""
+    if isinstance(exc, StoreError):
+        return None
+    code = exc.errno if isinstance(exc, OSError) else None
+    text = str(exc).lower()
+    if code in _DISK_FULL or any(t in text for t in _DISK_FULL_TEXT):
+        return StoreDiskFull(
+            f"The disk is full while writing the database of {gamertag}: free some space and "
+            "sync again (the write in progress was rolled back; what was stored before is "
+            "intact)."
+        )
+    if code in _NOT_WRITABLE or any(t in text for t in _NOT_WRITABLE_TEXT):
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        return StoreNotWritable(
+            f"Cannot write the database of {gamertag}{where}: its folder is read-only or not "
+            "yours; fix the permissions or point LEVELUP_DATA_DIR at a writable folder."
+        )
+    return None
+
+
+def _fit_ints(values: list[Any], kind: pa.DataType) -> list[Any]:
+    """Integers outside the range of an integer column become None."""
+    if not pa.types.is_integer(kind):
+        return values
+    bits = kind.bit_width - 1
+    low, high = -(2**bits), 2**bits - 1
+    return [v if not isinstance(v, int) or low <= v <= high else None for v in values]
+
+
+def _raw_chunk(reader: duckdb.DuckDBPyConnection, match_ids: list[str]) -> pa.Table:
+    """Raw rows of some matches, as text, with the shape of their highlights JSON.
+
+    Read by id, a chunk at a time: one scan of the whole table would hand over vectors of
+    2,048 raw matches (~130 MB of JSON each), and memory would grow with the history.
+    """
+    return reader.sql(
+        "SELECT match_id, stats_json::VARCHAR AS stats_json, skill_json::VARCHAR AS skill_json,"
+        " highlights_json::VARCHAR AS highlights_json,"
+        " json_structure(highlights_json)::VARCHAR AS film_shape"
+        " FROM raw_match_json WHERE match_id IN (SELECT unnest($ids::VARCHAR[]))",
+        params={"ids": match_ids},
+    ).to_arrow_table()
+
+
+def _close(con: duckdb.DuckDBPyConnection, gamertag: str, failing: bool) -> None:
+    """Close a writer's connection (this checkpoints the WAL: the disk may be full by now).
+    While an error is already on its way out, a failing close must not replace it."""
+    try:
+        con.close()
+    except duckdb.Error as exc:
+        if failing:
+            return
+        mapped = environment_error(exc, gamertag)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("could not set" in text or "conflicting" in text)
@@ -93,6 +165,50 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# json_structure() types the SQL film path reads exactly like transform/highlights.py does
+# (missing keys are NULL in both). Any other shape (strings for numbers, floats, nested
+# values, non-object events) takes the Python transformer.
+_INT_TYPES = frozenset({"UBIGINT", "BIGINT", "NULL"})
+_FILM_SQL_TYPES: dict[str, frozenset[str]] = {
+    "xuid": _INT_TYPES,
+    "time_ms": _INT_TYPES,
+    "type_hint": _INT_TYPES,
+    "medal_value": _INT_TYPES,
+    "gamertag": frozenset({"VARCHAR", "NULL"}),
+    "event_type": frozenset({"VARCHAR", "NULL"}),
+    "medal_name": frozenset({"VARCHAR", "NULL"}),
+    "is_medal": frozenset({"BOOLEAN", "NULL"}),
+}
+
+
+@lru_cache(maxsize=256)
+def _film_fits_sql(shape: str | None) -> bool:
+    """Whether a highlights JSON of this json_structure() can be transformed in SQL."""
+    if shape is None:
+        return False
+    try:
+        parsed = json.loads(shape)
+    except ValueError:
+        return False
+    if not isinstance(parsed, list) or len(parsed) != 1:
+        return False
+    element = parsed[0]
+    if element == "NULL":  # [] or only nulls: no rows either way
+        return True
+    if not isinstance(element, dict):
+        return False
+    return all(element.get(key, "NULL") in allowed for key, allowed in _FILM_SQL_TYPES.items())
+
+
+@dataclass
+class _Chunk:
+    """One transform chunk between its Python half and its DuckDB half."""
+
+    ids: list[str]
+    rows: dict[str, list[dict[str, Any]]]
+    film_in: pa.Table  # match_id + highlights text of the matches parsed in SQL
 
 
 @dataclass
@@ -154,6 +270,9 @@ class StoreWriter:
                 con.execute("ROLLBACK")
             except duckdb.Error:
                 pass
+            mapped = environment_error(exc, self._gamertag)
+            if mapped is not None:
+                raise mapped from exc
             if isinstance(exc, duckdb.IOException | duckdb.SerializationException) or (
                 isinstance(exc, duckdb.InternalException)
             ):
@@ -180,7 +299,14 @@ class StoreWriter:
         schema = self._schema(table)
         sub = pa.schema([schema.field(c) for c in columns])
         data = {c: [r.get(c) for r in rows] for c in columns}
-        return pa.Table.from_pydict(data, schema=sub)
+        try:
+            return pa.Table.from_pydict(data, schema=sub)
+        except (OverflowError, pa.ArrowInvalid):
+            # A number too big for its column (an API glitch like 1e300 kills): NULL, not a
+            # failed sync. Rare, so only then is every integer checked.
+            return pa.Table.from_pydict(
+                {c: _fit_ints(data[c], sub.field(c).type) for c in columns}, schema=sub
+            )
 
     def _dedupe(self, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Keep the last row per primary key: DuckDB refuses to upsert one key twice per insert."""
@@ -235,9 +361,12 @@ class StoreWriter:
 
     # ------------------------------------------------------------------ raw layer
     def stored_match_ids(self, match_ids: Iterable[str] | None = None) -> set[str]:
-        """Ids present in raw_match_json (restricted to `match_ids` when given)."""
+        """Ids present in raw_match_json or archived to Parquet (restricted to `match_ids` when
+        given): an archived match counts as stored, so no sync refetches it."""
         if match_ids is None:
-            rows = self._con.execute("SELECT match_id FROM raw_match_json").fetchall()
+            rows = self._con.execute(
+                "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
+            ).fetchall()
             return {r[0] for r in rows}
         wanted = pa.table({"match_id": pa.array(list(match_ids), pa.string())})
         if wanted.num_rows == 0:
@@ -246,6 +375,8 @@ class StoreWriter:
         try:
             rows = self._con.execute(
                 "SELECT r.match_id FROM raw_match_json r SEMI JOIN _wanted_ids w USING (match_id)"
+                " UNION SELECT a.match_id FROM archived_matches a"
+                " SEMI JOIN _wanted_ids w USING (match_id)"
             ).fetchall()
         finally:
             self._con.unregister("_wanted_ids")
@@ -372,6 +503,17 @@ class StoreWriter:
         rows = self._con.execute("SELECT match_id FROM unavailable_matches").fetchall()
         return {r[0] for r in rows}
 
+    def pending_stats(self) -> Iterator[dict[str, Any]]:
+        """Stats bodies of raw matches not transformed yet: what an interrupted sync stored
+        without fetching the names and profiles that go with it."""
+        rows = self._con.execute(
+            "SELECT stats_json::VARCHAR FROM raw_match_json WHERE transformed_at IS NULL"
+        ).fetchall()
+        for (text,) in rows:
+            stats = t_match.parse_json(text)
+            if isinstance(stats, dict):
+                yield stats
+
     # ------------------------------------------------------------------ reference data
     def known_ugc_refs(self) -> set[tuple[str, str]]:
         """(asset id, version id) of every UGC asset already stored: names are fetched once."""
@@ -487,14 +629,17 @@ class StoreWriter:
 
     # ------------------------------------------------------------------ transform
     def transform_pending(self, player_xuid: str, rebuild: bool = False) -> dict[str, int]:
-        """Turn raw matches into the derived tables, in ONE transaction.
+        """Turn raw matches into the derived tables, one transaction per chunk.
 
         Pending = raw rows never transformed or changed since (write/backfill); rebuild=True
-        deletes every derived row and recomputes all of them. Matches are streamed from the
-        database in chunks of TRANSFORM_CHUNK, each JSON parsed once, one Arrow table per
-        table per chunk. Then names, mode categories, session ids and performance scores are
-        refreshed in SQL. Returns rows written per table (plus 'skipped_matches': raw rows
-        without the player or with unreadable JSON).
+        first deletes every derived row and marks every raw row pending (one transaction),
+        then recomputes all of them. Matches are read in chunks of TRANSFORM_CHUNK, each
+        chunk's derived rows replaced and its raw rows marked transformed in one transaction,
+        so memory stays flat whatever the history length and an interruption leaves the
+        unfinished matches pending (the next call completes them). Then names, mode
+        categories, session ids and performance scores are refreshed in SQL. Returns rows
+        written per table (plus 'skipped_matches': raw rows without the player or with
+        unreadable JSON).
         """
         xuid = normalize_xuid(player_xuid)
         if xuid is None:
@@ -506,6 +651,7 @@ class StoreWriter:
                 for table in DERIVED_MATCH_TABLES:
                     con.execute(f"DELETE FROM {table}")
                 con.execute("DELETE FROM xuid_aliases WHERE source = 'film'")
+                con.execute("UPDATE raw_match_json SET transformed_at = NULL")
             aliases_before = con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0]
             names = dict(
                 con.execute(
@@ -513,18 +659,30 @@ class StoreWriter:
                     " WHERE public_name IS NOT NULL GROUP BY asset_id"
                 ).fetchall()
             )
-            reader = con.cursor()  # own snapshot of the committed raw rows, streamed
-            try:
-                stream = reader.sql(
-                    "SELECT match_id, stats_json::VARCHAR, skill_json::VARCHAR,"
-                    " highlights_json::VARCHAR FROM raw_match_json"
-                    " WHERE $rebuild OR transformed_at IS NULL",
-                    params={"rebuild": rebuild},
-                ).to_arrow_reader(TRANSFORM_CHUNK)
-                for batch in stream:
-                    self._transform_chunk(con, batch, xuid, names, rebuild, counts)
-            finally:
-                reader.close()
+        reader = self._con.cursor()  # a second connection: reads while chunks are written
+        try:
+            pending = [
+                r[0]
+                for r in reader.execute(
+                    "SELECT match_id FROM raw_match_json WHERE transformed_at IS NULL"
+                    " ORDER BY match_id"
+                ).fetchall()
+            ]
+            # Two stages in step: Python parses chunk n+1 while DuckDB (which releases the
+            # GIL) writes chunk n on the writer connection, from one helper thread.
+            with ThreadPoolExecutor(1, thread_name_prefix="levelup-transform") as db:
+                writing: Future[None] | None = None
+                for start in range(0, len(pending), TRANSFORM_CHUNK):
+                    batch = _raw_chunk(reader, pending[start : start + TRANSFORM_CHUNK])
+                    chunk = self._prepare_chunk(batch, xuid, names, counts)
+                    if writing is not None:
+                        writing.result()
+                    writing = db.submit(self._commit_chunk, chunk, counts)
+                if writing is not None:
+                    writing.result()
+        finally:
+            reader.close()
+        with self._transaction() as con:
             counts["xuid_aliases"] = (
                 con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0] - aliases_before
             )
@@ -551,18 +709,33 @@ class StoreWriter:
         counts: dict[str, int],
     ) -> None:
         """Parse one chunk of raw rows and bulk-write its derived rows."""
+        self._write_chunk(con, self._prepare_chunk(batch, xuid, names, counts), rebuild, counts)
+
+    def _commit_chunk(self, chunk: _Chunk, counts: dict[str, int]) -> None:
+        """Write one prepared chunk in its own transaction."""
+        with self._transaction() as con:
+            self._write_chunk(con, chunk, False, counts)
+
+    def _prepare_chunk(
+        self,
+        batch: pa.RecordBatch | pa.Table,
+        xuid: str,
+        names: dict[str, str],
+        counts: dict[str, int],
+    ) -> _Chunk:
+        """The Python half of a chunk: derived rows from the stats/skill JSON (no DB access)."""
         ids = batch.column(0).to_pylist()
         stats_texts = batch.column(1).to_pylist()
         skill_texts = batch.column(2).to_pylist()
         film_texts = batch.column(3).to_pylist()
+        film_shapes = batch.column(4).to_pylist()
         out: dict[str, list[dict[str, Any]]] = {t: [] for t in DERIVED_MATCH_TABLES}
-        aliases: list[dict[str, Any]] = []
-        for match_id, stats_text, skill_text, film_text in zip(
-            ids, stats_texts, skill_texts, film_texts, strict=True
+        film_in_sql: set[str] = set()
+        for match_id, stats_text, skill_text, film_text, film_shape in zip(
+            ids, stats_texts, skill_texts, film_texts, film_shapes, strict=True
         ):
             stats = t_match.parse_json(stats_text)
             skill = t_match.parse_json(skill_text)
-            events = t_match.parse_json(film_text)
             if isinstance(stats, dict) and stats.get("MatchId") != match_id:
                 stats = {**stats, "MatchId": match_id}  # the stored key wins
             skill_result = t_skill.skill_result_for(skill, xuid)
@@ -582,9 +755,23 @@ class StoreWriter:
             skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
             if skill_row is not None:
                 out["player_match_stats"].append(skill_row)
-            out["highlight_events"].extend(t_highlights.highlight_event_rows(match_id, events))
-            aliases.extend(t_aliases.aliases_from_highlights(events, row["start_time"]))
+            if _film_fits_sql(film_shape):
+                film_in_sql.add(match_id)  # ~230 events a match: parsed by DuckDB later
+            else:
+                events = t_match.parse_json(film_text)
+                out["highlight_events"].extend(t_highlights.highlight_event_rows(match_id, events))
+        film_in = batch.select([0, 3]).filter(pa.array([i in film_in_sql for i in ids]))
+        return _Chunk(ids, out, film_in)
 
+    def _write_chunk(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        chunk: _Chunk,
+        rebuild: bool,
+        counts: dict[str, int],
+    ) -> None:
+        """The DuckDB half of a chunk: bulk inserts, film events in SQL, aliases, marks."""
+        ids, out, film_in = chunk.ids, chunk.rows, chunk.film_in
         con.register("_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())}))
         try:
             seen = con.execute(
@@ -604,16 +791,56 @@ class StoreWriter:
                 "player_match_stats": t_skill.PLAYER_MATCH_STATS_COLUMNS,
                 "highlight_events": t_highlights.HIGHLIGHT_EVENTS_COLUMNS,
             }
+            events = columns.pop("highlight_events")
             for table, cols in columns.items():
                 # keys are unique by construction (one chunk = distinct matches)
                 counts[table] += self._insert(con, table, out[table], cols, dedupe=False)
-            self._upsert_aliases(con, aliases)
+            counts["highlight_events"] += self._stage_events(
+                con, film_in, out["highlight_events"], events
+            )
             con.execute(
                 "UPDATE raw_match_json SET transformed_at = current_timestamp"
                 " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
             )
         finally:
             con.unregister("_chunk_ids")
+
+    def _stage_events(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        film_in: pa.Table,
+        python_rows: list[dict[str, Any]],
+        columns: Sequence[str],
+    ) -> int:
+        """Write a chunk's highlight events and their film aliases; returns events written.
+
+        Events parsed by DuckDB (`film_in`: match_id + highlights text of the chunk, straight
+        from the stream, so the raw table is never re-read) and by Python meet in a small
+        per-chunk table: the alias query reads the chunk only, never the whole event table.
+        """
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _chunk_events AS SELECT * FROM highlight_events LIMIT 0"
+        )
+        try:
+            if film_in.num_rows:
+                con.register("_film_in", film_in)
+                try:
+                    con.execute(_sql("highlight_events.sql"))
+                finally:
+                    con.unregister("_film_in")
+            if python_rows:
+                con.register("_py_events", self._arrow("highlight_events", python_rows, columns))
+                try:
+                    cols = ", ".join(columns)
+                    con.execute(f"INSERT INTO _chunk_events ({cols}) SELECT {cols} FROM _py_events")
+                finally:
+                    con.unregister("_py_events")
+            written = con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
+            count = written.fetchall()[0][0]
+            con.execute(_sql("film_aliases.sql"))
+        finally:
+            con.execute("DROP TABLE IF EXISTS _chunk_events")
+        return int(count)
 
     def _fill_names(self, con: duckdb.DuckDBPyConnection) -> None:
         """Names from ugc_assets/medal_metadata (SQL), then mode categories that names refine."""
@@ -709,6 +936,9 @@ class PlayerStore:
                     f"The database of {self.gamertag} is already open in this process with "
                     "another mode; close the writer before opening a reader."
                 ) from exc
+            mapped = environment_error(exc, self.gamertag)
+            if mapped is not None:
+                raise mapped from exc
             raise CorruptDatabase(
                 f"The database {self.path} is damaged and cannot be opened; "
                 f"{_restore_hint(self.gamertag)}."
@@ -717,22 +947,30 @@ class PlayerStore:
     @contextmanager
     def writer(self) -> Iterator[StoreWriter]:
         """Exclusive write access: file lock, read-write connection, migrations applied."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
-        except filelock.Timeout as exc:
+        except filelock.Timeout as exc:  # a TimeoutError, so an OSError: caught first
             raise StoreBusy(
                 f"Another LevelUp process is writing the database of {self.gamertag} "
                 f"(lock {self.lock_path} held for more than {self.lock_timeout:g} s); "
                 "retry when it has finished."
             ) from exc
+        except OSError as exc:  # read-only folder, full disk
+            mapped = environment_error(exc, self.gamertag)
+            if mapped is None:
+                raise
+            raise mapped from exc
         try:
             con = self._connect(read_only=False)
             try:
                 try:
                     apply_migrations(con)
                 except MigrationError as exc:
+                    mapped = environment_error(exc.__cause__ or exc, self.gamertag)
+                    if mapped is not None:
+                        raise mapped from exc
                     if isinstance(exc.__cause__, duckdb.IOException | duckdb.InternalException):
                         raise CorruptDatabase(
                             f"The database {self.path} is damaged ({exc.__cause__}); "
@@ -746,7 +984,7 @@ class PlayerStore:
                     ) from exc
                 yield StoreWriter(con, self.gamertag)
             finally:
-                con.close()
+                _close(con, self.gamertag, failing=sys.exc_info()[1] is not None)
         finally:
             lock.release()
 

@@ -32,22 +32,24 @@ def dig(obj: Any, *path: str | int) -> Any:
     return obj
 
 
+_INT64 = 2**63
+
+
 def as_int(value: Any) -> int | None:
-    """An int, or None for null/bool/garbage (bools are not counts)."""
+    """An int, or None for null/bool/garbage (bools are not counts) and for numbers no
+    BIGINT column can hold (1e300 kills would otherwise fail the whole transform)."""
     cls = type(value)
     if cls is int:  # fast path: almost every API value
-        return value
+        return value if -_INT64 <= value < _INT64 else None
     if value is None or cls is bool:
         return None
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) else None
     if isinstance(value, str):
         try:
-            return int(float(value))
+            value = float(value)
         except ValueError:
             return None
+    if isinstance(value, int | float) and math.isfinite(value) and -_INT64 <= value < _INT64:
+        return int(value)
     return None
 
 

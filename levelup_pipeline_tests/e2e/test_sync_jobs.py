@@ -129,3 +129,15 @@ def test_unknown_player_fails_with_one_sentence(pipeline):
 
     with pytest.raises(PlayerNotFound, match="was not found"):
         pipeline.add("NoSuchPlayer")
+
+
+def test_global_stats_carry_the_last_sync_time(pipeline):
+    gamertag = pipeline.gamertags()[1]
+    pipeline.add(gamertag)
+    assert pipeline.sync(gamertag, "delta_sync", match_type="all").success
+    with pipeline.store(gamertag).reader() as conn:
+        last_sync = conn.execute("SELECT last_sync FROM mv_global_stats").fetchone()[0]
+        meta = conn.execute("SELECT value FROM sync_meta WHERE key = 'last_sync_time'").fetchone()[
+            0
+        ]
+    assert last_sync is not None and last_sync.isoformat()[:19] == meta[:19]

@@ -73,5 +73,5 @@ SELECT count(*) AS matches,
        min(start_time) AS first_match,
        max(start_time) AS last_match,
        count(DISTINCT session_id) AS sessions,
-       (SELECT try_cast(value AS TIMESTAMPTZ) FROM sync_meta WHERE key = 'last_sync') AS last_sync
+       (SELECT try_cast(value AS TIMESTAMPTZ) FROM sync_meta WHERE key = 'last_sync_time') AS last_sync
 FROM match_stats;

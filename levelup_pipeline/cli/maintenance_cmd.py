@@ -1,0 +1,168 @@
+"""The guide's maintenance scripts as `levelup` commands: db optimize, archive, backup, restore,
+and the partition side of `levelup players rename`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from levelup_pipeline.cli.errors import UserError, friendly
+from levelup_pipeline.cli.instance import get_instance
+from levelup_pipeline.defs.partitions import (
+    PLAYERS_PARTITION_NAME,
+    register_player,
+    registered_players,
+)
+from levelup_pipeline.store.archive import archive_older_than, archive_root
+from levelup_pipeline.store.maintenance import backup, optimize, rename_player, restore, verify
+from levelup_pipeline.store.paths import validate_gamertag
+from levelup_pipeline.store.player_store import PlayerStore
+
+
+def human_size(n: int) -> str:
+    """Bytes as a short human-readable size."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _player_option(help_text: str):
+    return click.option("--player", required=True, help=help_text)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database upkeep (the guide's --apply-indexes; indexes come with the schema)."""
+
+
+@db_group.command("optimize")
+@_player_option("Gamertag whose database to optimize.")
+@click.option(
+    "--no-compact",
+    is_flag=True,
+    help="Only ANALYZE and CHECKPOINT; skip rewriting the file into a fresh, compact copy.",
+)
+@friendly
+def optimize_command(player: str, no_compact: bool) -> None:
+    """ANALYZE, CHECKPOINT and compact a player's database; prints the size before and after."""
+    report = optimize(PlayerStore(validate_gamertag(player)), compact=not no_compact)
+    click.echo(
+        f"{player}: {human_size(report.before_bytes)} -> {human_size(report.after_bytes)} "
+        f"({', '.join(report.steps)}); {report.path}"
+    )
+
+
+@db_group.command("check")
+@_player_option("Gamertag whose database to verify.")
+@friendly
+def check_command(player: str) -> None:
+    """Read every row of a player's database to prove no block is damaged."""
+    counts = verify(PlayerStore(validate_gamertag(player)))
+    click.echo(
+        f"{player}: database intact ({len(counts)} tables, {sum(counts.values())} rows read, "
+        f"{counts.get('raw_match_json', 0)} matches)."
+    )
+
+
+@click.command("archive")
+@_player_option("Gamertag whose old matches to archive.")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Archive the matches that started more than this many days ago.",
+)
+@click.option("--dry-run", is_flag=True, help="Only count the matches that would be archived.")
+@friendly
+def archive_command(player: str, older_than_days: int, dry_run: bool) -> None:
+    """Move old matches (every table) to Parquet files; the *_all views still show them."""
+    store = PlayerStore(validate_gamertag(player))
+    report = archive_older_than(store, older_than_days, dry_run=dry_run)
+    cutoff = report.cutoff.strftime("%Y-%m-%d %H:%M UTC")
+    if dry_run:
+        click.echo(f"{player}: {report.matches} match(es) started before {cutoff} (dry run).")
+        return
+    live = report.live_after.get("raw_match_json", 0)
+    archived = report.archived_after.get("raw_match_json", 0)
+    click.echo(
+        f"{player}: {report.matches} match(es) started before {cutoff} archived to "
+        f"{archive_root(store.path)}; {live} live + {archived} archived = "
+        f"{report.total_before.get('raw_match_json', 0)} matches, all in match_stats_all."
+    )
+
+
+@click.command("backup")
+@_player_option("Gamertag whose database to back up.")
+@friendly
+def backup_command(player: str) -> None:
+    """Copy a player's database (and archive) to a timestamped folder under data/backups."""
+    report = backup(PlayerStore(validate_gamertag(player)))
+    extra = f", {report.archive_files} archive file(s)" if report.archive_files else ""
+    click.echo(
+        f"{player}: backup written to {report.path} ({report.counts.get('raw_match_json', 0)} "
+        f"matches, {human_size(report.size_bytes)}{extra})."
+    )
+
+
+@click.command("restore")
+@_player_option("Gamertag whose database to restore.")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A backup folder or .duckdb file (default: the latest backup of the player).",
+)
+@friendly
+def restore_command(player: str, source: Path | None) -> None:
+    """Replace a player's database by a checked backup; the replaced files are kept aside."""
+    gamertag = validate_gamertag(player)
+    report = restore(PlayerStore(gamertag), source)
+    register_player(get_instance(), gamertag)  # a removed player comes back as a partition
+    aside = f"; the replaced files are in {report.set_aside}" if report.set_aside else ""
+    click.echo(
+        f"{player}: restored from {report.source} "
+        f"({report.counts.get('raw_match_json', 0)} matches){aside}."
+    )
+    missing = report.counts.get("archive_files_missing")
+    if missing:
+        click.echo(
+            f"{player}: the backup lists {missing} archived match(es) but holds no archive "
+            "files; restore a backup folder to get them back.",
+            err=True,
+        )
+
+
+def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
+    """Move OLD's folder to NEW, then its Dagster partition (removed again if the move fails)."""
+    old, new = validate_gamertag(old), validate_gamertag(new)
+    if old == new:
+        raise UserError(f"{old} already has that name; nothing to rename.")
+    instance = get_instance()
+    registered = registered_players(instance)
+    if new in registered:
+        raise UserError(f"{new} is already registered; nothing was moved.")
+    created = register_player(instance, new)
+    try:
+        report = rename_player(old, new)
+    except BaseException:
+        if created:
+            instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, new)
+        raise
+    if old in registered:
+        instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, old)
+    return report.old_path, report.new_path
+
+
+__all__ = [
+    "archive_command",
+    "backup_command",
+    "db_group",
+    "human_size",
+    "rename_registered_player",
+    "restore_command",
+]

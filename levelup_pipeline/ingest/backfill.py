@@ -1,0 +1,291 @@
+"""Backfill: fetch only what stored matches lack, write it through the store, re-transform.
+
+Parts: skill (CSR/MMR), film highlight events, aliases (profiles of players met), names (map,
+mode, playlist UGC assets), medal names (medal metadata) and performance scores (SQL only).
+Each asks the store what is missing, asks the API for exactly that and writes the answers with
+the store's own methods (`update_raw_parts`, `write_profiles`, ...), then the transform runs
+again on the touched matches. What the API confirms it does not have is remembered, so a second
+run fetches nothing and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from levelup_pipeline.halo.errors import (
+    AuthenticationFailed,
+    FilmUnavailable,
+    HaloApiError,
+    HaloApiUnavailable,
+    MatchNotFound,
+    RateLimitExhausted,
+    ResourceNotFound,
+)
+from levelup_pipeline.ingest.engine import STORE_ASSET_KINDS
+from levelup_pipeline.store import backfill as gaps
+from levelup_pipeline.store.player_store import RawParts, StoreWriter
+
+log = logging.getLogger(__name__)
+
+PARTS = ("skill", "highlights", "aliases", "names", "medals", "performance_scores")
+#: Parts measured by rows added (the others by gaps closed).
+GROWING = ("skill", "highlights")
+WORKERS = 16
+#: After this many requests gave up on 5xx/timeouts, the API is taken as down: stop early.
+UNAVAILABLE_BREAKER = 5
+MEDAL_SPRITES_KEY = "medal_sprite_paths"
+
+
+@dataclass
+class PartResult:
+    """What one part did: the numbers shown in the asset's materialization metadata."""
+
+    missing: int = 0  # entries the store lacked (matches, players, assets...)
+    requested: int = 0  # of which asked from the API
+    absent: int = 0  # the API confirmed it has nothing (never asked again)
+    failed: int = 0  # transient failures: the next backfill asks again
+    filled: int = 0  # rows (or cells) filled in the model tables
+
+    def as_metadata(self) -> dict[str, int]:
+        """Plain dict for MaterializeResult metadata."""
+        return asdict(self)
+
+
+@dataclass
+class BackfillPlan:
+    """What is missing, computed before any request (so no API session opens for nothing)."""
+
+    parts: tuple[str, ...]
+    skill: list[str] = field(default_factory=list)
+    highlights: list[str] = field(default_factory=list)
+    xuids: list[str] = field(default_factory=list)
+    ugc: list[gaps.UgcRef] = field(default_factory=list)
+    medals: bool = False
+
+    def needs_api(self) -> bool:
+        """True when some part has something to ask the API."""
+        return bool(self.skill or self.highlights or self.xuids or self.ugc or self.medals)
+
+
+def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
+    """The backfill's plan for the selected parts (read-only)."""
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise ValueError(f"Unknown backfill part(s) {unknown}: use some of {', '.join(PARTS)}.")
+    plan = BackfillPlan(parts=tuple(parts))
+    if "skill" in parts:
+        plan.skill = gaps.skill_candidates(writer)
+    if "highlights" in parts:
+        plan.highlights = gaps.film_candidates(writer)
+    if "aliases" in parts:
+        plan.xuids = gaps.xuids_without_alias(writer)
+    if "names" in parts:
+        plan.ugc = gaps.missing_ugc_refs(writer)
+    if "medals" in parts:
+        plan.medals = gaps.medal_metadata_needed(writer)
+    return plan
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Errors that stop the backfill (it is retried as a whole later), not just one entry."""
+    return isinstance(exc, (AuthenticationFailed, RateLimitExhausted)) or not isinstance(
+        exc, HaloApiError
+    )
+
+
+class Backfiller:
+    """Runs one backfill plan against one API session (or none) and one store writer."""
+
+    def __init__(
+        self,
+        writer: StoreWriter,
+        xuid: str,
+        plan: BackfillPlan,
+        api: Any = None,
+        on_log: Callable[[str], None] | None = None,
+    ) -> None:
+        if plan.needs_api() and api is None:
+            raise ValueError("This backfill needs the Halo API but no session was given.")
+        self.writer = writer
+        self.xuid = xuid
+        self.plan = plan
+        self.api = api
+        self.log = on_log or log.info
+        self.results = {part: PartResult() for part in plan.parts}
+        self._unavailable = 0
+
+    async def run(self) -> dict[str, PartResult]:
+        """Fetch, write, re-transform; returns what each part did."""
+        before = gaps.gap_counts(self.writer)
+        plan = self.plan
+        for part, entries in (
+            ("skill", plan.skill),
+            ("highlights", plan.highlights),
+            ("aliases", plan.xuids),
+            ("names", plan.ugc),
+        ):
+            if part in self.results:
+                self.results[part].missing = len(entries)
+        if "medals" in self.results:
+            self.results["medals"].missing = before["medals"]
+        if "performance_scores" in self.results:
+            self.results["performance_scores"].missing = before["performance_scores"]
+        raw_parts: list[RawParts] = []
+        try:
+            await self._raw_parts(raw_parts)
+            await self._aliases()
+            await self._names()
+            await self._medals()
+        finally:
+            # Whatever was fetched is kept, even when a fatal error stops the rest.
+            if raw_parts:
+                self.writer.update_raw_parts(raw_parts)
+        self.writer.transform_pending(self.xuid)
+        after = gaps.gap_counts(self.writer)
+        for part, result in self.results.items():
+            delta = after[part] - before[part]
+            result.filled = max(0, delta if part in GROWING else -delta)
+        return self.results
+
+    # ------------------------------------------------------------------ per-match parts
+    async def _guarded(self, part: str, fetch: Awaitable[Any]) -> tuple[str, Any]:
+        """('ok', body) / ('absent', None) / ('failed', None); fatal errors propagate."""
+        result = self.results[part]
+        result.requested += 1
+        try:
+            return "ok", await fetch
+        except (ResourceNotFound, MatchNotFound, FilmUnavailable):
+            result.absent += 1
+            return gaps.ABSENT, None
+        except HaloApiError as exc:
+            if is_fatal(exc):
+                raise
+            result.failed += 1
+            if isinstance(exc, HaloApiUnavailable):
+                self._unavailable += 1
+                if self._unavailable >= UNAVAILABLE_BREAKER:
+                    raise
+            self.log(f"Backfill {part}: {exc} (left for the next backfill).")
+            return "failed", None
+
+    async def _raw_parts(self, out: list[RawParts]) -> None:
+        """Skill and film highlights of the planned matches, many in flight at once."""
+        gate = asyncio.Semaphore(WORKERS)
+
+        async def skill(match_id: str) -> None:
+            async with gate:
+                status, body = await self._guarded(
+                    "skill", self.api.match_skill(match_id, [self.xuid])
+                )
+            if status != "failed":  # a failure leaves the stored row as it was
+                out.append(RawParts(match_id, skill=body, skill_status=status))
+
+        async def film(match_id: str) -> None:
+            async with gate:
+                status, events = await self._guarded(
+                    "highlights", self.api.highlight_events(match_id)
+                )
+            if status != "failed":
+                out.append(RawParts(match_id, highlights=events, film_status=status))
+
+        tasks = [skill(m) for m in self.plan.skill] + [film(m) for m in self.plan.highlights]
+        await _gather_or_cancel(tasks)
+
+    # ------------------------------------------------------------------ reference parts
+    async def _aliases(self) -> None:
+        """Profiles of the players met whose gamertag is unknown (batches of 100)."""
+        xuids = self.plan.xuids
+        if not xuids:
+            return
+        result = self.results["aliases"]
+        result.requested = len(xuids)
+        try:
+            users = await self.api.users(xuids)
+        except HaloApiError as exc:
+            if is_fatal(exc):
+                raise
+            result.failed = len(xuids)
+            self.log(f"Backfill aliases: {exc} (left for the next backfill).")
+            return
+        self.writer.write_profiles(users, _now())
+        answered = {str(u.get("xuid", "")).removeprefix("xuid(").rstrip(")") for u in users}
+        unresolved = [x for x in xuids if x not in answered]
+        result.absent = len(unresolved)
+        gaps.remember(self.writer, gaps.UNRESOLVED_XUIDS_KEY, unresolved)
+
+    async def _names(self) -> None:
+        if self.plan.ugc:
+            await fetch_ugc_assets(self.api, self.writer, self.plan.ugc, self.results["names"])
+
+    async def _medals(self) -> None:
+        if self.plan.medals:
+            await fetch_medal_metadata(self.api, self.writer, self.results["medals"])
+
+
+async def fetch_ugc_assets(
+    api: Any, writer: StoreWriter, refs: Sequence[gaps.UgcRef], result: PartResult
+) -> None:
+    """Fetch UGC asset versions, store them (names land on matches), remember 404s."""
+    result.requested += len(refs)
+    answers = await asyncio.gather(
+        *(api.ugc_asset(kind, aid, vid) for kind, aid, vid in refs), return_exceptions=True
+    )
+    by_kind: dict[str, list[dict]] = {}
+    unresolved = []
+    for ref, answer in zip(refs, answers, strict=True):
+        if isinstance(answer, ResourceNotFound):
+            result.absent += 1
+            unresolved.append(gaps.ugc_ref_key(ref))
+        elif isinstance(answer, BaseException):
+            if is_fatal(answer):
+                raise answer
+            result.failed += 1
+        else:
+            by_kind.setdefault(ref[0], []).append(answer)
+    for kind, bodies in by_kind.items():
+        writer.write_ugc_assets(bodies, asset_kind=STORE_ASSET_KINDS[kind])
+    gaps.remember(writer, gaps.UNRESOLVED_UGC_KEY, unresolved)
+
+
+async def fetch_medal_metadata(api: Any, writer: StoreWriter, result: PartResult) -> None:
+    """Fetch the medal metadata document, store it, remember its sprite sheets and the medal
+    ids it still does not describe (so they are not asked about again)."""
+    result.requested += 1
+    try:
+        doc = await api.medal_metadata()
+    except HaloApiError as exc:
+        if is_fatal(exc):
+            raise
+        result.failed += 1
+        return
+    writer.write_medal_metadata(doc)
+    sprites = doc.get("sprites") if isinstance(doc, dict) else None
+    paths = [
+        s["path"]
+        for s in (sprites or {}).values()
+        if isinstance(s, dict) and isinstance(s.get("path"), str)
+    ]
+    writer.set_meta(MEDAL_SPRITES_KEY, json.dumps(sorted(set(paths))))  # set even when empty
+    gaps.remember(writer, gaps.UNKNOWN_MEDALS_KEY, gaps.unknown_medal_ids(writer))
+
+
+async def _gather_or_cancel(tasks: list[Awaitable[None]]) -> None:
+    """Run tasks together; on the first error cancel the others, then re-raise it."""
+    running = [asyncio.ensure_future(t) for t in tasks]
+    try:
+        await asyncio.gather(*running)
+    except BaseException:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        raise

@@ -1,0 +1,162 @@
+"""`--with-assets`: map, mode, playlist and medal metadata, with their images cached on disk.
+
+Metadata lands in the player's database (ugc_assets, medal_metadata: names and image URLs);
+images land once under `<data dir>/assets/<host>/<url path>`, shared by every player, written
+atomically (temp file + rename) so two runs never leave a half-written picture. Only what is
+missing is fetched; images the API does not have are remembered and not asked again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from levelup_pipeline.halo.errors import HaloApiError, ResourceNotFound
+from levelup_pipeline.halo.images import UntrustedImageUrl, download_image, medal_sprite_url
+from levelup_pipeline.ingest.backfill import (
+    MEDAL_SPRITES_KEY,
+    PartResult,
+    fetch_medal_metadata,
+    fetch_ugc_assets,
+    is_fatal,
+)
+from levelup_pipeline.store import backfill as gaps
+from levelup_pipeline.store.player_store import StoreWriter
+
+MISSING_IMAGES_KEY = "assets_missing_images"
+DOWNLOADERS = 8
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def image_path(assets_root: Path, url: str) -> Path:
+    """Where an image is cached: `<assets_root>/<host>/<url path>`; unsafe paths are refused."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    segments = [s for s in urllib.parse.unquote(parts.path).split("/") if s]
+    for segment in [host, *segments]:
+        if segment in (".", "..") or not _SAFE_SEGMENT.match(segment):
+            raise ValueError(f"Image URL {url!r} cannot name a file under {assets_root}.")
+    if not segments:
+        raise ValueError(f"Image URL {url!r} has no file name.")
+    return assets_root.joinpath(host, *segments)
+
+
+def _local(assets_root: Path, url: str) -> Path | None:
+    try:
+        return image_path(assets_root, url)
+    except ValueError:
+        return None
+
+
+def sprite_urls(writer: StoreWriter) -> list[str]:
+    """Medal sprite sheets named by the last medal metadata document fetched."""
+    return sorted(medal_sprite_url(p) for p in gaps.remembered(writer, MEDAL_SPRITES_KEY))
+
+
+def missing_images(writer: StoreWriter, assets_root: Path) -> list[str]:
+    """Image URLs of stored metadata not cached on disk yet (nor known to be absent)."""
+    absent = gaps.remembered(writer, MISSING_IMAGES_KEY)
+    urls = gaps.image_urls(writer) + sprite_urls(writer)
+    out = []
+    for url in urls:
+        local = _local(assets_root, url)
+        if url not in absent and local is not None and not local.exists():
+            out.append(url)
+    return out
+
+
+@dataclass
+class ReferencePlan:
+    """What the player's database and the image cache lack, before any request."""
+
+    ugc: list[gaps.UgcRef] = field(default_factory=list)
+    medals: bool = False
+    images: list[str] = field(default_factory=list)
+
+    def needs_api(self) -> bool:
+        """True when something must be fetched."""
+        return bool(self.ugc or self.medals or self.images)
+
+
+def plan_reference(writer: StoreWriter, assets_root: Path) -> ReferencePlan:
+    """Missing UGC assets, medal metadata (or its sprite list) and images (read-only)."""
+    return ReferencePlan(
+        ugc=gaps.missing_ugc_refs(writer),
+        medals=not writer.has_medal_metadata() or writer.get_meta(MEDAL_SPRITES_KEY) is None,
+        images=missing_images(writer, assets_root),
+    )
+
+
+@dataclass
+class ReferenceReport:
+    """What the run fetched and cached (asset metadata)."""
+
+    ugc_assets_fetched: int = 0
+    medal_metadata_fetched: bool = False
+    images_downloaded: int = 0
+    images_absent: int = 0
+    images_failed: int = 0
+    bytes_downloaded: int = 0
+    images_cached: int = 0
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Plain dict for MaterializeResult metadata."""
+        return asdict(self)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+async def fetch_reference(
+    api: Any, writer: StoreWriter, plan: ReferencePlan, assets_root: Path
+) -> ReferenceReport:
+    """Fetch the planned metadata, then every image still missing; returns the report."""
+    report = ReferenceReport()
+    if plan.ugc:
+        result = PartResult()
+        await fetch_ugc_assets(api, writer, plan.ugc, result)
+        report.ugc_assets_fetched = result.requested - result.absent - result.failed
+    if plan.medals:
+        result = PartResult()
+        await fetch_medal_metadata(api, writer, result)
+        report.medal_metadata_fetched = result.failed == 0
+    urls = missing_images(writer, assets_root)  # metadata just fetched adds URLs
+    gate = asyncio.Semaphore(DOWNLOADERS)
+    absent: list[str] = []
+
+    async def one(url: str) -> None:
+        async with gate:
+            try:
+                data = await download_image(api, url)
+            except (ResourceNotFound, UntrustedImageUrl):
+                absent.append(url)
+                return
+            except HaloApiError as exc:
+                if is_fatal(exc):
+                    raise
+                report.images_failed += 1
+                return
+        await asyncio.to_thread(_write_atomic, image_path(assets_root, url), data)
+        report.images_downloaded += 1
+        report.bytes_downloaded += len(data)
+
+    await asyncio.gather(*(one(u) for u in urls))
+    report.images_absent = len(absent)
+    gaps.remember(writer, MISSING_IMAGES_KEY, absent)
+    report.images_cached = cached_images(writer, assets_root)
+    return report
+
+
+def cached_images(writer: StoreWriter, assets_root: Path) -> int:
+    """How many images of the player's metadata are on disk."""
+    cached = (_local(assets_root, u) for u in gaps.image_urls(writer) + sprite_urls(writer))
+    return sum(1 for path in cached if path is not None and path.exists())

@@ -1,0 +1,308 @@
+"""Archive old matches to Parquet: the guide's `archive_season.py --older-than-days N`.
+
+Every row of an old match (raw JSON and every derived per-match table) is written to
+`<player>/archive/<table>/<batch>.parquet`, then deleted from the live database in ONE
+transaction that also records the ids in `archived_matches` (so a sync never refetches
+them). `<table>_all` views (live UNION ALL the Parquet files) keep the whole history
+queryable. Files are written under `archive/.pending/<batch>/` first and moved into place
+after the commit; an interrupted run is finished (committed) or discarded (not committed)
+by the next one, so the counts always add up: live + archived = before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from levelup_pipeline.store.errors import StoreError, StoreNotFound
+from levelup_pipeline.store.player_store import (
+    DEFAULT_SESSION_GAP_MINUTES,
+    SESSION_GAP_KEY,
+    PlayerStore,
+    StoreWriter,
+)
+
+ARCHIVE_DIRNAME = "archive"
+PENDING_DIRNAME = ".pending"
+VIEW_SUFFIX = "_all"
+# Tables with a match_id column that are bookkeeping, not a match's data.
+NOT_ARCHIVED = frozenset({"archived_matches", "unavailable_matches"})
+
+
+class ArchiveError(StoreError):
+    """Archiving could not be completed; the live database was left unchanged."""
+
+
+@dataclass
+class ArchiveReport:
+    """What one archive run moved, and the proof that nothing was lost."""
+
+    cutoff: dt.datetime
+    batch: str | None = None
+    matches: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    total_before: dict[str, int] = field(default_factory=dict)
+    live_after: dict[str, int] = field(default_factory=dict)
+    archived_after: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+
+def archive_root(db_path: Path) -> Path:
+    """The player's archive folder, next to stats.duckdb."""
+    return db_path.parent / ARCHIVE_DIRNAME
+
+
+def _sql_path(path: Path) -> str:
+    """A path as a SQL string literal (single quotes doubled)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def per_match_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Base tables holding a match's rows (a match_id column), raw_match_json first."""
+    rows = con.execute(
+        "SELECT DISTINCT c.table_name FROM information_schema.columns c"
+        " JOIN information_schema.tables t USING (table_schema, table_name)"
+        " WHERE c.table_schema = 'main' AND c.column_name = 'match_id'"
+        " AND t.table_type = 'BASE TABLE' ORDER BY c.table_name"
+    ).fetchall()
+    names = [r[0] for r in rows if r[0] not in NOT_ARCHIVED]
+    return sorted(names, key=lambda n: (n != "raw_match_json", n))
+
+
+def _files(root: Path, table: str) -> list[Path]:
+    folder = root / table
+    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def archived_counts(
+    con: duckdb.DuckDBPyConnection, root: Path, tables: list[str]
+) -> dict[str, int]:
+    """Rows per table in the archive's Parquet files (0 when a table has none)."""
+    out = {}
+    for table in tables:
+        files = _files(root, table)
+        if not files:
+            out[table] = 0
+            continue
+        pattern = _sql_path(root / table / "*.parquet")
+        out[table] = con.execute(f"SELECT count(*) FROM read_parquet({pattern})").fetchall()[0][0]
+    return out
+
+
+def _live_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
+    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}
+
+
+def refresh_archive_views(con: duckdb.DuckDBPyConnection, db_path: Path) -> list[str]:
+    """(Re)create `<table>_all` = live rows UNION ALL the archived Parquet rows.
+
+    Views hold absolute paths, so they are refreshed after every archive, rename and
+    restore. A table without archive files gets a plain view of the live table. Returns the
+    view names.
+    """
+    root = archive_root(db_path)
+    views = []
+    for table in per_match_tables(con):
+        view = f"{table}{VIEW_SUFFIX}"
+        body = f'SELECT * FROM "{table}"'
+        if _files(root, table):
+            pattern = _sql_path(root / table / "*.parquet")
+            body += (
+                f" UNION ALL BY NAME SELECT * FROM read_parquet({pattern}, union_by_name = true)"
+            )
+        con.execute(f'CREATE OR REPLACE VIEW "{view}" AS {body}')
+        views.append(view)
+    return views
+
+
+def _finish_pending(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """Complete the file moves of a committed batch; drop the files of an uncommitted one."""
+    pending = root / PENDING_DIRNAME
+    if not pending.is_dir():
+        return
+    for batch_dir in sorted(p for p in pending.iterdir() if p.is_dir()):
+        committed = con.execute(
+            "SELECT count(*) FROM archived_matches WHERE batch = ?", [batch_dir.name]
+        ).fetchall()[0][0]
+        if committed:
+            _move_batch(batch_dir, root)
+        else:
+            shutil.rmtree(batch_dir)
+    if not any(pending.iterdir()):
+        pending.rmdir()
+
+
+def _move_batch(batch_dir: Path, root: Path) -> None:
+    for file in sorted(batch_dir.glob("*.parquet")):
+        target = root / file.stem / f"{batch_dir.name}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        file.replace(target)
+    batch_dir.rmdir()
+
+
+def _old_match_ids(
+    con: duckdb.DuckDBPyConnection, cutoff: dt.datetime
+) -> list[tuple[str, dt.datetime | None]]:
+    """Live matches that started before the cutoff (start from match_stats, else the raw JSON)."""
+    return con.execute(
+        """
+        SELECT r.match_id, coalesce(m.start_time,
+               TRY_CAST(json_extract_string(r.stats_json, '$.MatchInfo.StartTime') AS TIMESTAMPTZ))
+               AS start_time
+        FROM raw_match_json r LEFT JOIN match_stats m USING (match_id)
+        WHERE coalesce(m.start_time,
+              TRY_CAST(json_extract_string(r.stats_json, '$.MatchInfo.StartTime') AS TIMESTAMPTZ))
+              < ?
+        ORDER BY start_time, r.match_id
+        """,
+        [cutoff],
+    ).fetchall()
+
+
+def _transform_pending_first(writer: StoreWriter) -> None:
+    """Model raw rows not transformed yet, so an archived match takes all its rows along."""
+    pending = writer.connection.execute(
+        "SELECT count(*) FROM raw_match_json WHERE transformed_at IS NULL"
+    ).fetchall()[0][0]
+    xuid = writer.get_meta("player_xuid")
+    if pending and xuid:
+        writer.transform_pending(xuid)
+
+
+def archive_older_than(
+    store: PlayerStore,
+    older_than_days: int,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+    session_gap_minutes: int | None = None,
+) -> ArchiveReport:
+    """Move the player's matches older than N days to Parquet (see the module docstring)."""
+    if int(older_than_days) < 1:
+        raise ValueError("--older-than-days must be a whole number of days, 1 or more.")
+    now = now or dt.datetime.now(dt.UTC)
+    report = ArchiveReport(cutoff=now - dt.timedelta(days=int(older_than_days)), dry_run=dry_run)
+    if not store.exists():
+        raise StoreNotFound(
+            f"No database for {store.gamertag} at {store.path}; run "
+            f"`levelup sync --player {store.gamertag}` first."
+        )
+    from levelup_pipeline.store.maintenance import corruption_guard  # imports this module
+
+    root = archive_root(store.path)
+    with corruption_guard(store), store.writer() as writer:
+        con = writer.connection
+        _finish_pending(con, root)
+        _transform_pending_first(writer)
+        tables = per_match_tables(con)
+        archived_before = archived_counts(con, root, tables)
+        live_before = _live_counts(con, tables)
+        report.total_before = {t: live_before[t] + archived_before[t] for t in tables}
+        old = _old_match_ids(con, report.cutoff)
+        report.matches = len(old)
+        if old and not dry_run:
+            report.batch = now.strftime("%Y%m%dT%H%M%S%fZ")
+            report.rows = _archive_batch(con, root, tables, old, report.batch, now)
+            _finish_pending(con, root)
+        if not dry_run:
+            refresh_archive_views(con, store.path)
+        report.live_after = _live_counts(con, tables)
+        report.archived_after = archived_counts(con, root, tables)
+        if not dry_run:
+            for table in tables:
+                after = report.live_after[table] + report.archived_after[table]
+                if after != report.total_before[table]:
+                    raise ArchiveError(
+                        f"Archive of {store.gamertag}: {table} had {report.total_before[table]}"
+                        f" rows before and {after} after (live + archived); the files under "
+                        f"{root} need checking before any new archive run."
+                    )
+            if old:
+                gap = session_gap_minutes or writer.get_meta(SESSION_GAP_KEY)
+                writer.refresh_aggregates(int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES)
+    return report
+
+
+def _archive_batch(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    tables: list[str],
+    old: list[tuple[str, dt.datetime | None]],
+    batch: str,
+    now: dt.datetime,
+) -> dict[str, int]:
+    """Write the batch's Parquet files, then delete the rows in one verified transaction."""
+    staging = root / PENDING_DIRNAME / batch
+    staging.mkdir(parents=True, exist_ok=False)
+    ids = pa.table(
+        {
+            "match_id": pa.array([m for m, _ in old], pa.string()),
+            "start_time": pa.array([s for _, s in old], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    con.register("_archive_ids", ids)
+    try:
+        written: dict[str, int] = {}
+        for table in tables:
+            select = (
+                f'SELECT * FROM "{table}" WHERE match_id IN (SELECT match_id FROM _archive_ids)'
+            )
+            n = con.execute(f"SELECT count(*) FROM ({select})").fetchall()[0][0]
+            if n:
+                target = _sql_path(staging / f"{table}.parquet")
+                con.execute(f"COPY ({select}) TO {target} (FORMAT parquet, COMPRESSION zstd)")
+            written[table] = n
+        for table, n in written.items():
+            if not n:
+                continue
+            pattern = _sql_path(staging / f"{table}.parquet")
+            got = con.execute(f"SELECT count(*) FROM read_parquet({pattern})").fetchall()[0][0]
+            if got != n:
+                raise ArchiveError(
+                    f"The Parquet file of {table} holds {got} rows instead of {n}; nothing was "
+                    "removed from the live database."
+                )
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "INSERT OR REPLACE INTO archived_matches (match_id, start_time, batch, archived_at)"
+                " SELECT match_id, start_time, ?, ? FROM _archive_ids",
+                [batch, now],
+            )
+            for table, n in written.items():
+                deleted = con.execute(
+                    f'DELETE FROM "{table}" WHERE match_id IN (SELECT match_id FROM _archive_ids)'
+                ).fetchall()[0][0]
+                if deleted != n:
+                    raise ArchiveError(
+                        f"{table}: {deleted} rows deleted instead of {n}; rolled back, the live "
+                        "database is unchanged."
+                    )
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        con.unregister("_archive_ids")
+    return written
+
+
+__all__ = [
+    "ArchiveError",
+    "ArchiveReport",
+    "archive_older_than",
+    "archive_root",
+    "archived_counts",
+    "per_match_tables",
+    "refresh_archive_views",
+]

@@ -1,0 +1,203 @@
+"""What a player's database lacks for the matches it already stores: the backfill's plan.
+
+Read-only queries run on the writer's connection (inside the file lock, so the plan and the
+writes that follow see the same rows). What the API already said it does not have is
+remembered - raw status 'absent', or a small list in sync_meta - so a second backfill asks
+the API nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from levelup_pipeline.store.player_store import StoreWriter
+
+#: raw skill/film status written when the API confirms, on a backfill, that it has nothing.
+ABSENT = "absent"
+#: sync_meta keys holding what the API could not resolve (JSON lists, never asked again).
+UNRESOLVED_XUIDS_KEY = "backfill_unresolved_xuids"
+UNRESOLVED_UGC_KEY = "backfill_unresolved_ugc"
+UNKNOWN_MEDALS_KEY = "backfill_unknown_medal_ids"
+#: Skill (CSR/MMR) only exists for matchmade games (MatchInfo.LifecycleMode 3).
+LIFECYCLE_MATCHMADE = 3
+#: API kind of a UGC asset -> its (id, version) columns in match_stats.
+UGC_COLUMNS: dict[str, tuple[str, str]] = {
+    "maps": ("map_id", "map_version_id"),
+    "ugcGameVariants": ("game_variant_id", "game_variant_version_id"),
+    "playlists": ("playlist_id", "playlist_version_id"),
+    "mapModePairs": ("map_mode_pair_id", "map_mode_pair_version_id"),
+}
+_NAME_COLUMNS = {
+    "map_id": "map_name",
+    "game_variant_id": "game_variant_name",
+    "playlist_id": "playlist_name",
+    "map_mode_pair_id": "map_mode_pair_name",
+}
+#: Fewer earlier matches than this and performance.sql leaves the score NULL on purpose.
+MIN_EARLIER_MATCHES = 10
+
+UgcRef = tuple[str, str, str]
+
+
+def _rows(writer: StoreWriter, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    return writer.connection.execute(sql, params or []).fetchall()
+
+
+def _scalar(writer: StoreWriter, sql: str) -> int:
+    return int(_rows(writer, sql)[0][0] or 0)
+
+
+# ---------------------------------------------------------------------------- memory
+def remembered(writer: StoreWriter, key: str) -> set[str]:
+    """Values remembered under a sync_meta key (a JSON list); empty when unset or unreadable."""
+    try:
+        values = json.loads(writer.get_meta(key) or "[]")
+    except ValueError:
+        return set()
+    return {str(v) for v in values} if isinstance(values, list) else set()
+
+
+def remember(writer: StoreWriter, key: str, values: Iterable[str]) -> None:
+    """Add values to a remembered list (no write when nothing is new)."""
+    known = remembered(writer, key)
+    merged = known | {str(v) for v in values}
+    if merged != known:
+        writer.set_meta(key, json.dumps(sorted(merged)))
+
+
+def ugc_ref_key(ref: UgcRef) -> str:
+    """How a UGC reference is remembered: 'kind/asset/version'."""
+    return "/".join(ref)
+
+
+# ---------------------------------------------------------------------------- candidates
+def skill_candidates(writer: StoreWriter) -> list[str]:
+    """Matchmade matches stored without skill, unless the API already confirmed it has none."""
+    rows = _rows(
+        writer,
+        """
+        SELECT match_id FROM raw_match_json
+        WHERE skill_json IS NULL
+          AND skill_status IS DISTINCT FROM ?
+          AND coalesce(try_cast(json_extract_string(stats_json, '$.MatchInfo.LifecycleMode')
+                                AS INTEGER), ?) = ?
+        ORDER BY match_id
+        """,
+        [ABSENT, LIFECYCLE_MATCHMADE, LIFECYCLE_MATCHMADE],
+    )
+    return [r[0] for r in rows]
+
+
+def film_candidates(writer: StoreWriter) -> list[str]:
+    """Matches stored without film highlight events, unless confirmed absent."""
+    rows = _rows(
+        writer,
+        "SELECT match_id FROM raw_match_json"
+        " WHERE highlights_json IS NULL AND film_status IS DISTINCT FROM ? ORDER BY match_id",
+        [ABSENT],
+    )
+    return [r[0] for r in rows]
+
+
+def xuids_without_alias(writer: StoreWriter) -> list[str]:
+    """Human players met in stored matches with no known gamertag (and not known unresolvable)."""
+    rows = _rows(
+        writer,
+        """
+        SELECT DISTINCT mp.xuid FROM match_players mp
+        WHERE mp.is_human AND NOT EXISTS (SELECT 1 FROM xuid_aliases a WHERE a.xuid = mp.xuid)
+        ORDER BY 1
+        """,
+    )
+    unresolved = remembered(writer, UNRESOLVED_XUIDS_KEY)
+    return [r[0] for r in rows if r[0] not in unresolved]
+
+
+def missing_ugc_refs(writer: StoreWriter) -> list[UgcRef]:
+    """(kind, asset, version) of maps, modes, playlists and pairs of stored matches that
+    ugc_assets lacks (and that the API did not already answer 404 for)."""
+    selects = " UNION ".join(
+        f"SELECT '{kind}' AS kind, {aid} AS asset_id, {vid} AS version_id FROM match_stats"
+        f" WHERE {aid} IS NOT NULL AND {vid} IS NOT NULL"
+        for kind, (aid, vid) in UGC_COLUMNS.items()
+    )
+    rows = _rows(
+        writer,
+        f"SELECT kind, asset_id, version_id FROM ({selects}) r"
+        " ANTI JOIN ugc_assets u USING (asset_id, version_id) ORDER BY 1, 2, 3",
+    )
+    unresolved = remembered(writer, UNRESOLVED_UGC_KEY)
+    refs = [(str(k), str(a), str(v)) for k, a, v in rows]
+    return [r for r in refs if ugc_ref_key(r) not in unresolved]
+
+
+def unknown_medal_ids(writer: StoreWriter) -> set[str]:
+    """Medals earned in stored matches that have no name and that medal_metadata does not
+    describe (names the transform already knows need no request)."""
+    rows = _rows(
+        writer,
+        "SELECT DISTINCT name_id FROM medals WHERE name IS NULL"
+        " AND name_id NOT IN (SELECT name_id FROM medal_metadata)",
+    )
+    return {str(r[0]) for r in rows}
+
+
+def medal_metadata_needed(writer: StoreWriter) -> bool:
+    """True when earned medals lack names the metadata document may hold (fetched once per
+    new set of unknown medal ids)."""
+    unknown = unknown_medal_ids(writer)
+    return bool(unknown - remembered(writer, UNKNOWN_MEDALS_KEY))
+
+
+# ---------------------------------------------------------------------------- gap counts
+def performance_scores_missing(writer: StoreWriter) -> int:
+    """Matches whose performance score is NULL although enough earlier matches exist."""
+    return _scalar(
+        writer,
+        f"""
+        SELECT count(*) FROM (
+            SELECT performance_score,
+                   count(*) OVER (ORDER BY start_time, match_id
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
+            FROM match_stats WHERE start_time IS NOT NULL
+        ) WHERE performance_score IS NULL AND earlier >= {MIN_EARLIER_MATCHES}
+        """,
+    )
+
+
+def gap_counts(writer: StoreWriter) -> dict[str, int]:
+    """Counters whose change measures what a backfill filled (rows or cells)."""
+    names = " + ".join(
+        f"count(*) FILTER (WHERE {col} IS NOT NULL AND {name} IS NULL)"
+        for col, name in _NAME_COLUMNS.items()
+    )
+    return {
+        "skill": _scalar(writer, "SELECT count(*) FROM player_match_stats"),
+        "highlights": _scalar(writer, "SELECT count(*) FROM highlight_events"),
+        "aliases": _scalar(
+            writer,
+            "SELECT count(DISTINCT xuid) FROM match_players mp WHERE is_human AND NOT EXISTS"
+            " (SELECT 1 FROM xuid_aliases a WHERE a.xuid = mp.xuid)",
+        ),
+        "names": _scalar(writer, f"SELECT {names} FROM match_stats"),
+        "medals": _scalar(writer, "SELECT count(*) FROM medals WHERE name IS NULL"),
+        "performance_scores": performance_scores_missing(writer),
+    }
+
+
+# ---------------------------------------------------------------------------- images
+def image_urls(writer: StoreWriter) -> list[str]:
+    """Every image URL of the stored maps, modes and playlists (hero, thumbnail, screenshots)."""
+    urls: set[str] = set()
+    for hero, thumb, listed in _rows(
+        writer, "SELECT hero_image_url, thumbnail_image_url, image_urls FROM ugc_assets"
+    ):
+        urls.update(u for u in (hero, thumb) if u)
+        try:
+            extra = json.loads(listed) if listed else []
+        except ValueError:
+            extra = []
+        urls.update(u for u in extra if isinstance(u, str) and u)
+    return sorted(urls)

@@ -1,0 +1,178 @@
+"""Sensors: roster file -> partitions + first full sync; gaps -> backfill; changes -> aggregates.
+
+Materializations are reported on a test instance the way the jobs record them (same asset
+keys, partitions and metadata), so each tick's decisions are checked without running a sync.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from dagster import (
+    AssetKey,
+    AssetMaterialization,
+    DagsterRunStatus,
+    SensorResult,
+    SkipReason,
+    build_sensor_context,
+)
+from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
+from dagster._core.events.log import EventLogEntry
+from dagster._core.test_utils import create_run_for_test, instance_for_test
+
+from levelup_pipeline.defs.partitions import register_player, registered_players
+from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.defs.sensors import (
+    RosterError,
+    aggregates_refresh_sensor,
+    backfill_gaps_sensor,
+    read_roster,
+    roster_sensor,
+)
+
+
+@pytest.fixture
+def instance():
+    with instance_for_test() as test_instance:
+        yield test_instance
+
+
+def _tick(sensor, instance, cursor=None, data_dir=None):
+    resources = {"store": PlayerStoreResource(data_dir=str(data_dir))} if data_dir else None
+    context = build_sensor_context(instance=instance, cursor=cursor, resources=resources)
+    return sensor(context)
+
+
+def _materialize(instance, key, gamertag, run_id=None, **metadata):
+    """Record a materialization like a run does (runless when run_id is None); returns its
+    storage id."""
+    materialization = AssetMaterialization(asset_key=key, partition=gamertag, metadata=metadata)
+    if run_id is None:
+        instance.report_runless_asset_event(materialization)
+    else:
+        event = DagsterEvent(
+            event_type_value=DagsterEventType.ASSET_MATERIALIZATION.value,
+            job_name="delta_sync",
+            event_specific_data=StepMaterializationData(materialization),
+        )
+        instance.store_event(
+            EventLogEntry(
+                error_info=None,
+                level="debug",
+                user_message="",
+                run_id=run_id,
+                timestamp=time.time(),
+                dagster_event=event,
+            )
+        )
+    return instance.fetch_materializations(AssetKey(key), limit=1).records[0].storage_id
+
+
+# ---------------------------------------------------------------------------- roster
+def test_roster_yaml_registers_new_players_and_requests_one_first_full_sync(tmp_path, instance):
+    assert isinstance(_tick(roster_sensor, instance, data_dir=tmp_path), SkipReason)
+    (tmp_path / "players.yaml").write_text(
+        "players:\n"
+        "  - Chief117\n"
+        "  - gamertag: Arbiter Prime\n"
+        "    match_type: all\n"
+        "    max_matches: 300\n"
+        "  - Chief117\n",
+        encoding="utf-8",
+    )
+    register_player(instance, "Cortana")
+    result = _tick(roster_sensor, instance, data_dir=tmp_path)
+    assert isinstance(result, SensorResult)
+    (add,) = result.dynamic_partitions_requests
+    assert add.partitions_def_name == "players"
+    assert list(add.partition_keys) == ["Chief117", "Arbiter Prime"]
+    by_player = {r.partition_key: r for r in result.run_requests}
+    assert set(by_player) == {"Chief117", "Arbiter Prime"}
+    chief = by_player["Chief117"]
+    assert chief.job_name == "full_sync"
+    assert chief.run_key == "first_full_sync:Chief117"
+    assert chief.tags["levelup/max_matches"] == "1000"
+    arbiter = by_player["Arbiter Prime"]
+    assert arbiter.tags["levelup/max_matches"] == "300"
+    assert arbiter.tags["levelup/match_type"] == "all"
+
+    # Once the daemon has applied the adds, the next tick has nothing to do.
+    instance.add_dynamic_partitions("players", list(add.partition_keys))
+    assert isinstance(_tick(roster_sensor, instance, data_dir=tmp_path), SkipReason)
+    assert registered_players(instance) == ["Cortana", "Chief117", "Arbiter Prime"]
+
+
+def test_roster_toml_and_bad_files(tmp_path, instance):
+    (tmp_path / "players.toml").write_text('players = ["Chief117"]\n', encoding="utf-8")
+    result = _tick(roster_sensor, instance, data_dir=tmp_path)
+    assert [r.partition_key for r in result.run_requests] == ["Chief117"]
+
+    table = tmp_path / "table.toml"
+    table.write_text('[[players]]\ngamertag = "Arbiter"\nmax_matches = 50\n', encoding="utf-8")
+    assert read_roster(table)[0].max_matches == 50
+    for text, expected in (
+        ("players: [\n", "could not be read"),
+        ("players:\n  - gamertag: ../etc\n", "etc"),
+        ("players:\n  - gamertag: Chief\n    max_matches: 0\n", "max_matches"),
+        ("players:\n  - gamertag: Chief\n    colour: red\n", "unknown key"),
+        ("players: Chief\n", "must be a list"),
+    ):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(RosterError, match=expected):
+            read_roster(bad)
+    # A broken roster makes the sensor skip with the sentence, not crash the daemon.
+    (tmp_path / "players.toml").unlink()
+    (tmp_path / "players.yaml").write_text("players: [\n", encoding="utf-8")
+    skipped = _tick(roster_sensor, instance, data_dir=tmp_path)
+    assert isinstance(skipped, SkipReason) and "fix the file" in skipped.skip_message
+
+
+# ---------------------------------------------------------------------------- gaps
+def test_gap_sensor_requests_one_backfill_per_player_with_gaps(instance):
+    first = _tick(backfill_gaps_sensor, instance)
+    assert not first.run_requests and first.skip_reason  # history before the sensor is ignored
+    start = first.cursor
+    _materialize(instance, "raw_match_json", "Chief117", skill_gaps=0, film_gaps=0)
+    _materialize(instance, "raw_match_json", "Chief117", skill_gaps=2, film_gaps=0)
+    last = _materialize(instance, "raw_match_json", "Chief117", skill_gaps=0, film_gaps=1)
+    _materialize(instance, "raw_match_json", "Cortana", skill_gaps=0, film_gaps=0)
+    result = _tick(backfill_gaps_sensor, instance, cursor=start)
+    assert [r.partition_key for r in result.run_requests] == ["Chief117"]
+    (request,) = result.run_requests
+    assert request.run_key.startswith("gaps:Chief117:")
+    assert int(result.cursor) > last
+    # The cursor moved past those events: the next tick asks for nothing.
+    again = _tick(backfill_gaps_sensor, instance, cursor=result.cursor)
+    assert not again.run_requests
+
+
+def test_gap_sensor_waits_for_the_sync_run_to_finish(instance):
+    start = _tick(backfill_gaps_sensor, instance).cursor
+    run = create_run_for_test(instance, job_name="delta_sync", status=DagsterRunStatus.STARTED)
+    _materialize(instance, "raw_match_json", "Chief117", run_id=run.run_id, film_gaps=3)
+    waiting = _tick(backfill_gaps_sensor, instance, cursor=start)
+    assert not waiting.run_requests and waiting.cursor == start
+    instance.report_run_failed(run)  # finished (how it ended does not matter)
+    done = _tick(backfill_gaps_sensor, instance, cursor=start)
+    assert [r.partition_key for r in done.run_requests] == ["Chief117"]
+
+
+# ---------------------------------------------------------------------------- aggregates
+def test_aggregates_sensor_refreshes_only_changes_not_followed_by_a_refresh(instance):
+    first = _tick(aggregates_refresh_sensor, instance)
+    cursor = first.cursor
+    assert set(json.loads(cursor)) >= {"match_stats", "backfill_performance_scores"}
+    # Chief117: the sync changed rows and refreshed its aggregates in the same run.
+    _materialize(instance, "match_stats", "Chief117", new_rows=5)
+    _materialize(instance, "mv_global_stats", "Chief117")
+    # Cortana: a backfill filled rows, nothing refreshed afterwards.
+    _materialize(instance, "backfill_performance_scores", "Cortana", filled=4)
+    # Arbiter: a model run that changed nothing.
+    _materialize(instance, "match_stats", "Arbiter", new_rows=0)
+    result = _tick(aggregates_refresh_sensor, instance, cursor=cursor)
+    assert [r.partition_key for r in result.run_requests] == ["Cortana"]
+    assert result.run_requests[0].run_key.startswith("aggregates:Cortana:")
+    assert not _tick(aggregates_refresh_sensor, instance, cursor=result.cursor).run_requests

@@ -1,0 +1,111 @@
+"""`levelup migrate --from-sqlite`: an OpenSpartan Workshop database imported through the same
+raw -> transform -> aggregates path as a sync."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from levelup_pipeline.cli.main import cli
+from levelup_pipeline.defs.partitions import registered_players
+from levelup_pipeline.transform._common import parse_duration
+from levelup_pipeline_tests.maintenance.helpers import build_workshop_sqlite, skill_body
+
+pytestmark = pytest.mark.e2e
+
+
+def test_workshop_database_is_imported_then_synced_without_refetch(pipeline, tmp_path):
+    world = pipeline.sim.world
+    gamertag = pipeline.gamertags()[0]
+    xuid = world.find_player(gamertag)
+    ids = world.match_ids_of(xuid)
+    others = [m for m in world.match_ids_of(world.find_player(pipeline.gamertags()[1]))]
+    foreign = [m for m in others if m not in set(ids)][:2]  # matches without the player
+    assert foreign
+    source = build_workshop_sqlite(
+        tmp_path / f"{xuid}.db", world, ids + foreign, extra_rows=['{"MatchInfo": {}}', "[]"]
+    )
+
+    pipeline.sim.reset_stats()
+    result = CliRunner().invoke(
+        cli, ["migrate", "--from-sqlite", str(source), "--gamertag", gamertag]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"XUID {xuid}" in result.output
+    assert f"{len(ids)} match(es) imported" in result.output
+    with_skill = sum(skill_body(world, m) is not None for m in ids)
+    assert f"{with_skill} with skill" in result.output
+    assert (
+        f"{len(foreign)} without this player" in result.output and "2 unreadable" in result.output
+    )
+    requests = pipeline.sim.stats()["requests"]
+    assert requests["match_stats"] == 0 and requests["ugc"] == 0  # names came from the file
+    assert gamertag in registered_players(pipeline.instance)
+
+    with pipeline.store(gamertag).reader() as con:
+        rows = con.execute(
+            "SELECT match_id, kills, deaths, outcome, duration_seconds, map_name, session_id"
+            " FROM match_stats"
+        ).fetchall()
+        skill_rows = con.execute("SELECT count(*) FROM player_match_stats").fetchone()[0]
+        global_matches = con.execute("SELECT matches FROM mv_global_stats").fetchone()[0]
+        meta = dict(con.execute("SELECT key, value FROM sync_meta").fetchall())
+    assert {r[0] for r in rows} == set(ids)
+    for match_id, kills, deaths, outcome, duration, map_name, session_id in rows:
+        body = world.matches[match_id]
+        me = next(p for p in body["Players"] if p["PlayerId"] == f"xuid({xuid})")
+        core = me["PlayerTeamStats"][0]["Stats"]["CoreStats"]
+        assert (kills, deaths, outcome) == (core["Kills"], core["Deaths"], me["Outcome"])
+        assert duration == pytest.approx(parse_duration(body["MatchInfo"]["Duration"]))
+        assert map_name and session_id is not None
+    assert skill_rows == with_skill
+    assert global_matches == len(ids)
+    assert meta["player_xuid"] == str(xuid)
+
+    again = CliRunner().invoke(cli, ["migrate", "--from-sqlite", str(source), "--player", gamertag])
+    assert again.exit_code == 0, again.output
+    with pipeline.store(gamertag).reader() as con:
+        assert con.execute("SELECT count(*) FROM match_stats").fetchone()[0] == len(ids)
+
+    new_ids = pipeline.sim.add_matches(2, gamertag=gamertag)
+    pipeline.sim.reset_stats()
+    full = pipeline.sync(gamertag, "full_sync", match_type="all")
+    assert full.success, full.error
+    assert pipeline.sim.stats()["requests"]["match_stats"] == len(new_ids)
+
+
+def test_migrate_refuses_what_it_cannot_import(pipeline, tmp_path):
+    world = pipeline.sim.world
+    gamertag = pipeline.gamertags()[0]
+    runner = CliRunner()
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("hello")
+    other_layout = tmp_path / "other.db"
+    with sqlite3.connect(other_layout) as con:
+        con.execute("CREATE TABLE Matches (Id TEXT)")
+    ids = world.match_ids_of(world.find_player(gamertag))[:3]
+    workshop = build_workshop_sqlite(tmp_path / "w.db", world, ids)
+    stranger = world.find_player(pipeline.gamertags()[2])
+    stranger_ids = set(world.match_ids_of(stranger))
+    own_only = [m for m in ids if m not in stranger_ids]
+    workshop_own = build_workshop_sqlite(tmp_path / "own.db", world, own_only)
+    cases = [
+        (["--from-sqlite", str(tmp_path / "none.db")], "No SQLite file at"),
+        (["--from-sqlite", str(not_sqlite)], "is not a readable SQLite database"),
+        (["--from-sqlite", str(other_layout)], "not an OpenSpartan Workshop database"),
+        (["--from-sqlite", str(workshop), "--xuid", "12"], "None of the 3 matches"),
+        (["--from-sqlite", str(workshop), "--xuid", "abc"], "is not an XUID"),
+        (["--from-sqlite", str(workshop_own), "--xuid", str(stranger)], "None of the"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(cli, ["migrate", *args, "--gamertag", gamertag])
+        assert result.exit_code == 1, result.output
+        assert message in result.output and "Traceback" not in result.output, result.output
+    assert not pipeline.store(gamertag).exists() or _matches(pipeline, gamertag) == 0
+
+
+def _matches(pipeline, gamertag: str) -> int:
+    with pipeline.store(gamertag).reader() as con:
+        return con.execute("SELECT count(*) FROM raw_match_json").fetchone()[0]

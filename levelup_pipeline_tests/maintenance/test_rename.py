@@ -1,0 +1,102 @@
+"""Gamertag renames: the sync notices the new name (alias + hint), `levelup players rename`
+moves the folder and the partition, and the renamed player keeps syncing without refetch."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from levelup_pipeline.cli.main import cli
+from levelup_pipeline.defs.partitions import registered_players
+from levelup_pipeline.ingest.player import RENAMED_TO_KEY
+from levelup_pipeline.simulator.world import SimPlayer
+from levelup_pipeline_tests.maintenance.helpers import fingerprints, seed_store
+
+pytestmark = pytest.mark.e2e
+
+NEW_NAME = "Freshly Renamed"
+
+
+def _rename_in_world(world, old: str, new: str) -> int:
+    """What Xbox does: the XUID stays, the profile answers with the new gamertag."""
+    xuid = world.find_player(old)
+    with world.lock:
+        world.players = [SimPlayer(new, xuid) if p.xuid == xuid else p for p in world.players]
+        world.gamertags[xuid] = new
+    return xuid
+
+
+def _messages(pipeline, run_id: str) -> list[str]:
+    return [entry.user_message for entry in pipeline.instance.all_logs(run_id)]
+
+
+def test_rename_is_detected_then_applied(pipeline):
+    old = pipeline.gamertags()[1]
+    pipeline.add(old)
+    store = pipeline.store(old)
+    ids = seed_store(store, pipeline.sim.world, old)
+    xuid = _rename_in_world(pipeline.sim.world, old, NEW_NAME)
+
+    pipeline.sim.reset_stats()
+    detected = pipeline.sync(old, "delta_sync", match_type="all")
+    assert detected.success, detected.error
+    assert pipeline.sim.stats()["requests"]["match_stats"] == 0
+    hint = f"levelup players rename {old} {NEW_NAME}"
+    assert any(hint in m for m in _messages(pipeline, detected.run_id))
+    with store.reader() as con:
+        aliases = con.execute(
+            "SELECT gamertag, source FROM xuid_aliases WHERE xuid = ?", [str(xuid)]
+        ).fetchall()
+        renamed_to = con.execute(
+            "SELECT value FROM sync_meta WHERE key = ?", [RENAMED_TO_KEY]
+        ).fetchone()[0]
+    assert (NEW_NAME, "profile") in aliases
+    assert renamed_to == NEW_NAME
+
+    taken = pipeline.data_dir / "players" / "Someone Else"
+    taken.mkdir(parents=True)
+    refused = CliRunner().invoke(cli, ["players", "rename", old, "Someone Else"])
+    assert refused.exit_code == 1 and "already has a folder" in refused.output, refused.output
+    assert store.exists() and old in registered_players(pipeline.instance)
+    assert "Someone Else" not in registered_players(pipeline.instance)
+
+    before = fingerprints(store.path)
+    result = CliRunner().invoke(cli, ["players", "rename", old, NEW_NAME])
+    assert result.exit_code == 0, result.output
+    moved = pipeline.store(NEW_NAME)
+    assert not store.path.parent.exists() and moved.path.parent.name == NEW_NAME
+    players = registered_players(pipeline.instance)
+    assert NEW_NAME in players and old not in players
+    after = fingerprints(moved.path)
+    assert {t: v for t, v in after.items() if t != "sync_meta"} == {
+        t: v for t, v in before.items() if t != "sync_meta"
+    }
+
+    pipeline.sim.reset_stats()
+    synced = pipeline.sync(NEW_NAME, "delta_sync", match_type="all")
+    assert synced.success, synced.error
+    assert pipeline.sim.stats()["requests"]["match_stats"] == 0
+    assert not any("levelup players rename" in m for m in _messages(pipeline, synced.run_id))
+    with moved.reader() as con:
+        meta = dict(con.execute("SELECT key, value FROM sync_meta").fetchall())
+        count = con.execute("SELECT count(*) FROM match_stats").fetchone()[0]
+    assert meta["player_gamertag"] == NEW_NAME and meta[RENAMED_TO_KEY] is None
+    assert meta["player_xuid"] == str(xuid) and count == len(ids)
+
+
+def test_rename_refusals_are_one_line(pipeline):
+    first, second = pipeline.gamertags()[:2]
+    pipeline.add(first)
+    pipeline.add(second)
+    runner = CliRunner()
+    for args, message in [
+        (["players", "rename", first, second], "already registered"),
+        (["players", "rename", "Ghost Player", "Whoever"], "no folder"),
+        (["players", "rename", first, "../etc"], "Invalid gamertag"),
+        (["players", "rename", first, first], "already has that name"),
+    ]:
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 1, result.output
+        assert message in result.output and "Traceback" not in result.output, result.output
+    assert "Whoever" not in registered_players(pipeline.instance)
+    assert pipeline.store(first).exists() and pipeline.store(second).exists()
