@@ -37,6 +37,7 @@ from levelup_pipeline.store.player_store import RawMatch
 log = logging.getLogger(__name__)
 
 CURSOR_KEY = "resume_cursor"
+MATCHMADE = 3  # MatchInfo.LifecycleMode of matchmade games (1 custom, 7 local)
 # API path segment -> the store's asset_kind label.
 STORE_ASSET_KINDS = {
     "maps": "map",
@@ -265,7 +266,9 @@ class SyncEngine:
             await self._serialized(self.writer.record_unavailable, match_id, "malformed response")
             self.report.unavailable.append(match_id)
             return
-        skill, highlights = await asyncio.gather(self._skill(match_id), self._highlights(match_id))
+        skill, highlights = await asyncio.gather(
+            self._skill(match_id, stats), self._highlights(match_id)
+        )
         skill_body, skill_status = skill
         events, film_status = highlights
         raw = RawMatch(
@@ -289,7 +292,11 @@ class SyncEngine:
         if len(self._buffer) >= BATCH_SIZE:
             await self._flush()
 
-    async def _skill(self, match_id: str) -> tuple[dict | None, str]:
+    async def _skill(self, match_id: str, stats: dict) -> tuple[dict | None, str]:
+        lifecycle = (stats.get("MatchInfo") or {}).get("LifecycleMode")
+        if lifecycle is not None and lifecycle != MATCHMADE:
+            # Skill (MMR, CSR, expectations) exists for matchmade games only: no request, no gap.
+            return None, "absent"
         try:
             return await self.api.match_skill(match_id, [self.report.xuid]), "ok"
         except (ResourceNotFound, MatchNotFound):

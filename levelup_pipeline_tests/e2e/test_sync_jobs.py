@@ -141,3 +141,16 @@ def test_global_stats_carry_the_last_sync_time(pipeline):
             0
         ]
     assert last_sync is not None and last_sync.isoformat()[:19] == meta[:19]
+
+
+def test_custom_games_cost_no_skill_request_and_leave_no_gap(pipeline):
+    gamertag = pipeline.gamertags()[0]
+    pipeline.add(gamertag)
+    world = pipeline.sim.world
+    played = world.match_ids_of(world.find_player(gamertag))
+    customs = [m for m in played if world.matches[m]["MatchInfo"]["LifecycleMode"] != 3]
+    assert customs, "the synthetic world plays custom games too"
+    out = pipeline.sync(gamertag, "full_sync", match_type="all")
+    assert out.success, out.error
+    assert pipeline.sim.stats()["requests"]["match_skill"] == len(played) - len(customs)
+    assert out.metadata["raw_match_json"]["skill_gaps"] == 0
