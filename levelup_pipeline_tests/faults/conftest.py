@@ -9,21 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey
 
 from levelup_pipeline.cli.runner import RunOutcome, run_job
-from levelup_pipeline.defs.assets_aggregates import AGGREGATES
-from levelup_pipeline.defs.assets_model import MODEL_TABLES
 from levelup_pipeline.store.player_store import PlayerStore
-from levelup_pipeline_tests.faults.helpers import Snapshot, halo_config, reset_knobs, snapshot
+from levelup_pipeline_tests.faults.helpers import (
+    CORE_ASSETS,
+    Snapshot,
+    halo_config,
+    reset_knobs,
+    snapshot,
+)
 from levelup_pipeline_tests.harness import Pipeline, isolated_pipeline
 
 BED_WORLD = {"seed": 21, "players": 2, "matches": 16}
-#: What the in-process fault tests run of the sync job: ingest, model and aggregates. The
-#: backfill bookkeeping, the report and the asset checks (verified here by
-#: `integrity_problems`) add seconds per sync and nothing a fault could break; the subprocess
-#: scenarios (SIGKILL, concurrency, disk, secrets) run the whole job.
-CORE_ASSETS = [AssetKey("raw_match_json")] + [AssetKey(k) for k in (*MODEL_TABLES, *AGGREGATES)]
 #: The synthetic world is deterministic, so one fault-free sync serves every module's bed.
 _BASELINES: dict[tuple, Snapshot] = {}
 

@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dagster import AssetKey
+
+from levelup_pipeline.defs.assets_aggregates import AGGREGATES
+from levelup_pipeline.defs.assets_model import MODEL_TABLES
 from levelup_pipeline.simulator.knobs import Knobs
 from levelup_pipeline.store import invariants
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline_tests.harness import ISOLATED_ENV
 
+#: What the in-process fault tests run of the sync job: ingest, model and aggregates. The
+#: backfill bookkeeping, the report and the asset checks (verified here by
+#: `integrity_problems`) add seconds per sync and nothing a fault could break; the subprocess
+#: scenarios (SIGKILL, concurrency, disk, secrets) run the whole job.
+CORE_ASSETS = [AssetKey("raw_match_json")] + [AssetKey(k) for k in (*MODEL_TABLES, *AGGREGATES)]
 #: Small retry waits so a test spends milliseconds, not minutes, in backoff.
 FAST_RETRIES: dict[str, Any] = {
     "retry_base_delay_seconds": 0.02,

@@ -19,7 +19,7 @@ from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.store import invariants
 from levelup_pipeline.store.player_store import PlayerStore, RawMatch
 from levelup_pipeline.transform._common import normalize_xuid
-from levelup_pipeline_tests.faults.helpers import halo_config, integrity_problems
+from levelup_pipeline_tests.faults.helpers import CORE_ASSETS, halo_config, integrity_problems
 from levelup_pipeline_tests.harness import isolated_pipeline
 
 pytestmark = pytest.mark.faults
@@ -98,6 +98,7 @@ def test_unusual_api_json_is_stored_raw_and_modelled_with_nulls(tmp_path: Path):
             gamertag,
             tags={"levelup/match_type": "all"},
             run_config=halo_config(),
+            asset_selection=CORE_ASSETS,
         )
         assert outcome.success, outcome.error
         store = pipeline.store(gamertag)
@@ -169,9 +170,9 @@ def _mutate(doc: dict, rng: random.Random, n: int) -> dict:
             if isinstance(parent, dict) and op < 0.3:
                 parent.pop(path[-1], None)
             elif isinstance(parent, dict) and op < 0.45:
-                parent[f"Extra{rng.randrange(100)}"] = rng.choice(ODD_VALUES)
+                parent[f"Extra{rng.randrange(100)}"] = copy.deepcopy(rng.choice(ODD_VALUES))
             else:
-                parent[path[-1]] = rng.choice(ODD_VALUES)
+                parent[path[-1]] = copy.deepcopy(rng.choice(ODD_VALUES))
         except (KeyError, IndexError, TypeError):
             continue
     return doc
