@@ -125,6 +125,12 @@ def memory(
         ),
         Figure(
             "6",
+            "  of which: peak at the end of the sync, before the transform",
+            res["sync_peak_rss_mb"],
+            "MB",
+        ),
+        Figure(
+            "6",
             f"{res['fetched']:,}-match full sync: matches per second (unthrottled)",
             res["fetched"] / res["sync_seconds"],
             "match/s",

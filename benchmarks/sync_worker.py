@@ -42,7 +42,17 @@ def use_fast_film_decoder() -> None:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
+    """Peak resident set size of this process so far, in MB.
+
+    VmHWM (Linux) is the high-water mark of this program's own memory; getrusage's maxrss is
+    the fallback elsewhere, but on Linux it carries the parent's peak over fork + exec.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

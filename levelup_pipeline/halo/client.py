@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 import aiohttp
 from spnkr import HaloInfiniteClient
 from spnkr.errors import InvalidXuidError
-from spnkr.film import highlight_events as spnkr_highlight_events
 from spnkr.services.discovery_ugc import _HOST as DISCOVERY_HOST
 from spnkr.services.gamecms_hacs import _HOST as GAMECMS_HOST
 from spnkr.services.profile import _HOST as PROFILE_HOST
@@ -50,6 +49,7 @@ from levelup_pipeline.halo.ratelimit import (
     configured_rps,
 )
 from levelup_pipeline.halo.retry import RetryableStatus, RetryPolicy, call_with_retries
+from levelup_pipeline.transform.film_events import read_highlight_events
 
 MATCH_TYPES = ("all", "matchmaking", "custom", "local")
 UGC_KINDS = ("maps", "ugcGameVariants", "playlists", "mapModePairs")
@@ -337,10 +337,11 @@ class HaloApi:
             not_found=lambda: unavailable("highlight-events chunk missing (HTTP 404)"),
         )
         try:
-            events = list(spnkr_highlight_events.read(data, version))
-        except Exception as exc:  # noqa: BLE001 - zlib/bitstring/FilmReadError/...
+            # Same events as spnkr's reader (parity-tested on every film layout), ~5x less CPU:
+            # parsing runs on the event loop, so spnkr's bitstring walk starved the limiter.
+            return read_highlight_events(data, version)
+        except Exception as exc:  # noqa: BLE001 - zlib/FilmReadError/UnicodeDecodeError/...
             raise unavailable(f"unreadable highlight-events chunk ({type(exc).__name__})") from None
-        return [e._asdict() for e in events]
 
     async def ugc_asset(self, kind: str, asset_id: str, version_id: str) -> dict:
         """A map, game variant, playlist or map-mode pair version (404 -> ResourceNotFound)."""
