@@ -69,7 +69,6 @@ def sync_worker(
     style: str = "concurrent",
     mode: str = "full",
     transform: bool = False,
-    fast_film: bool = False,
 ) -> dict[str, Any]:
     """Run `benchmarks.sync_worker` in a child process; returns its measurements."""
     cmd = [
@@ -91,7 +90,5 @@ def sync_worker(
     ]
     if transform:
         cmd.append("--transform")
-    if fast_film:
-        cmd.append("--fast-film")
     _, out = run_timed(cmd, isolated_env(root, endpoint, rps))
     return json.loads(out.strip().splitlines()[-1])

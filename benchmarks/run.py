@@ -15,7 +15,7 @@ from collections.abc import Callable
 from benchmarks import delta_bench, ingest_bench, sync_bench
 from benchmarks.report import Report, machine_info
 
-SECTIONS = ("throughput", "fast_film", "ingest", "memory", "delta")
+SECTIONS = ("throughput", "ingest", "memory", "delta")
 
 
 def plan(quick: bool) -> dict[str, Callable[[Report], None]]:
@@ -25,9 +25,6 @@ def plan(quick: bool) -> dict[str, Callable[[Report], None]]:
             "throughput": lambda r: sync_bench.throughput(
                 r, matches=30, sequential_matches=5, latency_ms=5, jitter_ms=2
             ),
-            "fast_film": lambda r: sync_bench.throughput_fast_film(
-                r, matches=30, latency_ms=5, jitter_ms=2
-            ),
             "ingest": lambda r: ingest_bench.ingestion(
                 r, matches=60, baseline_matches=10, sizes=(20, 60), new_matches=10
             ),
@@ -36,7 +33,6 @@ def plan(quick: bool) -> dict[str, Callable[[Report], None]]:
         }
     return {
         "throughput": sync_bench.throughput,
-        "fast_film": sync_bench.throughput_fast_film,
         "ingest": ingest_bench.ingestion,
         "memory": sync_bench.memory,
         "delta": delta_bench.delta,

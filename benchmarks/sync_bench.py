@@ -92,14 +92,8 @@ def throughput(
     )
 
 
-def memory(
-    report: Report, matches: int = 10_000, rps: float = 100_000.0, fast_film: bool = True
-) -> None:
-    """Peak RSS of a full sync of a `matches` history (unthrottled, then transform).
-
-    Films are parsed by transform.film_events by default: spnkr's parser would spend ~4 of
-    the 10 minutes `make bench` may take, for the same memory profile (one chunk at a time).
-    """
+def memory(report: Report, matches: int = 10_000, rps: float = 100_000.0) -> None:
+    """Peak RSS of a full sync of a `matches` history (unthrottled, then transform)."""
     world = indexed(history_world(matches))
     gamertag = world.players[0].gamertag
     with run_simulator(world=world) as sim, tempfile.TemporaryDirectory() as tmp:
@@ -110,7 +104,6 @@ def memory(
             max_matches=matches,
             rps=rps,
             transform=True,
-            fast_film=fast_film,
         )
     report.add(
         Figure(
@@ -120,8 +113,7 @@ def memory(
             "MB",
             "<= 600 MB",
             res["peak_rss_mb"] <= 600,
-            f"process at start {res['rss_before_mb']:.0f} MB"
-            + (", films parsed by transform.film_events" if fast_film else ""),
+            f"process at start {res['rss_before_mb']:.0f} MB",
         ),
         Figure(
             "6",
@@ -135,33 +127,4 @@ def memory(
             res["fetched"] / res["sync_seconds"],
             "match/s",
         ),
-    )
-
-
-def throughput_fast_film(
-    report: Report,
-    matches: int = 1000,
-    rps: float = 100.0,
-    latency_ms: float = 50.0,
-    jitter_ms: float = 20.0,
-) -> None:
-    """Figure 1 again with the client parsing films through transform.film_events."""
-    world = indexed(history_world(matches))
-    gamertag = world.players[0].gamertag
-    knobs = Knobs(latency_ms=latency_ms, jitter_ms=jitter_ms)
-    with run_simulator(world=world, knobs=knobs) as sim, tempfile.TemporaryDirectory() as tmp:
-        res = sync_worker(
-            Path(tmp), sim.endpoint, gamertag, max_matches=matches, rps=rps, fast_film=True
-        )
-    efficiency = (res["requests"] / rps) / res["sync_seconds"]
-    report.add(
-        Figure(
-            "1",
-            "full sync efficiency, film chunks parsed by transform.film_events",
-            efficiency,
-            "",
-            ">= 0.90",
-            efficiency >= 0.90,
-            "variant: the proposed one-line switch in halo/client.py (see README)",
-        )
     )

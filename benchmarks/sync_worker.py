@@ -14,7 +14,6 @@ import json
 import resource
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from levelup_pipeline.halo.client import HaloApiSettings, open_halo_api
@@ -23,22 +22,6 @@ from levelup_pipeline.ingest.discovery import discover
 from levelup_pipeline.ingest.engine import STORE_ASSET_KINDS, SyncEngine, human_xuids, ugc_refs
 from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.store.player_store import PlayerStore, RawMatch, StoreWriter
-from levelup_pipeline.transform.film_events import read_highlight_events
-
-
-def use_fast_film_decoder() -> None:
-    """Make the API client parse film chunks with transform.film_events (same events as
-    spnkr's reader, ~5x less CPU), as the one-line switch proposed for halo/client.py does."""
-    from levelup_pipeline.halo import client
-
-    class _Event(dict):
-        def _asdict(self) -> dict:
-            return self
-
-    def read(data: bytes, version: int) -> list[_Event]:
-        return [_Event(e) for e in read_highlight_events(data, version)]
-
-    client.spnkr_highlight_events = SimpleNamespace(read=read)  # type: ignore[attr-defined]
 
 
 def peak_rss_mb() -> float:
@@ -144,11 +127,7 @@ def main() -> None:
     parser.add_argument("--style", choices=("concurrent", "sequential"), default="concurrent")
     parser.add_argument("--rps", type=float, default=None)
     parser.add_argument("--transform", action="store_true")
-    parser.add_argument("--fast-film", action="store_true", help="see use_fast_film_decoder")
-    args = parser.parse_args()
-    if args.fast_film:
-        use_fast_film_decoder()
-    print(json.dumps(asyncio.run(run(args))), flush=True)
+    print(json.dumps(asyncio.run(run(parser.parse_args()))), flush=True)
 
 
 if __name__ == "__main__":
