@@ -10,21 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from levelup_pipeline.config import INSTALLATION_ENV
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 # Variables of a real installation that must not leak into a benchmark run.
-ISOLATED_ENV = (
-    "LEVELUP_HALO_ENDPOINT",
-    "LEVELUP_HALO_RPS",
-    "LEVELUP_DATA_DIR",
-    "LEVELUP_TOKEN_FILE",
-    "DAGSTER_HOME",
-    "HALO_SPARTAN_TOKEN",
-    "HALO_CLEARANCE_TOKEN",
-    "SPNKR_CLIENT_ID",
-    "SPNKR_CLIENT_SECRET",
-    "SPNKR_REDIRECT_URI",
-)
+ISOLATED_ENV = INSTALLATION_ENV
 
 
 def isolated_env(root: Path, endpoint: str | None = None, rps: float | None = None) -> dict:

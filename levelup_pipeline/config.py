@@ -20,3 +20,19 @@ def data_dir() -> Path:
 def dagster_home() -> Path:
     """The Dagster instance folder (`DAGSTER_HOME`, default the repo's `.dagster_home/`)."""
     return Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
+
+
+#: Every environment variable that points LevelUp at an installation, an API or credentials:
+#: what tests and benchmarks must clear so a developer's real setup never leaks into them.
+INSTALLATION_ENV = (
+    "LEVELUP_HALO_ENDPOINT",
+    "LEVELUP_HALO_RPS",
+    "LEVELUP_DATA_DIR",
+    "LEVELUP_TOKEN_FILE",
+    "DAGSTER_HOME",
+    "HALO_SPARTAN_TOKEN",
+    "HALO_CLEARANCE_TOKEN",
+    "SPNKR_CLIENT_ID",
+    "SPNKR_CLIENT_SECRET",
+    "SPNKR_REDIRECT_URI",
+)

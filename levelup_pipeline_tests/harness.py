@@ -14,21 +14,11 @@ from dagster import DagsterInstance
 from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.cli.players_cmd import add_player
 from levelup_pipeline.cli.runner import RunOutcome, run_job
+from levelup_pipeline.config import INSTALLATION_ENV
 from levelup_pipeline.simulator.server import RunningSimulator, run_simulator
 from levelup_pipeline.store.player_store import PlayerStore
 
-ISOLATED_ENV = (
-    "LEVELUP_HALO_ENDPOINT",
-    "LEVELUP_HALO_RPS",
-    "LEVELUP_DATA_DIR",
-    "LEVELUP_TOKEN_FILE",
-    "DAGSTER_HOME",
-    "HALO_SPARTAN_TOKEN",
-    "HALO_CLEARANCE_TOKEN",
-    "SPNKR_CLIENT_ID",
-    "SPNKR_CLIENT_SECRET",
-    "SPNKR_REDIRECT_URI",
-)
+ISOLATED_ENV = INSTALLATION_ENV
 
 
 @dataclass
