@@ -60,3 +60,8 @@ class MalformedResponse(HaloApiError):
 
 class InsecureTokenFile(HaloApiError):
     """The refresh-token file is readable by group/others, so we refuse to use it."""
+
+
+#: Errors after which no single match, part or entry can be retried usefully in this run: the
+#: credentials are gone or the rate-limit budget is spent. Callers add their own extras.
+RUN_ENDING_ERRORS: tuple[type[HaloApiError], ...] = (AuthenticationFailed, RateLimitExhausted)

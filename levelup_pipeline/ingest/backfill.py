@@ -19,12 +19,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from levelup_pipeline.halo.errors import (
-    AuthenticationFailed,
+    RUN_ENDING_ERRORS,
     FilmUnavailable,
     HaloApiError,
     HaloApiUnavailable,
     MatchNotFound,
-    RateLimitExhausted,
     ResourceNotFound,
 )
 from levelup_pipeline.ingest.engine import STORE_ASSET_KINDS
@@ -98,9 +97,7 @@ def _now() -> dt.datetime:
 
 def is_fatal(exc: BaseException) -> bool:
     """Errors that stop the backfill (it is retried as a whole later), not just one entry."""
-    return isinstance(exc, (AuthenticationFailed, RateLimitExhausted)) or not isinstance(
-        exc, HaloApiError
-    )
+    return isinstance(exc, RUN_ENDING_ERRORS) or not isinstance(exc, HaloApiError)
 
 
 class Backfiller:

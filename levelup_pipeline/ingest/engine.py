@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from levelup_pipeline.halo.errors import (
-    AuthenticationFailed,
+    RUN_ENDING_ERRORS,
     FilmUnavailable,
     HaloApiError,
     HaloApiUnavailable,
     MatchNotFound,
-    RateLimitExhausted,
     ResourceNotFound,
 )
 from levelup_pipeline.ingest.discovery import (
@@ -388,7 +387,7 @@ class SyncEngine:
 
 def _is_fatal(exc: HaloApiError) -> bool:
     """Errors that must stop the whole sync (auth, exhausted budgets), not just skip a part."""
-    return isinstance(exc, (AuthenticationFailed, RateLimitExhausted, HaloApiUnavailable))
+    return isinstance(exc, (*RUN_ENDING_ERRORS, HaloApiUnavailable))
 
 
 async def _finish_even_if_cancelled(write: Callable[..., Any], *args: Any) -> Any:
@@ -407,4 +406,4 @@ def _is_fatal_for_part(exc: HaloApiError) -> bool:
     """Errors of a skill or film call that stop the sync. A skill/film call that stays
     unavailable after its retries only leaves a gap (status 'failed', kept for backfill): the
     match stats are what matter, and an outage of the whole API fails the stats calls anyway."""
-    return isinstance(exc, (AuthenticationFailed, RateLimitExhausted))
+    return isinstance(exc, RUN_ENDING_ERRORS)
