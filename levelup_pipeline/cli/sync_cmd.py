@@ -1,18 +1,26 @@
-"""`levelup sync`: the guide's `scripts/sync.py`, running the Dagster sync jobs."""
+"""`levelup sync`: the guide's `scripts/sync.py`, running the Dagster sync jobs.
+
+A plain delta first asks the API whether anything is new (`delta_check`, one history request)
+and starts no run when nothing is: Dagster is only imported when a job runs, so that check
+costs a fraction of a run's start-up.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
-from levelup_pipeline.cli.backfill_steps import AfterSync
 from levelup_pipeline.cli.errors import UserError, friendly
-from levelup_pipeline.cli.instance import get_instance
-from levelup_pipeline.cli.players_cmd import player_argument
-from levelup_pipeline.cli.runner import RunOutcome, run_job
-from levelup_pipeline.defs.partitions import registered_players
-from levelup_pipeline.ingest.options import MATCH_TYPES, TAG_PREFIX, options_from
+from levelup_pipeline.ingest.options import MATCH_TYPES, TAG_PREFIX, SyncOptions, options_from
+from levelup_pipeline.store.errors import InvalidGamertag
+from levelup_pipeline.store.paths import validate_gamertag
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
+    from levelup_pipeline.cli.runner import RunOutcome
 
 
 def _summary(outcome: RunOutcome) -> str:
@@ -83,6 +91,11 @@ def _summary(outcome: RunOutcome) -> str:
 )
 @click.option("--stats", "show_stats", is_flag=True, help="Print the database statistics after.")
 @click.option("--verbose", is_flag=True, help="Log every API request (never tokens).")
+@click.option(
+    "--force-run",
+    is_flag=True,
+    help="Start the sync job even when a delta's pre-check finds nothing new.",
+)
 @friendly
 def sync_command(
     players: tuple[str, ...],
@@ -96,6 +109,7 @@ def sync_command(
     rps: float | None,
     show_stats: bool,
     verbose: bool,
+    force_run: bool,
 ) -> None:
     """Sync one player (--player) or every registered player, delta or full."""
     options = options_from(
@@ -111,38 +125,24 @@ def sync_command(
         if rps <= 0:
             raise UserError(f"--rps must be a positive number of requests per second, got {rps}.")
         os.environ["LEVELUP_HALO_RPS"] = str(rps)
-    instance = get_instance()
-    targets = [player_argument(p) for p in players] or registered_players(instance)
+    # Only a plain delta can end with "nothing new"; every other option needs its job.
+    maintenance = with_backfill or backfill_performance_scores or rebuild_cache or with_assets
+    precheck = options.mode == "delta" and not (force_run or maintenance)
+    jobs = _JobRunner(options, rebuild_cache, with_backfill, backfill_performance_scores)
+    targets = [_target(p) for p in players] or _registered(jobs, precheck)
     if not targets:
         raise UserError(
             "No player is registered: run 'levelup players add GAMERTAG' first, "
             "or pass --player GAMERTAG."
         )
-    tags = {
-        f"{TAG_PREFIX}max_matches": str(options.max_matches),
-        f"{TAG_PREFIX}match_type": options.match_type,
-        f"{TAG_PREFIX}with_assets": str(options.with_assets).lower(),
-        f"{TAG_PREFIX}verbose": str(options.verbose).lower(),
-    }
-    job = "full_sync" if options.mode == "full" else "delta_sync"
-    after = AfterSync(rebuild_cache, with_backfill, backfill_performance_scores, with_assets)
     failures = []
     for gamertag in targets:
-        if after.skips_sync:
-            outcome = after.run(instance, gamertag, tags)
-        else:
-            click.echo(
-                f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
-            )
-            outcome = run_job(instance, job, gamertag, tags=tags)
-            if outcome.success:
-                click.echo(_summary(outcome))
-                outcome = after.run(instance, gamertag, tags, outcome)
-        if not outcome.success:
-            failures.append(f"{gamertag}: {outcome.error}")
+        error = _precheck_or_run(jobs, gamertag, options) if precheck else jobs.run(gamertag)
+        if error is not None:
+            failures.append(f"{gamertag}: {error}")
             if len(targets) > 1:  # a single failure is the final error line, said once
-                click.echo(f"{gamertag}: FAILED - {outcome.error}", err=True)
-        if show_stats and outcome.success:
+                click.echo(f"{gamertag}: FAILED - {error}", err=True)
+        elif show_stats:
             from levelup_pipeline.cli.stats_cmd import print_stats
 
             print_stats(gamertag)
@@ -152,3 +152,93 @@ def sync_command(
             if len(failures) == 1
             else f"{len(failures)} of {len(targets)} syncs failed (see above)."
         )
+
+
+def _target(value: str) -> str:
+    """The partition key of a --player value. A valid gamertag can never be an XUID (16
+    digits, or xuid(...)), so only other values need `player_argument` and its Dagster
+    imports (XUID lookup among registered players, or the error for a bad value)."""
+    try:
+        return validate_gamertag(value)
+    except InvalidGamertag:
+        from levelup_pipeline.cli.players_cmd import player_argument
+
+        return player_argument(value)
+
+
+def _registered(jobs: _JobRunner, precheck: bool) -> list[str]:
+    """Registered players: read without Dagster when the pre-check may spare the run."""
+    if precheck:
+        from levelup_pipeline.cli.instance_peek import registered_players as peek
+
+        players = peek()
+        if players:
+            return players
+    from levelup_pipeline.defs.partitions import registered_players
+
+    return registered_players(jobs.instance)
+
+
+def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> str | None:
+    """A delta: one history request first; the job runs only if something may be new."""
+    from levelup_pipeline.cli.delta_check import check_player
+
+    verdict = check_player(gamertag, options)
+    if verdict.up_to_date:
+        click.echo(verdict.up_to_date)
+        return None
+    if verdict.error:
+        return verdict.error
+    if options.verbose:
+        click.echo(f"{gamertag}: running the job: {verdict.run_reason}.", err=True)
+    return jobs.run(gamertag)
+
+
+class _JobRunner:
+    """Runs the sync (and maintenance) jobs of `levelup sync`; imports Dagster on first use."""
+
+    def __init__(
+        self,
+        options: SyncOptions,
+        rebuild_cache: bool,
+        with_backfill: bool,
+        backfill_performance_scores: bool,
+    ) -> None:
+        self.options = options
+        self.flags = (rebuild_cache, with_backfill, backfill_performance_scores)
+        self._instance: DagsterInstance | None = None
+
+    @property
+    def instance(self) -> DagsterInstance:
+        """The shared Dagster instance, opened once."""
+        if self._instance is None:
+            from levelup_pipeline.cli.instance import get_instance
+
+            self._instance = get_instance()
+        return self._instance
+
+    def run(self, gamertag: str) -> str | None:
+        """Run the sync job then the maintenance jobs for one player; the error, if any."""
+        from levelup_pipeline.cli.backfill_steps import AfterSync
+        from levelup_pipeline.cli.runner import run_job
+
+        options = self.options
+        tags = {
+            f"{TAG_PREFIX}max_matches": str(options.max_matches),
+            f"{TAG_PREFIX}match_type": options.match_type,
+            f"{TAG_PREFIX}with_assets": str(options.with_assets).lower(),
+            f"{TAG_PREFIX}verbose": str(options.verbose).lower(),
+        }
+        after = AfterSync(*self.flags, options.with_assets)
+        if after.skips_sync:
+            outcome: RunOutcome = after.run(self.instance, gamertag, tags)
+        else:
+            job = "full_sync" if options.mode == "full" else "delta_sync"
+            click.echo(
+                f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
+            )
+            outcome = run_job(self.instance, job, gamertag, tags=tags)
+            if outcome.success:
+                click.echo(_summary(outcome))
+                outcome = after.run(self.instance, gamertag, tags, outcome)
+        return None if outcome.success else outcome.error

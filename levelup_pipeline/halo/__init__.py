@@ -1,33 +1,27 @@
 """The Halo Infinite API layer: routing, one rate limit, retries, tokens, typed errors.
 
-`HaloApiResource` is imported lazily so that the sync engine and the CLI can use the client
-without importing Dagster.
+Names are imported on first use: `halo.errors` alone must stay cheap for the CLI, the client
+pulls in aiohttp and spnkr, and `HaloApiResource` pulls in Dagster (the sync engine and the
+CLI's delta pre-check use the client without it).
 """
 
+import importlib
 from typing import Any
 
-from levelup_pipeline.halo.client import (
-    HaloApi,
-    HaloApiSettings,
-    PlayerIdentity,
-    open_halo_api,
-)
-from levelup_pipeline.halo.metrics import ApiMetrics, ProgressReporter
+_EXPORTS = {
+    "ApiMetrics": "levelup_pipeline.halo.metrics",
+    "HaloApi": "levelup_pipeline.halo.client",
+    "HaloApiResource": "levelup_pipeline.halo.resource",
+    "HaloApiSettings": "levelup_pipeline.halo.client",
+    "PlayerIdentity": "levelup_pipeline.halo.client",
+    "ProgressReporter": "levelup_pipeline.halo.metrics",
+    "open_halo_api": "levelup_pipeline.halo.client",
+}
 
-__all__ = [
-    "ApiMetrics",
-    "HaloApi",
-    "HaloApiResource",
-    "HaloApiSettings",
-    "PlayerIdentity",
-    "ProgressReporter",
-    "open_halo_api",
-]
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "HaloApiResource":
-        from levelup_pipeline.halo.resource import HaloApiResource
-
-        return HaloApiResource
-    raise AttributeError(name)
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,10 @@
-"""DuckDB storage: one file per player, file-locked writers, SQL migrations and aggregates."""
+"""DuckDB storage: one file per player, file-locked writers, SQL migrations and aggregates.
+
+The writer classes are imported on first use: `player_store` pulls in pyarrow and the
+transformers, which a read-only caller (`levelup sync`'s delta pre-check) does not need.
+"""
+
+from typing import Any
 
 from levelup_pipeline.store.errors import (
     CorruptDatabase,
@@ -14,7 +20,8 @@ from levelup_pipeline.store.paths import (
     player_dir,
     validate_gamertag,
 )
-from levelup_pipeline.store.player_store import PlayerStore, RawMatch, RawParts, StoreWriter
+
+_FROM_PLAYER_STORE = ("PlayerStore", "RawMatch", "RawParts", "StoreWriter")
 
 __all__ = [
     "CorruptDatabase",
@@ -32,3 +39,11 @@ __all__ = [
     "player_dir",
     "validate_gamertag",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_PLAYER_STORE:
+        from levelup_pipeline.store import player_store
+
+        return getattr(player_store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,7 +24,11 @@ def test_sync_by_xuid_then_stats(pipeline):
     assert stats.exit_code == 0, stats.output
     assert "match_stats" in stats.output and str(total) in stats.output
     again = runner.invoke(cli, ["sync", "--player", gamertag, "--match-type", "all"])
-    assert again.exit_code == 0 and f"{gamertag}: 0 new match(es)" in again.output
+    assert again.exit_code == 0 and f"{gamertag}: up to date - no new match" in again.output
+    forced = runner.invoke(
+        cli, ["sync", "--player", gamertag, "--match-type", "all", "--force-run"]
+    )
+    assert forced.exit_code == 0 and f"{gamertag}: 0 new match(es)" in forced.output
 
 
 @pytest.mark.parametrize(

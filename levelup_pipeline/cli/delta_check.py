@@ -1,0 +1,245 @@
+"""`levelup sync --delta`'s pre-check: one history request decides whether a run is needed.
+
+Starting a Dagster run costs seconds before it does any work (imports, instance, run and event
+bookkeeping), and a daily delta usually finds nothing new. So, for a player in a clean state,
+the CLI first reads the first page of the match history - same client, limiter, credentials
+and endpoint as the job - and applies the job's own delta rules (`ingest.discovery.discover`)
+to what is stored. Nothing new: no run. Anything pending or unusual: the job runs as before.
+This module must not import Dagster, pandas or pyarrow (see `test_delta_check`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import duckdb
+import filelock
+
+from levelup_pipeline.cli import instance_peek
+from levelup_pipeline.config import dagster_home
+from levelup_pipeline.halo.auth import Credentials
+from levelup_pipeline.halo.client import HaloApiSettings, open_halo_api
+from levelup_pipeline.halo.endpoint import configured_endpoint
+from levelup_pipeline.halo.errors import (
+    RUN_ENDING_ERRORS,
+    HaloApiUnavailable,
+    InsecureTokenFile,
+    PlayerNotFound,
+)
+from levelup_pipeline.ingest.discovery import DiscoveryResult, discover
+from levelup_pipeline.ingest.options import SyncOptions
+from levelup_pipeline.store.migrate import latest_version
+from levelup_pipeline.store.paths import player_db_path, validate_gamertag
+
+#: `ingest.engine`'s resume cursor key is f"{CURSOR_KEY}:{match_type}" (a test keeps it so).
+CURSOR_KEY_PREFIX = "resume_cursor:"
+#: API errors the job would stop on too: said once, the same way, instead of running the job.
+REPORTED_ERRORS = (*RUN_ENDING_ERRORS, HaloApiUnavailable, InsecureTokenFile, PlayerNotFound)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the pre-check decided for one player: exactly one of the three fields is set."""
+
+    up_to_date: str | None = None  # the line to print: no run is needed
+    run_reason: str | None = None  # why the job must run
+    error: str | None = None  # a user-facing API error, reported like the job reports it
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What the player's database says, read in one short read-only connection."""
+
+    schema_version: int
+    xuid: str | None
+    cursor: str | None
+    untransformed: int
+    aggregates_current: bool
+    known_ids: frozenset[str]
+
+
+def read_stored_state(db_path: Path, match_type: str) -> StoredState:
+    """Read the state the pre-check needs (raises duckdb.Error when the file is busy/bad)."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        meta = dict(
+            con.execute(
+                "SELECT key, value FROM sync_meta WHERE key IN (?, ?, ?)",
+                ["schema_version", "player_xuid", CURSOR_KEY_PREFIX + match_type],
+            ).fetchall()
+        )
+        untransformed, stats_rows, global_rows, global_matches = con.execute(
+            "SELECT (SELECT count(*) FROM raw_match_json WHERE transformed_at IS NULL),"
+            " (SELECT count(*) FROM match_stats),"
+            " (SELECT count(*) FROM mv_global_stats),"
+            " (SELECT max(matches) FROM mv_global_stats)"
+        ).fetchall()[0]
+        # Everything the job's delta walk counts as known: stored, archived or unavailable.
+        ids = con.execute(
+            "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
+            " UNION SELECT match_id FROM unavailable_matches"
+        ).fetchall()
+    finally:
+        con.close()
+    return StoredState(
+        schema_version=int(meta.get("schema_version") or 0),
+        xuid=meta.get("player_xuid") or None,
+        cursor=meta.get(CURSOR_KEY_PREFIX + match_type) or None,
+        untransformed=int(untransformed),
+        aggregates_current=global_rows == 1 and global_matches == stats_rows,
+        known_ids=frozenset(r[0] for r in ids),
+    )
+
+
+def pending_work(state: StoredState) -> str | None:
+    """Why the database needs the job whatever the API says, or None when it is clean."""
+    if state.schema_version != latest_version():
+        return "the database schema needs a migration"
+    if not state.xuid:
+        return "the player's XUID is not resolved yet"
+    if state.cursor:
+        return f"a previous delta left a gap to resume (cursor {state.cursor})"
+    if state.untransformed:
+        return f"{state.untransformed} stored match(es) are not transformed yet"
+    if not state.aggregates_current:
+        return "the aggregate tables are not up to date"
+    return None
+
+
+def instance_blocker(gamertag: str) -> str | None:
+    """Why the Dagster side needs the job (not registered, a run going or failed), or None."""
+    players = instance_peek.registered_players()
+    if players is None:
+        return "the Dagster instance cannot be read without Dagster"
+    if gamertag not in players:
+        return "the player is not registered yet"
+    runs = instance_peek.partition_runs(gamertag)
+    if runs is None:
+        return "the runs of the player cannot be read without Dagster"
+    if runs.unfinished:
+        return "a run of this player has not finished"
+    if runs.latest_status != "SUCCESS":
+        return f"the last run of this player did not succeed ({runs.latest_status or 'none'})"
+    return None
+
+
+def api_settings(verbose: bool = False) -> HaloApiSettings:
+    """The settings `HaloApiResource()` resolves at run time, built without Dagster (a test
+    compares them with the job's resource)."""
+    endpoint = configured_endpoint()
+    return HaloApiSettings(
+        endpoint=endpoint,
+        credentials=Credentials.from_env(simulator=endpoint is not None),
+        verbose=verbose,
+    )
+
+
+class _MoreThanOnePage(Exception):
+    """The walk asked for a second page: the whole first page is new."""
+
+
+class _EchoLogger:
+    """`--verbose` request lines on stderr, like the job's console log."""
+
+    def info(self, msg: str, *args: object, **kwargs: object) -> None:
+        click.echo(msg, err=True)
+
+    warning = debug = info
+
+
+async def first_page_plan(
+    xuid: str, known: Iterable[str], options: SyncOptions
+) -> tuple[DiscoveryResult | None, str, int]:
+    """Apply the job's delta rules to the first history page only.
+
+    Returns (the plan, or None when the whole page is new; the newest entry's start time;
+    API requests made). Raises the API layer's typed errors.
+    """
+    known_set = set(known)
+    newest = ""
+    logger = _EchoLogger() if options.verbose else None
+    async with open_halo_api(api_settings(options.verbose), logger=logger) as api:
+
+        async def page(start: int, count: int) -> dict:
+            nonlocal newest
+            if start:
+                raise _MoreThanOnePage
+            body = await api.match_history(
+                xuid, start=0, count=count, match_type=options.match_type
+            )
+            entries = [e for e in (body.get("Results") or []) if e.get("MatchId")]
+            if entries:
+                newest = str((entries[0].get("MatchInfo") or {}).get("StartTime") or "")
+            return body
+
+        try:
+            plan = await discover(page, known_set.intersection, options, None)
+        except _MoreThanOnePage:
+            plan = None
+        return plan, newest, api.metrics.requests
+
+
+def _when(start_time: str) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(start_time.replace("Z", "+00:00"))
+    except ValueError:
+        return start_time
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def up_to_date_line(gamertag: str, newest: str, requests: int) -> str:
+    """The one line printed instead of a run."""
+    since = f"since {_when(newest)}" if newest else "in the history yet"
+    plural = "" if requests == 1 else "s"
+    return (
+        f"{gamertag}: up to date - no new match {since} ({requests} API request{plural}); "
+        "no run started"
+    )
+
+
+def check_player(gamertag: str, options: SyncOptions) -> Verdict:
+    """Decide whether a delta sync of `gamertag` needs the job. Never raises: anything
+    unexpected means "run the job", which then reports it the usual way."""
+    try:
+        return _check(validate_gamertag(gamertag), options)
+    except Exception as exc:  # noqa: BLE001 - the job path handles and reports every error
+        if isinstance(exc, REPORTED_ERRORS):
+            return Verdict(error=str(exc))
+        return Verdict(run_reason=f"the pre-check failed ({type(exc).__name__})")
+
+
+def _check(gamertag: str, options: SyncOptions) -> Verdict:
+    if options.mode != "delta" or options.with_assets:
+        return Verdict(run_reason="only a plain delta sync can be skipped")
+    db_path = player_db_path(gamertag)
+    if not db_path.is_file():
+        return Verdict(run_reason="the player has no database yet")
+    blocker = instance_blocker(gamertag)
+    if blocker:
+        return Verdict(run_reason=blocker)
+    # The CLI's per-player run lock (cli.run_guard): held means another sync is going.
+    locks = dagster_home() / "locks"
+    lock = filelock.FileLock(str(locks / f"{gamertag.casefold()}.lock"))
+    try:
+        locks.mkdir(parents=True, exist_ok=True)
+        lock.acquire(timeout=0)
+    except (filelock.Timeout, OSError):
+        return Verdict(run_reason="another levelup sync of this player is running")
+    try:
+        state = read_stored_state(db_path, options.match_type)
+        pending = pending_work(state)
+        if pending:
+            return Verdict(run_reason=pending)
+        plan, newest, requests = asyncio.run(
+            first_page_plan(state.xuid or "", state.known_ids, options)
+        )
+    finally:
+        lock.release()
+    if plan is None or plan.planned:
+        return Verdict(run_reason="the history has new matches")
+    return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))

@@ -1,0 +1,211 @@
+"""`levelup sync --delta`'s pre-check: one history request and no Dagster run when nothing is
+new; the job as before whenever anything is new, pending, forced or failing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from levelup_pipeline.cli import delta_check, instance_peek
+from levelup_pipeline.cli.main import cli
+from levelup_pipeline.defs.partitions import PLAYERS_PARTITION_NAME, registered_players
+from levelup_pipeline.halo.auth import SIM_REFRESH_TOKEN
+from levelup_pipeline.ingest import engine
+from levelup_pipeline.ingest.options import SyncOptions
+from levelup_pipeline_tests.faults.helpers import one_line_error
+
+pytestmark = pytest.mark.e2e
+
+DELTA = ["sync", "--delta", "--match-type", "all", "--player"]
+API_ENDPOINTS = ("match_history", "match_stats", "match_skill", "film", "users", "ugc")
+
+
+def _synced(pipeline) -> str:
+    """A registered player whose whole history is stored (full sync of every match type)."""
+    gamertag = pipeline.gamertags()[0]
+    pipeline.add(gamertag)
+    outcome = pipeline.sync(gamertag, "full_sync", match_type="all")
+    assert outcome.success, outcome.error
+    return gamertag
+
+
+def _invoke(pipeline, args: list[str]):
+    """Run the CLI; returns (result, API requests per endpoint, Dagster runs started)."""
+    runs_before = len(pipeline.instance.get_runs())
+    pipeline.sim.reset_stats()
+    result = CliRunner().invoke(cli, args)
+    requests = pipeline.sim.stats()["requests"]
+    return result, requests, len(pipeline.instance.get_runs()) - runs_before
+
+
+def _delta(pipeline, gamertag: str, *extra: str):
+    """`levelup sync --delta --match-type all --player GT ...` through `_invoke`."""
+    return _invoke(pipeline, [*DELTA, gamertag, *extra])
+
+
+def test_nothing_new_is_one_history_request_and_no_run(pipeline):
+    gamertag = _synced(pipeline)
+    result, requests, runs = _delta(pipeline, gamertag)
+    assert result.exit_code == 0, result.output
+    assert runs == 0
+    assert {name: requests[name] for name in API_ENDPOINTS} == {
+        name: int(name == "match_history") for name in API_ENDPOINTS
+    }
+    assert f"{gamertag}: up to date - no new match since " in result.output
+    assert "(1 API request); no run started" in result.output
+
+
+def test_a_new_match_runs_the_job_and_stores_it(pipeline):
+    gamertag = _synced(pipeline)
+    (new_id,) = pipeline.sim.add_matches(1, gamertag)
+    result, requests, runs = _delta(pipeline, gamertag)
+    assert result.exit_code == 0, result.output
+    assert runs == 1
+    assert f"{gamertag}: 1 new match(es)" in result.output
+    assert requests["match_stats"] == 1
+    with pipeline.store(gamertag).reader() as con:
+        stored = con.execute(
+            "SELECT count(*) FROM match_stats WHERE match_id = ?", [new_id]
+        ).fetchall()
+    assert stored == [(1,)]
+
+
+def test_every_registered_player_is_checked_and_only_news_start_a_run(pipeline):
+    quiet = _synced(pipeline)
+    busy = pipeline.gamertags()[1]
+    pipeline.add(busy)
+    assert pipeline.sync(busy, "full_sync", match_type="all").success
+    pipeline.sim.add_matches(1, busy)
+    result, requests, runs = _invoke(pipeline, ["sync", "--match-type", "all"])
+    assert result.exit_code == 0, result.output
+    assert f"{quiet}: up to date - no new match" in result.output
+    assert f"{busy}: 1 new match(es)" in result.output
+    assert runs == 1
+    # one pre-check page per player, then the job's own first page (the new match is on it)
+    assert requests["match_history"] == 3
+
+
+def _set_cursor(con) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO sync_meta (key, value) VALUES ('resume_cursor:all', "
+        "'2000-01-01T00:00:00Z')"
+    )
+
+
+def _untransform_one(con) -> None:
+    con.execute(
+        "UPDATE raw_match_json SET transformed_at = NULL"
+        " WHERE match_id = (SELECT min(match_id) FROM raw_match_json)"
+    )
+
+
+def _drop_aggregates(con) -> None:
+    con.execute("DELETE FROM mv_global_stats")
+
+
+@pytest.mark.parametrize("make_pending", [_set_cursor, _untransform_one, _drop_aggregates])
+def test_pending_work_runs_the_job_then_the_next_delta_is_skipped(pipeline, make_pending):
+    gamertag = _synced(pipeline)
+    with pipeline.store(gamertag).writer() as writer:
+        make_pending(writer.connection)
+    result, _requests, runs = _delta(pipeline, gamertag)
+    assert result.exit_code == 0, result.output
+    assert runs == 1 and f"{gamertag}: delta_sync" in result.output
+    again, _requests, runs = _delta(pipeline, gamertag)
+    assert runs == 0 and "no run started" in again.output, again.output
+
+
+@pytest.mark.parametrize("option", ["--force-run", "--backfill-performance-scores"])
+def test_force_run_and_maintenance_options_start_the_job(pipeline, option):
+    gamertag = _synced(pipeline)
+    result, _requests, runs = _delta(pipeline, gamertag, option)
+    assert result.exit_code == 0, result.output
+    assert runs >= 1 and f"{gamertag}: 0 new match(es)" in result.output
+
+
+def test_an_unregistered_player_runs_the_job_which_registers_it(pipeline):
+    gamertag = _synced(pipeline)
+    removed = CliRunner().invoke(cli, ["players", "remove", gamertag])
+    assert removed.exit_code == 0, removed.output
+    result, _requests, runs = _delta(pipeline, gamertag)
+    assert result.exit_code == 0, result.output
+    assert runs == 1
+    assert gamertag in registered_players(pipeline.instance)
+
+
+def test_a_revoked_token_is_the_jobs_one_sentence_and_no_run(pipeline):
+    gamertag = _synced(pipeline)
+    pipeline.sim.knobs.strict_tokens = True
+    pipeline.sim.knobs.revoked_refresh_tokens = {SIM_REFRESH_TOKEN}
+    result, requests, runs = _delta(pipeline, gamertag)
+    assert result.exit_code == 1
+    line = one_line_error(result.output)
+    assert line.startswith(f"Error: {gamertag}: Authentication failed: run 'levelup auth'")
+    assert runs == 0 and requests["match_history"] == 0
+    forced, _requests, runs = _delta(pipeline, gamertag, "--force-run")
+    assert runs == 1
+    assert one_line_error(forced.output) == line  # the job says it the same way
+
+
+def test_the_precheck_path_imports_no_dagster_pandas_or_pyarrow(pipeline):
+    gamertag = _synced(pipeline)
+    code = (
+        "import sys\n"
+        "from levelup_pipeline.cli.main import cli\n"
+        "try:\n"
+        f"    cli({[*DELTA, gamertag]!r}, prog_name='levelup')\n"
+        "finally:\n"
+        "    heavy = ('dagster', 'pandas', 'pyarrow', 'matplotlib')\n"
+        "    print('heavy:', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=dict(os.environ), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "no run started" in proc.stdout
+    assert "heavy: []" in proc.stdout, proc.stdout
+
+
+def test_the_precheck_uses_the_jobs_api_settings(monkeypatch):
+    from levelup_pipeline.definitions import halo_resource
+
+    for name, value in {
+        "LEVELUP_HALO_ENDPOINT": "127.0.0.1:4443",
+        "SPNKR_CLIENT_ID": "id",
+        "SPNKR_CLIENT_SECRET": "secret",
+        "HALO_SPARTAN_TOKEN": "spartan",
+        "HALO_CLEARANCE_TOKEN": "clearance",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert delta_check.api_settings(True) == halo_resource().settings(True)
+    monkeypatch.delenv("LEVELUP_HALO_ENDPOINT")
+    monkeypatch.delenv("HALO_SPARTAN_TOKEN")
+    assert delta_check.api_settings(False) == halo_resource().settings(False)
+
+
+def test_the_precheck_reads_the_jobs_cursor_and_partition_names():
+    for match_type in ("all", "matchmaking", "custom", "local"):
+        key = engine._cursor_key(SyncOptions(match_type=match_type))
+        assert key == delta_check.CURSOR_KEY_PREFIX + match_type
+    assert instance_peek.PLAYERS_PARTITION_NAME == PLAYERS_PARTITION_NAME
+
+
+def test_the_instance_peek_agrees_with_dagster(pipeline, tmp_path: Path):
+    first, second = pipeline.gamertags()[:2]
+    assert instance_peek.registered_players() == []
+    for gamertag in (second, first):
+        pipeline.add(gamertag)
+    assert instance_peek.registered_players() == registered_players(pipeline.instance)
+    assert instance_peek.partition_runs(first) == instance_peek.PartitionRuns(0, None)
+    assert pipeline.sync(first).success
+    assert instance_peek.partition_runs(first) == instance_peek.PartitionRuns(0, "SUCCESS")
+    other = tmp_path / "postgres_home"
+    other.mkdir()
+    (other / "dagster.yaml").write_text("storage:\n  postgres: {}\n", encoding="utf-8")
+    assert instance_peek.registered_players(other) is None
+    assert instance_peek.partition_runs(first, other) is None
