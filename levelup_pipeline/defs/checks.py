@@ -21,6 +21,12 @@ def match_ids_unique(context: AssetCheckExecutionContext, store: PlayerStoreReso
     return _run(context, store, invariants.duplicate_match_ids)
 
 
+@asset_check(asset="highlight_events", partitions_def=players_partitions, blocking=True)
+def highlight_events_unique(context: AssetCheckExecutionContext, store: PlayerStoreResource):
+    """No (match_id, event_index) pair appears twice (the table has no primary-key index)."""
+    return _run(context, store, invariants.duplicate_highlight_events)
+
+
 @asset_check(asset="match_stats", partitions_def=players_partitions)
 def outcome_codes_valid(context: AssetCheckExecutionContext, store: PlayerStoreResource):
     """Outcome is 1 tie, 2 win, 3 loss or 4 left."""
@@ -41,6 +47,7 @@ def aggregates_equal_recount(context: AssetCheckExecutionContext, store: PlayerS
 
 CHECKS = [
     match_ids_unique,
+    highlight_events_unique,
     outcome_codes_valid,
     every_match_has_its_player_row,
     aggregates_equal_recount,

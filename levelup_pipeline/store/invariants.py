@@ -21,6 +21,20 @@ def duplicate_match_ids(conn: Any) -> tuple[int, dict]:
     return n, {}
 
 
+def duplicate_highlight_events(conn: Any) -> tuple[int, dict]:
+    """(match_id, event_index) pairs present more than once in highlight_events.
+
+    The table has no primary-key index (migration 003: it cost more than the rows); its
+    writes keep the pair unique by construction, and this check proves it.
+    """
+    n = _scalar(
+        conn,
+        "SELECT count(*) FROM (SELECT match_id, event_index FROM highlight_events"
+        " GROUP BY ALL HAVING count(*) > 1)",
+    )
+    return n, {}
+
+
 def invalid_outcomes(conn: Any) -> tuple[int, dict]:
     """Rows whose outcome is not one of 1 tie, 2 win, 3 loss, 4 left."""
     n = _scalar(conn, "SELECT count(*) FROM match_stats WHERE outcome NOT IN (1, 2, 3, 4)")

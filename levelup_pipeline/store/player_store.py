@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,9 @@ from typing import Any
 import duckdb
 import filelock
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from levelup_pipeline.store import transform_stages as stages
 from levelup_pipeline.store.errors import (
     CorruptDatabase,
     MigrationError,
@@ -37,15 +39,12 @@ from levelup_pipeline.store.errors import (
 from levelup_pipeline.store.migrate import apply_migrations
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
 from levelup_pipeline.transform import aliases as t_aliases
-from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import metadata as t_meta
-from levelup_pipeline.transform import skill as t_skill
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.modes import LIFECYCLES, mode_category
 
 DEFAULT_SESSION_GAP_MINUTES = 45
-TRANSFORM_CHUNK = 500
 SESSION_GAP_KEY = "session_gap_minutes"
 
 # Tables rebuilt from raw_match_json by transform_pending (aliases only for source 'film').
@@ -120,30 +119,6 @@ def environment_error(exc: BaseException, gamertag: str) -> StoreError | None:
     return None
 
 
-def _fit_ints(values: list[Any], kind: pa.DataType) -> list[Any]:
-    """Integers outside the range of an integer column become None."""
-    if not pa.types.is_integer(kind):
-        return values
-    bits = kind.bit_width - 1
-    low, high = -(2**bits), 2**bits - 1
-    return [v if not isinstance(v, int) or low <= v <= high else None for v in values]
-
-
-def _raw_chunk(reader: duckdb.DuckDBPyConnection, match_ids: list[str]) -> pa.Table:
-    """Raw rows of some matches, as text, with the shape of their highlights JSON.
-
-    Read by id, a chunk at a time: one scan of the whole table would hand over vectors of
-    2,048 raw matches (~130 MB of JSON each), and memory would grow with the history.
-    """
-    return reader.sql(
-        "SELECT match_id, stats_json::VARCHAR AS stats_json, skill_json::VARCHAR AS skill_json,"
-        " highlights_json::VARCHAR AS highlights_json,"
-        " json_structure(highlights_json)::VARCHAR AS film_shape"
-        " FROM raw_match_json WHERE match_id IN (SELECT unnest($ids::VARCHAR[]))",
-        params={"ids": match_ids},
-    ).to_arrow_table()
-
-
 def _close(con: duckdb.DuckDBPyConnection, gamertag: str, failing: bool) -> None:
     """Close a writer's connection (this checkpoints the WAL: the disk may be full by now).
     While an error is already on its way out, a failing close must not replace it."""
@@ -165,50 +140,6 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# json_structure() types the SQL film path reads exactly like transform/highlights.py does
-# (missing keys are NULL in both). Any other shape (strings for numbers, floats, nested
-# values, non-object events) takes the Python transformer.
-_INT_TYPES = frozenset({"UBIGINT", "BIGINT", "NULL"})
-_FILM_SQL_TYPES: dict[str, frozenset[str]] = {
-    "xuid": _INT_TYPES,
-    "time_ms": _INT_TYPES,
-    "type_hint": _INT_TYPES,
-    "medal_value": _INT_TYPES,
-    "gamertag": frozenset({"VARCHAR", "NULL"}),
-    "event_type": frozenset({"VARCHAR", "NULL"}),
-    "medal_name": frozenset({"VARCHAR", "NULL"}),
-    "is_medal": frozenset({"BOOLEAN", "NULL"}),
-}
-
-
-@lru_cache(maxsize=256)
-def _film_fits_sql(shape: str | None) -> bool:
-    """Whether a highlights JSON of this json_structure() can be transformed in SQL."""
-    if shape is None:
-        return False
-    try:
-        parsed = json.loads(shape)
-    except ValueError:
-        return False
-    if not isinstance(parsed, list) or len(parsed) != 1:
-        return False
-    element = parsed[0]
-    if element == "NULL":  # [] or only nulls: no rows either way
-        return True
-    if not isinstance(element, dict):
-        return False
-    return all(element.get(key, "NULL") in allowed for key, allowed in _FILM_SQL_TYPES.items())
-
-
-@dataclass
-class _Chunk:
-    """One transform chunk between its Python half and its DuckDB half."""
-
-    ids: list[str]
-    rows: dict[str, list[dict[str, Any]]]
-    film_in: pa.Table  # match_id + highlights text of the matches parsed in SQL
 
 
 @dataclass
@@ -297,16 +228,7 @@ class StoreWriter:
 
     def _arrow(self, table: str, rows: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
         schema = self._schema(table)
-        sub = pa.schema([schema.field(c) for c in columns])
-        data = {c: [r.get(c) for r in rows] for c in columns}
-        try:
-            return pa.Table.from_pydict(data, schema=sub)
-        except (OverflowError, pa.ArrowInvalid):
-            # A number too big for its column (an API glitch like 1e300 kills): NULL, not a
-            # failed sync. Rare, so only then is every integer checked.
-            return pa.Table.from_pydict(
-                {c: _fit_ints(data[c], sub.field(c).type) for c in columns}, schema=sub
-            )
+        return stages.rows_to_arrow(rows, pa.schema([schema.field(c) for c in columns]))
 
     def _dedupe(self, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Keep the last row per primary key: DuckDB refuses to upsert one key twice per insert."""
@@ -330,14 +252,22 @@ class StoreWriter:
             rows = self._dedupe(table, rows)
         if not rows:
             return 0
+        return self._insert_arrow(con, table, self._arrow(table, rows, columns), mode)
+
+    def _insert_arrow(
+        self, con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, mode: str = ""
+    ) -> int:
+        """Bulk insert of an Arrow table whose columns are named like the table's."""
+        if not data.num_rows:
+            return 0
         view = f"_in_{table}"
-        con.register(view, self._arrow(table, rows, columns))
+        con.register(view, data)
         try:
-            cols = ", ".join(columns)
+            cols = ", ".join(data.column_names)
             con.execute(f"INSERT {mode} INTO {table} ({cols}) SELECT {cols} FROM {view}")
         finally:
             con.unregister(view)
-        return len(rows)
+        return data.num_rows
 
     # ------------------------------------------------------------------ sync_meta
     def get_meta(self, key: str) -> str | None:
@@ -633,7 +563,7 @@ class StoreWriter:
 
         Pending = raw rows never transformed or changed since (write/backfill); rebuild=True
         first deletes every derived row and marks every raw row pending (one transaction),
-        then recomputes all of them. Matches are read in chunks of TRANSFORM_CHUNK, each
+        then recomputes all of them. Matches are read in chunks (stages.TRANSFORM_CHUNK), each
         chunk's derived rows replaced and its raw rows marked transformed in one transaction,
         so memory stays flat whatever the history length and an interruption leaves the
         unfinished matches pending (the next call completes them). Then names, mode
@@ -659,29 +589,34 @@ class StoreWriter:
                     " WHERE public_name IS NOT NULL GROUP BY asset_id"
                 ).fetchall()
             )
-        reader = self._con.cursor()  # a second connection: reads while chunks are written
+        stats_reader = self._con.cursor()  # own connections: read while chunks are written
+        film_reader = self._con.cursor()
         try:
-            pending = [
-                r[0]
-                for r in reader.execute(
-                    "SELECT match_id FROM raw_match_json WHERE transformed_at IS NULL"
-                    " ORDER BY match_id"
-                ).fetchall()
+            pending = stages.pending_match_ids(stats_reader)
+            chunks = [
+                pending[i : i + stages.TRANSFORM_CHUNK]
+                for i in range(0, len(pending), stages.TRANSFORM_CHUNK)
             ]
-            # Two stages in step: Python parses chunk n+1 while DuckDB (which releases the
-            # GIL) writes chunk n on the writer connection, from one helper thread.
-            with ThreadPoolExecutor(1, thread_name_prefix="levelup-transform") as db:
+            # Three stages in step, on three threads: while Python parses the stats of chunk
+            # n, DuckDB (which releases the GIL) parses its films and writes chunk n-1.
+            schemas = {t: self._schema(t) for t in (*stages.STATS_TABLES, "highlight_events")}
+            with (
+                ThreadPoolExecutor(1, thread_name_prefix="levelup-film") as film_pool,
+                ThreadPoolExecutor(1, thread_name_prefix="levelup-write") as write_pool,
+            ):
                 writing: Future[None] | None = None
-                for start in range(0, len(pending), TRANSFORM_CHUNK):
-                    batch = _raw_chunk(reader, pending[start : start + TRANSFORM_CHUNK])
-                    chunk = self._prepare_chunk(batch, xuid, names, counts)
+                for ids in chunks:
+                    film = film_pool.submit(stages.film_stage, film_reader, ids, schemas)
+                    stats = stages.stats_stage(stats_reader, ids, xuid, names, schemas)
                     if writing is not None:
                         writing.result()
-                    writing = db.submit(self._commit_chunk, chunk, counts)
+                    commit = partial(self._commit_chunk, ids, stats, film, rebuild)
+                    writing = write_pool.submit(commit, counts)
                 if writing is not None:
                     writing.result()
         finally:
-            reader.close()
+            stats_reader.close()
+            film_reader.close()
         with self._transaction() as con:
             counts["xuid_aliases"] = (
                 con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0] - aliases_before
@@ -699,148 +634,59 @@ class StoreWriter:
             )
         return counts
 
-    def _transform_chunk(
+    def _commit_chunk(
         self,
-        con: duckdb.DuckDBPyConnection,
-        batch: pa.RecordBatch,
-        xuid: str,
-        names: dict[str, str],
+        ids: list[str],
+        stats: stages.StatsRows,
+        film: Future[stages.FilmEvents],
         rebuild: bool,
         counts: dict[str, int],
     ) -> None:
-        """Parse one chunk of raw rows and bulk-write its derived rows."""
-        self._write_chunk(con, self._prepare_chunk(batch, xuid, names, counts), rebuild, counts)
-
-    def _commit_chunk(self, chunk: _Chunk, counts: dict[str, int]) -> None:
-        """Write one prepared chunk in its own transaction."""
+        """The DuckDB half of a chunk, in one transaction: stats-derived rows, film events and
+        aliases, raw rows marked transformed (an interruption leaves the chunk pending)."""
+        written: dict[str, int] = {"skipped_matches": stats.skipped}
         with self._transaction() as con:
-            self._write_chunk(con, chunk, False, counts)
+            con.register("_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())}))
+            try:
+                if not rebuild:  # re-transformed matches replace their previous rows
+                    seen = con.execute(
+                        "SELECT count(*) FROM match_stats"
+                        " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
+                    ).fetchall()[0][0]
+                    for table in DERIVED_MATCH_TABLES if seen else ():
+                        con.execute(
+                            f"DELETE FROM {table}"
+                            " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
+                        )
+                for table, data in stats.tables.items():
+                    # keys are unique by construction (one chunk = distinct matches)
+                    written[table] = self._insert_arrow(con, table, data)
+                events = film.result().events
+                if stats.skipped:  # no row for these matches, so no events either
+                    kept = stats.tables["match_stats"]["match_id"].combine_chunks()
+                    events = events.filter(pc.is_in(events["match_id"], value_set=kept))
+                written["highlight_events"] = self._stage_events(con, events)
+                con.execute(
+                    "UPDATE raw_match_json SET transformed_at = current_timestamp"
+                    " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
+                )
+            finally:
+                con.unregister("_chunk_ids")
+        for key, value in written.items():  # counted once committed
+            counts[key] += value
 
-    def _prepare_chunk(
-        self,
-        batch: pa.RecordBatch | pa.Table,
-        xuid: str,
-        names: dict[str, str],
-        counts: dict[str, int],
-    ) -> _Chunk:
-        """The Python half of a chunk: derived rows from the stats/skill JSON (no DB access)."""
-        ids = batch.column(0).to_pylist()
-        stats_texts = batch.column(1).to_pylist()
-        skill_texts = batch.column(2).to_pylist()
-        film_texts = batch.column(3).to_pylist()
-        film_shapes = batch.column(4).to_pylist()
-        out: dict[str, list[dict[str, Any]]] = {t: [] for t in DERIVED_MATCH_TABLES}
-        film_in_sql: set[str] = set()
-        for match_id, stats_text, skill_text, film_text, film_shape in zip(
-            ids, stats_texts, skill_texts, film_texts, film_shapes, strict=True
-        ):
-            stats = t_match.parse_json(stats_text)
-            skill = t_match.parse_json(skill_text)
-            if isinstance(stats, dict) and stats.get("MatchId") != match_id:
-                stats = {**stats, "MatchId": match_id}  # the stored key wins
-            skill_result = t_skill.skill_result_for(skill, xuid)
-            row = (
-                t_match.match_stats_row(stats, xuid, skill_result, names)
-                if isinstance(stats, dict)
-                else None
-            )
-            if row is None:
-                counts["skipped_matches"] += 1
-                continue
-            out["match_stats"].append(row)
-            out["match_players"].extend(t_match.match_player_rows(stats))
-            player = t_match.find_player(stats, xuid)
-            out["medals"].extend(t_match.medal_rows(stats, xuid, player))
-            out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
-            skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
-            if skill_row is not None:
-                out["player_match_stats"].append(skill_row)
-            if _film_fits_sql(film_shape):
-                film_in_sql.add(match_id)  # ~230 events a match: parsed by DuckDB later
-            else:
-                events = t_match.parse_json(film_text)
-                out["highlight_events"].extend(t_highlights.highlight_event_rows(match_id, events))
-        film_in = batch.select([0, 3]).filter(pa.array([i in film_in_sql for i in ids]))
-        return _Chunk(ids, out, film_in)
-
-    def _write_chunk(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        chunk: _Chunk,
-        rebuild: bool,
-        counts: dict[str, int],
-    ) -> None:
-        """The DuckDB half of a chunk: bulk inserts, film events in SQL, aliases, marks."""
-        ids, out, film_in = chunk.ids, chunk.rows, chunk.film_in
-        con.register("_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())}))
-        try:
-            seen = con.execute(
-                "SELECT count(*) FROM match_stats"
-                " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
-            ).fetchall()[0][0]
-            if not rebuild and seen:  # re-transformed matches replace their previous rows
-                for table in DERIVED_MATCH_TABLES:
-                    con.execute(
-                        f"DELETE FROM {table} WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
-                    )
-            columns = {
-                "match_stats": t_match.MATCH_STATS_COLUMNS,
-                "match_players": t_match.MATCH_PLAYERS_COLUMNS,
-                "medals": t_match.MEDALS_COLUMNS,
-                "personal_scores": t_match.PERSONAL_SCORES_COLUMNS,
-                "player_match_stats": t_skill.PLAYER_MATCH_STATS_COLUMNS,
-                "highlight_events": t_highlights.HIGHLIGHT_EVENTS_COLUMNS,
-            }
-            events = columns.pop("highlight_events")
-            for table, cols in columns.items():
-                # keys are unique by construction (one chunk = distinct matches)
-                counts[table] += self._insert(con, table, out[table], cols, dedupe=False)
-            counts["highlight_events"] += self._stage_events(
-                con, film_in, out["highlight_events"], events
-            )
-            con.execute(
-                "UPDATE raw_match_json SET transformed_at = current_timestamp"
-                " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
-            )
-        finally:
-            con.unregister("_chunk_ids")
-
-    def _stage_events(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        film_in: pa.Table,
-        python_rows: list[dict[str, Any]],
-        columns: Sequence[str],
-    ) -> int:
+    def _stage_events(self, con: duckdb.DuckDBPyConnection, events: pa.Table) -> int:
         """Write a chunk's highlight events and their film aliases; returns events written.
-
-        Events parsed by DuckDB (`film_in`: match_id + highlights text of the chunk, straight
-        from the stream, so the raw table is never re-read) and by Python meet in a small
-        per-chunk table: the alias query reads the chunk only, never the whole event table.
-        """
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _chunk_events AS SELECT * FROM highlight_events LIMIT 0"
-        )
+        The alias query reads the chunk's events (_chunk_events), never the whole table."""
+        if not events.num_rows:
+            return 0
+        con.register("_chunk_events", events)
         try:
-            if film_in.num_rows:
-                con.register("_film_in", film_in)
-                try:
-                    con.execute(_sql("highlight_events.sql"))
-                finally:
-                    con.unregister("_film_in")
-            if python_rows:
-                con.register("_py_events", self._arrow("highlight_events", python_rows, columns))
-                try:
-                    cols = ", ".join(columns)
-                    con.execute(f"INSERT INTO _chunk_events ({cols}) SELECT {cols} FROM _py_events")
-                finally:
-                    con.unregister("_py_events")
-            written = con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
-            count = written.fetchall()[0][0]
+            con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
             con.execute(_sql("film_aliases.sql"))
         finally:
-            con.execute("DROP TABLE IF EXISTS _chunk_events")
-        return int(count)
+            con.unregister("_chunk_events")
+        return events.num_rows
 
     def _fill_names(self, con: duckdb.DuckDBPyConnection) -> None:
         """Names from ugc_assets/medal_metadata (SQL), then mode categories that names refine."""

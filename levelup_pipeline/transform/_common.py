@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+
+import msgspec
 
 _DURATION_RE = re.compile(  # ASCII only: re.ASCII keeps \\d from matching other scripts
     r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?"
@@ -33,6 +36,17 @@ def dig(obj: Any, *path: str | int) -> Any:
 
 
 _INT64 = 2**63
+_DECODE = msgspec.json.Decoder().decode
+
+
+def load_json(text: str | bytes) -> Any:
+    """json.loads, ~3x faster: msgspec decodes standard JSON to the same values (big integers
+    stay ints, floats round the same way); what it refuses (NaN, Infinity, 1e400, lone
+    surrogates...) is read by json.loads, which raises ValueError on invalid JSON."""
+    try:
+        return _DECODE(text)
+    except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
+        return json.loads(text)
 
 
 def as_int(value: Any) -> int | None:
@@ -125,14 +139,20 @@ def normalize_xuid(value: Any) -> str | None:
     if isinstance(value, int):
         return str(value) if value > 0 else None
     if isinstance(value, str):
-        if value.startswith("xuid(") and value.endswith(")"):  # fast path: the API's spelling
-            digits = value[5:-1]
-            if digits.isascii() and digits.isdigit() and len(digits) <= 20:
-                return digits.lstrip("0") or None
-        match = _XUID_RE.match(value)
-        if match:
-            digits = match.group(1).lstrip("0")
-            return digits or None
+        return _xuid_of_text(value)
+    return None
+
+
+@lru_cache(maxsize=4096)  # the same few players' ids come back in every match
+def _xuid_of_text(value: str) -> str | None:
+    if value.startswith("xuid(") and value.endswith(")"):  # fast path: the API's spelling
+        digits = value[5:-1]
+        if digits.isascii() and digits.isdigit() and len(digits) <= 20:
+            return digits.lstrip("0") or None
+    match = _XUID_RE.match(value)
+    if match:
+        digits = match.group(1).lstrip("0")
+        return digits or None
     return None
 
 

@@ -6,7 +6,6 @@ NULL column, never an exception, because one odd match must not stop a 10,000-ma
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,6 +15,7 @@ from levelup_pipeline.transform._common import (
     as_int,
     as_str,
     dig,
+    load_json,
     normalize_xuid,
     parse_duration,
     parse_timestamp,
@@ -135,6 +135,15 @@ def _sum(values: list[Any]) -> Any:
     return sum(present) if present else None
 
 
+def _add(a: Any, b: Any) -> Any:
+    """_sum([a, b]) without the lists (once per medal)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -147,10 +156,16 @@ def core_stats_of(player: dict[str, Any]) -> list[dict[str, Any]]:
     """The CoreStats blocks of a player's PlayerTeamStats entries (usually exactly one)."""
     blocks = []
     for entry in _dicts(player.get("PlayerTeamStats")):
-        core = dig(entry, "Stats", "CoreStats")
+        core = _inner(entry, "Stats", "CoreStats")
         if isinstance(core, dict):
             blocks.append(core)
     return blocks
+
+
+def _inner(obj: dict[str, Any], key: str, sub: str) -> Any:
+    """dig(obj, key, sub) for a dict `obj`, without the generic walk (hot per player)."""
+    block = obj.get(key)
+    return block.get(sub) if isinstance(block, dict) else None
 
 
 def summed_core_stats(cores: list[dict[str, Any]]) -> dict[str, Any]:
@@ -316,26 +331,51 @@ def match_player_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
         key = player_key(player.get("PlayerId"))
         if key is None or key in rows:
             continue
-        player_type = as_int(player.get("PlayerType"))
-        totals = summed_core_stats(core_stats_of(player))
+        kills, deaths, assists, kda, accuracy, score, personal = _player_totals(
+            core_stats_of(player)
+        )
         rows[key] = {
             "match_id": match_id,
             "xuid": key,
-            "is_human": {1: True, 2: False}.get(player_type) if player_type is not None else None,
-            "bot_difficulty": as_int(dig(player, "BotAttributes", "Difficulty")),
+            "is_human": _HUMAN_PLAYER_TYPES.get(as_int(player.get("PlayerType"))),
+            "bot_difficulty": as_int(_inner(player, "BotAttributes", "Difficulty")),
             "team_id": as_int(player.get("LastTeamId")),
             "outcome": as_int(player.get("Outcome")),
             "rank": as_int(player.get("Rank")),
-            "kills": totals["kills"],
-            "deaths": totals["deaths"],
-            "assists": totals["assists"],
-            "kda": totals["kda"],
-            "accuracy": totals["accuracy"],
-            "score": totals["score"],
-            "personal_score": totals["personal_score"],
-            "left_early": as_bool(dig(player, "ParticipationInfo", "LeftInProgress")),
+            "kills": kills,
+            "deaths": deaths,
+            "assists": assists,
+            "kda": kda,
+            "accuracy": accuracy,
+            "score": score,
+            "personal_score": personal,
+            "left_early": as_bool(_inner(player, "ParticipationInfo", "LeftInProgress")),
         }
     return list(rows.values())
+
+
+_HUMAN_PLAYER_TYPES = {1: True, 2: False}
+
+
+def _player_totals(cores: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """(kills, deaths, assists, kda, accuracy, score, personal_score) as summed_core_stats()
+    gives them, reading only those stats in the common one-entry case (~10 players a match)."""
+    if len(cores) == 1:
+        core = cores[0]
+        return (
+            as_int(core.get("Kills")),
+            as_int(core.get("Deaths")),
+            as_int(core.get("Assists")),
+            as_float(core.get("KDA")),
+            as_float(core.get("Accuracy")),
+            as_int(core.get("Score")),
+            as_int(core.get("PersonalScore")),
+        )
+    totals = summed_core_stats(cores)
+    return tuple(
+        totals[c]
+        for c in ("kills", "deaths", "assists", "kda", "accuracy", "score", "personal_score")
+    )
 
 
 def _award_rows(
@@ -356,8 +396,8 @@ def _award_rows(
             count = as_int(award.get("Count"))
             points = as_int(award.get("TotalPersonalScoreAwarded"))
             acc = merged.setdefault(name_id, [None, None])
-            acc[0] = _sum([acc[0], count])
-            acc[1] = _sum([acc[1], points])
+            acc[0] = _add(acc[0], count)
+            acc[1] = _add(acc[1], points)
     return [(n, c, p) for n, (c, p) in merged.items()]  # type: ignore[misc]
 
 
@@ -397,6 +437,6 @@ def parse_json(value: str | bytes | dict[str, Any] | list[Any] | None) -> Any:
     if value is None or isinstance(value, dict | list):
         return value
     try:
-        return json.loads(value)
+        return load_json(value)
     except (ValueError, TypeError):
         return None

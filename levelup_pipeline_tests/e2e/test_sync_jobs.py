@@ -121,7 +121,11 @@ def test_aggregates_equal_recounts_and_checks_pass(pipeline):
         if r.event_log_entry.dagster_event
         and r.event_log_entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    assert len(evaluations) == 4 and all(e.passed for e in evaluations)
+    from levelup_pipeline.defs.checks import CHECKS
+
+    expected = {spec.name for check in CHECKS for spec in check.check_specs}
+    assert {e.check_name for e in evaluations} == expected
+    assert len(evaluations) == len(CHECKS) and all(e.passed for e in evaluations)
 
 
 def test_unknown_player_fails_with_one_sentence(pipeline):

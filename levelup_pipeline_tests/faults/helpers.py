@@ -88,6 +88,7 @@ def integrity_problems(store: PlayerStore) -> dict[str, int]:
     with store.reader() as con:
         problems = {
             "duplicate_match_ids": invariants.duplicate_match_ids(con)[0],
+            "duplicate_highlight_events": invariants.duplicate_highlight_events(con)[0],
             "matches_without_player_row_or_raw": invariants.orphan_matches(con)[0],
             "aggregates_differ_from_recount": invariants.aggregate_mismatches(con)[0],
         }

@@ -1,41 +1,74 @@
--- Film highlight events of one transform chunk (_film_in: match_id, highlights_json text as
--- streamed from raw_match_json), parsed by DuckDB (bulk, no Python per event) and staged in
--- the chunk's _chunk_events table (see StoreWriter._stage_events). Only matches whose highlights JSON has the plain types the API client writes go
--- here (StoreWriter checks json_structure first); anything odd takes the Python transformer.
--- Same rules as transform/highlights.py: event_index = position in the film (null elements
--- keep their slot), unknown event types -> NULL, xuid > 0 only, gamertags cut at the first
--- NUL, control characters removed, surrounding Unicode white space stripped, '' -> NULL.
-INSERT INTO _chunk_events
-    (match_id, event_index, event_type, time_ms, xuid, gamertag, type_hint, is_medal,
-     medal_value, medal_name)
+-- Film highlight events parsed by DuckDB (no Python per event) from _films (match_id,
+-- highlights_json text, as store/transform_stages.py read them from raw_match_json).
+--
+-- Only films whose json_structure() has the plain types the API client writes are parsed
+-- here: a list of objects (or nulls) whose known keys hold integers (xuid, time_ms, type_hint,
+-- medal_value), strings (gamertag, event_type, medal_name), a boolean (is_medal) or nothing.
+-- Any other shape (strings for numbers, floats, nested values, non-object events) comes back
+-- as one marker row (NULL event_index) for the Python transformer: its text is swapped for a
+-- one-event film before parsing, so that one pass parses every film once. The Python
+-- transformer (transform/highlights.py) is the reference these rules follow: event_index =
+-- position in the film (null elements keep their slot), unknown event types -> NULL, xuid > 0
+-- only, gamertags cut at the first NUL, control characters removed, surrounding Unicode white
+-- space stripped, '' -> NULL, numbers out of their column's range -> NULL.
 SELECT
     match_id,
-    (i - 1)::INTEGER,
-    CASE WHEN e.event_type IN ('kill', 'death', 'medal', 'mode') THEN e.event_type END,
-    e.time_ms::BIGINT,
-    CASE WHEN e.xuid > 0 THEN e.xuid::VARCHAR END,
-    nullif(
-        regexp_replace(
-            regexp_replace(split_part(e.gamertag, chr(0), 1), '[\x00-\x1f\x7f]', '', 'g'),
-            '^[\p{Z}\x{85}]+|[\p{Z}\x{85}]+$', '', 'g'
-        ),
-        ''
-    ),
-    e.type_hint::INTEGER,
-    e.is_medal,
-    e.medal_value::INTEGER,
-    nullif(e.medal_name, '')
+    CASE WHEN plain THEN (i - 1)::INTEGER END AS event_index,
+    CASE WHEN e.event_type IN ('kill', 'death', 'medal', 'mode') THEN e.event_type END
+        AS event_type,
+    e.time_ms AS time_ms,
+    CASE WHEN e.xuid > 0 THEN e.xuid::VARCHAR END AS xuid,
+    CASE
+        -- almost every gamertag is clean already: one cheap match instead of two rewrites
+        WHEN regexp_full_match(
+            e.gamertag,
+            '[^\x00-\x1f\x7f\p{Z}\x{85}](?:[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\p{Z}\x{85}])?'
+        ) THEN e.gamertag
+        ELSE nullif(
+            regexp_replace(
+                regexp_replace(split_part(e.gamertag, chr(0), 1), '[\x00-\x1f\x7f]', '', 'g'),
+                '^[\p{Z}\x{85}]+|[\p{Z}\x{85}]+$', '', 'g'
+            ),
+            ''
+        )
+    END AS gamertag,
+    e.type_hint AS type_hint,
+    e.is_medal AS is_medal,
+    e.medal_value AS medal_value,
+    nullif(e.medal_name, '') AS medal_name
 FROM (
-    SELECT match_id, unnest(events) AS e, generate_subscripts(events, 1) AS i
+    SELECT match_id, plain, unnest(parsed) AS e, generate_subscripts(parsed, 1) AS i
     FROM (
-        SELECT r.match_id,
+        SELECT match_id, plain,
                json_transform(
-                   r.highlights_json,
-                   '[{"xuid": "UBIGINT", "gamertag": "VARCHAR", "type_hint": "HUGEINT",
-                      "is_medal": "BOOLEAN", "event_type": "VARCHAR", "time_ms": "HUGEINT",
-                      "medal_value": "HUGEINT", "medal_name": "VARCHAR"}]'
-               ) AS events
-        FROM _film_in r
+                   CASE WHEN plain THEN h WHEN h IS NOT NULL THEN '[{}]' END,
+                   '[{"xuid": "UBIGINT", "gamertag": "VARCHAR", "type_hint": "INTEGER",
+                      "is_medal": "BOOLEAN", "event_type": "VARCHAR", "time_ms": "BIGINT",
+                      "medal_value": "INTEGER", "medal_name": "VARCHAR"}]'
+               ) AS parsed
+        FROM (
+            SELECT match_id, h, (
+                CASE
+                    WHEN json_type(s) IS DISTINCT FROM 'ARRAY' OR json_array_length(s) <> 1
+                        THEN false
+                    WHEN json_type(s, '$[0]') = 'VARCHAR' THEN s ->> '$[0]' = 'NULL'  -- [], nulls
+                    WHEN json_type(s, '$[0]') <> 'OBJECT' THEN false
+                    ELSE coalesce(s ->> '$[0].xuid', 'NULL') IN ('UBIGINT', 'BIGINT', 'NULL')
+                        AND coalesce(s ->> '$[0].time_ms', 'NULL') IN ('UBIGINT', 'BIGINT', 'NULL')
+                        AND coalesce(s ->> '$[0].type_hint', 'NULL') IN ('UBIGINT', 'BIGINT', 'NULL')
+                        AND coalesce(s ->> '$[0].medal_value', 'NULL')
+                            IN ('UBIGINT', 'BIGINT', 'NULL')
+                        AND coalesce(s ->> '$[0].gamertag', 'NULL') IN ('VARCHAR', 'NULL')
+                        AND coalesce(s ->> '$[0].event_type', 'NULL') IN ('VARCHAR', 'NULL')
+                        AND coalesce(s ->> '$[0].medal_name', 'NULL') IN ('VARCHAR', 'NULL')
+                        AND coalesce(s ->> '$[0].is_medal', 'NULL') IN ('BOOLEAN', 'NULL')
+                END
+            ) AS plain
+            FROM (
+                SELECT match_id, highlights_json AS h, json_structure(highlights_json) AS s
+                FROM _films
+            )
+        )
     )
 )
-WHERE e IS NOT NULL;
+WHERE e IS NOT NULL

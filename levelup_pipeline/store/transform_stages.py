@@ -1,0 +1,203 @@
+"""The read-and-parse stages of `StoreWriter.transform_pending`, one chunk of raw matches at a
+time (the writer then stores a chunk's rows in one transaction).
+
+- film: the highlight events, parsed by DuckDB (`sql/highlight_events.sql`, no Python per
+  event), films of any odd shape by the Python transformer;
+- stats: the stats and skill JSON, read as text and turned into rows by the Python
+  transformers (`transform/`).
+
+Each stage reads through its own DuckDB cursor, so the two can run on different threads:
+DuckDB releases the GIL while it reads and parses.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from levelup_pipeline.transform import highlights as t_highlights
+from levelup_pipeline.transform import match_stats as t_match
+from levelup_pipeline.transform import skill as t_skill
+
+# Raw matches per chunk (one transaction each). ~1,000 keeps the three stages busy on two
+# cores, and a chunk's film events (~230 a match, ~25 MB of Arrow) then fill more than one
+# DuckDB row group (122,880 rows), which DuckDB writes straight to the file instead of the WAL.
+TRANSFORM_CHUNK = 1024
+# Films parsed per query (see film_stage).
+FILM_BATCH = 256
+STATS_COLUMNS: dict[str, tuple[str, ...]] = {
+    "match_stats": t_match.MATCH_STATS_COLUMNS,
+    "match_players": t_match.MATCH_PLAYERS_COLUMNS,
+    "medals": t_match.MEDALS_COLUMNS,
+    "personal_scores": t_match.PERSONAL_SCORES_COLUMNS,
+    "player_match_stats": t_skill.PLAYER_MATCH_STATS_COLUMNS,
+}
+STATS_TABLES = tuple(STATS_COLUMNS)
+
+# The chunk's rows, picked by rowid in the same statement: DuckDB then reads only their
+# vectors. A plain `match_id IN (...)` makes it scan every raw row (~65 KB each) per chunk.
+_CHUNK_ROWS = (
+    "rowid IN (SELECT rowid FROM raw_match_json WHERE match_id IN (SELECT unnest($ids::VARCHAR[])))"
+)
+
+
+def _sql(name: str) -> str:
+    return (resources.files("levelup_pipeline.store") / "sql" / name).read_text(encoding="utf-8")
+
+
+def pending_match_ids(reader: duckdb.DuckDBPyConnection) -> list[str]:
+    """Ids of the raw matches to transform, in storage order (chunks then read few vectors)."""
+    rows = reader.execute(
+        "SELECT match_id FROM raw_match_json WHERE transformed_at IS NULL ORDER BY rowid"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def rows_to_arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Transformer rows (dicts) -> an Arrow table of `schema`'s columns."""
+    try:
+        return pa.Table.from_pylist(rows, schema=schema)  # ~10x from_pydict with timestamps
+    except (OverflowError, pa.ArrowInvalid):
+        # A number too big for its column (an API glitch like 1e300 kills): NULL, not a
+        # failed sync. Rare, so only then is every integer checked.
+        return pa.Table.from_pydict(
+            {f.name: _fit_ints([r.get(f.name) for r in rows], f.type) for f in schema},
+            schema=schema,
+        )
+
+
+def _fit_ints(values: list[Any], kind: pa.DataType) -> list[Any]:
+    """Integers outside the range of an integer column become None."""
+    if not pa.types.is_integer(kind):
+        return values
+    bits = kind.bit_width - 1
+    low, high = -(2**bits), 2**bits - 1
+    return [v if not isinstance(v, int) or low <= v <= high else None for v in values]
+
+
+def _columns(schema: pa.Schema, columns: tuple[str, ...]) -> pa.Schema:
+    return pa.schema([schema.field(c) for c in columns])
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while JSON is parsed: the parsed documents are trees freed
+    by reference counting, and collections triggered by their many dicts only cost time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# ------------------------------------------------------------------ film
+@dataclass
+class FilmEvents:
+    """A chunk's highlight events (parsed by DuckDB, and by Python for odd shapes)."""
+
+    events: pa.Table
+
+
+def film_stage(
+    cursor: duckdb.DuckDBPyConnection, match_ids: list[str], schemas: dict[str, pa.Schema]
+) -> FilmEvents:
+    """Highlight events of some raw matches, as a table of `schemas['highlight_events']`.
+
+    The films' text is read in one query (DuckDB reads whole vectors of 2,048 rows: one read
+    per chunk, not one per batch), then parsed FILM_BATCH films at a time: DuckDB holds the
+    parsed JSON of a query's films at once (~0.3 MB a film), within its memory_limit.
+    """
+    schema = schemas["highlight_events"]
+    films = cursor.sql(
+        "SELECT match_id, highlights_json::VARCHAR AS highlights_json FROM raw_match_json"
+        f" WHERE {_CHUNK_ROWS}",
+        params={"ids": match_ids},
+    ).to_arrow_table()
+    query = _sql("highlight_events.sql")
+    parts = [schema.empty_table()]
+    for start in range(0, films.num_rows, FILM_BATCH):
+        cursor.register("_films", films.slice(start, FILM_BATCH))
+        try:
+            parsed = cursor.sql(query).to_arrow_table()
+        finally:
+            cursor.unregister("_films")
+        parts.append(parsed.rename_columns(schema.names).cast(schema))
+    events = pa.concat_tables(parts)
+    if not events["event_index"].null_count:
+        return FilmEvents(events)
+    # films of another shape: one marker row each, for the Python transformer
+    odd = set(events.filter(pc.is_null(events["event_index"]))["match_id"].to_pylist())
+    rows: list[dict[str, Any]] = []
+    for match_id, text in zip(
+        films["match_id"].to_pylist(), films["highlights_json"].to_pylist(), strict=True
+    ):
+        if match_id in odd:
+            rows.extend(t_highlights.highlight_event_rows(match_id, t_match.parse_json(text)))
+    in_sql = events.filter(pc.is_valid(events["event_index"]))
+    return FilmEvents(pa.concat_tables([in_sql, rows_to_arrow(rows, schema)]))
+
+
+# ------------------------------------------------------------------ stats
+@dataclass
+class StatsRows:
+    """A chunk's stats-derived rows, one Arrow table per table, and the matches skipped."""
+
+    tables: dict[str, pa.Table]
+    skipped: int
+
+
+def stats_stage(
+    cursor: duckdb.DuckDBPyConnection,
+    match_ids: list[str],
+    xuid: str,
+    names: dict[str, str],
+    schemas: dict[str, pa.Schema],
+) -> StatsRows:
+    """Rows of the stats-derived tables for some raw matches; a match without the player or
+    with unreadable JSON is skipped (no row in any table)."""
+    texts = cursor.execute(
+        # UTF-8 bytes, not str: what the JSON decoder reads anyway, without a conversion
+        "SELECT match_id, encode(stats_json::VARCHAR), encode(skill_json::VARCHAR)"
+        f" FROM raw_match_json WHERE {_CHUNK_ROWS}",
+        {"ids": match_ids},
+    ).fetchall()
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in STATS_TABLES}
+    skipped = 0
+    with gc_paused():
+        for match_id, stats_text, skill_text in texts:
+            stats = t_match.parse_json(stats_text)
+            skill = t_match.parse_json(skill_text)
+            if isinstance(stats, dict) and stats.get("MatchId") != match_id:
+                stats = {**stats, "MatchId": match_id}  # the stored key wins
+            skill_result = t_skill.skill_result_for(skill, xuid)
+            row = (
+                t_match.match_stats_row(stats, xuid, skill_result, names)
+                if isinstance(stats, dict)
+                else None
+            )
+            if row is None:
+                skipped += 1
+                continue
+            out["match_stats"].append(row)
+            out["match_players"].extend(t_match.match_player_rows(stats))
+            player = t_match.find_player(stats, xuid)
+            out["medals"].extend(t_match.medal_rows(stats, xuid, player))
+            out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
+            skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
+            if skill_row is not None:
+                out["player_match_stats"].append(skill_row)
+        tables = {
+            t: rows_to_arrow(rows, _columns(schemas[t], STATS_COLUMNS[t]))
+            for t, rows in out.items()
+        }
+    return StatsRows(tables, skipped)
