@@ -89,10 +89,10 @@ def raw_match_json(
         options = sync_options(context, config)
         player_store = store.for_player(gamertag)
         report, requests = asyncio.run(_sync(context, halo, player_store, gamertag, options))
+        with player_store.reader() as conn:
+            total = conn.execute("SELECT count(*) FROM raw_match_json").fetchone()[0]
     except (HaloApiError, StoreError, InvalidSyncOption) as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
-    with player_store.reader() as conn:
-        total = conn.execute("SELECT count(*) FROM raw_match_json").fetchone()[0]
     context.log.info(
         f"{gamertag}: {report.fetched} new match(es) stored, {total} in total "
         f"({requests} API requests, {report.seconds:.1f}s)"

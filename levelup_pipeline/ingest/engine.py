@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import pickle
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -151,7 +153,9 @@ class SyncEngine:
         self.report = SyncReport(gamertag=gamertag, xuid=xuid, mode=options.mode)
         self._write_lock = asyncio.Lock()
         self._buffer: list[RawMatch] = []
-        self._with_gaps: list[RawMatch] = []  # written last, once the whole sync got through
+        # Written last, once the whole sync got through; kept compressed (~10 KB a match), as a
+        # failing film or skill endpoint can leave every match of a long history here.
+        self._with_gaps: list[bytes] = []
         self._new_xuids: set[str] = set()
         self._new_refs: set[tuple[str, str, str]] = set()
 
@@ -178,9 +182,11 @@ class SyncEngine:
         await self._fetch_ugc()
         if opts.with_assets:
             await self._fetch_medal_metadata()
-        if self._with_gaps:
-            self._buffer.extend(self._with_gaps)
-            self._with_gaps = []
+        gaps, self._with_gaps = self._with_gaps, []
+        for start in range(0, len(gaps), BATCH_SIZE):
+            self._buffer.extend(
+                pickle.loads(zlib.decompress(g)) for g in gaps[start : start + BATCH_SIZE]
+            )
             await self._flush()
         new_cursor = cursor_after_success(previous_cursor, plan, opts)
         self.writer.set_meta(key, new_cursor or "")
@@ -285,7 +291,7 @@ class SyncEngine:
             # A skill/film call that failed after its retries leaves a gap for backfill, but
             # only if the sync then completes: during an outage the run stops before this
             # match is written, and the next run fetches it whole.
-            self._with_gaps.append(raw)
+            self._with_gaps.append(zlib.compress(pickle.dumps(raw), 1))
             return
         self._buffer.append(raw)
         if len(self._buffer) >= BATCH_SIZE:
