@@ -11,25 +11,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from benchmarks import ancestor
 from benchmarks.data import history_world, indexed, raw_matches
 from benchmarks.procs import sync_worker
 from benchmarks.report import Figure, Report
 from levelup_pipeline.simulator.server import run_simulator
 from levelup_pipeline.store.player_store import PlayerStore, RawMatch, StoreWriter
-from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform import match_stats as t_match
-from levelup_pipeline.transform import skill as t_skill
-from levelup_pipeline.transform.aliases import aliases_from_highlights
 
 WRITE_BATCH = 500
-TABLES = {
-    "match_stats": t_match.MATCH_STATS_COLUMNS,
-    "match_players": t_match.MATCH_PLAYERS_COLUMNS,
-    "medals": t_match.MEDALS_COLUMNS,
-    "personal_scores": t_match.PERSONAL_SCORES_COLUMNS,
-    "player_match_stats": t_skill.PLAYER_MATCH_STATS_COLUMNS,
-    "highlight_events": t_highlights.HIGHLIGHT_EVENTS_COLUMNS,
-}
 
 
 def _sql(name: str) -> str:
@@ -45,9 +35,8 @@ def fill(writer: StoreWriter, rows: list[RawMatch]) -> float:
 
 
 def executemany_baseline(writer: StoreWriter, xuid: str) -> tuple[int, float]:
-    """The ancestor's load: same Python transformers, rows inserted one by one through
-    `executemany` (one call per table per 1,000 matches), one transaction. Returns
-    (matches, seconds)."""
+    """The ancestor's load (benchmarks/ancestor.py): same Python transformers, rows
+    inserted one by one, one transaction. Returns (matches, seconds)."""
     con = writer.connection
     started = time.perf_counter()
     ids = [r[0] for r in con.execute("SELECT match_id FROM raw_match_json").fetchall()]
@@ -61,38 +50,13 @@ def executemany_baseline(writer: StoreWriter, xuid: str) -> tuple[int, float]:
             " (SELECT unnest(?::VARCHAR[]))",
             [chunk],
         ).fetchall()
-        out: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
-        aliases: list[dict[str, Any]] = []
+        out = ancestor.empty_rows()
         for match_id, stats_text, skill_text, film_text in raw:
             stats = t_match.parse_json(stats_text)
             skill = t_match.parse_json(skill_text)
             events = t_match.parse_json(film_text)
-            row = t_match.match_stats_row(stats, xuid, t_skill.skill_result_for(skill, xuid), {})
-            if row is None:
-                continue
-            matches += 1
-            player = t_match.find_player(stats, xuid)
-            out["match_stats"].append(row)
-            out["match_players"] += t_match.match_player_rows(stats)
-            out["medals"] += t_match.medal_rows(stats, xuid, player)
-            out["personal_scores"] += t_match.personal_score_rows(stats, xuid, player)
-            skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
-            if skill_row is not None:
-                out["player_match_stats"].append(skill_row)
-            out["highlight_events"] += t_highlights.highlight_event_rows(match_id, events)
-            aliases += aliases_from_highlights(events, row["start_time"])
-        for table, cols in TABLES.items():
-            if out[table]:
-                marks = ", ".join("?" for _ in cols)
-                con.executemany(
-                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",
-                    [[r.get(c) for c in cols] for r in out[table]],
-                )
-        con.executemany(
-            "INSERT OR IGNORE INTO xuid_aliases (xuid, gamertag, first_seen, last_seen, source)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [[a["xuid"], a["gamertag"], a["first_seen"], a["last_seen"], "film"] for a in aliases],
-        )
+            matches += ancestor.add_match_rows(out, match_id, stats, skill, events, xuid)
+        ancestor.insert_row_by_row(con, out)
     con.execute("COMMIT")
     return matches, time.perf_counter() - started
 

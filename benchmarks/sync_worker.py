@@ -3,7 +3,7 @@
 Running the client apart from the simulator (which serves from a thread of the benchmark
 process) keeps the two from sharing one GIL, and gives the sync's own peak RSS.
 The `sequential` style is the ancestor's way, kept here as the baseline: one match at a time,
-stats -> skill -> film, each match written in its own transaction.
+stats -> skill -> film, then its rows written one INSERT at a time (benchmarks/ancestor.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import ancestor
 from levelup_pipeline.halo.client import HaloApiSettings, open_halo_api
 from levelup_pipeline.halo.errors import HaloApiError, MatchNotFound
 from levelup_pipeline.ingest.discovery import discover
@@ -40,7 +41,8 @@ def peak_rss_mb() -> float:
 
 
 async def sequential_sync(api: Any, writer: StoreWriter, xuid: str, options: SyncOptions) -> int:
-    """The baseline: same discovery, then every request awaited before the next one."""
+    """The baseline: same discovery, then every request awaited before the next one, and
+    each match written as it arrives: its raw JSON, then its table rows one by one."""
 
     async def page(start: int, count: int) -> dict:
         return await api.match_history(
@@ -70,6 +72,12 @@ async def sequential_sync(api: Any, writer: StoreWriter, xuid: str, options: Syn
         writer.write_raw_matches(
             [RawMatch(item.match_id, stats, skill, events, skill_status, film_status)]
         )
+        rows = ancestor.empty_rows()  # ...and its table rows, one INSERT per row
+        if ancestor.add_match_rows(rows, item.match_id, stats, skill, events, xuid):
+            con = writer.connection
+            con.execute("BEGIN TRANSACTION")
+            ancestor.insert_row_by_row(con, rows)
+            con.execute("COMMIT")
         people.update(human_xuids(stats))
         refs.update(ugc_refs(stats))
         fetched += 1

@@ -1,0 +1,70 @@
+"""The ancestor's load, kept as the baseline of figures 2 and 3: the same Python
+transformers, rows inserted one statement per row (`executemany`), no bulk path.
+
+One definition for both baselines: the sequential sync writes each match this way as it
+arrives (figure 2), the ingestion baseline a whole chunk at a time (figure 3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from levelup_pipeline.store.transform_stages import STATS_COLUMNS
+from levelup_pipeline.transform import highlights as t_highlights
+from levelup_pipeline.transform import match_stats as t_match
+from levelup_pipeline.transform import skill as t_skill
+from levelup_pipeline.transform.aliases import aliases_from_highlights
+
+TABLES = {**STATS_COLUMNS, "highlight_events": t_highlights.HIGHLIGHT_EVENTS_COLUMNS}
+
+
+def empty_rows() -> dict[str, list[dict[str, Any]]]:
+    """Rows per derived table, plus the film aliases under 'xuid_aliases'."""
+    return {table: [] for table in (*TABLES, "xuid_aliases")}
+
+
+def add_match_rows(
+    out: dict[str, list[dict[str, Any]]],
+    match_id: str,
+    stats: Any,
+    skill: Any,
+    events: Any,
+    xuid: str,
+) -> bool:
+    """Append one match's derived rows to `out`; False when the body lacks the player."""
+    row = t_match.match_stats_row(stats, xuid, t_skill.skill_result_for(skill, xuid), {})
+    if row is None:
+        return False
+    player = t_match.find_player(stats, xuid)
+    out["match_stats"].append(row)
+    out["match_players"] += t_match.match_player_rows(stats)
+    out["medals"] += t_match.medal_rows(stats, xuid, player)
+    out["personal_scores"] += t_match.personal_score_rows(stats, xuid, player)
+    skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
+    if skill_row is not None:
+        out["player_match_stats"].append(skill_row)
+    out["highlight_events"] += t_highlights.highlight_event_rows(match_id, events)
+    out["xuid_aliases"] += aliases_from_highlights(events, row["start_time"])
+    return True
+
+
+def insert_row_by_row(con: duckdb.DuckDBPyConnection, out: dict[str, list[dict[str, Any]]]) -> None:
+    """Insert every row with one statement per row (the caller owns the transaction)."""
+    for table, cols in TABLES.items():
+        if out[table]:
+            marks = ", ".join("?" for _ in cols)
+            con.executemany(
+                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",
+                [[r.get(c) for c in cols] for r in out[table]],
+            )
+    if out["xuid_aliases"]:
+        con.executemany(
+            "INSERT OR IGNORE INTO xuid_aliases (xuid, gamertag, first_seen, last_seen, source)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                [a["xuid"], a["gamertag"], a["first_seen"], a["last_seen"], "film"]
+                for a in out["xuid_aliases"]
+            ],
+        )
