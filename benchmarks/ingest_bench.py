@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,10 @@ from benchmarks.procs import sync_worker
 from benchmarks.report import Figure, Report
 from levelup_pipeline.simulator.server import run_simulator
 from levelup_pipeline.store.player_store import PlayerStore, RawMatch, StoreWriter
+from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.transform import match_stats as t_match
 
 WRITE_BATCH = 500
-
-
-def _sql(name: str) -> str:
-    return (resources.files("levelup_pipeline.store") / "sql" / name).read_text("utf-8")
 
 
 def fill(writer: StoreWriter, rows: list[RawMatch]) -> float:

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from levelup_pipeline.store.errors import (
 )
 from levelup_pipeline.store.migrate import apply_migrations
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
+from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.transform import aliases as t_aliases
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import metadata as t_meta
@@ -87,8 +87,9 @@ def _restore_hint(gamertag: str) -> str:
     )
 
 
-def _sql(name: str) -> str:
-    return (resources.files("levelup_pipeline.store") / "sql" / name).read_text(encoding="utf-8")
+def _merge_aliases(con: duckdb.DuckDBPyConnection, sightings: str) -> None:
+    """Merge alias sightings (a SELECT of xuid, gamertag, first_seen, last_seen, source)."""
+    con.execute(_sql("merge_aliases.sql").format(sightings=sightings))
 
 
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -540,20 +541,7 @@ class StoreWriter:
             return
         con.register("_alias_in", self._arrow("xuid_aliases", rows, t_aliases.ALIAS_COLUMNS))
         try:
-            con.execute(
-                """
-                INSERT INTO xuid_aliases AS a (xuid, gamertag, first_seen, last_seen, source)
-                SELECT xuid, gamertag, min(first_seen), max(last_seen), min(source)
-                FROM _alias_in GROUP BY xuid, gamertag
-                ON CONFLICT (xuid, gamertag) DO UPDATE SET
-                    first_seen = CASE WHEN a.first_seen IS NULL THEN excluded.first_seen
-                                      WHEN excluded.first_seen IS NULL THEN a.first_seen
-                                      ELSE least(a.first_seen, excluded.first_seen) END,
-                    last_seen = CASE WHEN a.last_seen IS NULL THEN excluded.last_seen
-                                     WHEN excluded.last_seen IS NULL THEN a.last_seen
-                                     ELSE greatest(a.last_seen, excluded.last_seen) END
-                """
-            )
+            _merge_aliases(con, "SELECT * FROM _alias_in")
         finally:
             con.unregister("_alias_in")
 
@@ -683,7 +671,7 @@ class StoreWriter:
         con.register("_chunk_events", events)
         try:
             con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
-            con.execute(_sql("film_aliases.sql"))
+            _merge_aliases(con, _sql("film_aliases.sql"))
         finally:
             con.unregister("_chunk_events")
         return events.num_rows

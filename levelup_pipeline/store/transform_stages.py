@@ -16,13 +16,13 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import skill as t_skill
@@ -47,10 +47,6 @@ STATS_TABLES = tuple(STATS_COLUMNS)
 _CHUNK_ROWS = (
     "rowid IN (SELECT rowid FROM raw_match_json WHERE match_id IN (SELECT unnest($ids::VARCHAR[])))"
 )
-
-
-def _sql(name: str) -> str:
-    return (resources.files("levelup_pipeline.store") / "sql" / name).read_text(encoding="utf-8")
 
 
 def pending_match_ids(reader: duckdb.DuckDBPyConnection) -> list[str]:
