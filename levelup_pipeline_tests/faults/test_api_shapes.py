@@ -19,6 +19,7 @@ from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.store import invariants
 from levelup_pipeline.store.player_store import PlayerStore, RawMatch
 from levelup_pipeline.transform._common import normalize_xuid
+from levelup_pipeline_tests.captures import MODE_STATS_CAPTURES
 from levelup_pipeline_tests.faults.helpers import CORE_ASSETS, halo_config, integrity_problems
 from levelup_pipeline_tests.harness import isolated_pipeline
 
@@ -130,14 +131,7 @@ def test_unusual_api_json_is_stored_raw_and_modelled_with_nulls(tmp_path: Path):
 
 
 # --------------------------------------------------------------------- property test (store)
-CAPTURES = [
-    "get_match_stats.json",
-    "get_match_stats_ctf.json",
-    "get_match_stats_oddball.json",
-    "get_match_stats_zones.json",
-    "get_match_stats_elimination.json",
-    "get_match_stats_extraction.json",
-]
+CAPTURES = MODE_STATS_CAPTURES
 CAPTURE_PLAYER = "xuid(2535445291321133)"
 ODD_VALUES: list[Any] = [None, 9999, -1, "", "ÜnknownValue", INJECTION, 1.5e300, [], {}, True]
 

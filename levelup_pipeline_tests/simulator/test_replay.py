@@ -11,17 +11,10 @@ import pytest
 
 from levelup_pipeline.simulator.replay import load_replay_world
 from levelup_pipeline.simulator.server import run_simulator
+from levelup_pipeline_tests.captures import MATCH_STATS_CAPTURES
 from levelup_pipeline_tests.simulator.conftest import sim_session
 
-CAPTURES = [
-    "get_match_stats.json",
-    "get_match_stats_ctf.json",
-    "get_match_stats_oddball.json",
-    "get_match_stats_zones.json",
-    "get_match_stats_elimination.json",
-    "get_match_stats_extraction.json",
-    "film/match_stats.json",
-]
+CAPTURES = MATCH_STATS_CAPTURES
 
 
 @pytest.fixture()

@@ -23,17 +23,10 @@ from levelup_pipeline.store import (
     StoreNotFound,
 )
 from levelup_pipeline.store.migrate import apply_migrations, current_version, latest_version
+from levelup_pipeline_tests.captures import MATCH_STATS_CAPTURES
 from levelup_pipeline_tests.store.conftest import PLAYER_XUID, T0, synthetic_match
 
-CAPTURES = [
-    "get_match_stats.json",
-    "get_match_stats_ctf.json",
-    "get_match_stats_oddball.json",
-    "get_match_stats_zones.json",
-    "get_match_stats_elimination.json",
-    "get_match_stats_extraction.json",
-    "film/match_stats.json",
-]
+CAPTURES = MATCH_STATS_CAPTURES
 DERIVED = (
     "match_stats",
     "match_players",

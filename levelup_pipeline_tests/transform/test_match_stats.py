@@ -10,17 +10,10 @@ import pytest
 
 from levelup_pipeline.transform import match_stats as t
 from levelup_pipeline.transform.skill import skill_result_for
+from levelup_pipeline_tests.captures import MATCH_STATS_CAPTURES
 
 PLAYER = "xuid(2535445291321133)"
-CAPTURES = [
-    "get_match_stats.json",
-    "get_match_stats_ctf.json",
-    "get_match_stats_oddball.json",
-    "get_match_stats_zones.json",
-    "get_match_stats_elimination.json",
-    "get_match_stats_extraction.json",
-    "film/match_stats.json",
-]
+CAPTURES = MATCH_STATS_CAPTURES
 
 
 def test_slayer_row_matches_source_json(load_capture) -> None:
