@@ -42,7 +42,8 @@ def _mutate(doc: Any, seed: int, n: int) -> Any:
             if isinstance(parent, dict) and rng.random() < 0.5:
                 parent.pop(path[-1], None)
             else:
-                parent[path[-1]] = rng.choice(_REPLACEMENTS)
+                # a fresh copy: a shared [] or {} would collect later mutations (even itself)
+                parent[path[-1]] = copy.deepcopy(rng.choice(_REPLACEMENTS))
         except (KeyError, IndexError, TypeError):
             continue
     return doc
