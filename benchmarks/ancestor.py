@@ -11,10 +11,8 @@ from typing import Any
 
 import duckdb
 
-from levelup_pipeline.store.transform_stages import STATS_COLUMNS
+from levelup_pipeline.store.transform_stages import STATS_COLUMNS, add_stats_rows
 from levelup_pipeline.transform import highlights as t_highlights
-from levelup_pipeline.transform import match_stats as t_match
-from levelup_pipeline.transform import skill as t_skill
 from levelup_pipeline.transform.aliases import aliases_from_highlights
 
 TABLES = {**STATS_COLUMNS, "highlight_events": t_highlights.HIGHLIGHT_EVENTS_COLUMNS}
@@ -33,20 +31,13 @@ def add_match_rows(
     events: Any,
     xuid: str,
 ) -> bool:
-    """Append one match's derived rows to `out`; False when the body lacks the player."""
-    row = t_match.match_stats_row(stats, xuid, t_skill.skill_result_for(skill, xuid), {})
-    if row is None:
+    """Append one match's derived rows to `out` (the store's stats rows, then the film's
+    events and aliases in Python); False when the body lacks the player."""
+    if not add_stats_rows(out, match_id, stats, skill, xuid, {}):
         return False
-    player = t_match.find_player(stats, xuid)
-    out["match_stats"].append(row)
-    out["match_players"] += t_match.match_player_rows(stats)
-    out["medals"] += t_match.medal_rows(stats, xuid, player)
-    out["personal_scores"] += t_match.personal_score_rows(stats, xuid, player)
-    skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
-    if skill_row is not None:
-        out["player_match_stats"].append(skill_row)
+    start_time = out["match_stats"][-1]["start_time"]
     out["highlight_events"] += t_highlights.highlight_event_rows(match_id, events)
-    out["xuid_aliases"] += aliases_from_highlights(events, row["start_time"])
+    out["xuid_aliases"] += aliases_from_highlights(events, start_time)
     return True
 
 

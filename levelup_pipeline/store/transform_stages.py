@@ -152,6 +152,37 @@ class StatsRows:
     skipped: int
 
 
+def add_stats_rows(
+    out: dict[str, list[dict[str, Any]]],
+    match_id: str,
+    stats: Any,
+    skill: Any,
+    xuid: str,
+    names: dict[str, str],
+) -> bool:
+    """Append one match's rows of the stats-derived tables to `out` (keyed by table); False,
+    and nothing appended, when the stats body is unreadable or lacks the player."""
+    if isinstance(stats, dict) and stats.get("MatchId") != match_id:
+        stats = {**stats, "MatchId": match_id}  # the stored key wins
+    skill_result = t_skill.skill_result_for(skill, xuid)
+    row = (
+        t_match.match_stats_row(stats, xuid, skill_result, names)
+        if isinstance(stats, dict)
+        else None
+    )
+    if row is None:
+        return False
+    out["match_stats"].append(row)
+    out["match_players"].extend(t_match.match_player_rows(stats))
+    player = t_match.find_player(stats, xuid)
+    out["medals"].extend(t_match.medal_rows(stats, xuid, player))
+    out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
+    skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
+    if skill_row is not None:
+        out["player_match_stats"].append(skill_row)
+    return True
+
+
 def stats_stage(
     cursor: duckdb.DuckDBPyConnection,
     match_ids: list[str],
@@ -173,25 +204,8 @@ def stats_stage(
         for match_id, stats_text, skill_text in texts:
             stats = t_match.parse_json(stats_text)
             skill = t_match.parse_json(skill_text)
-            if isinstance(stats, dict) and stats.get("MatchId") != match_id:
-                stats = {**stats, "MatchId": match_id}  # the stored key wins
-            skill_result = t_skill.skill_result_for(skill, xuid)
-            row = (
-                t_match.match_stats_row(stats, xuid, skill_result, names)
-                if isinstance(stats, dict)
-                else None
-            )
-            if row is None:
+            if not add_stats_rows(out, match_id, stats, skill, xuid, names):
                 skipped += 1
-                continue
-            out["match_stats"].append(row)
-            out["match_players"].extend(t_match.match_player_rows(stats))
-            player = t_match.find_player(stats, xuid)
-            out["medals"].extend(t_match.medal_rows(stats, xuid, player))
-            out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
-            skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
-            if skill_row is not None:
-                out["player_match_stats"].append(skill_row)
         tables = {
             t: rows_to_arrow(rows, _columns(schemas[t], STATS_COLUMNS[t]))
             for t, rows in out.items()
