@@ -16,6 +16,7 @@ from benchmarks.procs import sync_worker
 from benchmarks.report import Figure, Report
 from levelup_pipeline.simulator.server import run_simulator
 from levelup_pipeline.store.player_store import PlayerStore, RawMatch, StoreWriter
+from levelup_pipeline.store.raw_codec import decode_bytes
 from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.transform import match_stats as t_match
 
@@ -41,16 +42,16 @@ def executemany_baseline(writer: StoreWriter, xuid: str) -> tuple[int, float]:
     for i in range(0, len(ids), 1000):
         chunk = ids[i : i + 1000]
         raw = con.execute(
-            "SELECT match_id, stats_json::VARCHAR, skill_json::VARCHAR,"
-            " highlights_json::VARCHAR FROM raw_match_json WHERE match_id IN"
+            "SELECT match_id, stats_json_zst, skill_json_zst,"
+            " highlights_json_zst FROM raw_match_json WHERE match_id IN"
             " (SELECT unnest(?::VARCHAR[]))",
             [chunk],
         ).fetchall()
         out = ancestor.empty_rows()
         for match_id, stats_text, skill_text, film_text in raw:
-            stats = t_match.parse_json(stats_text)
-            skill = t_match.parse_json(skill_text)
-            events = t_match.parse_json(film_text)
+            stats = t_match.parse_json(decode_bytes(stats_text))
+            skill = t_match.parse_json(decode_bytes(skill_text))
+            events = t_match.parse_json(decode_bytes(film_text))
             matches += ancestor.add_match_rows(out, match_id, stats, skill, events, xuid)
         ancestor.insert_row_by_row(con, out)
     con.execute("COMMIT")

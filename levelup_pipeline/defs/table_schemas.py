@@ -9,15 +9,15 @@ from __future__ import annotations
 from dagster import TableColumn, TableSchema
 
 _V, _I, _B, _D, _BOOL = "VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN"
-_TS, _J = "TIMESTAMP WITH TIME ZONE", "JSON"
+_TS, _J, _Z = "TIMESTAMP WITH TIME ZONE", "JSON", "BLOB"
 _OUTCOME = "1 tie, 2 win, 3 loss, 4 left / did not finish"
 
 COLUMNS: dict[str, list[tuple[str, str, str]]] = {
     "raw_match_json": [
         ("match_id", _V, "Match GUID (primary key)."),
-        ("stats_json", _J, "Verbatim match stats response (the source of truth)."),
-        ("skill_json", _J, "Verbatim skill response (MMR, expected kills/deaths, CSR)."),
-        ("highlights_json", _J, "Highlight events read from the match film."),
+        ("stats_json_zst", _Z, "Verbatim match stats JSON, zstd (the source of truth)."),
+        ("skill_json_zst", _Z, "Verbatim skill JSON, zstd (MMR, expected kills/deaths, CSR)."),
+        ("highlights_json_zst", _Z, "Highlight events read from the match film, JSON, zstd."),
         ("skill_status", _V, "ok / missing / failed / NULL (not fetched yet)."),
         ("film_status", _V, "ok / missing / failed / NULL (not fetched yet)."),
         ("fetched_at", _TS, "When the match was fetched."),

@@ -26,6 +26,7 @@ from levelup_pipeline.store.player_store import (
     PlayerStore,
     StoreWriter,
 )
+from levelup_pipeline.store.raw_codec import register_sql_function
 
 ARCHIVE_DIRNAME = "archive"
 PENDING_DIRNAME = ".pending"
@@ -149,14 +150,17 @@ def _old_match_ids(
     con: duckdb.DuckDBPyConnection, cutoff: dt.datetime
 ) -> list[tuple[str, dt.datetime | None]]:
     """Live matches that started before the cutoff (start from match_stats, else the raw JSON)."""
+    register_sql_function(con)
     return con.execute(
         """
         SELECT r.match_id, coalesce(m.start_time,
-               TRY_CAST(json_extract_string(r.stats_json, '$.MatchInfo.StartTime') AS TIMESTAMPTZ))
+               TRY_CAST(json_extract_string(raw_json(r.stats_json_zst), '$.MatchInfo.StartTime')
+                        AS TIMESTAMPTZ))
                AS start_time
         FROM raw_match_json r LEFT JOIN match_stats m USING (match_id)
         WHERE coalesce(m.start_time,
-              TRY_CAST(json_extract_string(r.stats_json, '$.MatchInfo.StartTime') AS TIMESTAMPTZ))
+              TRY_CAST(json_extract_string(raw_json(r.stats_json_zst), '$.MatchInfo.StartTime')
+                       AS TIMESTAMPTZ))
               < ?
         ORDER BY start_time, r.match_id
         """,

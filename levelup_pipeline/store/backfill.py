@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from levelup_pipeline.store.player_store import StoreWriter
+from levelup_pipeline.store.raw_codec import register_sql_function
 
 #: raw skill/film status written when the API confirms, on a backfill, that it has nothing.
 ABSENT = "absent"
@@ -75,14 +76,16 @@ def ugc_ref_key(ref: UgcRef) -> str:
 # ---------------------------------------------------------------------------- candidates
 def skill_candidates(writer: StoreWriter) -> list[str]:
     """Matchmade matches stored without skill, unless the API already confirmed it has none."""
+    register_sql_function(writer.connection)
     rows = _rows(
         writer,
         """
         SELECT match_id FROM raw_match_json
-        WHERE skill_json IS NULL
+        WHERE skill_json_zst IS NULL
           AND skill_status IS DISTINCT FROM ?
-          AND coalesce(try_cast(json_extract_string(stats_json, '$.MatchInfo.LifecycleMode')
-                                AS INTEGER), ?) = ?
+          AND coalesce(try_cast(json_extract_string(raw_json(stats_json_zst),
+                                                    '$.MatchInfo.LifecycleMode') AS INTEGER),
+                       ?) = ?
         ORDER BY match_id
         """,
         [ABSENT, LIFECYCLE_MATCHMADE, LIFECYCLE_MATCHMADE],
@@ -95,7 +98,7 @@ def film_candidates(writer: StoreWriter) -> list[str]:
     rows = _rows(
         writer,
         "SELECT match_id FROM raw_match_json"
-        " WHERE highlights_json IS NULL AND film_status IS DISTINCT FROM ? ORDER BY match_id",
+        " WHERE highlights_json_zst IS NULL AND film_status IS DISTINCT FROM ? ORDER BY match_id",
         [ABSENT],
     )
     return [r[0] for r in rows]

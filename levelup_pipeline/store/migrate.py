@@ -1,12 +1,17 @@
 """Versioned schema migrations: migrations/NNN_name.sql applied in order, each in a transaction.
 
+A migration that SQL alone cannot do (compressing stored JSON) adds a Python step, run after
+its SQL in the same transaction (PYTHON_STEPS).
+
 The applied version is recorded in sync_meta('schema_version'), so opening a store is cheap
 once migrated, and a failed migration rolls back leaving the previous version intact.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -78,6 +83,9 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(migration.sql)
+            step = _python_step(migration.version)
+            if step is not None:
+                step(con)
             con.execute(
                 "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
                 " VALUES (?, ?, current_timestamp)",
@@ -92,3 +100,18 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
             ) from exc
         applied.append(migration.version)
     return applied
+
+
+# Python steps, imported only when a file needs them (the delta pre-check imports this module
+# and must stay free of pyarrow): version -> "module:function", called with the connection.
+PYTHON_STEPS: dict[int, str] = {
+    4: "levelup_pipeline.store.raw_codec:compress_raw_match_json",
+}
+
+
+def _python_step(version: int) -> Callable[[duckdb.DuckDBPyConnection], None] | None:
+    target = PYTHON_STEPS.get(version)
+    if target is None:
+        return None
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)

@@ -9,7 +9,6 @@ idempotent: replaying a sync never duplicates a row.
 from __future__ import annotations
 
 import errno
-import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,6 +36,8 @@ from levelup_pipeline.store.errors import (
 )
 from levelup_pipeline.store.migrate import apply_migrations
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
+from levelup_pipeline.store.raw_codec import decode_bytes, encode_column
+from levelup_pipeline.store.raw_codec import dump_json as _dump
 from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.transform import aliases as t_aliases
 from levelup_pipeline.transform import match_stats as t_match
@@ -165,14 +166,6 @@ class RawParts:
     highlights: list[dict[str, Any]] | None = None
     skill_status: str | None = None
     film_status: str | None = None
-
-
-def _dump(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        value = [v._asdict() if hasattr(v, "_asdict") else v for v in value]
-    return json.dumps(value, separators=(",", ":"), default=str)
 
 
 class StoreWriter:
@@ -323,29 +316,17 @@ class StoreWriter:
         unique = {r.match_id: r for r in rows if r.match_id}
         if not unique:
             return 0
+        rows = list(unique.values())
         table = pa.table(
             {
-                "match_id": [r.match_id for r in unique.values()],
-                "stats_json": [_dump(r.stats) for r in unique.values()],
-                "skill_json": [_dump(r.skill) for r in unique.values()],
-                "highlights_json": [_dump(r.highlights) for r in unique.values()],
-                "skill_status": [r.skill_status for r in unique.values()],
-                "film_status": [r.film_status for r in unique.values()],
-                "fetched_at": pa.array(
-                    [r.fetched_at for r in unique.values()], pa.timestamp("us", tz="UTC")
-                ),
-            },
-            schema=pa.schema(
-                [
-                    ("match_id", pa.string()),
-                    ("stats_json", pa.string()),
-                    ("skill_json", pa.string()),
-                    ("highlights_json", pa.string()),
-                    ("skill_status", pa.string()),
-                    ("film_status", pa.string()),
-                    ("fetched_at", pa.timestamp("us", tz="UTC")),
-                ]
-            ),
+                "match_id": pa.array([r.match_id for r in rows], pa.string()),
+                "stats_json_zst": encode_column(r.stats for r in rows),
+                "skill_json_zst": encode_column(r.skill for r in rows),
+                "highlights_json_zst": encode_column(r.highlights for r in rows),
+                "skill_status": pa.array([r.skill_status for r in rows], pa.string()),
+                "film_status": pa.array([r.film_status for r in rows], pa.string()),
+                "fetched_at": pa.array([r.fetched_at for r in rows], pa.timestamp("us", tz="UTC")),
+            }
         )
         with self._transaction() as con:
             con.register("_raw_in", table)
@@ -353,20 +334,21 @@ class StoreWriter:
                 con.execute(
                     """
                     INSERT INTO raw_match_json AS r
-                        (match_id, stats_json, skill_json, highlights_json, skill_status,
-                         film_status, fetched_at, transformed_at)
-                    SELECT match_id, stats_json::JSON, skill_json::JSON, highlights_json::JSON,
+                        (match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
+                         skill_status, film_status, fetched_at, transformed_at)
+                    SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
                            skill_status, film_status, fetched_at, NULL
                     FROM _raw_in
                     ON CONFLICT (match_id) DO UPDATE SET
-                        stats_json = excluded.stats_json,
-                        skill_json = coalesce(excluded.skill_json, r.skill_json),
-                        highlights_json = coalesce(excluded.highlights_json, r.highlights_json),
-                        skill_status = CASE WHEN excluded.skill_json IS NULL
-                                             AND r.skill_json IS NOT NULL
+                        stats_json_zst = excluded.stats_json_zst,
+                        skill_json_zst = coalesce(excluded.skill_json_zst, r.skill_json_zst),
+                        highlights_json_zst = coalesce(excluded.highlights_json_zst,
+                                                       r.highlights_json_zst),
+                        skill_status = CASE WHEN excluded.skill_json_zst IS NULL
+                                             AND r.skill_json_zst IS NOT NULL
                                             THEN r.skill_status ELSE excluded.skill_status END,
-                        film_status = CASE WHEN excluded.highlights_json IS NULL
-                                            AND r.highlights_json IS NOT NULL
+                        film_status = CASE WHEN excluded.highlights_json_zst IS NULL
+                                            AND r.highlights_json_zst IS NOT NULL
                                            THEN r.film_status ELSE excluded.film_status END,
                         fetched_at = excluded.fetched_at,
                         transformed_at = NULL
@@ -388,10 +370,8 @@ class StoreWriter:
         table = pa.table(
             {
                 "match_id": pa.array(list(unique), pa.string()),
-                "skill_json": pa.array([_dump(p.skill) for p in unique.values()], pa.string()),
-                "highlights_json": pa.array(
-                    [_dump(p.highlights) for p in unique.values()], pa.string()
-                ),
+                "skill_json_zst": encode_column(p.skill for p in unique.values()),
+                "highlights_json_zst": encode_column(p.highlights for p in unique.values()),
                 "skill_status": pa.array([p.skill_status for p in unique.values()], pa.string()),
                 "film_status": pa.array([p.film_status for p in unique.values()], pa.string()),
             }
@@ -402,9 +382,9 @@ class StoreWriter:
                 rows = con.execute(
                     """
                     UPDATE raw_match_json SET
-                        skill_json = coalesce(p.skill_json::JSON, raw_match_json.skill_json),
-                        highlights_json = coalesce(p.highlights_json::JSON,
-                                                   raw_match_json.highlights_json),
+                        skill_json_zst = coalesce(p.skill_json_zst, raw_match_json.skill_json_zst),
+                        highlights_json_zst = coalesce(p.highlights_json_zst,
+                                                       raw_match_json.highlights_json_zst),
                         skill_status = coalesce(p.skill_status, raw_match_json.skill_status),
                         film_status = coalesce(p.film_status, raw_match_json.film_status),
                         transformed_at = NULL
@@ -438,10 +418,10 @@ class StoreWriter:
         """Stats bodies of raw matches not transformed yet: what an interrupted sync stored
         without fetching the names and profiles that go with it."""
         rows = self._con.execute(
-            "SELECT stats_json::VARCHAR FROM raw_match_json WHERE transformed_at IS NULL"
+            "SELECT stats_json_zst FROM raw_match_json WHERE transformed_at IS NULL"
         ).fetchall()
-        for (text,) in rows:
-            stats = t_match.parse_json(text)
+        for (frame,) in rows:
+            stats = t_match.parse_json(decode_bytes(frame))
             if isinstance(stats, dict):
                 yield stats
 

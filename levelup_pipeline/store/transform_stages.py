@@ -3,8 +3,8 @@ time (the writer then stores a chunk's rows in one transaction).
 
 - film: the highlight events, parsed by DuckDB (`sql/highlight_events.sql`, no Python per
   event), films of any odd shape by the Python transformer;
-- stats: the stats and skill JSON, read as text and turned into rows by the Python
-  transformers (`transform/`).
+- stats: the stats and skill JSON, decompressed (store/raw_codec.py) and turned into rows by
+  the Python transformers (`transform/`).
 
 Each stage reads through its own DuckDB cursor, so the two can run on different threads:
 DuckDB releases the GIL while it reads and parses.
@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from levelup_pipeline.store.raw_codec import decode_bytes, decode_column
 from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform import match_stats as t_match
@@ -109,35 +110,43 @@ def film_stage(
 ) -> FilmEvents:
     """Highlight events of some raw matches, as a table of `schemas['highlight_events']`.
 
-    The films' text is read in one query (DuckDB reads whole vectors of 2,048 rows: one read
-    per chunk, not one per batch), then parsed FILM_BATCH films at a time: DuckDB holds the
-    parsed JSON of a query's films at once (~0.3 MB a film), within its memory_limit.
+    The films' frames are read in one query (DuckDB reads whole vectors of 2,048 rows: one
+    read per chunk, not one per batch), then decompressed and parsed FILM_BATCH films at a
+    time: DuckDB holds the parsed JSON of a query's films at once (~0.3 MB a film).
     """
     schema = schemas["highlight_events"]
-    films = cursor.sql(
-        "SELECT match_id, highlights_json::VARCHAR AS highlights_json FROM raw_match_json"
-        f" WHERE {_CHUNK_ROWS}",
+    frames = cursor.sql(
+        f"SELECT match_id, highlights_json_zst FROM raw_match_json WHERE {_CHUNK_ROWS}",
         params={"ids": match_ids},
     ).to_arrow_table()
     query = _sql("highlight_events.sql")
     parts = [schema.empty_table()]
-    for start in range(0, films.num_rows, FILM_BATCH):
-        cursor.register("_films", films.slice(start, FILM_BATCH))
+    for start in range(0, frames.num_rows, FILM_BATCH):
+        batch = frames.slice(start, FILM_BATCH)  # decompressed a batch at a time: flat memory
+        films = pa.table(
+            {
+                "match_id": batch["match_id"],
+                "highlights_json": decode_column(batch["highlights_json_zst"]),
+            }
+        )
+        cursor.register("_films", films)
         try:
             parsed = cursor.sql(query).to_arrow_table()
         finally:
             cursor.unregister("_films")
         parts.append(parsed.rename_columns(schema.names).cast(schema))
+        del films
     events = pa.concat_tables(parts)
     if not events["event_index"].null_count:
         return FilmEvents(events)
     # films of another shape: one marker row each, for the Python transformer
     odd = set(events.filter(pc.is_null(events["event_index"]))["match_id"].to_pylist())
     rows: list[dict[str, Any]] = []
-    for match_id, text in zip(
-        films["match_id"].to_pylist(), films["highlights_json"].to_pylist(), strict=True
+    for match_id, frame in zip(
+        frames["match_id"].to_pylist(), frames["highlights_json_zst"].to_pylist(), strict=True
     ):
         if match_id in odd:
+            text = decode_bytes(frame)
             rows.extend(t_highlights.highlight_event_rows(match_id, t_match.parse_json(text)))
     in_sql = events.filter(pc.is_valid(events["event_index"]))
     return FilmEvents(pa.concat_tables([in_sql, rows_to_arrow(rows, schema)]))
@@ -192,18 +201,17 @@ def stats_stage(
 ) -> StatsRows:
     """Rows of the stats-derived tables for some raw matches; a match without the player or
     with unreadable JSON is skipped (no row in any table)."""
-    texts = cursor.execute(
-        # UTF-8 bytes, not str: what the JSON decoder reads anyway, without a conversion
-        "SELECT match_id, encode(stats_json::VARCHAR), encode(skill_json::VARCHAR)"
-        f" FROM raw_match_json WHERE {_CHUNK_ROWS}",
+    frames = cursor.execute(
+        f"SELECT match_id, stats_json_zst, skill_json_zst FROM raw_match_json WHERE {_CHUNK_ROWS}",
         {"ids": match_ids},
     ).fetchall()
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in STATS_TABLES}
     skipped = 0
     with gc_paused():
-        for match_id, stats_text, skill_text in texts:
-            stats = t_match.parse_json(stats_text)
-            skill = t_match.parse_json(skill_text)
+        for match_id, stats_frame, skill_frame in frames:
+            # UTF-8 bytes, not str: what the JSON decoder reads anyway, without a conversion
+            stats = t_match.parse_json(decode_bytes(stats_frame))
+            skill = t_match.parse_json(decode_bytes(skill_frame))
             if not add_stats_rows(out, match_id, stats, skill, xuid, names):
                 skipped += 1
         tables = {

@@ -191,7 +191,8 @@ def test_cli_with_backfill_then_rebuild_cache(pipeline):
     filled = _query(
         pipeline,
         gamertag,
-        "SELECT count(skill_json), count(highlights_json) FROM raw_match_json WHERE match_id IN "
+        "SELECT count(skill_json_zst), count(highlights_json_zst) FROM raw_match_json"
+        " WHERE match_id IN "
         f"({', '.join(repr(m) for m in skill_ids + film_ids)})",
     )[0]
     assert filled == (2, 2)

@@ -127,8 +127,8 @@ def test_permanent_outage_fails_clearly_keeps_whole_matches_and_resumes(bed, mon
         partial = con.execute(
             "SELECT match_id, skill_status, film_status FROM raw_match_json"
             " WHERE 'failed' IN (skill_status, film_status)"
-            " OR (skill_status = 'ok' AND skill_json IS NULL)"
-            " OR (film_status = 'ok' AND highlights_json IS NULL)"
+            " OR (skill_status = 'ok' AND skill_json_zst IS NULL)"
+            " OR (film_status = 'ok' AND highlights_json_zst IS NULL)"
         ).fetchall()
     assert not partial, f"matches stored with a gap left by the outage: {partial}"
     assert 0 < kept < len(bed.match_ids())

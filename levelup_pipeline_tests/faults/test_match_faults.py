@@ -54,7 +54,7 @@ def faulted(fault_bed: FaultBed, tmp_path_factory: pytest.TempPathFactory) -> Fa
 def _raw(faulted: Faulted, match_id: str) -> tuple | None:
     with faulted.bed.store().reader() as con:
         return con.execute(
-            "SELECT skill_status, film_status, skill_json IS NULL, highlights_json IS NULL "
+            "SELECT skill_status, film_status, skill_json_zst IS NULL, highlights_json_zst IS NULL "
             "FROM raw_match_json WHERE match_id = ?",
             [match_id],
         ).fetchone()

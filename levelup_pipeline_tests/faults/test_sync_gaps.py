@@ -19,7 +19,7 @@ def test_matches_whose_film_failed_are_written_last_with_their_gap(bed, monkeypa
 
     with bed.store().reader() as con:
         rows = con.execute(
-            "SELECT match_id, film_status, highlights_json IS NULL, stats_json IS NOT NULL"
+            "SELECT match_id, film_status, highlights_json_zst IS NULL, stats_json_zst IS NOT NULL"
             " FROM raw_match_json"
         ).fetchall()
     assert sorted(r[0] for r in rows) == sorted(bed.match_ids())

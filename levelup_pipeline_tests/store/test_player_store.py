@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -23,6 +22,7 @@ from levelup_pipeline.store import (
     StoreNotFound,
 )
 from levelup_pipeline.store.migrate import apply_migrations, current_version, latest_version
+from levelup_pipeline.store.raw_codec import decode_json
 from levelup_pipeline_tests.captures import MATCH_STATS_CAPTURES
 from levelup_pipeline_tests.store.conftest import PLAYER_XUID, T0, synthetic_match
 
@@ -238,9 +238,11 @@ def test_raw_upsert_keeps_skill_and_film(store: PlayerStore) -> None:
         w.write_raw_matches([RawMatch("m1", stats, {"Value": []}, [{"xuid": 1}], "ok", "ok")])
         w.write_raw_matches([RawMatch("m1", stats, None, None, "failed", "failed")])
         row = w.connection.execute(
-            "SELECT skill_json, highlights_json, skill_status, film_status FROM raw_match_json"
+            "SELECT skill_json_zst, highlights_json_zst, skill_status, film_status"
+            " FROM raw_match_json"
         ).fetchall()[0]
-        assert json.loads(row[0]) == {"Value": []} and row[2:] == ("ok", "ok")
+        assert decode_json(row[0]) == {"Value": []} and row[2:] == ("ok", "ok")
+        assert decode_json(row[1]) == [{"xuid": 1}]
         assert w.table_counts()["raw_match_json"] == 1
 
 
