@@ -574,7 +574,8 @@ class StoreWriter:
             ):
                 writing: Future[None] | None = None
                 for ids in chunks:
-                    film = film_pool.submit(stages.film_stage, film_reader, ids, schemas)
+                    films = stages.read_films(stats_reader, ids)
+                    film = film_pool.submit(stages.film_stage, film_reader, films, schemas)
                     stats = stages.stats_stage(stats_reader, ids, xuid, names, schemas)
                     if writing is not None:
                         writing.result()
