@@ -18,6 +18,7 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("stats_json_zst", _Z, "Verbatim match stats JSON, zstd (the source of truth)."),
         ("skill_json_zst", _Z, "Verbatim skill JSON, zstd (MMR, expected kills/deaths, CSR)."),
         ("highlights_json_zst", _Z, "Highlight events read from the match film, JSON, zstd."),
+        ("film_plain", _BOOL, "Film parsable in SQL (measured when stored); NULL: no film."),
         ("skill_status", _V, "ok / missing / failed / NULL (not fetched yet)."),
         ("film_status", _V, "ok / missing / failed / NULL (not fetched yet)."),
         ("fetched_at", _TS, "When the match was fetched."),

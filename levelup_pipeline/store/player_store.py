@@ -34,11 +34,13 @@ from levelup_pipeline.store.errors import (
     StoreNotFound,
     StoreNotWritable,
 )
+from levelup_pipeline.store.film_shape import film_plain_flags
 from levelup_pipeline.store.migrate import apply_migrations
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
-from levelup_pipeline.store.raw_codec import decode_bytes, encode_column
+from levelup_pipeline.store.raw_codec import decode_bytes, encode_column, encode_texts
 from levelup_pipeline.store.raw_codec import dump_json as _dump
 from levelup_pipeline.store.sql_files import sql_file as _sql
+from levelup_pipeline.store.views import registered
 from levelup_pipeline.transform import aliases as t_aliases
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import metadata as t_meta
@@ -46,6 +48,11 @@ from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.modes import LIFECYCLES, mode_category
 
 DEFAULT_SESSION_GAP_MINUTES = 45
+# DuckDB's memory limit while matches are transformed (see StoreWriter._memory_budget): the
+# working set is a few chunks of films (FILM_BATCH_BYTES of text parsed at a time), not the
+# history, so a fixed budget holds whatever the history length.
+TRANSFORM_MEMORY_LIMIT = "192MB"
+_NO_AUTO_CHECKPOINT = "1TB"
 SESSION_GAP_KEY = "session_gap_minutes"
 
 # Tables rebuilt from raw_match_json by transform_pending (aliases only for source 'film').
@@ -255,12 +262,9 @@ class StoreWriter:
         if not data.num_rows:
             return 0
         view = f"_in_{table}"
-        con.register(view, data)
-        try:
+        with registered(con, view, data):
             cols = ", ".join(data.column_names)
             con.execute(f"INSERT {mode} INTO {table} ({cols}) SELECT {cols} FROM {view}")
-        finally:
-            con.unregister(view)
         return data.num_rows
 
     # ------------------------------------------------------------------ sync_meta
@@ -295,15 +299,12 @@ class StoreWriter:
         wanted = pa.table({"match_id": pa.array(list(match_ids), pa.string())})
         if wanted.num_rows == 0:
             return set()
-        self._con.register("_wanted_ids", wanted)
-        try:
+        with registered(self._con, "_wanted_ids", wanted):
             rows = self._con.execute(
                 "SELECT r.match_id FROM raw_match_json r SEMI JOIN _wanted_ids w USING (match_id)"
                 " UNION SELECT a.match_id FROM archived_matches a"
                 " SEMI JOIN _wanted_ids w USING (match_id)"
             ).fetchall()
-        finally:
-            self._con.unregister("_wanted_ids")
         return {r[0] for r in rows}
 
     def write_raw_matches(self, rows: Sequence[RawMatch]) -> int:
@@ -317,33 +318,38 @@ class StoreWriter:
         if not unique:
             return 0
         rows = list(unique.values())
+        films = [_dump(r.highlights) for r in rows]
         table = pa.table(
             {
                 "match_id": pa.array([r.match_id for r in rows], pa.string()),
                 "stats_json_zst": encode_column(r.stats for r in rows),
                 "skill_json_zst": encode_column(r.skill for r in rows),
-                "highlights_json_zst": encode_column(r.highlights for r in rows),
+                "highlights_json_zst": encode_texts(films),
+                "film_plain": pa.array(
+                    film_plain_flags(self._con, list(unique), films), pa.bool_()
+                ),
                 "skill_status": pa.array([r.skill_status for r in rows], pa.string()),
                 "film_status": pa.array([r.film_status for r in rows], pa.string()),
                 "fetched_at": pa.array([r.fetched_at for r in rows], pa.timestamp("us", tz="UTC")),
             }
         )
         with self._transaction() as con:
-            con.register("_raw_in", table)
-            try:
+            with registered(con, "_raw_in", table):
                 con.execute(
                     """
                     INSERT INTO raw_match_json AS r
                         (match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
-                         skill_status, film_status, fetched_at, transformed_at)
+                         film_plain, skill_status, film_status, fetched_at, transformed_at)
                     SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
-                           skill_status, film_status, fetched_at, NULL
+                           film_plain, skill_status, film_status, fetched_at, NULL
                     FROM _raw_in
                     ON CONFLICT (match_id) DO UPDATE SET
                         stats_json_zst = excluded.stats_json_zst,
                         skill_json_zst = coalesce(excluded.skill_json_zst, r.skill_json_zst),
                         highlights_json_zst = coalesce(excluded.highlights_json_zst,
                                                        r.highlights_json_zst),
+                        film_plain = CASE WHEN excluded.highlights_json_zst IS NULL
+                                          THEN r.film_plain ELSE excluded.film_plain END,
                         skill_status = CASE WHEN excluded.skill_json_zst IS NULL
                                              AND r.skill_json_zst IS NOT NULL
                                             THEN r.skill_status ELSE excluded.skill_status END,
@@ -354,8 +360,6 @@ class StoreWriter:
                         transformed_at = NULL
                     """
                 )
-            finally:
-                con.unregister("_raw_in")
         return table.num_rows
 
     def update_raw_parts(self, parts: Sequence[RawParts]) -> int:
@@ -367,24 +371,29 @@ class StoreWriter:
         unique = {p.match_id: p for p in parts if p.match_id}
         if not unique:
             return 0
+        films = [_dump(p.highlights) for p in unique.values()]
         table = pa.table(
             {
                 "match_id": pa.array(list(unique), pa.string()),
                 "skill_json_zst": encode_column(p.skill for p in unique.values()),
-                "highlights_json_zst": encode_column(p.highlights for p in unique.values()),
+                "highlights_json_zst": encode_texts(films),
+                "film_plain": pa.array(
+                    film_plain_flags(self._con, list(unique), films), pa.bool_()
+                ),
                 "skill_status": pa.array([p.skill_status for p in unique.values()], pa.string()),
                 "film_status": pa.array([p.film_status for p in unique.values()], pa.string()),
             }
         )
         with self._transaction() as con:
-            con.register("_parts_in", table)
-            try:
+            with registered(con, "_parts_in", table):
                 rows = con.execute(
                     """
                     UPDATE raw_match_json SET
                         skill_json_zst = coalesce(p.skill_json_zst, raw_match_json.skill_json_zst),
                         highlights_json_zst = coalesce(p.highlights_json_zst,
                                                        raw_match_json.highlights_json_zst),
+                        film_plain = CASE WHEN p.highlights_json_zst IS NULL
+                                          THEN raw_match_json.film_plain ELSE p.film_plain END,
                         skill_status = coalesce(p.skill_status, raw_match_json.skill_status),
                         film_status = coalesce(p.film_status, raw_match_json.film_status),
                         transformed_at = NULL
@@ -392,8 +401,6 @@ class StoreWriter:
                     WHERE p.match_id = raw_match_json.match_id
                     """
                 ).fetchall()
-            finally:
-                con.unregister("_parts_in")
         return int(rows[0][0]) if rows else 0
 
     def record_unavailable(self, match_id: str, reason: str) -> None:
@@ -519,11 +526,10 @@ class StoreWriter:
         """Merge alias sightings: widen [first_seen, last_seen], keep the first source."""
         if not rows:
             return
-        con.register("_alias_in", self._arrow("xuid_aliases", rows, t_aliases.ALIAS_COLUMNS))
-        try:
+        with registered(
+            con, "_alias_in", self._arrow("xuid_aliases", rows, t_aliases.ALIAS_COLUMNS)
+        ):
             _merge_aliases(con, "SELECT * FROM _alias_in")
-        finally:
-            con.unregister("_alias_in")
 
     # ------------------------------------------------------------------ transform
     def transform_pending(self, player_xuid: str, rebuild: bool = False) -> dict[str, int]:
@@ -557,6 +563,56 @@ class StoreWriter:
                     " WHERE public_name IS NOT NULL GROUP BY asset_id"
                 ).fetchall()
             )
+        try:
+            with self._memory_budget(TRANSFORM_MEMORY_LIMIT):
+                self._transform_chunks(xuid, names, rebuild, counts)
+        except duckdb.OutOfMemoryException:
+            # Unusually large matches: the committed chunks stay done, the rest is still
+            # pending and is transformed again with DuckDB's default memory limit.
+            self._transform_chunks(xuid, names, rebuild, counts)
+        with self._transaction() as con:
+            counts["xuid_aliases"] = (
+                con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0] - aliases_before
+            )
+            self._fill_names(con)
+            gap = self.get_meta(SESSION_GAP_KEY)
+            con.execute(_sql("sessions.sql"), [int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES])
+            con.execute(_sql("performance.sql"))
+            con.execute(
+                "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
+                " VALUES ('player_xuid', ?, current_timestamp),"
+                " ('last_transform', strftime(current_timestamp, '%Y-%m-%dT%H:%M:%S%z'),"
+                " current_timestamp)",
+                [xuid],
+            )
+        return counts
+
+    @contextmanager
+    def _memory_budget(self, limit: str) -> Iterator[None]:
+        """DuckDB's memory limit lowered to `limit` for a bulk job, and no automatic
+        checkpoint meanwhile (a checkpoint that runs out of memory would invalidate the
+        database): the checkpoint runs once the limit is lifted.
+
+        Why: left to its default (80% of RAM), DuckDB keeps every block it reads or writes
+        cached, and a 10,000-match transform then ended at ~700 MB RSS instead of ~500 MB."""
+        con = self._con
+        try:
+            con.execute(f"SET memory_limit = '{limit}'")
+        except duckdb.OutOfMemoryException:  # more than `limit` pinned right now: no budget
+            yield
+            return
+        con.execute(f"SET checkpoint_threshold = '{_NO_AUTO_CHECKPOINT}'")
+        try:
+            yield
+        finally:
+            con.execute("RESET memory_limit")
+            con.execute("RESET checkpoint_threshold")
+        con.execute("CHECKPOINT")
+
+    def _transform_chunks(
+        self, xuid: str, names: dict[str, str], rebuild: bool, counts: dict[str, int]
+    ) -> None:
+        """Transform every pending raw match, chunk by chunk (see transform_pending)."""
         stats_reader = self._con.cursor()  # own connections: read while chunks are written
         film_reader = self._con.cursor()
         try:
@@ -586,22 +642,6 @@ class StoreWriter:
         finally:
             stats_reader.close()
             film_reader.close()
-        with self._transaction() as con:
-            counts["xuid_aliases"] = (
-                con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0] - aliases_before
-            )
-            self._fill_names(con)
-            gap = self.get_meta(SESSION_GAP_KEY)
-            con.execute(_sql("sessions.sql"), [int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES])
-            con.execute(_sql("performance.sql"))
-            con.execute(
-                "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
-                " VALUES ('player_xuid', ?, current_timestamp),"
-                " ('last_transform', strftime(current_timestamp, '%Y-%m-%dT%H:%M:%S%z'),"
-                " current_timestamp)",
-                [xuid],
-            )
-        return counts
 
     def _commit_chunk(
         self,
@@ -615,8 +655,7 @@ class StoreWriter:
         aliases, raw rows marked transformed (an interruption leaves the chunk pending)."""
         written: dict[str, int] = {"skipped_matches": stats.skipped}
         with self._transaction() as con:
-            con.register("_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())}))
-            try:
+            with registered(con, "_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())})):
                 if not rebuild:  # re-transformed matches replace their previous rows
                     seen = con.execute(
                         "SELECT count(*) FROM match_stats"
@@ -639,8 +678,6 @@ class StoreWriter:
                     "UPDATE raw_match_json SET transformed_at = current_timestamp"
                     " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
                 )
-            finally:
-                con.unregister("_chunk_ids")
         for key, value in written.items():  # counted once committed
             counts[key] += value
 
@@ -649,12 +686,9 @@ class StoreWriter:
         The alias query reads the chunk's events (_chunk_events), never the whole table."""
         if not events.num_rows:
             return 0
-        con.register("_chunk_events", events)
-        try:
+        with registered(con, "_chunk_events", events):
             con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
             _merge_aliases(con, _sql("film_aliases.sql"))
-        finally:
-            con.unregister("_chunk_events")
         return events.num_rows
 
     def _fill_names(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -673,16 +707,12 @@ class StoreWriter:
             if label != current:
                 changed.append({"match_id": match_id, "mode_category": label})
         if changed:
-            con.register(
-                "_modes_in", self._arrow("match_stats", changed, ("match_id", "mode_category"))
-            )
-            try:
+            modes = self._arrow("match_stats", changed, ("match_id", "mode_category"))
+            with registered(con, "_modes_in", modes):
                 con.execute(
                     "UPDATE match_stats SET mode_category = m.mode_category FROM _modes_in m"
                     " WHERE m.match_id = match_stats.match_id"
                 )
-            finally:
-                con.unregister("_modes_in")
 
     # ------------------------------------------------------------------ aggregates
     def refresh_aggregates(

@@ -19,6 +19,9 @@ import duckdb
 import pyarrow as pa
 import zstandard
 
+from levelup_pipeline.store.film_shape import film_plain_flags
+from levelup_pipeline.store.views import registered
+
 # Level 3 (zstd's default): ~11x on match JSON at ~0.1 ms per match; higher levels gain <1%.
 COMPRESSION_LEVEL = 3
 _local = threading.local()  # zstandard (de)compressors are not thread-safe: one per thread
@@ -78,9 +81,14 @@ def decode_json(frame: bytes | None) -> Any:
     return None if data is None else json.loads(data)
 
 
+def encode_texts(texts: Iterable[str | None]) -> pa.Array:
+    """JSON texts -> an Arrow binary column of frames, for a bulk insert."""
+    return pa.array([encode_text(t) for t in texts], pa.binary())
+
+
 def encode_column(values: Iterable[Any]) -> pa.Array:
     """API bodies -> an Arrow binary column of frames, for a bulk insert."""
-    return pa.array([encode_json(v) for v in values], pa.binary())
+    return encode_texts(dump_json(v) for v in values)
 
 
 def decode_column(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -134,10 +142,8 @@ def _insert_compressed(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
     """One batch of version-3 raw rows (text columns 1-3) -> raw_match_json_v4."""
     out = table.select([0, 4, 5, 6, 7])
     for index, name in ((1, "stats_json_zst"), (2, "skill_json_zst"), (3, "highlights_json_zst")):
-        texts = table.column(index).to_pylist()
-        out = out.append_column(name, pa.array([encode_text(t) for t in texts], pa.binary()))
-    con.register("_raw_v3", out)
-    try:
+        out = out.append_column(name, encode_texts(table.column(index).to_pylist()))
+    plain = film_plain_flags(con, table.column(0).to_pylist(), table.column(3).to_pylist())
+    out = out.append_column("film_plain", pa.array(plain, pa.bool_()))
+    with registered(con, "_raw_v3", out):
         con.execute("INSERT INTO raw_match_json_v4 BY NAME SELECT * FROM _raw_v3")
-    finally:
-        con.unregister("_raw_v3")

@@ -22,8 +22,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from levelup_pipeline.store.raw_codec import decode_bytes, decode_column
+from levelup_pipeline.store.raw_codec import decode_bytes
 from levelup_pipeline.store.sql_files import sql_file as _sql
+from levelup_pipeline.store.views import registered
 from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import skill as t_skill
@@ -32,8 +33,11 @@ from levelup_pipeline.transform import skill as t_skill
 # cores, and a chunk's film events (~230 a match, ~25 MB of Arrow) then fill more than one
 # DuckDB row group (122,880 rows), which DuckDB writes straight to the file instead of the WAL.
 TRANSFORM_CHUNK = 1024
-# Films decompressed and parsed per query (see read_films, film_stage).
-FILM_BATCH = 256
+# JSON text of the films parsed per query (see read_films, film_stage): DuckDB holds their
+# parsed form at once, ~8x the text, so batches are cut by size, not count (films vary 10x).
+FILM_BATCH_BYTES = 4 * 2**20
+# Matches whose stats rows are turned into Arrow at once (see stats_stage).
+STATS_BATCH = 256
 STATS_COLUMNS: dict[str, tuple[str, ...]] = {
     "match_stats": t_match.MATCH_STATS_COLUMNS,
     "match_players": t_match.MATCH_PLAYERS_COLUMNS,
@@ -100,7 +104,8 @@ def gc_paused() -> Iterator[None]:
 # ------------------------------------------------------------------ film
 @dataclass
 class FilmTexts:
-    """A chunk's films, decompressed: tables of (match_id, highlights_json), FILM_BATCH each."""
+    """A chunk's films, decompressed: tables of (match_id, highlights_json), FILM_BATCH_BYTES
+    of text each."""
 
     batches: list[pa.Table]
 
@@ -114,22 +119,35 @@ class FilmEvents:
 
 def read_films(cursor: duckdb.DuckDBPyConnection, match_ids: list[str]) -> FilmTexts:
     """The films of some raw matches, read in one query (DuckDB reads whole vectors of 2,048
-    rows: one read per chunk) and decompressed FILM_BATCH films at a time.
+    rows: one read per chunk), decompressed and cut into batches of FILM_BATCH_BYTES of text.
 
     Called on the thread that parses the stats: decompression is quick (~0.04 ms a film) but
     returns to Python once per film, and from another thread each return waits for the GIL
     behind the stats parsing (measured: 0.4 s per 10,000 films here, 2.4 s from a thread).
     """
     frames = cursor.sql(
-        "SELECT match_id, highlights_json_zst FROM raw_match_json"
+        "SELECT match_id, highlights_json_zst, film_plain FROM raw_match_json"
         f" WHERE {_CHUNK_ROWS} AND highlights_json_zst IS NOT NULL",
         params={"ids": match_ids},
     ).to_arrow_table()
-    batches = []
-    for start in range(0, frames.num_rows, FILM_BATCH):
-        batch = frames.slice(start, FILM_BATCH)
-        texts = decode_column(batch["highlights_json_zst"])
-        batches.append(pa.table({"match_id": batch["match_id"], "highlights_json": texts}))
+    batches: list[pa.Table] = []
+    texts: list[bytes] = []
+    start = size = 0
+    for frame in frames["highlights_json_zst"].to_pylist():
+        texts.append(decode_bytes(frame))
+        size += len(texts[-1])
+        if size >= FILM_BATCH_BYTES or start + len(texts) == frames.num_rows:
+            batch = frames.slice(start, len(texts))
+            batches.append(
+                pa.table(
+                    {
+                        "match_id": batch["match_id"],
+                        "highlights_json": pa.array(texts, pa.string()),
+                        "film_plain": batch["film_plain"],
+                    }
+                )
+            )
+            start, texts, size = start + len(texts), [], 0
     return FilmTexts(batches)
 
 
@@ -137,29 +155,29 @@ def film_stage(
     cursor: duckdb.DuckDBPyConnection, films: FilmTexts, schemas: dict[str, pa.Schema]
 ) -> FilmEvents:
     """Highlight events of some films, as a table of `schemas['highlight_events']`: DuckDB
-    parses FILM_BATCH films per query (it holds their parsed JSON at once, ~0.3 MB a film)."""
+    parses one batch per query (it holds a batch's parsed JSON at once)."""
     schema = schemas["highlight_events"]
     query = _sql("highlight_events.sql")
     parts = [schema.empty_table()]
-    for batch in films.batches:
-        cursor.register("_films", batch)
-        try:
+    odd_films: list[pa.Table] = []  # films of another shape: one marker row each
+    while films.batches:  # each batch of text is let go once parsed
+        batch = films.batches.pop(0)
+        with registered(cursor, "_films", batch):
             parsed = cursor.sql(query).to_arrow_table()
-        finally:
-            cursor.unregister("_films")
-        parts.append(parsed.rename_columns(schema.names).cast(schema))
+        parsed = parsed.rename_columns(schema.names).cast(schema)
+        parts.append(parsed)
+        if parsed["event_index"].null_count:
+            odd = parsed.filter(pc.is_null(parsed["event_index"]))["match_id"]
+            odd_films.append(batch.filter(pc.is_in(batch["match_id"], value_set=odd)))
     events = pa.concat_tables(parts)
-    if not events["event_index"].null_count:
+    if not odd_films:
         return FilmEvents(events)
-    # films of another shape: one marker row each, for the Python transformer
-    odd = set(events.filter(pc.is_null(events["event_index"]))["match_id"].to_pylist())
-    rows: list[dict[str, Any]] = []
-    for batch in films.batches:
+    rows: list[dict[str, Any]] = []  # ...parsed by the Python transformer
+    for batch in odd_films:
         for match_id, text in zip(
             batch["match_id"].to_pylist(), batch["highlights_json"].to_pylist(), strict=True
         ):
-            if match_id in odd:
-                rows.extend(t_highlights.highlight_event_rows(match_id, t_match.parse_json(text)))
+            rows.extend(t_highlights.highlight_event_rows(match_id, t_match.parse_json(text)))
     in_sql = events.filter(pc.is_valid(events["event_index"]))
     return FilmEvents(pa.concat_tables([in_sql, rows_to_arrow(rows, schema)]))
 
@@ -217,17 +235,19 @@ def stats_stage(
         f"SELECT match_id, stats_json_zst, skill_json_zst FROM raw_match_json WHERE {_CHUNK_ROWS}",
         {"ids": match_ids},
     ).fetchall()
-    out: dict[str, list[dict[str, Any]]] = {t: [] for t in STATS_TABLES}
+    parts: dict[str, list[pa.Table]] = {t: [] for t in STATS_TABLES}
     skipped = 0
     with gc_paused():
-        for match_id, stats_frame, skill_frame in frames:
-            # UTF-8 bytes, not str: what the JSON decoder reads anyway, without a conversion
-            stats = t_match.parse_json(decode_bytes(stats_frame))
-            skill = t_match.parse_json(decode_bytes(skill_frame))
-            if not add_stats_rows(out, match_id, stats, skill, xuid, names):
-                skipped += 1
-        tables = {
-            t: rows_to_arrow(rows, _columns(schemas[t], STATS_COLUMNS[t]))
-            for t, rows in out.items()
-        }
+        # rows (dicts, ~3 KB each) become Arrow every STATS_BATCH matches: few dicts alive
+        for start in range(0, len(frames), STATS_BATCH):
+            out: dict[str, list[dict[str, Any]]] = {t: [] for t in STATS_TABLES}
+            for match_id, stats_frame, skill_frame in frames[start : start + STATS_BATCH]:
+                # UTF-8 bytes, not str: what the JSON decoder reads, without a conversion
+                stats = t_match.parse_json(decode_bytes(stats_frame))
+                skill = t_match.parse_json(decode_bytes(skill_frame))
+                if not add_stats_rows(out, match_id, stats, skill, xuid, names):
+                    skipped += 1
+            for t, rows in out.items():
+                parts[t].append(rows_to_arrow(rows, _columns(schemas[t], STATS_COLUMNS[t])))
+    tables = {t: pa.concat_tables(chunks) for t, chunks in parts.items()}
     return StatsRows(tables, skipped)

@@ -8,7 +8,7 @@ import json
 import duckdb
 import pytest
 
-from levelup_pipeline.store import PlayerStore, RawMatch, raw_codec
+from levelup_pipeline.store import PlayerStore, RawMatch, RawParts, raw_codec
 from levelup_pipeline.store.migrate import apply_migrations, current_version
 from levelup_pipeline_tests.store.conftest import PLAYER_XUID, T0, synthetic_match
 from levelup_pipeline_tests.store.test_highlight_events_heap import _migrate_to
@@ -73,7 +73,7 @@ def test_migration_004_compresses_every_row_in_storage_order(monkeypatch) -> Non
             f"m{i}",
             json.dumps(synthetic_match(f"m{i}", T0)),
             None if i % 2 else json.dumps({"Value": [i]}),
-            None if i % 3 else json.dumps([{"xuid": i, "time_ms": 5}]),
+            [None, json.dumps([{"xuid": i, "time_ms": 5}]), json.dumps([{"xuid": "x"}])][i % 3],
             "ok" if i % 2 == 0 else None,
             "failed" if i % 3 else "ok",
             T0,
@@ -95,6 +95,10 @@ def test_migration_004_compresses_every_row_in_storage_order(monkeypatch) -> Non
         for text, frame in zip(before[1:4], after[1:4], strict=True):
             assert raw_codec.decode_json(frame) == (None if text is None else json.loads(text))
         assert after[4:6] == before[4:6]
+        plain = None if before[3] is None else '"x"' not in before[3]
+        assert con.execute(
+            "SELECT film_plain FROM raw_match_json WHERE match_id = ?", [before[0]]
+        ).fetchall() == [(plain,)]
         assert (after[7] is None) == (before[7] is None)
     kinds = con.execute(
         "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'raw_match_json'"
@@ -128,3 +132,24 @@ def test_a_migrated_file_transforms_like_a_new_one(tmp_path) -> None:
         w.transform_pending(PLAYER_XUID)
         got = w.connection.execute("SELECT * FROM match_stats").fetchall()
     assert got == expected and len(got) == 1
+
+
+def test_film_shape_is_measured_when_a_film_is_stored(store: PlayerStore) -> None:
+    stats = synthetic_match("m1", T0)
+    plain_film = [{"xuid": 1, "gamertag": "A", "time_ms": 5, "is_medal": False}, None]
+    odd_film = [{"xuid": "1", "time_ms": 5.5}]
+
+    def flag(w) -> list[tuple]:
+        return w.connection.execute("SELECT film_plain FROM raw_match_json").fetchall()
+
+    with store.writer() as w:
+        w.write_raw_matches([RawMatch("m1", stats)])
+        assert flag(w) == [(None,)]  # no film yet
+        w.write_raw_matches([RawMatch("m1", stats, highlights=plain_film)])
+        assert flag(w) == [(True,)]
+        w.write_raw_matches([RawMatch("m1", stats)])  # a re-fetch without film keeps it
+        assert flag(w) == [(True,)]
+        w.update_raw_parts([RawParts("m1", highlights=odd_film)])
+        assert flag(w) == [(False,)]
+        w.update_raw_parts([RawParts("m1", skill={"Value": []})])
+        assert flag(w) == [(False,)]

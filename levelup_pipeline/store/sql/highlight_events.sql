@@ -1,12 +1,11 @@
 -- Film highlight events parsed by DuckDB (no Python per event) from _films (match_id,
--- highlights_json text, as store/transform_stages.py read them from raw_match_json).
+-- highlights_json text, film_plain: as store/transform_stages.py read them from
+-- raw_match_json).
 --
--- Only films whose json_structure() has the plain types the API client writes are parsed
--- here: a list of objects (or nulls) whose known keys hold integers (xuid, time_ms, type_hint,
--- medal_value), strings (gamertag, event_type, medal_name), a boolean (is_medal) or nothing.
--- Any other shape (strings for numbers, floats, nested values, non-object events) comes back
--- as one marker row (NULL event_index) for the Python transformer: its text is swapped for a
--- one-event film before parsing, so that one pass parses every film once. The Python
+-- Only plain films (film_shape.sql, measured when the film was stored) are parsed here.
+-- Any other film comes back as one marker row (NULL event_index) for the Python transformer:
+-- its text is swapped for a one-event film before parsing, so that one pass parses every
+-- film once. The Python
 -- transformer (transform/highlights.py) is the reference these rules follow: event_index =
 -- position in the film (null elements keep their slot), unknown event types -> NULL, xuid > 0
 -- only, gamertags cut at the first NUL, control characters removed, surrounding Unicode white
@@ -47,27 +46,8 @@ FROM (
                       "medal_value": "INTEGER", "medal_name": "VARCHAR"}]'
                ) AS parsed
         FROM (
-            SELECT match_id, h, (
-                CASE
-                    WHEN json_type(s) IS DISTINCT FROM 'ARRAY' OR json_array_length(s) <> 1
-                        THEN false
-                    WHEN json_type(s, '$[0]') = 'VARCHAR' THEN s ->> '$[0]' = 'NULL'  -- [], nulls
-                    WHEN json_type(s, '$[0]') <> 'OBJECT' THEN false
-                    ELSE coalesce(s ->> '$[0].xuid', 'NULL') IN ('UBIGINT', 'BIGINT', 'NULL')
-                        AND coalesce(s ->> '$[0].time_ms', 'NULL') IN ('UBIGINT', 'BIGINT', 'NULL')
-                        AND coalesce(s ->> '$[0].type_hint', 'NULL') IN ('UBIGINT', 'BIGINT', 'NULL')
-                        AND coalesce(s ->> '$[0].medal_value', 'NULL')
-                            IN ('UBIGINT', 'BIGINT', 'NULL')
-                        AND coalesce(s ->> '$[0].gamertag', 'NULL') IN ('VARCHAR', 'NULL')
-                        AND coalesce(s ->> '$[0].event_type', 'NULL') IN ('VARCHAR', 'NULL')
-                        AND coalesce(s ->> '$[0].medal_name', 'NULL') IN ('VARCHAR', 'NULL')
-                        AND coalesce(s ->> '$[0].is_medal', 'NULL') IN ('BOOLEAN', 'NULL')
-                END
-            ) AS plain
-            FROM (
-                SELECT match_id, highlights_json AS h, json_structure(highlights_json) AS s
-                FROM _films
-            )
+            SELECT match_id, highlights_json AS h, coalesce(film_plain, false) AS plain
+            FROM _films
         )
     )
 )
