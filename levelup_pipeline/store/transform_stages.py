@@ -35,7 +35,8 @@ from levelup_pipeline.transform import skill as t_skill
 TRANSFORM_CHUNK = 1024
 # JSON text of the films parsed per query (see read_films, film_stage): DuckDB holds their
 # parsed form at once, ~8x the text, so batches are cut by size, not count (films vary 10x).
-FILM_BATCH_BYTES = 4 * 2**20
+# 8 MB: 4 MB cost ~8% of the 10k rebuild's speed for ~15 MB less peak memory (README).
+FILM_BATCH_BYTES = 8 * 2**20
 # Matches whose stats rows are turned into Arrow at once (see stats_stage).
 STATS_BATCH = 256
 STATS_COLUMNS: dict[str, tuple[str, ...]] = {
