@@ -34,10 +34,9 @@ from levelup_pipeline.store.errors import (
     StoreNotFound,
     StoreNotWritable,
 )
-from levelup_pipeline.store.film_shape import film_plain_flags
 from levelup_pipeline.store.migrate import apply_migrations
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
-from levelup_pipeline.store.raw_codec import decode_bytes, encode_column, encode_texts
+from levelup_pipeline.store.raw_codec import decode_bytes, encode_column, film_columns
 from levelup_pipeline.store.raw_codec import dump_json as _dump
 from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.store.views import registered
@@ -324,10 +323,7 @@ class StoreWriter:
                 "match_id": pa.array([r.match_id for r in rows], pa.string()),
                 "stats_json_zst": encode_column(r.stats for r in rows),
                 "skill_json_zst": encode_column(r.skill for r in rows),
-                "highlights_json_zst": encode_texts(films),
-                "film_plain": pa.array(
-                    film_plain_flags(self._con, list(unique), films), pa.bool_()
-                ),
+                **film_columns(self._con, list(unique), films),
                 "skill_status": pa.array([r.skill_status for r in rows], pa.string()),
                 "film_status": pa.array([r.film_status for r in rows], pa.string()),
                 "fetched_at": pa.array([r.fetched_at for r in rows], pa.timestamp("us", tz="UTC")),
@@ -376,10 +372,7 @@ class StoreWriter:
             {
                 "match_id": pa.array(list(unique), pa.string()),
                 "skill_json_zst": encode_column(p.skill for p in unique.values()),
-                "highlights_json_zst": encode_texts(films),
-                "film_plain": pa.array(
-                    film_plain_flags(self._con, list(unique), films), pa.bool_()
-                ),
+                **film_columns(self._con, list(unique), films),
                 "skill_status": pa.array([p.skill_status for p in unique.values()], pa.string()),
                 "film_status": pa.array([p.film_status for p in unique.values()], pa.string()),
             }

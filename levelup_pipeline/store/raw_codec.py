@@ -5,7 +5,8 @@ merges raw_match_json's row groups decompressed and recompressed all of it insid
 (peaks of +500 MB RSS during a 10,000-match sync, growing with the history). Stored as
 ~6 KB frames compressed once in Python, the same data costs DuckDB a tenth of the bytes to
 move, and the file stays the size it was (zstd per value ~ DuckDB's own zstd). The price is
-that SQL sees BLOBs: read them with `decode_json` / `decode_text` (or `levelup` commands).
+that SQL sees BLOBs: read them with `decode_json` / `decode_text`, or in SQL with the
+`raw_json()` function (`register_sql_function`).
 """
 
 from __future__ import annotations
@@ -91,6 +92,17 @@ def encode_column(values: Iterable[Any]) -> pa.Array:
     return encode_texts(dump_json(v) for v in values)
 
 
+def film_columns(
+    con: duckdb.DuckDBPyConnection, match_ids: list[str], texts: list[str | None]
+) -> dict[str, pa.Array]:
+    """The stored film columns of raw_match_json for these films' JSON texts: the frames and
+    the shape measured once (store/film_shape.py)."""
+    return {
+        "highlights_json_zst": encode_texts(texts),
+        "film_plain": pa.array(film_plain_flags(con, match_ids, texts), pa.bool_()),
+    }
+
+
 def decode_column(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A column of frames -> an Arrow string column of the JSON texts (nulls kept)."""
     return pa.array([decode_bytes(f) for f in frames.to_pylist()], pa.string())
@@ -141,9 +153,10 @@ def compress_raw_match_json(con: duckdb.DuckDBPyConnection) -> None:
 def _insert_compressed(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
     """One batch of version-3 raw rows (text columns 1-3) -> raw_match_json_v4."""
     out = table.select([0, 4, 5, 6, 7])
-    for index, name in ((1, "stats_json_zst"), (2, "skill_json_zst"), (3, "highlights_json_zst")):
+    for index, name in ((1, "stats_json_zst"), (2, "skill_json_zst")):
         out = out.append_column(name, encode_texts(table.column(index).to_pylist()))
-    plain = film_plain_flags(con, table.column(0).to_pylist(), table.column(3).to_pylist())
-    out = out.append_column("film_plain", pa.array(plain, pa.bool_()))
+    films = film_columns(con, table.column(0).to_pylist(), table.column(3).to_pylist())
+    for name, column in films.items():
+        out = out.append_column(name, column)
     with registered(con, "_raw_v3", out):
         con.execute("INSERT INTO raw_match_json_v4 BY NAME SELECT * FROM _raw_v3")
