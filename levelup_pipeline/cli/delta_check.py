@@ -74,7 +74,7 @@ def read_stored_state(db_path: Path, match_type: str) -> StoredState:
             ).fetchall()
         )
         untransformed, stats_rows, global_rows, global_matches = con.execute(
-            "SELECT (SELECT count(*) FROM raw_match_json WHERE transformed_at IS NULL),"
+            "SELECT (SELECT count(*) FROM pending_matches),"
             " (SELECT count(*) FROM match_stats),"
             " (SELECT count(*) FROM mv_global_stats),"
             " (SELECT max(matches) FROM mv_global_stats)"

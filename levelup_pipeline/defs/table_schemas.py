@@ -22,7 +22,6 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("skill_status", _V, "ok / missing / failed / NULL (not fetched yet)."),
         ("film_status", _V, "ok / missing / failed / NULL (not fetched yet)."),
         ("fetched_at", _TS, "When the match was fetched."),
-        ("transformed_at", _TS, "When the derived rows were built; NULL = missing or stale."),
     ],
     "match_stats": [
         ("match_id", _V, "Match GUID (primary key)."),

@@ -32,7 +32,9 @@ ARCHIVE_DIRNAME = "archive"
 PENDING_DIRNAME = ".pending"
 VIEW_SUFFIX = "_all"
 # Tables with a match_id column that are bookkeeping, not a match's data.
-NOT_ARCHIVED = frozenset({"archived_matches", "unavailable_matches"})
+# Not copied to Parquet: bookkeeping of the live file (a transformed mark leaves with its
+# match, see _archive_batch).
+NOT_ARCHIVED = frozenset({"archived_matches", "unavailable_matches", "transformed_matches"})
 
 
 class ArchiveError(StoreError):
@@ -170,9 +172,7 @@ def _old_match_ids(
 
 def _transform_pending_first(writer: StoreWriter) -> None:
     """Model raw rows not transformed yet, so an archived match takes all its rows along."""
-    pending = writer.connection.execute(
-        "SELECT count(*) FROM raw_match_json WHERE transformed_at IS NULL"
-    ).fetchall()[0][0]
+    pending = writer.connection.execute("SELECT count(*) FROM pending_matches").fetchall()[0][0]
     xuid = writer.get_meta("player_xuid")
     if pending and xuid:
         writer.transform_pending(xuid)
@@ -276,6 +276,10 @@ def _archive_batch(
                 "INSERT OR REPLACE INTO archived_matches (match_id, start_time, batch, archived_at)"
                 " SELECT match_id, start_time, ?, ? FROM _archive_ids",
                 [batch, now],
+            )
+            con.execute(
+                "DELETE FROM transformed_matches"
+                " WHERE match_id IN (SELECT match_id FROM _archive_ids)"
             )
             for table, n in written.items():
                 deleted = con.execute(

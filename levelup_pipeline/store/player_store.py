@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from levelup_pipeline.store import transform_stages as stages
+from levelup_pipeline.store.arrow_pool import use_jemalloc_pool
 from levelup_pipeline.store.errors import (
     CorruptDatabase,
     MigrationError,
@@ -53,6 +54,8 @@ DEFAULT_SESSION_GAP_MINUTES = 45
 TRANSFORM_MEMORY_LIMIT = "192MB"
 _NO_AUTO_CHECKPOINT = "1TB"
 SESSION_GAP_KEY = "session_gap_minutes"
+
+use_jemalloc_pool()  # the writer's Arrow tables: less memory kept (store/arrow_pool.py)
 
 # Tables rebuilt from raw_match_json by transform_pending (aliases only for source 'film').
 DERIVED_MATCH_TABLES = (
@@ -85,6 +88,8 @@ _ARROW_TYPES = {
     "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
 }
 _LIFECYCLE_CODES = {label: code for code, label in LIFECYCLES.items()}
+# Written raw matches lose their transformed mark (migration 005): transform them again.
+_UNMARK = "DELETE FROM transformed_matches WHERE match_id IN (SELECT match_id FROM {source})"
 
 
 def _restore_hint(gamertag: str) -> str:
@@ -139,6 +144,24 @@ def _close(con: duckdb.DuckDBPyConnection, gamertag: str, failing: bool) -> None
         if mapped is None:
             raise
         raise mapped from exc
+
+
+def _missing_bytes(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Bytes the file lacks to hold the blocks in use its header counts (0 when it can).
+
+    Why: DuckDB opens a truncated file as long as the blocks it reads first are in it, and
+    `levelup stats` then answered from half a database. Every block in use has its own place
+    in the file, so a shorter file lost some (free blocks at the end may be cut, so the
+    total count is no bound). Skipped while a WAL waits to be replayed.
+    """
+    if Path(f"{path}.wal").exists():
+        return 0
+    rows = con.execute(
+        "SELECT block_size * used_blocks FROM pragma_database_size()"
+        " WHERE database_name = current_database()"
+    ).fetchall()
+    expected = int(rows[0][0]) if rows and rows[0][0] is not None else 0
+    return max(0, expected - path.stat().st_size)
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -335,9 +358,9 @@ class StoreWriter:
                     """
                     INSERT INTO raw_match_json AS r
                         (match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
-                         film_plain, skill_status, film_status, fetched_at, transformed_at)
+                         film_plain, skill_status, film_status, fetched_at)
                     SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
-                           film_plain, skill_status, film_status, fetched_at, NULL
+                           film_plain, skill_status, film_status, fetched_at
                     FROM _raw_in
                     ON CONFLICT (match_id) DO UPDATE SET
                         stats_json_zst = excluded.stats_json_zst,
@@ -352,10 +375,10 @@ class StoreWriter:
                         film_status = CASE WHEN excluded.highlights_json_zst IS NULL
                                             AND r.highlights_json_zst IS NOT NULL
                                            THEN r.film_status ELSE excluded.film_status END,
-                        fetched_at = excluded.fetched_at,
-                        transformed_at = NULL
+                        fetched_at = excluded.fetched_at
                     """
                 )
+                con.execute(_UNMARK.format(source="_raw_in"))
         return table.num_rows
 
     def update_raw_parts(self, parts: Sequence[RawParts]) -> int:
@@ -388,12 +411,12 @@ class StoreWriter:
                         film_plain = CASE WHEN p.highlights_json_zst IS NULL
                                           THEN raw_match_json.film_plain ELSE p.film_plain END,
                         skill_status = coalesce(p.skill_status, raw_match_json.skill_status),
-                        film_status = coalesce(p.film_status, raw_match_json.film_status),
-                        transformed_at = NULL
+                        film_status = coalesce(p.film_status, raw_match_json.film_status)
                     FROM _parts_in p
                     WHERE p.match_id = raw_match_json.match_id
                     """
                 ).fetchall()
+                con.execute(_UNMARK.format(source="_parts_in"))
         return int(rows[0][0]) if rows else 0
 
     def record_unavailable(self, match_id: str, reason: str) -> None:
@@ -418,7 +441,8 @@ class StoreWriter:
         """Stats bodies of raw matches not transformed yet: what an interrupted sync stored
         without fetching the names and profiles that go with it."""
         rows = self._con.execute(
-            "SELECT stats_json_zst FROM raw_match_json WHERE transformed_at IS NULL"
+            "SELECT stats_json_zst FROM raw_match_json"
+            " WHERE match_id IN (SELECT match_id FROM pending_matches)"
         ).fetchall()
         for (frame,) in rows:
             stats = t_match.parse_json(decode_bytes(frame))
@@ -548,7 +572,7 @@ class StoreWriter:
                 for table in DERIVED_MATCH_TABLES:
                     con.execute(f"DELETE FROM {table}")
                 con.execute("DELETE FROM xuid_aliases WHERE source = 'film'")
-                con.execute("UPDATE raw_match_json SET transformed_at = NULL")
+                con.execute("DELETE FROM transformed_matches")
             aliases_before = con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0]
             names = dict(
                 con.execute(
@@ -668,8 +692,8 @@ class StoreWriter:
                     events = events.filter(pc.is_in(events["match_id"], value_set=kept))
                 written["highlight_events"] = self._stage_events(con, events)
                 con.execute(
-                    "UPDATE raw_match_json SET transformed_at = current_timestamp"
-                    " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
+                    "INSERT OR REPLACE INTO transformed_matches"
+                    " SELECT match_id, current_timestamp FROM _chunk_ids"
                 )
         for key, value in written.items():  # counted once committed
             counts[key] += value
@@ -762,7 +786,8 @@ class PlayerStore:
 
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:
-            return duckdb.connect(str(self.path), read_only=read_only)
+            con = duckdb.connect(str(self.path), read_only=read_only)
+            missing = _missing_bytes(con, self.path)
         except duckdb.Error as exc:
             if _is_lock_error(exc):
                 raise StoreBusy(
@@ -781,6 +806,13 @@ class PlayerStore:
                 f"The database {self.path} is damaged and cannot be opened; "
                 f"{_restore_hint(self.gamertag)}."
             ) from exc
+        if missing:
+            con.close()
+            raise CorruptDatabase(
+                f"The database {self.path} is damaged: it is {missing:,} bytes shorter than its "
+                f"header says (a truncated copy?); {_restore_hint(self.gamertag)}."
+            )
+        return con
 
     @contextmanager
     def writer(self) -> Iterator[StoreWriter]:

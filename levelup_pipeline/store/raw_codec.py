@@ -11,6 +11,7 @@ that SQL sees BLOBs: read them with `decode_json` / `decode_text`, or in SQL wit
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterable
@@ -105,7 +106,39 @@ def film_columns(
 
 def decode_column(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A column of frames -> an Arrow string column of the JSON texts (nulls kept)."""
-    return pa.array([decode_bytes(f) for f in frames.to_pylist()], pa.string())
+    values = frames.to_pylist()
+    if values and None not in values:
+        texts = _decode_back_to_back(values)
+        if texts is not None:
+            return texts
+    return pa.array([decode_bytes(f) for f in values], pa.string())
+
+
+def _decode_back_to_back(frames: list[bytes]) -> pa.Array | None:
+    """The frames decompressed by one streaming read across all of them, straight into one
+    Arrow buffer sized from their headers; None when a header does not give the size.
+
+    Why: decompressing each frame to bytes and then copying ~25 KB a film into an Arrow array
+    took 0.6 s per 10,000 films here, against 0.3 s this way, on the thread that bounds the
+    transform's speed (store/transform_stages.py, read_films).
+    """
+    sizes = [zstandard.frame_content_size(f) for f in frames]
+    total = sum(sizes)
+    if min(sizes) < 0 or not 0 < total < 2**31:  # unknown sizes, nothing, or too big
+        return None
+    data = pa.allocate_buffer(total)
+    target = memoryview(data).cast("B")
+    done = 0
+    with _decompressor().stream_reader(b"".join(frames), read_across_frames=True) as reader:
+        while done < total:
+            read = reader.readinto(target[done:])
+            if not read:
+                return None
+            done += read
+    offsets = pa.array(itertools.accumulate(sizes, initial=0), pa.int32())
+    texts = pa.StringArray.from_buffers(len(frames), offsets.buffers()[1], data)
+    texts.validate(full=True)  # UTF-8, as building the array from Python bytes checks it
+    return texts
 
 
 SQL_FUNCTION = "raw_json"

@@ -99,7 +99,7 @@ def _set_cursor(con) -> None:
 
 def _untransform_one(con) -> None:
     con.execute(
-        "UPDATE raw_match_json SET transformed_at = NULL"
+        "DELETE FROM transformed_matches"
         " WHERE match_id = (SELECT min(match_id) FROM raw_match_json)"
     )
 

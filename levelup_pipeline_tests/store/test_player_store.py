@@ -268,6 +268,36 @@ def test_backfill_retransforms(store: PlayerStore, load_capture) -> None:
         assert status == [("ok",)]
 
 
+def _raw_blocks(con: duckdb.DuckDBPyConnection) -> list[int]:
+    return sorted(
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT block_id FROM pragma_storage_info('raw_match_json')"
+            " WHERE block_id IS NOT NULL"
+        ).fetchall()
+    )
+
+
+def test_transform_leaves_the_raw_table_alone(store: PlayerStore) -> None:
+    """Marking matches transformed writes transformed_matches, never raw_match_json: an
+    update there made the next checkpoint rewrite every raw block (migration 005)."""
+    raws = [RawMatch(f"m{i}", synthetic_match(f"m{i}", T0 + timedelta(hours=i))) for i in range(3)]
+    with store.writer() as w:
+        w.write_raw_matches(raws)
+        con = w.connection
+        con.execute("CHECKPOINT")
+        before = _raw_blocks(con)
+        assert before  # on disk, so a rewrite would change the block ids
+        assert w.transform_pending(PLAYER_XUID)["match_stats"] == 3
+        con.execute("CHECKPOINT")
+        assert _raw_blocks(con) == before
+        assert con.execute("SELECT count(*) FROM pending_matches").fetchall() == [(0,)]
+        w.write_raw_matches(raws[1:2])  # a re-fetch is transformed again, alone
+        assert con.execute("SELECT match_id FROM pending_matches").fetchall() == [("m1",)]
+        assert w.transform_pending(PLAYER_XUID)["match_stats"] == 1
+        assert w.table_counts()["match_stats"] == 3
+
+
 def test_unavailable_and_skipped(store: PlayerStore) -> None:
     with store.writer() as w:
         w.record_unavailable("gone", "404")

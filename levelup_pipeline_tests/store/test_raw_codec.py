@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from levelup_pipeline.store import PlayerStore, RawMatch, RawParts, raw_codec
@@ -29,6 +30,38 @@ def test_frames_round_trip_the_json(body) -> None:
     if body is not None:
         assert raw_codec.decode_text(frame) == raw_codec.dump_json(body)
         assert len(frame) < len(raw_codec.dump_json(body).encode()) * 2 + 16
+
+
+def _frames(texts: list[str | None]) -> pa.Array:
+    return raw_codec.encode_texts(texts)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["[1]", "", '{"é": "😀 \\u0000"}', "[]" * 40_000, "x"],  # one read across all frames
+        ["[1]", None, "[2]"],  # nulls: one frame at a time
+        [""],  # nothing to read
+    ],
+)
+def test_decode_column_gives_every_text_in_order(texts: list[str | None]) -> None:
+    got = raw_codec.decode_column(_frames(texts))
+    assert got.type == pa.string() and got.to_pylist() == texts
+
+
+def test_decode_column_refuses_text_that_is_not_utf8() -> None:
+    frames = pa.array([raw_codec.encode_text("[1]"), raw_codec.encode_text(b"\xff")], pa.binary())
+    with pytest.raises(pa.ArrowInvalid):
+        raw_codec.decode_column(frames)
+
+
+def test_decode_column_reads_many_films_like_one_at_a_time() -> None:
+    texts = [json.dumps([{"xuid": i, "gamertag": f"Player é{i}"}] * (i % 50)) for i in range(3000)]
+    frames = _frames(texts)
+    assert raw_codec.decode_column(frames.slice(1000, 1500)).to_pylist() == texts[1000:2500]
+    assert raw_codec.decode_column(pa.chunked_array([frames[:10], frames[10:]])).to_pylist() == (
+        texts
+    )
 
 
 def test_match_bodies_are_stored_compressed(store: PlayerStore) -> None:
@@ -88,7 +121,8 @@ def test_migration_004_compresses_every_row_in_storage_order(monkeypatch) -> Non
     assert current_version(con) >= 4
     got = con.execute(
         "SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst, skill_status,"
-        " film_status, fetched_at, transformed_at FROM raw_match_json ORDER BY rowid"
+        " film_status, fetched_at, t.transformed_at"  # 005 moved the mark to its own table
+        " FROM raw_match_json r LEFT JOIN transformed_matches t USING (match_id) ORDER BY r.rowid"
     ).fetchall()
     assert [g[0] for g in got] == [r[0] for r in rows]
     for before, after in zip(rows, got, strict=True):

@@ -1,5 +1,6 @@
 """The transformers' fast paths give exactly what their reference gives: load_json what
-json.loads gives, the per-player totals what summed_core_stats() gives."""
+json.loads gives, the per-player totals what summed_core_stats() gives, the stats decoded
+with only the keys the transformers read (stats_schema.py) the rows of the whole body."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from levelup_pipeline.transform import match_stats as t
 from levelup_pipeline.transform._common import dig, load_json
-from levelup_pipeline_tests.transform.test_fuzz import _mutate
+from levelup_pipeline_tests.transform.test_fuzz import PLAYER, _mutate
 
 JSON_VALUES = st.recursive(
     st.none()
@@ -115,3 +116,63 @@ def test_player_totals_equal_summed_core_stats(
         assert _same(list(t._player_totals(cores)), [summed[c] for c in TOTALS])
         for key, sub in (("BotAttributes", "Difficulty"), ("ParticipationInfo", "LeftInProgress")):
             assert _same(t._inner(player, key, sub), dig(player, key, sub))
+
+
+def _stats_rows(stats: Any, player: str) -> dict[str, list[dict[str, Any]]]:
+    """Every stats-derived row of one body, as the transform stage builds them."""
+    from levelup_pipeline.store.transform_stages import STATS_TABLES, add_stats_rows
+
+    out: dict[str, list[dict[str, Any]]] = {table: [] for table in STATS_TABLES}
+    add_stats_rows(out, "m-1", stats, None, player, {})
+    return out
+
+
+def _assert_same_rows(text: bytes, player: str) -> None:
+    """The read-keys decoding and the whole decoding give the same rows, value for value."""
+    from levelup_pipeline.transform.stats_schema import parse_stats_json
+
+    fast, whole = _stats_rows(parse_stats_json(text), player), _stats_rows(load_json(text), player)
+    assert list(fast) == list(whole)
+    for table in whole:
+        assert _same(fast[table], whole[table]), table
+
+
+def test_read_keys_decoding_gives_the_rows_of_the_real_captures(load_capture) -> None:
+    from levelup_pipeline_tests.captures import MATCH_STATS_CAPTURES
+
+    for name in MATCH_STATS_CAPTURES:
+        stats = load_capture(name)
+        for player in stats["Players"]:
+            _assert_same_rows(json.dumps(stats).encode(), player["PlayerId"])
+    assert _stats_rows(load_capture("get_match_stats.json"), PLAYER)["medals"]  # not vacuous
+
+
+def test_read_keys_decoding_gives_the_rows_of_synthetic_matches() -> None:
+    from levelup_pipeline.simulator.synthetic import build_synthetic_world
+    from levelup_pipeline.simulator.world import wrap
+
+    world = build_synthetic_world(seed=7, players=2, matches=40)
+    player = wrap(world.players[0].xuid)
+    bodies = [m for m in world.matches.values() if player in json.dumps(m["Players"])]
+    assert len(bodies) >= 30
+    for body in bodies:
+        _assert_same_rows(json.dumps(body).encode(), player)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32), n=st.integers(1, 60))
+def test_read_keys_decoding_gives_the_rows_of_damaged_bodies(
+    load_capture, seed: int, n: int
+) -> None:
+    """Wrong types, nulls and missing blocks anywhere: the rows still match (odd shapes are
+    decoded whole)."""
+    stats = _mutate(load_capture("get_match_stats.json"), seed, n)
+    _assert_same_rows(json.dumps(stats).encode(), PLAYER)
+
+
+def test_read_keys_decoding_of_non_json() -> None:
+    from levelup_pipeline.transform.stats_schema import parse_stats_json
+
+    assert parse_stats_json(b"{not json") is None
+    assert parse_stats_json(b"[1, 2]") == [1, 2]
+    assert parse_stats_json(b'{"MatchId": "m", "Other": 1}') == {"MatchId": "m"}
