@@ -73,6 +73,9 @@ def read_stored_state(db_path: Path, match_type: str) -> StoredState:
                 ["schema_version", "player_xuid", CURSOR_KEY_PREFIX + match_type],
             ).fetchall()
         )
+        version = int(meta.get("schema_version") or 0)
+        if version != latest_version():  # older tables: the job migrates them first
+            return StoredState(version, None, None, 0, False, frozenset())
         untransformed, stats_rows, global_rows, global_matches = con.execute(
             "SELECT (SELECT count(*) FROM pending_matches),"
             " (SELECT count(*) FROM match_stats),"
@@ -87,7 +90,7 @@ def read_stored_state(db_path: Path, match_type: str) -> StoredState:
     finally:
         con.close()
     return StoredState(
-        schema_version=int(meta.get("schema_version") or 0),
+        schema_version=version,
         xuid=meta.get("player_xuid") or None,
         cursor=meta.get(CURSOR_KEY_PREFIX + match_type) or None,
         untransformed=int(untransformed),

@@ -161,7 +161,7 @@ def film_stage(
     query = _sql("highlight_events.sql")
     parts = [schema.empty_table()]
     odd_films: list[pa.Table] = []  # films of another shape: one marker row each
-    while films.batches:  # each batch of text is let go once parsed
+    while films.batches:  # the batches share the chunk's text buffer: freed after the last
         batch = films.batches.pop(0)
         with registered(cursor, "_films", batch):
             parsed = cursor.sql(query).to_arrow_table()

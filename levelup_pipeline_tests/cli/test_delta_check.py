@@ -209,3 +209,19 @@ def test_the_instance_peek_agrees_with_dagster(pipeline, tmp_path: Path):
     (other / "dagster.yaml").write_text("storage:\n  postgres: {}\n", encoding="utf-8")
     assert instance_peek.registered_players(other) is None
     assert instance_peek.partition_runs(first, other) is None
+
+
+def test_an_older_schema_means_the_job_migrates_it(tmp_path: Path):
+    """A file from before migration 005 has no pending_matches view: the pre-check reads its
+    version and hands it to the job instead of failing on the missing view."""
+    import duckdb
+
+    from levelup_pipeline_tests.store.test_highlight_events_heap import _migrate_to
+
+    path = tmp_path / "stats.duckdb"
+    con = duckdb.connect(str(path))
+    _migrate_to(con, 4)
+    con.close()
+    state = delta_check.read_stored_state(path, "all")
+    assert state.schema_version == 4
+    assert delta_check.pending_work(state) == "the database schema needs a migration"
