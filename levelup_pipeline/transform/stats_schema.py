@@ -15,7 +15,9 @@ from typing import Any, TypedDict
 
 import msgspec
 
-from levelup_pipeline.transform._common import load_json
+from levelup_pipeline.transform.match_stats import _SUMMED, parse_json
+
+_SINGLE_CORE_KEYS = ("KDA", "Accuracy", "MaxKillingSpree", "AverageLifeDuration")
 
 
 class _Award(TypedDict, total=False):
@@ -24,28 +26,18 @@ class _Award(TypedDict, total=False):
     TotalPersonalScoreAwarded: Any
 
 
-class _CoreStats(TypedDict, total=False):
-    """The keys of transform.match_stats: _SUMMED, those read one by one, the awards."""
-
-    Kills: Any
-    Deaths: Any
-    Assists: Any
-    ShotsFired: Any
-    ShotsHit: Any
-    DamageDealt: Any
-    DamageTaken: Any
-    HeadshotKills: Any
-    MeleeKills: Any
-    GrenadeKills: Any
-    PowerWeaponKills: Any
-    Score: Any
-    PersonalScore: Any
-    KDA: Any
-    Accuracy: Any
-    MaxKillingSpree: Any
-    AverageLifeDuration: Any
-    Medals: list[_Award]
-    PersonalScores: list[_Award]
+# The CoreStats keys transform.match_stats reads: the summed ones (its _SUMMED list, so a
+# stat added there is decoded here too), those read one by one, and the awards.
+_CoreStats = TypedDict(  # type: ignore[misc]  # keys computed from _SUMMED
+    "_CoreStats",
+    {
+        **{key: Any for _, key in _SUMMED},
+        **{key: Any for key in _SINGLE_CORE_KEYS},
+        "Medals": list[_Award],
+        "PersonalScores": list[_Award],
+    },
+    total=False,
+)
 
 
 class _PlayerStatsBlock(TypedDict, total=False):
@@ -98,7 +90,4 @@ def parse_stats_json(data: bytes | str) -> Any:
     try:
         return _DECODE_READ_KEYS(data)
     except ValueError:  # a ValidationError (other shape) or not JSON to msgspec
-        try:
-            return load_json(data)
-        except (ValueError, TypeError):
-            return None
+        return parse_json(data)
