@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from levelup_pipeline.store.transform_stages import STATS_COLUMNS, add_stats_rows
+from levelup_pipeline.store.transform_stages import STATS_COLUMNS, add_parsed_stats_rows
 from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform.aliases import aliases_from_highlights
 
@@ -33,7 +33,7 @@ def add_match_rows(
 ) -> bool:
     """Append one match's derived rows to `out` (the store's stats rows, then the film's
     events and aliases in Python); False when the body lacks the player."""
-    if not add_stats_rows(out, match_id, stats, skill, xuid, {}):
+    if not add_parsed_stats_rows(out, match_id, stats, skill, xuid, {}):
         return False
     start_time = out["match_stats"][-1]["start_time"]
     out["highlight_events"] += t_highlights.highlight_event_rows(match_id, events)

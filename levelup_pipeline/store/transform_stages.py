@@ -13,7 +13,7 @@ DuckDB releases the GIL while it reads and parses.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +28,9 @@ from levelup_pipeline.store.views import registered
 from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import skill as t_skill
-from levelup_pipeline.transform.stats_schema import parse_stats_json
+from levelup_pipeline.transform._common import normalize_xuid
+from levelup_pipeline.transform.stats_schema import decode_stats
+from levelup_pipeline.transform.typed_rows import typed_stats_rows
 
 # Raw matches per chunk (one transaction each). ~1,000 keeps the three stages busy on two
 # cores, and a chunk's film events (~230 a match, ~25 MB of Arrow) then fill more than one
@@ -63,16 +65,19 @@ def pending_match_ids(reader: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def rows_to_arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    """Transformer rows (dicts) -> an Arrow table of `schema`'s columns."""
+    """Transformer rows (dicts) -> an Arrow table of `schema`'s columns.
+
+    Column by column (a list per column, converted by pa.array): ~40% less time than
+    pa.Table.from_pylist, which looks every key up twice per row."""
+    columns = [[row.get(name) for row in rows] for name in schema.names]
+    kinds = [field.type for field in schema]
     try:
-        return pa.Table.from_pylist(rows, schema=schema)  # ~10x from_pydict with timestamps
+        arrays = [pa.array(c, kind) for c, kind in zip(columns, kinds, strict=True)]
     except (OverflowError, pa.ArrowInvalid):
         # A number too big for its column (an API glitch like 1e300 kills): NULL, not a
         # failed sync. Rare, so only then is every integer checked.
-        return pa.Table.from_pydict(
-            {f.name: _fit_ints([r.get(f.name) for r in rows], f.type) for f in schema},
-            schema=schema,
-        )
+        arrays = [pa.array(_fit_ints(c, k), k) for c, k in zip(columns, kinds, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _fit_ints(values: list[Any], kind: pa.DataType) -> list[Any]:
@@ -163,13 +168,13 @@ def film_stage(
     odd_films: list[pa.Table] = []  # films of another shape: one marker row each
     while films.batches:  # the batches share the chunk's text buffer: freed after the last
         batch = films.batches.pop(0)
-        with registered(cursor, "_films", batch):
+        numbered = batch.append_column("film", pa.array(range(batch.num_rows), pa.int32()))
+        with registered(cursor, "_films", numbered):
             parsed = cursor.sql(query).to_arrow_table()
-        parsed = parsed.rename_columns(schema.names).cast(schema)
-        parts.append(parsed)
+        parts.append(_event_rows(batch["match_id"], parsed, schema))
         if parsed["event_index"].null_count:
-            odd = parsed.filter(pc.is_null(parsed["event_index"]))["match_id"]
-            odd_films.append(batch.filter(pc.is_in(batch["match_id"], value_set=odd)))
+            odd = parsed.filter(pc.is_null(parsed["event_index"]))["film"]
+            odd_films.append(batch.take(odd))
     events = pa.concat_tables(parts)
     if not odd_films:
         return FilmEvents(events)
@@ -181,6 +186,34 @@ def film_stage(
             rows.extend(t_highlights.highlight_event_rows(match_id, t_match.parse_json(text)))
     in_sql = events.filter(pc.is_valid(events["event_index"]))
     return FilmEvents(pa.concat_tables([in_sql, rows_to_arrow(rows, schema)]))
+
+
+# The transformer's rules on event values, applied by film_stage to each distinct value.
+_VALUE_RULES: dict[str, Callable[[Any], str | None]] = {
+    "event_type": t_highlights.known_event_type,
+    "xuid": normalize_xuid,
+    "gamertag": t_highlights.clean_gamertag,
+    "medal_name": t_highlights.medal_name_of,
+}
+
+
+def _event_rows(match_ids: pa.ChunkedArray, parsed: pa.Table, schema: pa.Schema) -> pa.Table:
+    """highlight_events.sql's output as rows of `schema`: each event's match id taken from
+    its film's position, and _VALUE_RULES applied once per distinct value (a dictionary
+    encoding) instead of once per event in SQL: ~0.35 s less CPU per 10,000 films."""
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for name in schema.names:
+        if name == "match_id":
+            columns[name] = match_ids.take(parsed["film"])
+            continue
+        column = parsed[name]
+        rule = _VALUE_RULES.get(name)
+        if rule is not None:
+            encoded = pc.dictionary_encode(column.combine_chunks())
+            values = [rule(value) for value in encoded.dictionary.to_pylist()]
+            column = pa.array(values, pa.string()).take(encoded.indices)
+        columns[name] = column
+    return pa.table(columns).cast(schema)
 
 
 # ------------------------------------------------------------------ stats
@@ -195,13 +228,40 @@ class StatsRows:
 def add_stats_rows(
     out: dict[str, list[dict[str, Any]]],
     match_id: str,
-    stats: Any,
+    stats_json: bytes | str | None,
     skill: Any,
     xuid: str,
     names: dict[str, str],
 ) -> bool:
     """Append one match's rows of the stats-derived tables to `out` (keyed by table); False,
-    and nothing appended, when the stats body is unreadable or lacks the player."""
+    and nothing appended, when the stats body is unreadable or lacks the player.
+
+    The typed fast path (transform/typed_rows.py) reads the usual body; any other goes to
+    the reference transformers, decoded whole (add_parsed_stats_rows)."""
+    body = None if stats_json is None else decode_stats(stats_json)
+    skill_result = t_skill.skill_result_for(skill, xuid)
+    rows = None if body is None else typed_stats_rows(match_id, body, skill_result, xuid, names)
+    if rows is None:
+        return add_parsed_stats_rows(
+            out, match_id, t_match.parse_json(stats_json), skill, xuid, names
+        )
+    if not rows["match_stats"]:
+        return False
+    for table, table_rows in rows.items():
+        out[table].extend(table_rows)
+    _add_skill_row(out, match_id, skill, xuid)
+    return True
+
+
+def add_parsed_stats_rows(
+    out: dict[str, list[dict[str, Any]]],
+    match_id: str,
+    stats: Any,
+    skill: Any,
+    xuid: str,
+    names: dict[str, str],
+) -> bool:
+    """add_stats_rows for a decoded body, by the reference transformers (any shape)."""
     if isinstance(stats, dict) and stats.get("MatchId") != match_id:
         stats = {**stats, "MatchId": match_id}  # the stored key wins
     skill_result = t_skill.skill_result_for(skill, xuid)
@@ -217,10 +277,16 @@ def add_stats_rows(
     player = t_match.find_player(stats, xuid)
     out["medals"].extend(t_match.medal_rows(stats, xuid, player))
     out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
+    _add_skill_row(out, match_id, skill, xuid)
+    return True
+
+
+def _add_skill_row(
+    out: dict[str, list[dict[str, Any]]], match_id: str, skill: Any, xuid: str
+) -> None:
     skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
     if skill_row is not None:
         out["player_match_stats"].append(skill_row)
-    return True
 
 
 def stats_stage(
@@ -243,10 +309,10 @@ def stats_stage(
         for start in range(0, len(frames), STATS_BATCH):
             out: dict[str, list[dict[str, Any]]] = {t: [] for t in STATS_TABLES}
             for match_id, stats_frame, skill_frame in frames[start : start + STATS_BATCH]:
-                # UTF-8 bytes, not str: what the JSON decoder reads, without a conversion
-                stats = parse_stats_json(decode_bytes(stats_frame))
+                # UTF-8 bytes, not str: what the JSON decoders read, without a conversion
+                stats_json = decode_bytes(stats_frame)
                 skill = t_match.parse_json(decode_bytes(skill_frame))
-                if not add_stats_rows(out, match_id, stats, skill, xuid, names):
+                if not add_stats_rows(out, match_id, stats_json, skill, xuid, names):
                     skipped += 1
             for t, rows in out.items():
                 parts[t].append(rows_to_arrow(rows, _columns(schemas[t], STATS_COLUMNS[t])))

@@ -31,6 +31,16 @@ def clean_gamertag(value: Any) -> str | None:
     return text or None
 
 
+def known_event_type(value: Any) -> str | None:
+    """The event type, or None for one LevelUp does not know."""
+    return value if value in EVENT_TYPES else None
+
+
+def medal_name_of(value: Any) -> str | None:
+    """A medal name, or None for a missing or empty one."""
+    return value if isinstance(value, str) and value else None
+
+
 def _event(event: Any) -> dict[str, Any] | None:
     if isinstance(event, dict):
         return event
@@ -48,20 +58,18 @@ def highlight_event_rows(match_id: str, events: list[Any] | None) -> list[dict[s
         event = _event(raw)
         if event is None:
             continue
-        event_type = event.get("event_type")
-        medal_name = event.get("medal_name")
         rows.append(
             {
                 "match_id": match_id,
                 "event_index": index,
-                "event_type": event_type if event_type in EVENT_TYPES else None,
+                "event_type": known_event_type(event.get("event_type")),
                 "time_ms": as_int(event.get("time_ms")),
                 "xuid": normalize_xuid(event.get("xuid")),
                 "gamertag": clean_gamertag(event.get("gamertag")),
                 "type_hint": as_int(event.get("type_hint")),
                 "is_medal": as_bool(event.get("is_medal")),
                 "medal_value": as_int(event.get("medal_value")),
-                "medal_name": medal_name if isinstance(medal_name, str) and medal_name else None,
+                "medal_name": medal_name_of(event.get("medal_name")),
             }
         )
     return rows

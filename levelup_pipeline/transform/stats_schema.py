@@ -1,93 +1,135 @@
-"""A match stats body decoded with only the keys the transformers read (match_stats.py).
+"""The keys of a match stats body that become rows, as typed msgspec Structs.
 
-Why: the full body of a 10-player match is ~1,500 JSON values, of which the rows use a
-third; msgspec skips the others without building Python objects for them (~25% less
-decoding time, on the thread that bounds the rebuild's speed). Values keep the types the
-plain decoder gives them (`Any`), so the transformers stay as defensive as with the full
-body. A body of any other shape (a list where a dict is expected...) fails validation and is
-decoded whole instead: same rows either way (levelup_pipeline_tests/transform/test_fast_paths.py
-compares both decodings on the real captures and synthetic matches).
+Why: decoding a ~18 KB body into these Structs (only the keys read, each value checked in C)
+and reading their attributes costs about half of decoding it into dicts and reading those
+defensively (transform/match_stats.py), on the thread that bounds the rebuild's speed.
+
+A body only decodes when every key read has the type the API sends: an int within BIGINT's
+range, a finite float (or an int), a bool, a string, or null where the API may send null.
+Anything else (a string for a number, a list for an object, 1e300 kills...) fails
+validation, and the body goes to the defensive reference transformers instead
+(transform/typed_rows.py decides; levelup_pipeline_tests/transform/test_fast_paths.py
+compares both on the real captures, synthetic matches and damaged bodies).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Annotated
 
 import msgspec
 
-from levelup_pipeline.transform.match_stats import _SUMMED, parse_json
-
-_SINGLE_CORE_KEYS = ("KDA", "Accuracy", "MaxKillingSpree", "AverageLifeDuration")
-
-
-class _Award(TypedDict, total=False):
-    NameId: Any
-    Count: Any
-    TotalPersonalScoreAwarded: Any
+# What as_int() keeps: ints within BIGINT's range (bools are refused by msgspec's int).
+Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
-# The CoreStats keys transform.match_stats reads: the summed ones (its _SUMMED list, so a
-# stat added there is decoded here too), those read one by one, and the awards.
-_CoreStats = TypedDict(  # type: ignore[misc]  # keys computed from _SUMMED
-    "_CoreStats",
-    {
-        **{key: Any for _, key in _SUMMED},
-        **{key: Any for key in _SINGLE_CORE_KEYS},
-        "Medals": list[_Award],
-        "PersonalScores": list[_Award],
-    },
-    total=False,
-)
+class _Node(msgspec.Struct, gc=False):  # no cycles: nothing for the cyclic collector
+    pass
 
 
-class _PlayerStatsBlock(TypedDict, total=False):
-    CoreStats: _CoreStats
+class Award(_Node):
+    NameId: Int | None = None
+    Count: Int | None = None
+    TotalPersonalScoreAwarded: Int | None = None
 
 
-class _PlayerTeamStats(TypedDict, total=False):
-    Stats: _PlayerStatsBlock
+class CoreStats(_Node):
+    Kills: Int | None = None
+    Deaths: Int | None = None
+    Assists: Int | None = None
+    ShotsFired: Int | None = None
+    ShotsHit: Int | None = None
+    DamageDealt: Int | None = None
+    DamageTaken: Int | None = None
+    HeadshotKills: Int | None = None
+    MeleeKills: Int | None = None
+    GrenadeKills: Int | None = None
+    PowerWeaponKills: Int | None = None
+    Score: Int | None = None
+    PersonalScore: Int | None = None
+    KDA: float | None = None
+    Accuracy: float | None = None
+    MaxKillingSpree: Int | None = None
+    AverageLifeDuration: str | None = None
+    Medals: list[Award] = []
+    PersonalScores: list[Award] = []
 
 
-class _Player(TypedDict, total=False):
-    PlayerId: Any
-    PlayerType: Any
-    BotAttributes: Any
-    LastTeamId: Any
-    Outcome: Any
-    Rank: Any
-    ParticipationInfo: Any
-    PlayerTeamStats: list[_PlayerTeamStats]
+class PlayerStats(_Node):
+    CoreStats: CoreStats | None = None
 
 
-class _TeamCore(TypedDict, total=False):
-    Score: Any
+class PlayerTeamStats(_Node):
+    Stats: PlayerStats | None = None
 
 
-class _TeamStats(TypedDict, total=False):
-    CoreStats: _TeamCore
+class BotAttributes(_Node):
+    Difficulty: Int | None = None
 
 
-class _Team(TypedDict, total=False):
-    TeamId: Any
-    Stats: _TeamStats
+class ParticipationInfo(_Node):
+    LeftInProgress: bool | None = None
+    TimePlayed: str | None = None
 
 
-class MatchStatsBody(TypedDict, total=False):
-    """The part of a match stats response that becomes rows."""
+class Player(_Node):
+    PlayerId: str | None = None
+    PlayerType: Int | None = None
+    BotAttributes: BotAttributes | None = None
+    LastTeamId: Int | None = None
+    Outcome: Int | None = None
+    Rank: Int | None = None
+    ParticipationInfo: ParticipationInfo | None = None
+    PlayerTeamStats: list[PlayerTeamStats] = []
 
-    MatchId: Any
-    MatchInfo: Any
-    Teams: list[_Team]
-    Players: list[_Player]
+
+class TeamCoreStats(_Node):
+    Score: Int | None = None
 
 
-_DECODE_READ_KEYS = msgspec.json.Decoder(MatchStatsBody).decode
+class TeamStats(_Node):
+    CoreStats: TeamCoreStats | None = None
 
 
-def parse_stats_json(data: bytes | str) -> Any:
-    """Stats JSON -> the keys the transformers read (the whole value when it has another
-    shape); None for text that is not JSON."""
+class Team(_Node):
+    TeamId: Int | None = None
+    Stats: TeamStats | None = None
+
+
+class AssetRef(_Node):
+    AssetId: str | None = None
+    VersionId: str | None = None
+
+
+class MatchInfo(_Node):
+    StartTime: str | None = None
+    EndTime: str | None = None
+    Duration: str | None = None
+    Playlist: AssetRef | None = None
+    MapVariant: AssetRef | None = None
+    UgcGameVariant: AssetRef | None = None
+    PlaylistMapModePair: AssetRef | None = None
+    LifecycleMode: Int | None = None
+    GameVariantCategory: Int | None = None
+    TeamsEnabled: bool | None = None
+    GameplayInteraction: Int | None = None
+    SeasonId: str | None = None
+
+
+class MatchStatsBody(_Node):
+    """The part of a match stats response that becomes rows (MatchId is not read: the
+    stored key is the match's id)."""
+
+    MatchInfo: MatchInfo | None = None
+    Teams: list[Team] = []
+    Players: list[Player] = []
+
+
+_DECODE = msgspec.json.Decoder(MatchStatsBody).decode
+
+
+def decode_stats(data: bytes | str) -> MatchStatsBody | None:
+    """Stats JSON -> the typed body; None when it is not JSON or has another shape."""
     try:
-        return _DECODE_READ_KEYS(data)
-    except ValueError:  # a ValidationError (other shape) or not JSON to msgspec
-        return parse_json(data)
+        return _DECODE(data)
+    except ValueError:  # msgspec's ValidationError and DecodeError
+        return None

@@ -262,3 +262,28 @@ def test_a_transform_out_of_duckdb_memory_finishes_without_the_budget(
     # (stored() transforms again; with more pinned by then, DuckDB may refuse the budget)
     default = passes[-1]
     assert [p != default for p in passes[:2]] == [True, False], passes
+
+
+def test_rows_to_arrow_nulls_only_the_numbers_too_big_for_their_column() -> None:
+    schema = pa.schema(
+        [
+            ("name", pa.string()),
+            ("small", pa.int32()),
+            ("big", pa.int64()),
+            ("at", pa.timestamp("us", tz="UTC")),
+        ]
+    )
+    at = datetime(2025, 1, 29, 4, 7, 25, 964000, tzinfo=UTC)
+    rows = [
+        {"name": "a", "small": 2**31, "big": 2**63 - 1, "at": at},
+        {"name": "b", "small": -7, "big": 2**63},  # "at" missing: NULL
+        {"name": None, "small": None, "big": -(2**63)},
+    ]
+    table = stages.rows_to_arrow(rows, schema)
+    assert table.schema == schema
+    assert table.to_pylist() == [
+        {"name": "a", "small": None, "big": 2**63 - 1, "at": at},
+        {"name": "b", "small": -7, "big": None, "at": None},
+        {"name": None, "small": None, "big": -(2**63), "at": None},
+    ]
+    assert stages.rows_to_arrow([], schema).num_rows == 0
