@@ -618,7 +618,8 @@ class StoreWriter:
         Why: left to its default (80% of RAM), DuckDB keeps every block it reads or writes
         cached, and a 10,000-match transform then ended at ~700 MB RSS instead of ~500 MB.
         And on two cores, DuckDB's workers only competed with the transform's own threads:
-        one thread (the caller's) took ~9% less CPU and wall time per 10,000 matches."""
+        one thread (the caller's) took ~9% less CPU per 10,000 matches, and less wall time
+        (README, Performance)."""
         con = self._con
         try:
             con.execute(f"SET memory_limit = '{limit}'")

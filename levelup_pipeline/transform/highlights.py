@@ -32,8 +32,8 @@ def clean_gamertag(value: Any) -> str | None:
 
 
 def known_event_type(value: Any) -> str | None:
-    """The event type, or None for one LevelUp does not know."""
-    return value if value in EVENT_TYPES else None
+    """The event type, or None for one LevelUp does not know (or not a string at all)."""
+    return value if isinstance(value, str) and value in EVENT_TYPES else None
 
 
 def medal_name_of(value: Any) -> str | None:

@@ -184,6 +184,8 @@ ODD_FILMS: dict[str, Any] = {
     "number-gamertag": _with("gamertag", 12345),
     "object-gamertag": _with("gamertag", {"a": 1}),
     "list-medal-name": _with("medal_name", ["x"]),
+    "list-event-type": _with("event_type", ["kill"]),
+    "object-event-type": _with("event_type", {"kill": 1}),
     "negative-xuid": _with("xuid", -5),
     "zero-xuid": _with("xuid", 0),
     "huge-time": _with("time_ms", 2**63),

@@ -106,6 +106,11 @@ def test_highlights_bad_values() -> None:
     assert rows[0]["time_ms"] is None and rows[1]["event_index"] == 3
     assert highlight_event_rows("m1", None) == []
     assert clean_gamertag("\x00") is None
+    # values of any JSON type where a string is expected: NULL, never an exception
+    odd = [{"event_type": t, "medal_name": t} for t in (["kill"], {"kill": 1}, 7, True, "")]
+    assert [(r["event_type"], r["medal_name"]) for r in highlight_event_rows("m1", odd)] == [
+        (None, None)
+    ] * len(odd)
     assert aliases_from_highlights(events, SEEN) == [
         {"xuid": "5", "gamertag": "s X89", "first_seen": SEEN, "last_seen": SEEN, "source": "film"}
     ]
