@@ -23,6 +23,7 @@ from levelup_pipeline.store.errors import StoreError, StoreNotFound
 from levelup_pipeline.store.player_store import (
     DEFAULT_SESSION_GAP_MINUTES,
     SESSION_GAP_KEY,
+    UNMARK_TRANSFORMED,
     PlayerStore,
     StoreWriter,
 )
@@ -277,10 +278,7 @@ def _archive_batch(
                 " SELECT match_id, start_time, ?, ? FROM _archive_ids",
                 [batch, now],
             )
-            con.execute(
-                "DELETE FROM transformed_matches"
-                " WHERE match_id IN (SELECT match_id FROM _archive_ids)"
-            )
+            con.execute(UNMARK_TRANSFORMED.format(source="_archive_ids"))
             for table, n in written.items():
                 deleted = con.execute(
                     f'DELETE FROM "{table}" WHERE match_id IN (SELECT match_id FROM _archive_ids)'

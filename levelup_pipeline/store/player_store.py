@@ -92,8 +92,11 @@ _ARROW_TYPES = {
     "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
 }
 _LIFECYCLE_CODES = {label: code for code, label in LIFECYCLES.items()}
-# Written raw matches lose their transformed mark (migration 005): transform them again.
-_UNMARK = "DELETE FROM transformed_matches WHERE match_id IN (SELECT match_id FROM {source})"
+# Drops the transformed marks (migration 005) of the matches in {source}: written raw
+# matches are transformed again, archived ones take their mark along (store/archive.py).
+UNMARK_TRANSFORMED = (
+    "DELETE FROM transformed_matches WHERE match_id IN (SELECT match_id FROM {source})"
+)
 
 
 def _restore_hint(gamertag: str) -> str:
@@ -382,7 +385,7 @@ class StoreWriter:
                         fetched_at = excluded.fetched_at
                     """
                 )
-                con.execute(_UNMARK.format(source="_raw_in"))
+                con.execute(UNMARK_TRANSFORMED.format(source="_raw_in"))
         return table.num_rows
 
     def update_raw_parts(self, parts: Sequence[RawParts]) -> int:
@@ -420,7 +423,7 @@ class StoreWriter:
                     WHERE p.match_id = raw_match_json.match_id
                     """
                 ).fetchall()
-                con.execute(_UNMARK.format(source="_parts_in"))
+                con.execute(UNMARK_TRANSFORMED.format(source="_parts_in"))
         return int(rows[0][0]) if rows else 0
 
     def record_unavailable(self, match_id: str, reason: str) -> None:
@@ -797,7 +800,11 @@ class PlayerStore:
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:
             con = duckdb.connect(str(self.path), read_only=read_only)
-            missing = _missing_bytes(con, self.path)
+            try:
+                missing = _missing_bytes(con, self.path)
+            except BaseException:
+                con.close()  # not left to the garbage collector: it holds the file
+                raise
         except duckdb.Error as exc:
             if _is_lock_error(exc):
                 raise StoreBusy(

@@ -239,8 +239,10 @@ def add_stats_rows(
     The typed fast path (transform/typed_rows.py) reads the usual body; any other goes to
     the reference transformers, decoded whole (add_parsed_stats_rows)."""
     body = None if stats_json is None else decode_stats(stats_json)
-    skill_result = t_skill.skill_result_for(skill, xuid)
-    rows = None if body is None else typed_stats_rows(match_id, body, skill_result, xuid, names)
+    rows = None
+    if body is not None:
+        skill_result = t_skill.skill_result_for(skill, xuid)
+        rows = typed_stats_rows(match_id, body, skill_result, xuid, names)
     if rows is None:
         return add_parsed_stats_rows(
             out, match_id, t_match.parse_json(stats_json), skill, xuid, names

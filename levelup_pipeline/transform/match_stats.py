@@ -7,6 +7,7 @@ NULL column, never an exception, because one odd match must not stop a 10,000-ma
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from levelup_pipeline.transform._common import (
@@ -378,27 +379,59 @@ def _player_totals(cores: list[dict[str, Any]]) -> tuple[Any, ...]:
     )
 
 
+def merge_awards(entries: Iterable[tuple[Any, Any, Any]]) -> list[tuple[int, Any, Any]]:
+    """(name id, count, points) of a player's awards, one per id: an id listed twice (or in
+    two team entries) is summed, an entry without an id is left out."""
+    merged: dict[int, list[Any]] = {}
+    for name_id, count, points in entries:
+        if name_id is None:
+            continue
+        acc = merged.setdefault(name_id, [None, None])
+        acc[0] = _add(acc[0], count)
+        acc[1] = _add(acc[1], points)
+    return [(n, c, p) for n, (c, p) in merged.items()]
+
+
 def _award_rows(
     stats: dict[str, Any], player_xuid: str, key: str, player: dict[str, Any] | None
-) -> list[tuple[int, int, int]]:
+) -> list[tuple[int, Any, Any]]:
     if not isinstance(stats, dict) or as_str(stats.get("MatchId")) is None:
         return []
     if player is None:
         player = find_player(stats, player_xuid)
     if player is None:
         return []
-    merged: dict[int, list[int | None]] = {}
-    for core in core_stats_of(player):
-        for award in _dicts(core.get(key)):
-            name_id = as_int(award.get("NameId"))
-            if name_id is None:
-                continue
-            count = as_int(award.get("Count"))
-            points = as_int(award.get("TotalPersonalScoreAwarded"))
-            acc = merged.setdefault(name_id, [None, None])
-            acc[0] = _add(acc[0], count)
-            acc[1] = _add(acc[1], points)
-    return [(n, c, p) for n, (c, p) in merged.items()]  # type: ignore[misc]
+    return merge_awards(
+        (
+            as_int(award.get("NameId")),
+            as_int(award.get("Count")),
+            as_int(award.get("TotalPersonalScoreAwarded")),
+        )
+        for core in core_stats_of(player)
+        for award in _dicts(core.get(key))
+    )
+
+
+def medal_dicts(match_id: Any, awards: list[tuple[int, Any, Any]]) -> list[dict[str, Any]]:
+    """medals rows of merged awards (merge_awards); unknown ids keep a NULL name."""
+    return [
+        {
+            "match_id": match_id,
+            "name_id": name_id,
+            "name": _medal_display_name(name_id),
+            "count": count,
+            "total_personal_score_awarded": points,
+        }
+        for name_id, count, points in awards
+    ]
+
+
+def personal_score_dicts(match_id: Any, awards: list[tuple[int, Any, Any]]) -> list[dict[str, Any]]:
+    """personal_scores rows of merged awards (merge_awards)."""
+    return [
+        {"match_id": match_id, "name_id": name_id, "count": count, "points": points}
+        for name_id, count, points in awards
+    ]
 
 
 def medal_rows(
@@ -409,16 +442,7 @@ def medal_rows(
     `player` (the Players entry, if the caller already found it) saves a second lookup.
     """
     match_id = stats.get("MatchId") if isinstance(stats, dict) else None
-    return [
-        {
-            "match_id": match_id,
-            "name_id": name_id,
-            "name": _medal_display_name(name_id),
-            "count": count,
-            "total_personal_score_awarded": points,
-        }
-        for name_id, count, points in _award_rows(stats, player_xuid, "Medals", player)
-    ]
+    return medal_dicts(match_id, _award_rows(stats, player_xuid, "Medals", player))
 
 
 def personal_score_rows(
@@ -426,10 +450,7 @@ def personal_score_rows(
 ) -> list[dict[str, Any]]:
     """The player's personal score awards (kills, assists, captures...) with their points."""
     match_id = stats.get("MatchId") if isinstance(stats, dict) else None
-    return [
-        {"match_id": match_id, "name_id": name_id, "count": count, "points": points}
-        for name_id, count, points in _award_rows(stats, player_xuid, "PersonalScores", player)
-    ]
+    return personal_score_dicts(match_id, _award_rows(stats, player_xuid, "PersonalScores", player))
 
 
 def parse_json(value: str | bytes | dict[str, Any] | list[Any] | None) -> Any:

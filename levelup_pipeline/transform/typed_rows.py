@@ -31,7 +31,6 @@ from levelup_pipeline.transform.stats_schema import (
 
 _NO_INFO = MatchInfo()
 _NO_ASSET = AssetRef()
-_HUMAN_PLAYER_TYPES = {1: True, 2: False}
 
 
 def _only_core(player: Player) -> CoreStats | None:
@@ -73,7 +72,7 @@ def typed_stats_rows(
         participants[key] = {
             "match_id": match_id,
             "xuid": key,
-            "is_human": _HUMAN_PLAYER_TYPES.get(p.PlayerType),  # type: ignore[arg-type]
+            "is_human": t_match._HUMAN_PLAYER_TYPES.get(p.PlayerType),  # type: ignore[arg-type]
             "bot_difficulty": (p.BotAttributes.Difficulty if p.BotAttributes is not None else None),
             "team_id": p.LastTeamId,
             "outcome": p.Outcome,
@@ -92,33 +91,15 @@ def typed_stats_rows(
     return {
         "match_stats": [_match_row(match_id, body, player, player_core, skill_result, names)],
         "match_players": list(participants.values()),
-        "medals": [
-            {
-                "match_id": match_id,
-                "name_id": name_id,
-                "name": t_match._medal_display_name(name_id),
-                "count": count,
-                "total_personal_score_awarded": points,
-            }
-            for name_id, count, points in _awards(player_core.Medals)
-        ],
-        "personal_scores": [
-            {"match_id": match_id, "name_id": name_id, "count": count, "points": points}
-            for name_id, count, points in _awards(player_core.PersonalScores)
-        ],
+        "medals": t_match.medal_dicts(match_id, _awards(player_core.Medals)),
+        "personal_scores": t_match.personal_score_dicts(
+            match_id, _awards(player_core.PersonalScores)
+        ),
     }
 
 
 def _awards(awards: list[Award]) -> list[tuple[int, Any, Any]]:
-    """(name id, count, points), an id listed twice summed, as match_stats._award_rows."""
-    merged: dict[int, list[Any]] = {}
-    for award in awards:
-        if award.NameId is None:
-            continue
-        acc = merged.setdefault(award.NameId, [None, None])
-        acc[0] = t_match._add(acc[0], award.Count)
-        acc[1] = t_match._add(acc[1], award.TotalPersonalScoreAwarded)
-    return [(n, c, p) for n, (c, p) in merged.items()]
+    return t_match.merge_awards((a.NameId, a.Count, a.TotalPersonalScoreAwarded) for a in awards)
 
 
 def _match_row(

@@ -21,6 +21,7 @@ from levelup_pipeline.store import (
     StoreBusy,
     StoreNotFound,
 )
+from levelup_pipeline.store import player_store as player_store_module
 from levelup_pipeline.store.migrate import apply_migrations, current_version, latest_version
 from levelup_pipeline.store.raw_codec import decode_json
 from levelup_pipeline_tests.captures import MATCH_STATS_CAPTURES
@@ -167,6 +168,26 @@ def test_truncated_file(store: PlayerStore, load_capture, halo_fixtures) -> None
     with pytest.raises(CorruptDatabase):
         with store.writer() as w:
             w.transform_pending(PLAYER_XUID, rebuild=True)
+
+
+def test_a_failed_size_check_closes_its_connection(
+    store: PlayerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection opened before the truncation check is closed when the check fails:
+    left open, it would keep the file open read-only and refuse the writer below."""
+    with store.writer():
+        pass
+
+    def failing(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+        raise duckdb.IOException("IO Error: could not read the header")
+
+    monkeypatch.setattr(player_store_module, "_missing_bytes", failing)
+    with pytest.raises(CorruptDatabase) as raised:
+        store.reader()
+    monkeypatch.undo()
+    assert raised.value.__cause__ is not None  # the traceback (and its frames) kept alive
+    with store.writer() as w:
+        assert w.get_meta("schema_version")
 
 
 def test_injection_gamertag_refused(tmp_path: Path) -> None:
