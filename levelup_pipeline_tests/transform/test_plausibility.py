@@ -1,0 +1,41 @@
+"""transform/plausibility.py on the real captures (nothing flagged) and on glitched values."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from levelup_pipeline.transform import match_stats as t_match
+from levelup_pipeline.transform.plausibility import flag_implausible
+from levelup_pipeline_tests.captures import MODE_STATS_CAPTURES
+
+PLAYER = "xuid(2535445291321133)"
+
+
+def _row_and_cores(body: dict) -> tuple[dict, list[dict]]:
+    row = t_match.match_stats_row(body, PLAYER)
+    assert row is not None
+    return row, t_match.core_stats_of(t_match.find_player(body, PLAYER))
+
+
+@pytest.mark.parametrize("capture", MODE_STATS_CAPTURES)
+def test_real_matches_are_plausible(load_capture, capture: str) -> None:
+    row, cores = _row_and_cores(load_capture(capture))
+    before = dict(row)
+    assert flag_implausible(row, cores) is None
+    assert row == before
+
+
+def test_glitched_values_are_nulled_and_explained(load_capture) -> None:
+    body = copy.deepcopy(load_capture(MODE_STATS_CAPTURES[0]))
+    core = t_match.core_stats_of(t_match.find_player(body, PLAYER))[0]
+    core.update(Kills=16.5, Accuracy=1e308, Assists=-2)
+    row, cores = _row_and_cores(body)
+    assert row["kills"] == 16  # what the defensive reader makes of 16.5
+    suspect = flag_implausible(row, cores)
+    assert suspect is not None and suspect["match_id"] == row["match_id"]
+    assert (row["kills"], row["accuracy"], row["assists"], row["kd_ratio"]) == (None,) * 4
+    assert row["deaths"] is not None, "plausible values are kept"
+    for reason in ("kills 16.5 is not a whole number", "accuracy 1e+308", "assists -2"):
+        assert reason in suspect["reasons"]
