@@ -251,9 +251,9 @@ def add_stats_rows(
         )
     if not rows["match_stats"]:
         return False
+    _flag_implausible(out, rows["match_stats"][0], None, rows["match_players"], xuid)
     for table, table_rows in rows.items():
         out[table].extend(table_rows)
-    _flag_implausible(out, rows["match_stats"][0], None)
     _add_skill_row(out, match_id, skill, xuid)
     return True
 
@@ -277,21 +277,26 @@ def add_parsed_stats_rows(
     )
     if row is None:
         return False
-    out["match_stats"].append(row)
-    out["match_players"].extend(t_match.match_player_rows(stats))
+    players = t_match.match_player_rows(stats)
     player = t_match.find_player(stats, xuid)
+    _flag_implausible(out, row, t_match.core_stats_of(player) if player else None, players, xuid)
+    out["match_stats"].append(row)
+    out["match_players"].extend(players)
     out["medals"].extend(t_match.medal_rows(stats, xuid, player))
     out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
-    _flag_implausible(out, row, t_match.core_stats_of(player) if player else None)
     _add_skill_row(out, match_id, skill, xuid)
     return True
 
 
 def _flag_implausible(
-    out: dict[str, list[dict[str, Any]]], row: dict[str, Any], cores: list[dict] | None
+    out: dict[str, list[dict[str, Any]]],
+    row: dict[str, Any],
+    cores: list[dict] | None,
+    players: list[dict[str, Any]],
+    xuid: str,
 ) -> None:
-    """Implausible values of the match_stats row -> NULL, and the match recorded as suspect."""
-    suspect = t_plausible.flag_implausible(row, cores)
+    """Implausible values of the match's rows -> NULL, and the match recorded as suspect."""
+    suspect = t_plausible.flag_implausible(row, cores, players, normalize_xuid(xuid))
     if suspect is not None:
         out["suspect_matches"].append(suspect)
 

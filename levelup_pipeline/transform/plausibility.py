@@ -57,29 +57,45 @@ def _fractions(cores: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def flag_implausible(
-    row: dict[str, Any], cores: list[dict[str, Any]] | None = None
-) -> dict[str, Any] | None:
-    """Set the implausible values of a match_stats row to NULL; the suspect_matches row that
-    records them (None when every value is plausible).
-
-    `cores` are the player's raw CoreStats blocks when the row was built from parsed JSON
-    (the typed path only ever holds whole numbers): a fraction there is flagged too.
-    """
-    reasons: list[str] = []
-    flagged: set[str] = set()
-    for column, value in _fractions(cores or []).items():
-        reasons.append(f"{column} {value!r} is not a whole number")
-        flagged.add(column)
+def _outside(row: dict[str, Any], skip: set[str]) -> dict[str, str]:
+    """Columns of `row` outside BOUNDS (but not in `skip`) -> the reason."""
+    out = {}
     for column, (low, high) in BOUNDS.items():
         value = row.get(column)
-        if column not in flagged and value is not None and not low <= value <= high:
-            reasons.append(f"{column} {value!r} is outside {low:g}..{high:g}")
-            flagged.add(column)
-    if not reasons:
+        if column not in skip and value is not None and not low <= value <= high:
+            out[column] = f"{column} {value!r} is outside {low:g}..{high:g}"
+    return out
+
+
+def flag_implausible(
+    row: dict[str, Any],
+    cores: list[dict[str, Any]] | None = None,
+    players: list[dict[str, Any]] | None = None,
+    player_xuid: str | None = None,
+) -> dict[str, Any] | None:
+    """Set the implausible values of a match_stats row, and of the match's match_players
+    rows (`players`), to NULL; the suspect_matches row that records them (None when every
+    value is plausible).
+
+    `cores` are the player's raw CoreStats blocks when the row was built from parsed JSON
+    (the typed path only ever holds whole numbers): a fraction there is flagged too. The
+    player's own match_players row (xuid `player_xuid`) loses the same values as the row.
+    """
+    reasons = {c: f"{c} {v!r} is not a whole number" for c, v in _fractions(cores or []).items()}
+    reasons.update(_outside(row, set(reasons)))
+    flagged = set(reasons)
+    notes = list(reasons.values())
+    for player in players or ():
+        mine = player_xuid is not None and player.get("xuid") == player_xuid
+        skip = flagged if mine else set()
+        found = _outside(player, skip)
+        for column in (skip & player.keys()) | set(found):
+            player[column] = None
+        notes.extend(f"player {player.get('xuid')}: {r}" for r in found.values())
+    if not notes:
         return None
     for column in flagged:
         row[column] = None
     if {"kills", "deaths"} & flagged:  # K/D of an unknown count is unknown, not K
         row["kd_ratio"] = None
-    return {"match_id": row["match_id"], "reasons": "; ".join(reasons)}
+    return {"match_id": row["match_id"], "reasons": "; ".join(notes)}

@@ -145,10 +145,15 @@ def test_implausible_values_are_nulled_recorded_and_kept_out_of_the_totals(bad_d
             ).fetchall()
         }
         suspect = dict(con.execute("SELECT match_id, reasons FROM suspect_matches").fetchall())
+        own_row = con.execute(
+            "SELECT kills, accuracy FROM match_players WHERE match_id = ? AND xuid = ?",
+            [bad_data.glitched, str(bad_data.xuid)],
+        ).fetchall()
         stored_bad = invariants.implausible_values(con)[0]
         total = con.execute("SELECT sum(kills), max(accuracy) FROM match_stats").fetchone()
         global_kills = con.execute("SELECT sum(kills) FROM mv_global_stats").fetchone()[0]
     assert rows[bad_data.glitched][:2] == (None, None), "kills 16.5 and accuracy 1e308"
+    assert own_row == [(None, None)], "the player's match_players row agrees"
     assert rows[bad_data.negative][2] is None and rows[bad_data.negative][3] is None
     assert set(suspect) == {bad_data.glitched, bad_data.negative}
     assert "kills 16.5" in suspect[bad_data.glitched]
