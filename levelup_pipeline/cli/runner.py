@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from dagster import AssetKey, DagsterEventType, DagsterInstance
+from dagster import AssetCheckSeverity, AssetKey, DagsterEventType, DagsterInstance
 
 from levelup_pipeline.cli.console_log import cli_console_logger
 from levelup_pipeline.cli.run_guard import PlayerBusy, player_turn, process_tags, reap_dead_runs
@@ -27,6 +27,9 @@ class RunOutcome:
     success: bool
     error: str | None
     metadata: dict
+    #: One sentence per failed asset check: ERROR checks fail the outcome, WARN ones do not.
+    check_failures: list[str] = field(default_factory=list)
+    check_warnings: list[str] = field(default_factory=list)
 
 
 def _failure_message(result) -> str:
@@ -43,6 +46,36 @@ def _failure_message(result) -> str:
         if error is not None:
             return f"{error.cls_name}: {error.message.strip().splitlines()[-1]}"
     return "the run failed; open it in the Dagster UI (make dev) for details"
+
+
+def _check_sentences(result, gamertag: str) -> tuple[list[str], list[str]]:
+    """(errors, warnings): one sentence per failed asset check of the run, naming the check,
+    what it looks for and the counts it found. An error's sentence is shown after the
+    player's name (`levelup sync` prefixes it); a warning's names the player itself."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    for event in result.all_events:
+        if event.event_type != DagsterEventType.ASSET_CHECK_EVALUATION:
+            continue
+        evaluation = event.event_specific_data
+        if evaluation.passed:
+            continue
+        values = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
+        found = ", ".join(
+            f"{k.replace('_', ' ')}: {v}"
+            for k, v in values.items()
+            if isinstance(v, int) and not isinstance(v, bool) and v
+        )
+        looks_for = (evaluation.description or "").rstrip(".")
+        what = f"the data check {evaluation.check_name} failed" + (f" ({found})" if found else "")
+        if looks_for:
+            what += f": {looks_for[:1].lower()}{looks_for[1:]}"
+        run = f"run {result.run_id[:8]} in the Dagster UI (make dev)"
+        if evaluation.severity == AssetCheckSeverity.WARN:
+            warnings.append(f"{gamertag}: warning: {what}; the {run} lists them.")
+        else:
+            errors.append(f"{what}; the synced data is stored, the {run} has the details.")
+    return errors, warnings
 
 
 def _tell(message: str) -> None:
@@ -93,11 +126,19 @@ def run_job(
             )
     except PlayerBusy as exc:
         return RunOutcome(gamertag, job_name, "", False, str(exc), {})
+    failed_checks, warnings = _check_sentences(result, gamertag)
+    error = None
+    if not result.success:
+        error = _failure_message(result)
+    elif failed_checks:
+        error = failed_checks[0]
     return RunOutcome(
         gamertag=gamertag,
         job=job_name,
         run_id=result.run_id,
-        success=result.success,
-        error=None if result.success else _failure_message(result),
+        success=error is None,
+        error=error,
         metadata=_materialization_metadata(result),
+        check_failures=failed_checks,
+        check_warnings=warnings,
     )

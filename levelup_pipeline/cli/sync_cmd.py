@@ -238,7 +238,10 @@ class _JobRunner:
                 f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
             )
             outcome = run_job(self.instance, job, gamertag, tags=tags)
-            if outcome.success:
+            if outcome.success or outcome.check_failures:  # the data is stored either way
                 click.echo(_summary(outcome))
+            for warning in outcome.check_warnings:
+                click.echo(warning, err=True)
+            if outcome.success:
                 outcome = after.run(self.instance, gamertag, tags, outcome)
         return None if outcome.success else outcome.error

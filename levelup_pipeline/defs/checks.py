@@ -1,6 +1,11 @@
 """Asset checks: the invariants a player's database must keep after every sync."""
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, asset_check
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    asset_check,
+)
 
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
@@ -8,11 +13,19 @@ from levelup_pipeline.store import invariants
 
 
 def _run(
-    context: AssetCheckExecutionContext, store: PlayerStoreResource, check
+    context: AssetCheckExecutionContext,
+    store: PlayerStoreResource,
+    check,
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR,
 ) -> AssetCheckResult:
     with store.for_player(context.partition_key).reader() as conn:
         problems, detail = check(conn)
-    return AssetCheckResult(passed=problems == 0, metadata={"problems": problems, **detail})
+    return AssetCheckResult(
+        passed=problems == 0,
+        severity=severity,
+        metadata={"problems": problems, **detail},
+        description=(check.__doc__ or "").split("\n\n")[0].replace("\n", " ").strip(),
+    )
 
 
 @asset_check(asset="match_stats", partitions_def=players_partitions, blocking=True)
@@ -45,10 +58,25 @@ def aggregates_equal_recount(context: AssetCheckExecutionContext, store: PlayerS
     return _run(context, store, invariants.aggregate_mismatches)
 
 
+@asset_check(asset="match_stats", partitions_def=players_partitions)
+def values_plausible(context: AssetCheckExecutionContext, store: PlayerStoreResource):
+    """No implausible value (accuracy over 100, negative counts...) is stored or aggregated."""
+    return _run(context, store, invariants.implausible_values)
+
+
+@asset_check(asset="match_stats", partitions_def=players_partitions)
+def no_suspect_matches(context: AssetCheckExecutionContext, store: PlayerStoreResource):
+    """No match had implausible values (they are NULL in match_stats; reasons in
+    suspect_matches). A warning: the API sent them, the stored totals are not affected."""
+    return _run(context, store, invariants.suspect_matches, AssetCheckSeverity.WARN)
+
+
 CHECKS = [
     match_ids_unique,
     highlight_events_unique,
     outcome_codes_valid,
     every_match_has_its_player_row,
     aggregates_equal_recount,
+    values_plausible,
+    no_suspect_matches,
 ]

@@ -50,6 +50,7 @@ from levelup_pipeline.halo.ratelimit import (
 )
 from levelup_pipeline.halo.retry import RetryableStatus, RetryPolicy, call_with_retries
 from levelup_pipeline.transform.film_events import read_highlight_events
+from levelup_pipeline.transform.skill import skill_result_for
 
 MATCH_TYPES = ("all", "matchmaking", "custom", "local")
 UGC_KINDS = ("maps", "ugcGameVariants", "playlists", "mapModePairs")
@@ -216,7 +217,7 @@ class HaloApi:
         )
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested ~1,000 levels deep
             self.metrics.errors += 1
             host = urllib.parse.urlsplit(url)
             raise MalformedResponse(
@@ -299,13 +300,21 @@ class HaloApi:
     async def match_skill(self, match_id: str, xuids: Iterable[str]) -> dict:
         """Skill (CSR/MMR) results of the given players in a match (404 -> ResourceNotFound)."""
         url = f"{SKILL_HOST}/hi/matches/{match_id}/skill"
-        params = [("players", f"xuid({unwrap_xuid(x)})") for x in xuids]
-        return await self._get_json(
+        wanted = [str(unwrap_xuid(x)) for x in xuids]
+        data = await self._get_json(
             url,
             endpoint="skill.match_skill",
-            params=params,
+            params=[("players", f"xuid({x})") for x in wanted],
             not_found=lambda: ResourceNotFound(f"No skill data for match {match_id}."),
         )
+        # A body without a result for a requested player (null, empty or another player's
+        # Value) is no answer: a gap to fill again later, never stored as the player's skill.
+        if any(skill_result_for(data, x) is None for x in wanted):
+            self.metrics.errors += 1
+            raise MalformedResponse(
+                f"The skill answer for match {match_id} holds no result for the player."
+            )
+        return data
 
     async def highlight_events(self, match_id: str) -> list[dict]:
         """Highlight events (kills, deaths, medals) from the match film's last type-3 chunk."""

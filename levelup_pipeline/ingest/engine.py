@@ -34,6 +34,7 @@ from levelup_pipeline.ingest.discovery import (
 )
 from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.store.player_store import RawMatch
+from levelup_pipeline.transform.match_stats import find_player
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ STORE_ASSET_KINDS = {
     "playlists": "playlist",
     "mapModePairs": "map_mode_pair",
 }
+#: unavailable_matches reasons of stats bodies the sync cannot store.
+NO_PLAYER_ROW = "player not in the match stats"
+TOO_DEEP = "malformed response (nested too deeply)"
 BATCH_SIZE = 50
 WORKERS = 32
 
@@ -271,6 +275,14 @@ class SyncEngine:
             await self._serialized(self.writer.record_unavailable, match_id, "malformed response")
             self.report.unavailable.append(match_id)
             return
+        if find_player(stats, self.report.xuid) is None:
+            # No row of the player to build: stored, it would vanish from every table unseen.
+            self.log(
+                f"Match {match_id}: the API's stats do not list the player; recorded, skipped."
+            )
+            await self._serialized(self.writer.record_unavailable, match_id, NO_PLAYER_ROW)
+            self.report.unavailable.append(match_id)
+            return
         skill, highlights = await asyncio.gather(
             self._skill(match_id, stats), self._highlights(match_id)
         )
@@ -291,7 +303,12 @@ class SyncEngine:
             # A skill/film call that failed after its retries leaves a gap for backfill, but
             # only if the sync then completes: during an outage the run stops before this
             # match is written, and the next run fetches it whole.
-            self._with_gaps.append(zlib.compress(pickle.dumps(raw), 1))
+            try:
+                self._with_gaps.append(zlib.compress(pickle.dumps(raw), 1))
+            except RecursionError:  # a body nested hundreds of levels deep: one lost match
+                self.log(f"Match {match_id}: the API answered a body nested too deeply; skipped.")
+                await self._serialized(self.writer.record_unavailable, match_id, TOO_DEEP)
+                self.report.unavailable.append(match_id)
             return
         self._buffer.append(raw)
         if len(self._buffer) >= BATCH_SIZE:

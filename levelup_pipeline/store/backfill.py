@@ -75,13 +75,18 @@ def ugc_ref_key(ref: UgcRef) -> str:
 
 # ---------------------------------------------------------------------------- candidates
 def skill_candidates(writer: StoreWriter) -> list[str]:
-    """Matchmade matches stored without skill, unless the API already confirmed it has none."""
+    """Matchmade matches stored without skill, unless the API already confirmed it has none,
+    and modelled matches whose stored skill body gave the player no row (a null, empty or
+    other player's Value, stored as 'ok' before the client refused such bodies)."""
     register_sql_function(writer.connection)
     rows = _rows(
         writer,
         """
-        SELECT match_id FROM raw_match_json
-        WHERE skill_json_zst IS NULL
+        SELECT match_id FROM raw_match_json r
+        WHERE (skill_json_zst IS NULL
+               OR (EXISTS (SELECT 1 FROM match_stats m WHERE m.match_id = r.match_id)
+                   AND NOT EXISTS (SELECT 1 FROM player_match_stats p
+                                   WHERE p.match_id = r.match_id)))
           AND skill_status IS DISTINCT FROM ?
           AND coalesce(try_cast(json_extract_string(raw_json(stats_json_zst),
                                                     '$.MatchInfo.LifecycleMode') AS INTEGER),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from levelup_pipeline.transform.plausibility import BOUNDS
+
 
 def _scalar(conn: Any, sql: str) -> int:
     return int(conn.execute(sql).fetchone()[0] or 0)
@@ -57,7 +59,38 @@ def orphan_matches(conn: Any) -> tuple[int, dict]:
         "SELECT count(*) FROM match_stats m WHERE NOT EXISTS "
         "(SELECT 1 FROM raw_match_json r WHERE r.match_id = m.match_id)",
     )
-    return no_player + no_raw, {"without_player_row": no_player, "without_raw": no_raw}
+    # A raw body the transform went through without building the player's row: the match
+    # would be missing from every table and total unseen.
+    raw_without_row = _scalar(
+        conn,
+        "SELECT count(*) FROM raw_match_json r SEMI JOIN transformed_matches t USING (match_id)"
+        " WHERE NOT EXISTS (SELECT 1 FROM match_stats m WHERE m.match_id = r.match_id)",
+    )
+    return no_player + no_raw + raw_without_row, {
+        "without_player_row": no_player,
+        "without_raw": no_raw,
+        "raw_without_row": raw_without_row,
+    }
+
+
+def implausible_values(conn: Any) -> tuple[int, dict]:
+    """match_stats rows holding a value no real match can have (transform/plausibility.py
+    NULLs them at transform time: rows modelled before that need `levelup sync
+    --rebuild-cache`)."""
+    outside = " OR ".join(
+        f"{column} NOT BETWEEN {low} AND {high}" for column, (low, high) in BOUNDS.items()
+    )
+    n = _scalar(conn, f"SELECT count(*) FROM match_stats WHERE {outside}")
+    return n, {}
+
+
+def suspect_matches(conn: Any) -> tuple[int, dict]:
+    """Matches whose implausible values the transform set to NULL (recorded with reasons)."""
+    n = _scalar(conn, "SELECT count(*) FROM suspect_matches")
+    rows = conn.execute(
+        "SELECT match_id, reasons FROM suspect_matches ORDER BY match_id LIMIT 5"
+    ).fetchall()
+    return n, {"examples": "\n".join(f"{m}: {r}" for m, r in rows)}
 
 
 def aggregate_mismatches(conn: Any) -> tuple[int, dict]:

@@ -69,6 +69,7 @@ DERIVED_MATCH_TABLES = (
     "personal_scores",
     "player_match_stats",
     "highlight_events",
+    "suspect_matches",
 )
 AGGREGATE_TABLES = ("mv_map_stats", "mv_mode_category_stats", "mv_session_stats", "mv_global_stats")
 _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {

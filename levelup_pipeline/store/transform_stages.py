@@ -27,6 +27,7 @@ from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.store.views import registered
 from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform import match_stats as t_match
+from levelup_pipeline.transform import plausibility as t_plausible
 from levelup_pipeline.transform import skill as t_skill
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.stats_schema import decode_stats
@@ -48,6 +49,7 @@ STATS_COLUMNS: dict[str, tuple[str, ...]] = {
     "medals": t_match.MEDALS_COLUMNS,
     "personal_scores": t_match.PERSONAL_SCORES_COLUMNS,
     "player_match_stats": t_skill.PLAYER_MATCH_STATS_COLUMNS,
+    "suspect_matches": t_plausible.SUSPECT_MATCHES_COLUMNS,
 }
 STATS_TABLES = tuple(STATS_COLUMNS)
 
@@ -249,6 +251,7 @@ def add_stats_rows(
         )
     if not rows["match_stats"]:
         return False
+    _flag_implausible(out, rows["match_stats"][0], None, rows["match_players"], xuid)
     for table, table_rows in rows.items():
         out[table].extend(table_rows)
     _add_skill_row(out, match_id, skill, xuid)
@@ -274,13 +277,28 @@ def add_parsed_stats_rows(
     )
     if row is None:
         return False
-    out["match_stats"].append(row)
-    out["match_players"].extend(t_match.match_player_rows(stats))
+    players = t_match.match_player_rows(stats)
     player = t_match.find_player(stats, xuid)
+    _flag_implausible(out, row, t_match.core_stats_of(player) if player else None, players, xuid)
+    out["match_stats"].append(row)
+    out["match_players"].extend(players)
     out["medals"].extend(t_match.medal_rows(stats, xuid, player))
     out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
     _add_skill_row(out, match_id, skill, xuid)
     return True
+
+
+def _flag_implausible(
+    out: dict[str, list[dict[str, Any]]],
+    row: dict[str, Any],
+    cores: list[dict] | None,
+    players: list[dict[str, Any]],
+    xuid: str,
+) -> None:
+    """Implausible values of the match's rows -> NULL, and the match recorded as suspect."""
+    suspect = t_plausible.flag_implausible(row, cores, players, normalize_xuid(xuid))
+    if suspect is not None:
+        out["suspect_matches"].append(suspect)
 
 
 def _add_skill_row(

@@ -42,11 +42,15 @@ _DECODE = msgspec.json.Decoder().decode
 def load_json(text: str | bytes) -> Any:
     """json.loads, ~3x faster: msgspec decodes standard JSON to the same values (big integers
     stay ints, floats round the same way); what it refuses (NaN, Infinity, 1e400, lone
-    surrogates...) is read by json.loads, which raises ValueError on invalid JSON."""
+    surrogates...) is read by json.loads, which raises ValueError on invalid JSON, and on
+    JSON nested too deeply for either decoder (RecursionError would stop the caller)."""
     try:
-        return _DECODE(text)
-    except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
-        return json.loads(text)
+        try:
+            return _DECODE(text)
+        except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
+            return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def as_int(value: Any) -> int | None:

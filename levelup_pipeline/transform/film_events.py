@@ -31,6 +31,10 @@ _MARKER = bitarray("11000000")  # 0xc0, searched at every bit offset
 _TAILS = (bitarray("00101101"), bitarray("00100101"))  # 0x2d, 0x25 just before the marker
 _END = bitarray()
 _END.frombytes(bytes.fromhex("00002ee0"))
+#: Most bytes a highlight chunk may inflate to. Real chunks inflate to ~1.2 MB at most (the
+#: captures of every film layout); without a bound, 1 MB of zeros inflating to 1 GB cost
+#: 2.1 GB of memory and 25 s of event-loop CPU. A larger chunk is refused (a film gap).
+MAX_HIGHLIGHT_CHUNK_BYTES = 16 * 2**20
 
 
 def _event_type(hint: int, is_medal: bool) -> str:
@@ -89,12 +93,25 @@ def _event(bits: bitarray, start: int, version: int) -> dict[str, Any]:
     }
 
 
+def inflate_chunk(data: bytes, limit: int = MAX_HIGHLIGHT_CHUNK_BYTES) -> bytes:
+    """zlib.decompress(data), refusing (FilmReadError) a chunk that inflates beyond `limit`
+    bytes: the output is bounded while it is produced, never allocated whole first."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, limit)
+    if inflater.unconsumed_tail or len(inflater.flush(1)):
+        raise FilmReadError(f"highlight chunk inflates beyond {limit // 2**20} MB")
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated zlib stream")
+    return out
+
+
 def read_highlight_events(data: bytes, version: int) -> list[dict[str, Any]]:
     """Events of a zlib-compressed highlight chunk of film major `version`, in film order.
 
     Same dicts as `[e._asdict() for e in spnkr.film.highlight_events.read(data, version)]`;
-    raises (zlib.error, FilmReadError, UnicodeDecodeError) where spnkr raises.
+    raises (zlib.error, FilmReadError, UnicodeDecodeError) where spnkr raises, and
+    FilmReadError for a chunk inflating beyond MAX_HIGHLIGHT_CHUNK_BYTES.
     """
     bits = bitarray()
-    bits.frombytes(zlib.decompress(data))
+    bits.frombytes(inflate_chunk(data))
     return [_event(bits, start, version) for start in _xuid_starts(bits)]

@@ -131,5 +131,5 @@ def decode_stats(data: bytes | str) -> MatchStatsBody | None:
     """Stats JSON -> the typed body; None when it is not JSON or has another shape."""
     try:
         return _DECODE(data)
-    except ValueError:  # msgspec's ValidationError and DecodeError
+    except (ValueError, RecursionError):  # msgspec's ValidationError, DecodeError; too deep
         return None

@@ -238,7 +238,9 @@ def test_resolve_player_users_history_skill_ugc_medals() -> None:
         if "/skill" in request.path:
             if "missing" in request.path:
                 return web.Response(status=404)
-            return json_body({"players": request.query.getall("players")})
+            players = [] if "empty" in request.path else request.query.getall("players")
+            value = [{"Id": p, "ResultCode": 0, "Result": {"TeamId": 0}} for p in players]
+            return json_body({"Value": value})
         return None
 
     fake = FakeHalo(script=script)
@@ -259,6 +261,8 @@ def test_resolve_player_users_history_skill_ugc_medals() -> None:
             await api.resolve_player("Nobody")
         with pytest.raises(ResourceNotFound):
             await api.match_skill("missing", ["2533274800000001"])
+        with pytest.raises(MalformedResponse, match="no result for the player"):
+            await api.match_skill("empty", ["2533274800000001"])  # a gap, not the skill
         with pytest.raises(ValueError):
             await api.ugc_asset("films", "a", "b")
         return out
@@ -268,7 +272,7 @@ def test_resolve_player_users_history_skill_ugc_medals() -> None:
     assert out["xuid"].xuid == "2533274800000007"
     assert len(out["users"]) == 250 and fake.count("profile", "/users") >= 3
     assert out["history"]["Start"] == 25
-    assert out["skill"]["players"] == ["xuid(2533274800000001)"]
+    assert [v["Id"] for v in out["skill"]["Value"]] == ["xuid(2533274800000001)"]
     assert out["ugc"]["path"] == "/hi/maps/a1/versions/v1"
     assert out["medals"]["host"] == "gamecms-hacs.svc.halowaypoint.com"
     history_hit = next(h for h in fake.hits if h.path.endswith("/matches"))

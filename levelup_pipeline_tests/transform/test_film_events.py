@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import random
+import tracemalloc
 import zlib
 
 import pytest
+from spnkr.errors import FilmReadError
 from spnkr.film import highlight_events as spnkr_reader
 
 from levelup_pipeline.simulator import film
 from levelup_pipeline.simulator.synthetic import build_synthetic_world
-from levelup_pipeline.transform.film_events import read_highlight_events
+from levelup_pipeline.transform.film_events import inflate_chunk, read_highlight_events
 
 VERSIONS = (34, 38, 39, 40, 41, 45)
 
@@ -87,3 +89,21 @@ def test_damaged_chunks_fail_or_succeed_exactly_like_spnkr(synthetic_chunks) -> 
 def test_not_zlib_raises() -> None:
     with pytest.raises(zlib.error):
         read_highlight_events(b"not a film", 41)
+
+
+def test_a_chunk_inflating_past_the_bound_is_refused_without_inflating_it_whole() -> None:
+    """1 MB of zlib can inflate to 1 GB: the reader stops at the bound (issue 21, item 7)."""
+    limit = 2**20
+    bomb = zlib.compress(bytes(16 * limit), 9)  # ~16 KB that inflate to 16 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(FilmReadError, match="inflates beyond"):
+            inflate_chunk(bomb, limit)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * limit, f"{peak} bytes allocated for a chunk refused at {limit}"
+    exact = zlib.compress(bytes(limit))
+    assert inflate_chunk(exact, limit) == bytes(limit)  # the bound itself is allowed
+    with pytest.raises(zlib.error):
+        inflate_chunk(exact[:-8], limit)  # truncated: an error, as zlib.decompress gives
