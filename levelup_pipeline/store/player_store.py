@@ -859,6 +859,11 @@ class PlayerStore:
 
     def reader(self) -> duckdb.DuckDBPyConnection:
         """A read-only connection (usable as a context manager); StoreNotFound if no file yet."""
+        if restore_journal(self.path).exists():
+            raise StoreError(
+                f"A restore of {self.gamertag}'s database was interrupted; run "
+                f"`levelup db check --player {self.gamertag}` to finish it."
+            )
         if not self.exists():
             raise StoreNotFound(
                 f"No database for {self.gamertag} at {self.path}; run "

@@ -18,6 +18,7 @@ the backup's database next to the old archive, or with no database at all.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from levelup_pipeline.store.migrate import current_version, latest_version
 from levelup_pipeline.store.paths import DB_FILENAME
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.restore_journal import STAGING_PREFIX, restore_journal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -201,6 +204,13 @@ def finish_interrupted_restore(store: PlayerStore) -> RestoreReport | None:
         ) from exc
     _drop_uncommitted(store, keep=staging)
     _apply(store, entry)
+    log.warning(
+        "Finished the restore of %s's database from %s that was interrupted; the replaced "
+        "files are in %s.",
+        store.gamertag,
+        entry.get("source"),
+        entry["aside"],
+    )
     return RestoreReport(
         Path(entry.get("source", "")),
         dict(entry.get("counts") or {}),
@@ -226,6 +236,7 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
     counts, xuid = _validate_backup(db, store.gamertag)
     archive_src = db.parent / ARCHIVE_DIRNAME if source.is_dir() else None
     with exclusive(store), corruption_guard(store):  # exclusive finishes a killed restore
+        _drop_uncommitted(store)  # and this drops the staging files of an uncommitted one
         live_xuid = _current_xuid(store)
         if xuid and live_xuid and xuid != live_xuid:
             raise MaintenanceError(

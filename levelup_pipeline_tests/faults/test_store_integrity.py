@@ -93,9 +93,12 @@ def test_a_damaged_stats_body_is_recorded_and_fetched_again_by_the_next_sync(bed
     synced = _cli("sync", "--player", bed.gamertag, "--match-type", "all", "--force-run")
     assert synced.exit_code == 0, synced.output
     with bed.store().reader() as con:  # skipped with nothing recorded before
-        assert victim in con.execute(
-            "SELECT value FROM sync_meta WHERE key = 'damaged_raw_matches'"
-        ).fetchone()[0]
+        assert (
+            victim
+            in con.execute(
+                "SELECT value FROM sync_meta WHERE key = 'damaged_raw_matches'"
+            ).fetchone()[0]
+        )
     check = _cli("db", "check", "--player", bed.gamertag)
     assert check.exit_code == 1 and victim in one_line_error(check.output), check.output
 
@@ -148,9 +151,7 @@ def test_a_full_disk_during_archive_is_called_a_full_disk(bed, tmp_path: Path):
     source = shlex.quote(str(path.parent.parent.parent))
     data, log = shlex.quote(str(root / "data")), tmp_path / "archive.err"
     db = shlex.quote(str(root / "data" / "players" / bed.gamertag / "stats.duckdb"))
-    archive = shlex.join(
-        cli_command("archive", "--player", bed.gamertag, "--older-than-days", "1")
-    )
+    archive = shlex.join(cli_command("archive", "--player", bed.gamertag, "--older-than-days", "1"))
     size_kb = (path.stat().st_size + 96 * 1024) // 1024  # the file fits, the Parquet does not
     script = (
         f"mount -t tmpfs -o size={size_kb}k tmpfs {data} && cp -a {source}/. {data}/ && "
