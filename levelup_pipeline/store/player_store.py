@@ -641,7 +641,13 @@ class StoreWriter:
         """The DuckDB half of a chunk, in one transaction: stats-derived rows, film events and
         aliases, raw rows marked transformed (an interruption leaves the chunk pending)."""
         written: dict[str, int] = {"skipped_matches": stats.skipped}
+        films = film.result()
+        damaged = stats.damaged
+        damaged.update(films.damaged)
         with self._transaction() as con:
+            if damaged:  # isolated, never taking the chunk with them (store/raw_damage.py)
+                raw_damage.isolate(con, damaged)
+                written["damaged_matches"] = damaged.count()
             with registered(con, "_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())})):
                 if not rebuild:  # re-transformed matches replace their previous rows
                     seen = con.execute(
@@ -656,7 +662,6 @@ class StoreWriter:
                 for table, data in stats.tables.items():
                     # keys are unique by construction (one chunk = distinct matches)
                     written[table] = self._insert_arrow(con, table, data)
-                films = film.result()
                 events = films.events
                 if stats.skipped:  # no row for these matches, so no events either
                     kept = stats.tables["match_stats"]["match_id"].combine_chunks()
@@ -666,11 +671,8 @@ class StoreWriter:
                     "INSERT OR REPLACE INTO transformed_matches"
                     " SELECT match_id, current_timestamp FROM _chunk_ids"
                 )
-            damaged = stats.damaged
-            damaged.update(films.damaged)
-            if damaged:  # isolated, never taking the chunk with them (store/raw_damage.py)
-                raw_damage.isolate(con, damaged)
-                written["damaged_matches"] = damaged.count()
+            if damaged.stats:  # deleted: no mark either
+                raw_damage.unmark(con, damaged.stats)
         for key, value in written.items():  # counted once committed
             counts[key] += value
 

@@ -98,16 +98,21 @@ def is_readable_json(text: bytes | None) -> bool:
 def scan(con: duckdb.DuckDBPyConnection) -> DamagedRaw:
     """Every stored frame decompressed and parsed: the damaged ones (db check)."""
     found = DamagedRaw()
-    reader = con.sql(
-        "SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst FROM raw_match_json"
-    ).to_arrow_reader(_SCAN_BATCH)
-    for batch in reader:
-        ids = batch.column(0).to_pylist()
-        for index, part in enumerate(PARTS, start=1):
-            for match_id, frame in zip(ids, batch.column(index).to_pylist(), strict=True):
-                text, damaged = decode_or_none(frame)
-                if damaged or not is_readable_json(text):
-                    found.add(part, match_id)
+    cursor = con.cursor()  # its own connection: streams whatever `con` has open
+    try:
+        reader = cursor.sql(
+            "SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst"
+            " FROM raw_match_json"
+        ).to_arrow_reader(_SCAN_BATCH)
+        for batch in reader:
+            ids = batch.column(0).to_pylist()
+            for index, part in enumerate(PARTS, start=1):
+                for match_id, frame in zip(ids, batch.column(index).to_pylist(), strict=True):
+                    text, damaged = decode_or_none(frame)
+                    if damaged or not is_readable_json(text):
+                        found.add(part, match_id)
+    finally:
+        cursor.close()
     return found
 
 
@@ -136,6 +141,14 @@ def isolate(con: duckdb.DuckDBPyConnection, damaged: DamagedRaw) -> None:
             )
     if damaged.stats:
         _drop_matches(con, damaged.stats)
+
+
+def unmark(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
+    """Drop the transformed marks of these matches."""
+    with registered(con, "_damaged_ids", _ids(ids)):
+        con.execute(
+            "DELETE FROM transformed_matches WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
+        )
 
 
 def _drop_matches(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
@@ -212,4 +225,5 @@ __all__ = [
     "isolate",
     "recorded_stats",
     "scan",
+    "unmark",
 ]
