@@ -20,6 +20,7 @@ from levelup_pipeline.store.diagnosis import environment_error, one_line, restor
 from levelup_pipeline.store.errors import CorruptDatabase
 
 CHECKED_SUFFIX = ".checked"
+CHECK_MEMORY_LIMIT = "64MB"
 
 
 def checked_path(db_path: Path) -> Path:
@@ -68,7 +69,13 @@ def check_unless_known(
     if state is not None and state == known_state(db_path):
         return
     try:
-        read_every_block(con)
+        # DuckDB would keep every block it reads cached (up to 80% of RAM): a small budget
+        # makes it drop them as it goes, so the check costs I/O, not the file's size in RSS.
+        con.execute(f"SET memory_limit = '{CHECK_MEMORY_LIMIT}'")
+        try:
+            read_every_block(con)
+        finally:
+            con.execute("RESET memory_limit")
     except duckdb.Error as exc:
         mapped = environment_error(exc, gamertag)
         if mapped is not None:
