@@ -13,6 +13,7 @@ import duckdb
 
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.ingest.options import InvalidSyncOption
+from levelup_pipeline.store.diagnosis import environment_error
 from levelup_pipeline.store.errors import StoreError
 
 
@@ -42,6 +43,9 @@ def describe(exc: BaseException) -> str:
             )
         return f"{exc.strerror or type(exc).__name__}{where}."
     text = " ".join(str(exc).split())
+    environment = environment_error(exc, "the player") if isinstance(exc, duckdb.Error) else None
+    if environment is not None:  # a full disk is not a damaged file: no restore advice
+        return str(environment)
     if isinstance(exc, duckdb.Error) and not isinstance(exc, duckdb.CatalogException):
         return (
             f"A player database could not be read ({text[:200]}): it may be damaged; restore a "

@@ -15,9 +15,10 @@ from levelup_pipeline.defs.partitions import (
     registered_players,
 )
 from levelup_pipeline.store.archive import archive_older_than, archive_root
-from levelup_pipeline.store.maintenance import backup, optimize, rename_player, restore, verify
+from levelup_pipeline.store.maintenance import backup, optimize, rename_player
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.restore import restore
 
 
 def human_size(n: int) -> str:
@@ -60,11 +61,40 @@ def optimize_command(player: str, no_compact: bool) -> None:
 @_player_option("Gamertag whose database to verify.")
 @friendly
 def check_command(player: str) -> None:
-    """Read every row of a player's database to prove no block is damaged."""
-    counts = verify(PlayerStore(validate_gamertag(player)))
+    """Read every row and decode every stored API body of a player's database; finish a
+    restore that was interrupted; isolate damaged bodies so the next sync fetches them again."""
+    from levelup_pipeline.store.db_check import check_database
+
+    gamertag = validate_gamertag(player)
+    report = check_database(PlayerStore(gamertag))
+    if report.restore_finished is not None:
+        aside = report.restore_finished.set_aside
+        click.echo(
+            f"{player}: finished the interrupted restore from {report.restore_finished.source}"
+            + (f"; the replaced files are in {aside}" if aside else "")
+            + "."
+        )
+    counts = report.counts
+    if report.found or report.awaiting:
+        raise UserError(_damage_sentence(gamertag, report.found, report.awaiting))
     click.echo(
         f"{player}: database intact ({len(counts)} tables, {sum(counts.values())} rows read, "
-        f"{counts.get('raw_match_json', 0)} matches)."
+        f"{counts.get('raw_match_json', 0)} matches, every stored API body readable)."
+    )
+
+
+def _damage_sentence(gamertag: str, found, awaiting) -> str:
+    """One sentence: which stored bodies are damaged, and the command that fetches them."""
+    parts = []
+    for part, label in (("stats", "match"), ("skill", "skill"), ("film", "film")):
+        ids = sorted(getattr(found, part) | getattr(awaiting, part))
+        if ids:
+            shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+            parts.append(f"{len(ids)} {label} bod{'y' if len(ids) == 1 else 'ies'} ({shown})")
+    return (
+        f"{gamertag}: damaged stored API bodies isolated, the rest of the database is intact: "
+        f"{'; '.join(parts)}; run `levelup sync --with-backfill --player {gamertag}` to fetch "
+        "them again from the API."
     )
 
 

@@ -234,6 +234,8 @@ class _JobRunner:
             outcome: RunOutcome = after.run(self.instance, gamertag, tags)
         else:
             job = "full_sync" if options.mode == "full" else "delta_sync"
+            if options.mode == "full":
+                _set_aside_if_damaged(gamertag)
             click.echo(
                 f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
             )
@@ -245,3 +247,18 @@ class _JobRunner:
             if outcome.success:
                 outcome = after.run(self.instance, gamertag, tags, outcome)
         return None if outcome.success else outcome.error
+
+
+def _set_aside_if_damaged(gamertag: str) -> None:
+    """A full sync rebuilds a damaged database (what its error message recommends): the
+    damaged file is moved aside first, kept (store/damaged_file.py)."""
+    from levelup_pipeline.store.damaged_file import set_aside_if_damaged
+    from levelup_pipeline.store.player_store import PlayerStore
+
+    aside = set_aside_if_damaged(PlayerStore(gamertag))
+    if aside is not None:
+        click.echo(
+            f"{gamertag}: the database was damaged; it was moved to {aside} (kept) and is "
+            "rebuilt from the API now.",
+            err=True,
+        )

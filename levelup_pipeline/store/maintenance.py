@@ -19,16 +19,19 @@ import duckdb
 import filelock
 
 from levelup_pipeline.store.archive import archive_root, refresh_archive_views
+from levelup_pipeline.store.diagnosis import one_line as _one_line
+from levelup_pipeline.store.diagnosis import storage_error
 from levelup_pipeline.store.errors import (
-    CorruptDatabase,
     MigrationError,
     StoreBusy,
     StoreError,
     StoreNotFound,
 )
-from levelup_pipeline.store.migrate import apply_migrations, current_version, latest_version
+from levelup_pipeline.store.file_check import read_every_block
+from levelup_pipeline.store.migrate import apply_migrations
 from levelup_pipeline.store.paths import DB_FILENAME, player_dir, validate_gamertag
-from levelup_pipeline.store.player_store import PlayerStore, _restore_hint, _table_counts
+from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.restore_journal import restore_journal
 
 BACKUPS_DIRNAME = "backups"
 REPLACED_PREFIX = "replaced-"
@@ -64,6 +67,10 @@ def exclusive(store: PlayerStore) -> Iterator[None]:
             "retry when it has finished."
         ) from exc
     try:
+        if restore_journal(store.path).exists():  # a restore was killed half-way
+            from levelup_pipeline.store.restore import finish_interrupted_restore
+
+            finish_interrupted_restore(store)
         yield
     finally:
         lock.release()
@@ -87,44 +94,24 @@ def _open(store: PlayerStore, migrate: bool = True) -> duckdb.DuckDBPyConnection
     except (MigrationError, duckdb.Error) as exc:
         con.close()
         cause = exc.__cause__ if isinstance(exc, MigrationError) else exc
-        if cause is None or not is_corruption(cause):
+        mapped = None if cause is None else storage_error(cause, store.path, store.gamertag)
+        if mapped is None:
             raise
-        raise CorruptDatabase(
-            f"The database {store.path} cannot be read ({_one_line(cause)}); "
-            f"{_restore_hint(store.gamertag)}."
-        ) from exc
+        raise mapped from exc
     return con
-
-
-_CORRUPTION_MARKERS = ("corrupt", "checksum", "could not read enough bytes", "io error")
-_ENVIRONMENT_MARKERS = ("no space left", "disk quota", "file too large", "read-only", "permission")
-
-
-def is_corruption(exc: BaseException) -> bool:
-    """True for DuckDB errors that mean damaged storage (not a bad query, a full disk or a
-    read-only folder: those are the environment's, and restoring would not help)."""
-    if not isinstance(exc, duckdb.Error):
-        return False
-    text = str(exc).lower()
-    if any(marker in text for marker in _ENVIRONMENT_MARKERS):
-        return False
-    return isinstance(exc, duckdb.IOException | duckdb.InternalException) or any(
-        marker in text for marker in _CORRUPTION_MARKERS
-    )
 
 
 @contextmanager
 def corruption_guard(store: PlayerStore) -> Iterator[None]:
-    """Damaged-storage errors raised by DuckDB inside the block become CorruptDatabase."""
+    """Storage errors raised inside the block become the user's error: a full disk or a
+    read-only folder as such (the file is intact), damaged storage as CorruptDatabase."""
     try:
         yield
-    except duckdb.Error as exc:
-        if not is_corruption(exc):
+    except (duckdb.Error, OSError) as exc:
+        mapped = storage_error(exc, store.path, store.gamertag)
+        if mapped is None:
             raise
-        raise CorruptDatabase(
-            f"The database {store.path} is damaged ({_one_line(exc)}); "
-            f"{_restore_hint(store.gamertag)}."
-        ) from exc
+        raise mapped from exc
 
 
 def verify(store: PlayerStore) -> dict[str, int]:
@@ -135,11 +122,6 @@ def verify(store: PlayerStore) -> dict[str, int]:
     _require(store)
     with corruption_guard(store), store.reader() as con:
         return {t: n for t, (n, _) in _checksums(con).items()}
-
-
-def _one_line(exc: BaseException | None) -> str:
-    text = " ".join(str(exc or "").split())
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 # ---------------------------------------------------------------------------------- optimize
@@ -208,12 +190,7 @@ def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _checksums(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int | None]]:
-    """(rows, order-independent hash of every row) per table: equal sums = equal contents."""
-    return {
-        t: tuple(con.execute(f'SELECT count(*), bit_xor(hash("{t}")) FROM "{t}"').fetchall()[0])
-        for t in _table_counts(con)
-    }
+_checksums = read_every_block  # (rows, hash of every row) per table
 
 
 def _check_copy(path: Path, expected: dict, store: PlayerStore) -> None:
@@ -328,127 +305,6 @@ def list_backups(store: PlayerStore) -> list[Path]:
     )
 
 
-# ---------------------------------------------------------------------------------- restore
-@dataclass
-class RestoreReport:
-    """What was restored, and where the replaced files were kept."""
-
-    source: Path
-    counts: dict[str, int]
-    set_aside: Path | None
-    archive_files: int = 0
-
-
-def _validate_backup(db: Path, gamertag: str) -> tuple[dict[str, int], str | None, int]:
-    """Counts, player XUID and archived-match count of a backup; refuse what is unusable."""
-    try:
-        with duckdb.connect(str(db), read_only=True) as con:
-            counts = _table_counts(con)
-            if "sync_meta" not in counts or "raw_match_json" not in counts:
-                raise MaintenanceError(
-                    f"{db} is a DuckDB file but not a LevelUp player database; nothing restored."
-                )
-            version = current_version(con)
-            row = con.execute("SELECT value FROM sync_meta WHERE key = 'player_xuid'").fetchall()
-            for table in counts:  # read every column of every row: damaged blocks fail here
-                con.execute(f'SELECT bit_xor(hash("{table}")) FROM "{table}"').fetchall()
-    except duckdb.Error as exc:
-        raise MaintenanceError(
-            f"The backup {db} cannot be opened ({_one_line(exc)}); pick another one with "
-            f"`levelup restore --player {gamertag} --from PATH`."
-        ) from exc
-    if version > latest_version():
-        raise MaintenanceError(
-            f"The backup {db} has schema version {version}, newer than this LevelUp "
-            f"({latest_version()}); upgrade LevelUp to restore it."
-        )
-    return counts, (row[0][0] if row else None), counts.get("archived_matches", 0)
-
-
-def _current_xuid(store: PlayerStore) -> str | None:
-    """The XUID recorded in the live file, or None when it is missing or unreadable."""
-    if not store.exists():
-        return None
-    try:
-        with duckdb.connect(str(store.path), read_only=True) as con:
-            row = con.execute("SELECT value FROM sync_meta WHERE key = 'player_xuid'").fetchall()
-    except duckdb.Error:
-        return None
-    return row[0][0] if row else None
-
-
-def resolve_backup(store: PlayerStore, source: Path | None) -> Path:
-    """The backup folder or file to restore: `source`, else the latest backup."""
-    if source is None:
-        found = list_backups(store)
-        if not found:
-            raise StoreNotFound(
-                f"No backup of {store.gamertag} under {store_backups(store)}; run "
-                f"`levelup backup --player {store.gamertag}` first or pass --from PATH."
-            )
-        return found[-1]
-    source = Path(source).expanduser()
-    if not source.exists():
-        raise StoreNotFound(f"No backup at {source}; check the path given to --from.")
-    return source
-
-
-def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
-    """Swap a checked backup in; the replaced database (and archive) is kept aside.
-
-    `source` is a backup folder (stats.duckdb + archive/) or a .duckdb file; default the
-    latest backup. Works when the live file is damaged: it is moved aside, never opened.
-    """
-    source = resolve_backup(store, source)
-    db = source / DB_FILENAME if source.is_dir() else source
-    if not db.is_file():
-        raise StoreNotFound(f"{source} holds no {DB_FILENAME}; pass a backup folder or file.")
-    if db.with_name(db.name + WAL_SUFFIX).exists():
-        raise MaintenanceError(
-            f"{db} has a pending write-ahead log ({db.name}{WAL_SUFFIX}); open it once with "
-            "DuckDB to checkpoint it, then restore again."
-        )
-    counts, xuid, archived = _validate_backup(db, store.gamertag)
-    archive_src = db.parent / "archive" if source.is_dir() else None
-    report = RestoreReport(source, counts, None)
-    with exclusive(store), corruption_guard(store):
-        live_xuid = _current_xuid(store)
-        if xuid and live_xuid and xuid != live_xuid:
-            raise MaintenanceError(
-                f"The backup {db} belongs to XUID {xuid}, not to {store.gamertag} (XUID "
-                f"{live_xuid}); nothing restored."
-            )
-        folder = store.path.parent
-        incoming = folder / f"{DB_FILENAME}.restore"
-        shutil.copy2(db, incoming)
-        aside = store_backups(store) / f"{REPLACED_PREFIX}{_stamp()}"
-        moved = [
-            p
-            for p in (store.path, store.path.with_name(store.path.name + WAL_SUFFIX))
-            if p.exists()
-        ]
-        live_archive = archive_root(store.path)
-        if moved or live_archive.is_dir():
-            aside.mkdir(parents=True)
-            for path in moved:
-                shutil.move(str(path), aside / path.name)
-            if live_archive.is_dir():
-                shutil.move(str(live_archive), aside / live_archive.name)
-            report.set_aside = aside
-        os.replace(incoming, store.path)
-        if archive_src is not None and archive_src.is_dir():
-            report.archive_files = _copy_archive(archive_src, live_archive)
-        if "archived_matches" in counts:  # views hold absolute paths: point them here
-            con = _open(store, migrate=False)
-            try:
-                refresh_archive_views(con, store.path)
-            finally:
-                con.close()
-    if archived and not report.archive_files:
-        report.counts = {**counts, "archive_files_missing": archived}
-    return report
-
-
 # ---------------------------------------------------------------------------------- rename
 @dataclass
 class RenameReport:
@@ -515,19 +371,15 @@ __all__ = [
     "MaintenanceError",
     "OptimizeReport",
     "RenameReport",
-    "RestoreReport",
     "backup",
     "backups_root",
     "corruption_guard",
     "db_size",
     "exclusive",
-    "is_corruption",
     "list_backups",
     "optimize",
     "player_backups",
     "rename_player",
-    "resolve_backup",
-    "restore",
     "store_backups",
     "verify",
 ]

@@ -8,9 +8,7 @@ idempotent: replaying a sync never duplicates a row.
 
 from __future__ import annotations
 
-import errno
 import os
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,21 +23,35 @@ import filelock
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from levelup_pipeline.store import raw_damage
 from levelup_pipeline.store import transform_stages as stages
 from levelup_pipeline.store.arrow_pool import use_jemalloc_pool
+from levelup_pipeline.store.diagnosis import (
+    environment_error,
+    is_corruption,
+    restore_hint,
+    storage_error,
+)
+from levelup_pipeline.store.diagnosis import is_lock_error as _is_lock_error
+from levelup_pipeline.store.diagnosis import missing_bytes as _missing_bytes
 from levelup_pipeline.store.errors import (
     CorruptDatabase,
     MigrationError,
     StoreBusy,
-    StoreDiskFull,
     StoreError,
     StoreNotFound,
-    StoreNotWritable,
+)
+from levelup_pipeline.store.file_check import (
+    check_unless_known,
+    file_state,
+    forget_state,
+    remember_state,
 )
 from levelup_pipeline.store.migrate import apply_migrations
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
-from levelup_pipeline.store.raw_codec import decode_bytes, encode_column, film_columns
 from levelup_pipeline.store.raw_codec import dump_json as _dump
+from levelup_pipeline.store.raw_codec import encode_column, film_columns
+from levelup_pipeline.store.restore_journal import restore_journal
 from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.store.views import registered
 from levelup_pipeline.transform import aliases as t_aliases
@@ -100,44 +112,12 @@ UNMARK_TRANSFORMED = (
 )
 
 
-def _restore_hint(gamertag: str) -> str:
-    return (
-        f"run `levelup restore --player {gamertag}` to restore a backup, or "
-        f"`levelup sync --full --player {gamertag}` to rebuild it from the API"
-    )
+_restore_hint = restore_hint  # the name other modules import
 
 
 def _merge_aliases(con: duckdb.DuckDBPyConnection, sightings: str) -> None:
     """Merge alias sightings (a SELECT of xuid, gamertag, first_seen, last_seen, source)."""
     con.execute(_sql("merge_aliases.sql").format(sightings=sightings))
-
-
-_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
-_DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "file too large")
-_NOT_WRITABLE_TEXT = ("read-only file system", "permission denied")
-
-
-def environment_error(exc: BaseException, gamertag: str) -> StoreError | None:
-    """A full disk or a read-only folder (OSError or DuckDB error), worded for the user; None
-    for anything else. DuckDB reports ENOSPC as IO, Transaction or Internal errors alike."""
-    if isinstance(exc, StoreError):
-        return None
-    code = exc.errno if isinstance(exc, OSError) else None
-    text = str(exc).lower()
-    if code in _DISK_FULL or any(t in text for t in _DISK_FULL_TEXT):
-        return StoreDiskFull(
-            f"The disk is full while writing the database of {gamertag}: free some space and "
-            "sync again (the write in progress was rolled back; what was stored before is "
-            "intact)."
-        )
-    if code in _NOT_WRITABLE or any(t in text for t in _NOT_WRITABLE_TEXT):
-        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
-        return StoreNotWritable(
-            f"Cannot write the database of {gamertag}{where}: its folder is read-only or not "
-            "yours; fix the permissions or point LEVELUP_DATA_DIR at a writable folder."
-        )
-    return None
 
 
 def _close(con: duckdb.DuckDBPyConnection, gamertag: str, failing: bool) -> None:
@@ -152,29 +132,6 @@ def _close(con: duckdb.DuckDBPyConnection, gamertag: str, failing: bool) -> None
         if mapped is None:
             raise
         raise mapped from exc
-
-
-def _missing_bytes(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Bytes the file lacks to hold the blocks in use its header counts (0 when it can).
-
-    Why: DuckDB opens a truncated file as long as the blocks it reads first are in it, and
-    `levelup stats` then answered from half a database. Every block in use has its own place
-    in the file, so a shorter file lost some (free blocks at the end may be cut, so the
-    total count is no bound). Skipped while a WAL waits to be replayed.
-    """
-    if Path(f"{path}.wal").exists():
-        return 0
-    rows = con.execute(
-        "SELECT block_size * used_blocks FROM pragma_database_size()"
-        " WHERE database_name = current_database()"
-    ).fetchall()
-    expected = int(rows[0][0]) if rows and rows[0][0] is not None else 0
-    return max(0, expected - path.stat().st_size)
-
-
-def _is_lock_error(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "lock" in text and ("could not set" in text or "conflicting" in text)
 
 
 def _now() -> datetime:
@@ -235,9 +192,7 @@ class StoreWriter:
             mapped = environment_error(exc, self._gamertag)
             if mapped is not None:
                 raise mapped from exc
-            if isinstance(exc, duckdb.IOException | duckdb.SerializationException) or (
-                isinstance(exc, duckdb.InternalException)
-            ):
+            if is_corruption(exc) or isinstance(exc, duckdb.SerializationException):
                 raise CorruptDatabase(
                     f"The database of {self._gamertag} could not be read or written ({exc}); "
                     f"{_restore_hint(self._gamertag)}."
@@ -453,7 +408,8 @@ class StoreWriter:
             " WHERE match_id IN (SELECT match_id FROM pending_matches)"
         ).fetchall()
         for (frame,) in rows:
-            stats = t_match.parse_json(decode_bytes(frame))
+            text, _damaged = raw_damage.decode_or_none(frame)  # isolated by the transform
+            stats = t_match.parse_json(text)
             if isinstance(stats, dict):
                 yield stats
 
@@ -568,13 +524,14 @@ class StoreWriter:
         unfinished matches pending (the next call completes them). Then names, mode
         categories, session ids and performance scores are refreshed in SQL. Returns rows
         written per table (plus 'skipped_matches': raw rows without the player or with
-        unreadable JSON).
+        unreadable JSON, and 'damaged_matches': stored frames that no longer decode, isolated
+        for a refetch by store/raw_damage.py).
         """
         xuid = normalize_xuid(player_xuid)
         if xuid is None:
             raise ValueError(f"Not a player xuid: {player_xuid!r}.")
         counts = {t: 0 for t in (*DERIVED_MATCH_TABLES, "xuid_aliases")}
-        counts["skipped_matches"] = 0
+        counts["skipped_matches"] = counts["damaged_matches"] = 0
         with self._transaction() as con:
             if rebuild:
                 for table in DERIVED_MATCH_TABLES:
@@ -685,7 +642,13 @@ class StoreWriter:
         """The DuckDB half of a chunk, in one transaction: stats-derived rows, film events and
         aliases, raw rows marked transformed (an interruption leaves the chunk pending)."""
         written: dict[str, int] = {"skipped_matches": stats.skipped}
+        films = film.result()
+        damaged = stats.damaged
+        damaged.update(films.damaged)
         with self._transaction() as con:
+            if damaged:  # isolated, never taking the chunk with them (store/raw_damage.py)
+                raw_damage.isolate(con, damaged)
+                written["damaged_matches"] = damaged.count()
             with registered(con, "_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())})):
                 if not rebuild:  # re-transformed matches replace their previous rows
                     seen = con.execute(
@@ -700,7 +663,7 @@ class StoreWriter:
                 for table, data in stats.tables.items():
                     # keys are unique by construction (one chunk = distinct matches)
                     written[table] = self._insert_arrow(con, table, data)
-                events = film.result().events
+                events = films.events
                 if stats.skipped:  # no row for these matches, so no events either
                     kept = stats.tables["match_stats"]["match_id"].combine_chunks()
                     events = events.filter(pc.is_in(events["match_id"], value_set=kept))
@@ -709,6 +672,8 @@ class StoreWriter:
                     "INSERT OR REPLACE INTO transformed_matches"
                     " SELECT match_id, current_timestamp FROM _chunk_ids"
                 )
+            if damaged.stats:  # deleted: no mark either
+                raw_damage.unmark(con, damaged.stats)
         for key, value in written.items():  # counted once committed
             counts[key] += value
 
@@ -851,33 +816,57 @@ class PlayerStore:
                 raise
             raise mapped from exc
         try:
+            if restore_journal(self.path).exists():  # a restore was killed half-way
+                from levelup_pipeline.store.restore import finish_interrupted_restore
+
+                finish_interrupted_restore(self)
+            state = file_state(self.path)
             con = self._connect(read_only=False)
             try:
+                check_unless_known(con, self.path, state, self.gamertag)
+                self._migrate(con)
                 try:
-                    apply_migrations(con)
-                except MigrationError as exc:
-                    mapped = environment_error(exc.__cause__ or exc, self.gamertag)
-                    if mapped is not None:
-                        raise mapped from exc
-                    if isinstance(exc.__cause__, duckdb.IOException | duckdb.InternalException):
-                        raise CorruptDatabase(
-                            f"The database {self.path} is damaged ({exc.__cause__}); "
-                            f"{_restore_hint(self.gamertag)}."
-                        ) from exc
-                    raise
-                except duckdb.Error as exc:
-                    raise CorruptDatabase(
-                        f"The database {self.path} cannot be read ({exc}); "
-                        f"{_restore_hint(self.gamertag)}."
-                    ) from exc
-                yield StoreWriter(con, self.gamertag)
-            finally:
-                _close(con, self.gamertag, failing=sys.exc_info()[1] is not None)
+                    yield StoreWriter(con, self.gamertag)
+                except duckdb.Error as exc:  # reads outside a transaction hit damage too
+                    mapped = storage_error(exc, self.path, self.gamertag)
+                    if mapped is None:
+                        raise
+                    raise mapped from exc
+            except BaseException:
+                _close(con, self.gamertag, failing=True)
+                forget_state(self.path)
+                raise
+            _close(con, self.gamertag, failing=False)
+            remember_state(self.path)
         finally:
             lock.release()
 
+    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Apply pending migrations; storage failures become the user's error."""
+        try:
+            apply_migrations(con)
+        except MigrationError as exc:
+            mapped = environment_error(exc.__cause__ or exc, self.gamertag)
+            if mapped is not None:
+                raise mapped from exc
+            if isinstance(exc.__cause__, duckdb.IOException | duckdb.InternalException):
+                raise CorruptDatabase(
+                    f"The database {self.path} is damaged ({exc.__cause__}); "
+                    f"{_restore_hint(self.gamertag)}."
+                ) from exc
+            raise
+        except duckdb.Error as exc:
+            raise CorruptDatabase(
+                f"The database {self.path} cannot be read ({exc}); {_restore_hint(self.gamertag)}."
+            ) from exc
+
     def reader(self) -> duckdb.DuckDBPyConnection:
         """A read-only connection (usable as a context manager); StoreNotFound if no file yet."""
+        if restore_journal(self.path).exists():
+            raise StoreError(
+                f"A restore of {self.gamertag}'s database was interrupted; run "
+                f"`levelup db check --player {self.gamertag}` to finish it."
+            )
         if not self.exists():
             raise StoreNotFound(
                 f"No database for {self.gamertag} at {self.path}; run "

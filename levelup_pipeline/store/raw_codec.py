@@ -144,6 +144,22 @@ def _decode_back_to_back(frames: list[bytes]) -> pa.Array | None:
 SQL_FUNCTION = "raw_json"
 
 
+def _decode_column_or_null(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """decode_column for SQL: a damaged frame reads as NULL instead of failing the whole
+    query (one damaged body must not stop a backfill's plan or an archive run; the
+    transform and `levelup db check` isolate it, store/raw_damage.py)."""
+    try:
+        return decode_column(frames)
+    except (zstandard.ZstdError, pa.ArrowInvalid):
+        out = []
+        for frame in frames.to_pylist():
+            try:
+                out.append(None if frame is None else decode_bytes(frame).decode())
+            except (zstandard.ZstdError, UnicodeDecodeError):
+                out.append(None)
+        return pa.array(out, pa.string())
+
+
 def register_sql_function(con: duckdb.DuckDBPyConnection) -> None:
     """Make `raw_json(frame)` (stored BLOB -> the JSON text) callable in this connection's SQL,
     e.g. `SELECT raw_json(stats_json_zst) ->> '$.MatchInfo.StartTime' FROM raw_match_json`."""
@@ -153,7 +169,7 @@ def register_sql_function(con: duckdb.DuckDBPyConnection) -> None:
     if not known:
         con.create_function(
             SQL_FUNCTION,
-            decode_column,
+            _decode_column_or_null,
             [duckdb.sqltype("BLOB")],
             duckdb.sqltype("VARCHAR"),
             type="arrow",

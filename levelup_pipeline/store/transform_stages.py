@@ -15,14 +15,16 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import zstandard
 
-from levelup_pipeline.store.raw_codec import decode_bytes, decode_column
+from levelup_pipeline.store.raw_codec import decode_column
+from levelup_pipeline.store.raw_damage import DamagedRaw, decode_or_none, is_readable_json
 from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.store.views import registered
 from levelup_pipeline.transform import highlights as t_highlights
@@ -115,13 +117,16 @@ class FilmTexts:
     of text each."""
 
     batches: list[pa.Table]
+    damaged: DamagedRaw = field(default_factory=DamagedRaw)
 
 
 @dataclass
 class FilmEvents:
-    """A chunk's highlight events (parsed by DuckDB, and by Python for odd shapes)."""
+    """A chunk's highlight events (parsed by DuckDB, and by Python for odd shapes), and the
+    films found damaged on the way (store/raw_damage.py)."""
 
     events: pa.Table
+    damaged: DamagedRaw = field(default_factory=DamagedRaw)
 
 
 def read_films(cursor: duckdb.DuckDBPyConnection, match_ids: list[str]) -> FilmTexts:
@@ -137,7 +142,11 @@ def read_films(cursor: duckdb.DuckDBPyConnection, match_ids: list[str]) -> FilmT
         f" WHERE {_CHUNK_ROWS} AND highlights_json_zst IS NOT NULL",
         params={"ids": match_ids},
     ).to_arrow_table()
-    texts = decode_column(frames["highlights_json_zst"])
+    damaged = DamagedRaw()
+    try:
+        texts = decode_column(frames["highlights_json_zst"])
+    except (zstandard.ZstdError, pa.ArrowInvalid):  # a damaged frame: decode one by one
+        frames, texts = _without_damaged_films(frames, damaged)
     batches: list[pa.Table] = []
     start = size = 0
     sizes = pc.binary_length(texts).to_pylist()
@@ -156,7 +165,25 @@ def read_films(cursor: duckdb.DuckDBPyConnection, match_ids: list[str]) -> FilmT
                 )
             )
             start, size = end, 0
-    return FilmTexts(batches)
+    return FilmTexts(batches, damaged)
+
+
+def _without_damaged_films(frames: pa.Table, damaged: DamagedRaw) -> tuple[pa.Table, pa.Array]:
+    """The films whose frame decodes to UTF-8 text, and their texts; the others recorded."""
+    keep, texts = [], []
+    ids = frames["match_id"].to_pylist()
+    for index, frame in enumerate(frames["highlights_json_zst"].to_pylist()):
+        data, bad = decode_or_none(frame)
+        try:
+            text = None if data is None else data.decode()
+        except UnicodeDecodeError:
+            bad = True
+        if bad:
+            damaged.add("film", ids[index])
+            continue
+        keep.append(index)
+        texts.append(text)
+    return frames.take(keep), pa.array(texts, pa.string())
 
 
 def film_stage(
@@ -170,16 +197,18 @@ def film_stage(
     odd_films: list[pa.Table] = []  # films of another shape: one marker row each
     while films.batches:  # the batches share the chunk's text buffer: freed after the last
         batch = films.batches.pop(0)
-        numbered = batch.append_column("film", pa.array(range(batch.num_rows), pa.int32()))
-        with registered(cursor, "_films", numbered):
-            parsed = cursor.sql(query).to_arrow_table()
+        try:
+            parsed = _parse_films(cursor, query, batch)
+        except duckdb.InvalidInputException:  # a damaged film that is not JSON any more
+            batch = _without_unparsable_films(cursor, batch, films.damaged)
+            parsed = _parse_films(cursor, query, batch)
         parts.append(_event_rows(batch["match_id"], parsed, schema))
         if parsed["event_index"].null_count:
             odd = parsed.filter(pc.is_null(parsed["event_index"]))["film"]
             odd_films.append(batch.take(odd))
     events = pa.concat_tables(parts)
     if not odd_films:
-        return FilmEvents(events)
+        return FilmEvents(events, films.damaged)
     rows: list[dict[str, Any]] = []  # ...parsed by the Python transformer
     for batch in odd_films:
         for match_id, text in zip(
@@ -187,7 +216,27 @@ def film_stage(
         ):
             rows.extend(t_highlights.highlight_event_rows(match_id, t_match.parse_json(text)))
     in_sql = events.filter(pc.is_valid(events["event_index"]))
-    return FilmEvents(pa.concat_tables([in_sql, rows_to_arrow(rows, schema)]))
+    return FilmEvents(pa.concat_tables([in_sql, rows_to_arrow(rows, schema)]), films.damaged)
+
+
+def _parse_films(cursor: duckdb.DuckDBPyConnection, query: str, batch: pa.Table) -> pa.Table:
+    """highlight_events.sql over one batch of films (numbered by their position)."""
+    numbered = batch.append_column("film", pa.array(range(batch.num_rows), pa.int32()))
+    with registered(cursor, "_films", numbered):
+        return cursor.sql(query).to_arrow_table()
+
+
+def _without_unparsable_films(
+    cursor: duckdb.DuckDBPyConnection, batch: pa.Table, damaged: DamagedRaw
+) -> pa.Table:
+    """The batch without the films whose text is not JSON (recorded as damaged)."""
+    with registered(cursor, "_films", batch):
+        valid = cursor.sql("SELECT coalesce(json_valid(highlights_json), true) FROM _films")
+        flags = valid.to_arrow_table().column(0)
+    for match_id, ok in zip(batch["match_id"].to_pylist(), flags.to_pylist(), strict=True):
+        if not ok:
+            damaged.add("film", match_id)
+    return batch.filter(flags)
 
 
 # The transformer's rules on event values, applied by film_stage to each distinct value.
@@ -225,6 +274,7 @@ class StatsRows:
 
     tables: dict[str, pa.Table]
     skipped: int
+    damaged: DamagedRaw = field(default_factory=DamagedRaw)
 
 
 def add_stats_rows(
@@ -324,17 +374,23 @@ def stats_stage(
     ).fetchall()
     parts: dict[str, list[pa.Table]] = {t: [] for t in STATS_TABLES}
     skipped = 0
+    damaged = DamagedRaw()
     with gc_paused():
         # rows (dicts, ~3 KB each) become Arrow every STATS_BATCH matches: few dicts alive
         for start in range(0, len(frames), STATS_BATCH):
             out: dict[str, list[dict[str, Any]]] = {t: [] for t in STATS_TABLES}
             for match_id, stats_frame, skill_frame in frames[start : start + STATS_BATCH]:
                 # UTF-8 bytes, not str: what the JSON decoders read, without a conversion
-                stats_json = decode_bytes(stats_frame)
-                skill = t_match.parse_json(decode_bytes(skill_frame))
-                if not add_stats_rows(out, match_id, stats_json, skill, xuid, names):
+                stats_json, bad_stats = decode_or_none(stats_frame)
+                skill_json, bad_skill = decode_or_none(skill_frame)
+                skill = t_match.parse_json(skill_json)
+                if bad_skill or (skill is None and not is_readable_json(skill_json)):
+                    damaged.add("skill", match_id)
+                if bad_stats or not add_stats_rows(out, match_id, stats_json, skill, xuid, names):
                     skipped += 1
+                    if bad_stats or not is_readable_json(stats_json):
+                        damaged.add("stats", match_id)
             for t, rows in out.items():
                 parts[t].append(rows_to_arrow(rows, _columns(schemas[t], STATS_COLUMNS[t])))
     tables = {t: pa.concat_tables(chunks) for t, chunks in parts.items()}
-    return StatsRows(tables, skipped)
+    return StatsRows(tables, skipped, damaged)

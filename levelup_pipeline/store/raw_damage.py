@@ -1,0 +1,229 @@
+"""Damaged raw bodies: a stored stats, skill or film frame that no longer decodes.
+
+Why: one truncated film frame made every transform fail with a ZstdError, and a rebuild
+(`--rebuild-cache`) had already deleted the derived tables; every later sync failed the same
+way. A damaged body is now isolated, never allowed to take the other matches with it:
+
+- film or skill: the frame is dropped and its status set to 'damaged'; the match keeps its
+  other rows, and the gap filling (`levelup sync --with-backfill`) fetches the part again
+  (store/backfill.py picks any stored match without skill/film not confirmed absent);
+- stats (the match itself): the raw row and its derived rows are deleted, the id recorded in
+  sync_meta (DAMAGED_KEY), and every delta resume cursor lowered to the match's start, so
+  the next `levelup sync` walks the history down to it and fetches it again (a full sync
+  refetches it anyway: it is no longer stored).
+
+`levelup db check` scans every stored frame (scan) and reports what is damaged and what is
+still waiting for its refetch (awaiting_refetch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+import zstandard
+
+from levelup_pipeline.store.raw_codec import decode_bytes
+from levelup_pipeline.store.views import registered
+
+DAMAGED = "damaged"  # raw skill_status / film_status of a part whose stored frame is unreadable
+DAMAGED_KEY = "damaged_raw_matches"  # sync_meta: {match_id: first seen} of deleted stats bodies
+# ingest.engine's resume cursor keys are f"resume_cursor:{match_type}" (cli/delta_check.py too).
+CURSOR_PREFIX = "resume_cursor:"
+# Lower than any start time: the delta walks the whole history (pages only) down to the match.
+_WALK_EVERYTHING = "0"
+_SCAN_BATCH = 512
+PARTS = ("stats", "skill", "film")
+_COLUMNS = {"stats": "stats_json_zst", "skill": "skill_json_zst", "film": "highlights_json_zst"}
+_DERIVED = (
+    "match_stats",
+    "match_players",
+    "medals",
+    "personal_scores",
+    "player_match_stats",
+    "highlight_events",
+    "transformed_matches",
+)
+
+
+@dataclass
+class DamagedRaw:
+    """Match ids whose stored frame of each part is unreadable."""
+
+    stats: set[str] = field(default_factory=set)
+    skill: set[str] = field(default_factory=set)
+    film: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.stats or self.skill or self.film)
+
+    def add(self, part: str, match_id: str) -> None:
+        """Record one damaged part."""
+        getattr(self, part).add(match_id)
+
+    def update(self, other: DamagedRaw) -> None:
+        """Merge another record into this one."""
+        for part in PARTS:
+            getattr(self, part).update(getattr(other, part))
+
+    def count(self) -> int:
+        """Distinct matches with at least one damaged part."""
+        return len(self.stats | self.skill | self.film)
+
+
+def decode_or_none(frame: bytes | None) -> tuple[bytes | None, bool]:
+    """(the frame's JSON text, damaged): a frame that does not decompress is damaged."""
+    if frame is None:
+        return None, False
+    try:
+        return decode_bytes(frame), False
+    except zstandard.ZstdError:
+        return None, True
+
+
+def is_readable_json(text: bytes | None) -> bool:
+    """True when the decompressed text is UTF-8 JSON (what the API sent was)."""
+    if text is None:
+        return True
+    try:
+        json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def scan(con: duckdb.DuckDBPyConnection) -> DamagedRaw:
+    """Every stored frame decompressed and parsed: the damaged ones (db check)."""
+    found = DamagedRaw()
+    cursor = con.cursor()  # its own connection: streams whatever `con` has open
+    try:
+        reader = cursor.sql(
+            "SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst"
+            " FROM raw_match_json"
+        ).to_arrow_reader(_SCAN_BATCH)
+        for batch in reader:
+            ids = batch.column(0).to_pylist()
+            for index, part in enumerate(PARTS, start=1):
+                for match_id, frame in zip(ids, batch.column(index).to_pylist(), strict=True):
+                    text, damaged = decode_or_none(frame)
+                    if damaged or not is_readable_json(text):
+                        found.add(part, match_id)
+    finally:
+        cursor.close()
+    return found
+
+
+def _ids(ids: set[str]) -> pa.Table:
+    return pa.table({"match_id": pa.array(sorted(ids), pa.string())})
+
+
+def isolate(con: duckdb.DuckDBPyConnection, damaged: DamagedRaw) -> None:
+    """Isolate damaged parts (see the module docstring); runs in the caller's transaction."""
+    film, skill = damaged.film - damaged.stats, damaged.skill - damaged.stats
+    for ids, columns in (
+        (film, "highlights_json_zst = NULL, film_plain = NULL, film_status = ?"),
+        (skill, "skill_json_zst = NULL, skill_status = ?"),
+    ):
+        if not ids:
+            continue
+        with registered(con, "_damaged_ids", _ids(ids)):
+            con.execute(
+                f"UPDATE raw_match_json SET {columns}"
+                " WHERE match_id IN (SELECT match_id FROM _damaged_ids)",
+                [DAMAGED],
+            )
+            con.execute(
+                "DELETE FROM transformed_matches"
+                " WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
+            )
+    if damaged.stats:
+        _drop_matches(con, damaged.stats)
+
+
+def unmark(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
+    """Drop the transformed marks of these matches."""
+    with registered(con, "_damaged_ids", _ids(ids)):
+        con.execute(
+            "DELETE FROM transformed_matches WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
+        )
+
+
+def _drop_matches(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
+    """Delete matches whose stats body is damaged, record them, lower the resume cursors."""
+    with registered(con, "_damaged_ids", _ids(ids)):
+        starts = con.execute(
+            "SELECT min(start_time) FROM match_stats"
+            " WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
+        ).fetchall()[0][0]
+        known = con.execute(
+            "SELECT count(*) FROM match_stats WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
+        ).fetchall()[0][0]
+        for table in (*_DERIVED, "raw_match_json"):
+            con.execute(
+                f"DELETE FROM {table} WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
+            )
+    # Only when every damaged match had its start time is the walk bounded by the oldest.
+    floor = _WALK_EVERYTHING
+    if starts is not None and known == len(ids):
+        floor = starts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    con.execute(
+        "UPDATE sync_meta SET value = ?, updated_at = current_timestamp"
+        " WHERE key LIKE ? AND (coalesce(value, '') = '' OR value > ?)",
+        [floor, CURSOR_PREFIX + "%", floor],
+    )
+    recorded = recorded_stats(con)
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    recorded.update({match_id: recorded.get(match_id, now) for match_id in ids})
+    con.execute(
+        "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
+        " VALUES (?, ?, current_timestamp)",
+        [DAMAGED_KEY, json.dumps(recorded, sort_keys=True)],
+    )
+
+
+def recorded_stats(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Matches deleted for a damaged stats body: {match_id: when it was found}."""
+    rows = con.execute("SELECT value FROM sync_meta WHERE key = ?", [DAMAGED_KEY]).fetchall()
+    try:
+        value = json.loads(rows[0][0]) if rows and rows[0][0] else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def awaiting_refetch(con: duckdb.DuckDBPyConnection) -> DamagedRaw:
+    """Damaged parts isolated and not fetched again yet."""
+    waiting = DamagedRaw()
+    recorded = set(recorded_stats(con))
+    if recorded:
+        stored = {
+            r[0]
+            for r in con.execute(
+                "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
+                " UNION SELECT match_id FROM unavailable_matches"
+            ).fetchall()
+        }
+        waiting.stats = recorded - stored
+    for part, column in (("skill", "skill_status"), ("film", "film_status")):
+        rows = con.execute(
+            f"SELECT match_id FROM raw_match_json WHERE {column} = ?", [DAMAGED]
+        ).fetchall()
+        getattr(waiting, part).update(r[0] for r in rows)
+    return waiting
+
+
+__all__ = [
+    "DAMAGED",
+    "DAMAGED_KEY",
+    "DamagedRaw",
+    "awaiting_refetch",
+    "decode_or_none",
+    "is_readable_json",
+    "isolate",
+    "recorded_stats",
+    "scan",
+    "unmark",
+]
