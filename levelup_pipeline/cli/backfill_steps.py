@@ -14,6 +14,7 @@ from levelup_pipeline.cli.runner import RunOutcome, run_job
 REBUILD_CONFIG = {"ops": {"model_tables": {"config": {"rebuild": True}}}}
 #: backfill asset -> words of the summary line
 FILLED_LABELS = {
+    "backfill_imported_matches": "imported matches refetched",
     "backfill_skill": "skill rows",
     "backfill_highlight_events": "highlight events",
     "backfill_aliases": "aliases",
