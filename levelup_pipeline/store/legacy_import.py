@@ -136,6 +136,7 @@ def import_legacy(
                 writer.set_meta("player_gamertag", store.gamertag)
             if has_workshop:
                 report.workshop = _workshop(stage, path, xuid)
+            _check_something(report)
             with stage.writer() as writer:
                 writer.transform_pending(xuid)  # folds the imported rows into the model
                 gap = writer.get_meta(SESSION_GAP_KEY)
@@ -157,13 +158,25 @@ def _check_owner(writer: StoreWriter, gamertag: str, xuid: str) -> None:
         )
 
 
+def _check_something(report: LegacyReport) -> None:
+    """An import that finds nothing at all is refused: an empty file is no history."""
+    found = sum(t.imported + t.kept for t in report.tables.values())
+    ws = report.workshop
+    if found or (ws is not None and (ws.imported or ws.already_archived)):
+        return
+    raise LegacyImportError(
+        f"{report.source} holds nothing to import for {report.gamertag} (its tables are empty "
+        "or unusable, see --dry-run); nothing imported."
+    )
+
+
 def _workshop(stage: PlayerStore, path: Path, xuid: str) -> Any:
     """Workshop's MatchStats/PlayerMatchStats bodies of the same SQLite file, as raw JSON."""
     from levelup_pipeline.store.sqlite_import import import_workshop_db, open_workshop_db
 
     con = open_workshop_db(path)
     try:
-        return import_workshop_db(stage, con, path, xuid, stage.gamertag, require_matches=False)
+        return import_workshop_db(stage, con, path, xuid, stage.gamertag)
     finally:
         con.close()
 
