@@ -23,6 +23,9 @@ FILLED_LABELS = {
     "backfill_performance_scores": "performance scores",
 }
 
+#: parts named in the summary only when they had something to do (imports are rare)
+SHOWN_WHEN_MISSING = ("backfill_imported_matches",)
+
 
 @dataclass(frozen=True)
 class AfterSync:
@@ -90,6 +93,6 @@ def summary(outcome: RunOutcome) -> str:
     filled = [
         f"{meta[key].get('filled', 0)} {label}"
         for key, label in FILLED_LABELS.items()
-        if key in meta
+        if key in meta and (key not in SHOWN_WHEN_MISSING or meta[key].get("missing"))
     ]
     return f"{outcome.gamertag}: backfill filled " + ", ".join(filled) + f" {tail}"

@@ -193,7 +193,9 @@ def _migrate_one(profile: Profile, xuid: str | None, dry_run: bool) -> None:
     store = PlayerStore(gamertag)
     if not profile.path.is_file():
         raise LegacyImportError(f"No file at {profile.path} for {gamertag}: check the path.")
-    chosen, how = choose_xuid(store, gamertag, xuid, profile.xuid, _xuids_in(profile.path, gamertag))
+    chosen, how = choose_xuid(
+        store, gamertag, xuid, profile.xuid, _xuids_in(profile.path, gamertag)
+    )
     verb = "checking" if dry_run else "importing"
     click.echo(f"{gamertag}: XUID {chosen} ({how}); {verb} {profile.path}...")
     report = import_legacy(store, profile.path, chosen, dry_run=dry_run)

@@ -376,7 +376,9 @@ def _events(source: Source, table: str, aliases: set[tuple[str, str]]) -> Iterat
             while batch.rows and batch.rows[-1]["match_id"] == last:
                 carry.append(batch.rows.pop())
             carry.reverse()
-        aliases.update((r["xuid"], r["gamertag"]) for r in batch.rows if r["xuid"] and r["gamertag"])
+        aliases.update(
+            (r["xuid"], r["gamertag"]) for r in batch.rows if r["xuid"] and r["gamertag"]
+        )
         yield batch
     if carry:
         aliases.update((r["xuid"], r["gamertag"]) for r in carry if r["xuid"] and r["gamertag"])

@@ -25,9 +25,9 @@ import filelock
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from levelup_pipeline.store import imported as imported_rows
 from levelup_pipeline.store import transform_stages as stages
 from levelup_pipeline.store.arrow_pool import use_jemalloc_pool
-from levelup_pipeline.store import imported as imported_rows
 from levelup_pipeline.store.errors import (
     CorruptDatabase,
     MigrationError,

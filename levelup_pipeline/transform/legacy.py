@@ -138,7 +138,7 @@ def decode_gamertag(value: Any) -> str | None:
         value = _decode_bytes(bytes(value))
     if not isinstance(value, str):
         return None
-    return clean_gamertag(_utf16_text(value))
+    return clean_gamertag(_utf16_text(value).replace("\ufeff", ""))  # byte-order marks too
 
 
 def _decode_bytes(data: bytes) -> str:
@@ -194,9 +194,7 @@ def match_row(row: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
     return out, None
 
 
-def skill_row(
-    row: dict[str, Any], player_xuid: str
-) -> tuple[dict[str, Any] | None, str | None]:
+def skill_row(row: dict[str, Any], player_xuid: str) -> tuple[dict[str, Any] | None, str | None]:
     """A v4 player_match_stats row (or a match row's MMR) -> imported_player_match_stats."""
     match_id = match_id_of(row.get("match_id"))
     if match_id is None:
@@ -329,4 +327,9 @@ def alias_row(
     name = decode_gamertag(gamertag)
     if name is None:
         return None, NO_GAMERTAG
-    return {"xuid": bare, "gamertag": name, "last_seen": legacy_time(seen), "legacy_table": table}, None
+    return {
+        "xuid": bare,
+        "gamertag": name,
+        "last_seen": legacy_time(seen),
+        "legacy_table": table,
+    }, None

@@ -251,9 +251,7 @@ def build_sqlite(
     con.execute("INSERT INTO Players VALUES (?, ?)", [xuid, gamertag])
     for n, (mate, name) in enumerate(mates):
         stored: object = name.encode("utf-16-le") if n % 2 == 0 else name + "\x01"
-        con.execute(
-            "INSERT INTO XuidAliases VALUES (?, ?, '2024-05-01 10:00:00')", [mate, stored]
-        )
+        con.execute("INSERT INTO XuidAliases VALUES (?, ?, '2024-05-01 10:00:00')", [mate, stored])
         con.execute(
             "INSERT INTO TeammatesAggregate (teammate_xuid, teammate_gamertag, last_played)"
             " VALUES (?, ?, NULL)",

@@ -16,7 +16,7 @@ from dagster import AssetKey
 
 from levelup_pipeline.cli.main import cli
 from levelup_pipeline_tests.harness import isolated_pipeline
-from levelup_pipeline_tests.maintenance.helpers import fingerprints
+from levelup_pipeline_tests.maintenance.helpers import build_workshop_sqlite, fingerprints
 from levelup_pipeline_tests.maintenance.legacy_files import INT32, build_sqlite, build_v4
 
 pytestmark = pytest.mark.e2e
@@ -78,13 +78,19 @@ def test_v4_file_imported_then_completed_to_a_fresh_sync(pipeline, tmp_path):
     store = pipeline.store(gamertag)
 
     # --dry-run: the counts, nothing written
-    dry = _migrate("--from-levelup", str(legacy), "--gamertag", gamertag, "--xuid", xuid, "--dry-run")
+    dry = _migrate(
+        "--from-levelup", str(legacy), "--gamertag", gamertag, "--xuid", xuid, "--dry-run"
+    )
     assert dry.exit_code == 0, dry.output
     n_events = len(_rows(reference, "highlight_events", f"WHERE match_id IN {tuple(legacy_ids)}"))
     medals = _rows(reference, "medals", f"WHERE match_id IN {tuple(legacy_ids)}")
     cut = sum(1 for m in medals if m[1] > INT32 and m[1] % 2 == 0)
-    assert f"match_stats -> imported_match_stats: {len(legacy_ids)} read, {len(legacy_ids)} would import" in dry.output
-    assert f"highlight_events -> imported_highlight_events: {n_events} read, {n_events} would import" in dry.output, dry.output
+    n = len(legacy_ids)
+    assert f"match_stats -> imported_match_stats: {n} read, {n} would import" in dry.output
+    assert (
+        f"highlight_events -> imported_highlight_events: {n_events} read, {n_events} would import"
+        in dry.output
+    ), dry.output
     assert f"{cut} medal id cut at 32 bits" in dry.output
     assert "sessions: 1 row(s) not imported - derived" in dry.output
     assert "antagonists -> imported_aliases: 1 read, 0 would import" in dry.output
@@ -172,6 +178,8 @@ def test_sqlite_layout_every_key_variant_and_encoding(pipeline, tmp_path):
     fake = "00000000-0000-4000-8000-000000000019"  # a match the API never heard of
     extra = {fake: [{"EventType": "kill", "TimeMs": 1000, "Xuid": xuid, "Gamertag": gamertag}]}
     legacy = build_sqlite(tmp_path / "legacy.db", reference, ids, (xuid, gamertag), extra)
+    raw_ids = ids[:2]  # Workshop's raw JSON of two of them in the same file: it wins
+    build_workshop_sqlite(legacy, world, raw_ids)
     store = pipeline.store(gamertag)
     result = _migrate("--from-sqlite", str(legacy), "--gamertag", gamertag)
     assert result.exit_code == 0, result.output
@@ -180,12 +188,22 @@ def test_sqlite_layout_every_key_variant_and_encoding(pipeline, tmp_path):
     assert "2 skipped (2 no valid match id)" in result.output
     assert "1 unreadable events JSON" in result.output
     assert "Notes: 0 row(s) not imported" in result.output
+    assert f"MatchStats (Workshop, raw API JSON): {len(raw_ids)} read, {len(raw_ids)} imported" in (
+        result.output
+    )
     where = f"WHERE match_id IN {tuple(ids)}"
-    assert _rows(store.path, "highlight_events", where) == _rows(reference, "highlight_events", where)
+    assert _rows(store.path, "highlight_events", where) == _rows(
+        reference, "highlight_events", where
+    )
     aliases = {(r[0], r[1]) for r in _rows(store.path, "xuid_aliases")}
     ref_aliases = {(r[0], r[1]) for r in _rows(reference, "xuid_aliases")}
     assert (xuid, gamertag) in aliases
     assert aliases - ref_aliases == set()  # every gamertag decoded to the real one
+    with duckdb.connect(str(store.path), read_only=True) as con:
+        named = con.execute(
+            "SELECT match_id FROM match_stats WHERE duration_seconds IS NOT NULL"
+        ).fetchall()
+    assert sorted(r[0] for r in named) == sorted(raw_ids)  # modelled from raw, the rest imported
     # the fake match has events but no match row: nothing orphaned in the model
     assert not _rows(store.path, "highlight_events", f"WHERE match_id = '{fake}'")
 
@@ -207,8 +225,6 @@ def test_sqlite_layout_every_key_variant_and_encoding(pipeline, tmp_path):
 
 def test_refusals_leave_the_player_untouched(pipeline, tmp_path):
     gamertag = pipeline.gamertags()[0]
-    world = pipeline.sim.world
-    xuid = str(world.find_player(gamertag))
     reference = _reference(pipeline, tmp_path, gamertag)
     ids = sorted(r[0] for r in _rows(reference, "match_stats"))[:4]
     good = build_v4(tmp_path / "good.duckdb", reference, ids, ("2533274800000001", "Someone"))
@@ -294,3 +310,61 @@ def test_install_folder_imports_every_profile(pipeline, tmp_path):
         if "original LevelUp" in (r.asset_materialization.description or "")
     }
     assert imported == {first, second}  # the UI's history shows the import
+
+
+def test_the_guides_forms(pipeline, tmp_path, monkeypatch):
+    """migrate_all_to_duckdb.py --gamertag X (run in the original's folder), then
+    sync.py --player X --stats (no sync), archive/backup with --gamertag."""
+    gamertag = pipeline.gamertags()[0]
+    reference = _reference(pipeline, tmp_path, gamertag)
+    ids = sorted(r[0] for r in _rows(reference, "match_stats"))[:3]
+    folder = tmp_path / "LevelUp"
+    db = folder / "data" / "players" / gamertag / "stats.duckdb"
+    db.parent.mkdir(parents=True)
+    build_v4(db, reference, ids, ("2533274800000001", "Someone"))
+    monkeypatch.chdir(folder)  # no db_profiles.json: the player's file under data/players/
+    result = _migrate("--gamertag", gamertag)
+    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(tmp_path)
+    nowhere = _migrate("--gamertag", gamertag)
+    assert nowhere.exit_code == 1 and "Nothing to import from" in nowhere.output
+
+    pipeline.sim.reset_stats()
+    runs_before = len(pipeline.instance.get_run_records())
+    stats = CliRunner().invoke(cli, ["sync", "--player", gamertag, "--stats"])
+    assert stats.exit_code == 0, stats.output
+    assert f"Player {gamertag}:" in stats.output and "new match" not in stats.output
+    assert not any(pipeline.sim.stats()["requests"].values())
+    assert len(pipeline.instance.get_run_records()) == runs_before  # no sync run
+
+    backup = CliRunner().invoke(cli, ["backup", "--gamertag", gamertag])
+    assert backup.exit_code == 0, backup.output
+    archive = CliRunner().invoke(
+        cli, ["archive", "--gamertag", gamertag, "--older-than-days", "1", "--dry-run"]
+    )
+    assert archive.exit_code == 0, archive.output
+
+
+def test_a_failure_midway_leaves_the_player_untouched(pipeline, tmp_path, monkeypatch):
+    """Imported rows written, then the transform fails: the player's database is as before."""
+    from levelup_pipeline.store.legacy_import import import_legacy
+    from levelup_pipeline.store.player_store import StoreWriter
+
+    gamertag = pipeline.gamertags()[0]
+    xuid = str(pipeline.sim.world.find_player(gamertag))
+    reference = _reference(pipeline, tmp_path, gamertag)
+    ids = sorted(r[0] for r in _rows(reference, "match_stats"))
+    store = pipeline.store(gamertag)
+    first = build_v4(tmp_path / "a.duckdb", reference, ids[:3], ("2533274800000001", "Someone"))
+    import_legacy(store, first, xuid)
+    before = fingerprints(store.path)
+    second = build_v4(tmp_path / "b.duckdb", reference, ids[3:8], ("2533274800000002", "Other"))
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("disk pulled out")
+
+    monkeypatch.setattr(StoreWriter, "refresh_aggregates", broken)
+    with pytest.raises(RuntimeError):
+        import_legacy(store, second, xuid)
+    assert fingerprints(store.path) == before
+    assert not (store.path.parent / ".import-staging").exists()
