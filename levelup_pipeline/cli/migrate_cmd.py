@@ -100,8 +100,9 @@ def _default_source(gamertag: str | None) -> Path:
     here = Path.cwd()
     if (here / PROFILES_FILE).is_file():
         return here
-    if gamertag and (here / "data" / "players" / gamertag / "stats.duckdb").is_file():
-        return here / "data" / "players" / gamertag / "stats.duckdb"
+    legacy = here / "data" / "players" / str(gamertag) / "stats.duckdb"
+    if gamertag and legacy.is_file() and legacy.resolve() != PlayerStore(gamertag).path.resolve():
+        return legacy  # (this project's own file at the same place is no source)
     raise UserError(
         "Nothing to import from: pass --from-levelup PATH (the original LevelUp's install "
         "folder, or a player's stats.duckdb) or --from-sqlite PATH, or run the command in "
