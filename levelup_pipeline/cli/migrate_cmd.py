@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from levelup_pipeline.cli.errors import UserError, friendly
+from levelup_pipeline.cli.errors import USER_FACING, UserError, describe, friendly
 from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.defs.partitions import register_player
 from levelup_pipeline.halo.errors import HaloApiError
@@ -176,10 +176,10 @@ def migrate_command(
     for profile in targets:
         try:
             _migrate_one(profile, xuid, dry_run)
-        except (UserError, LegacyImportError, ValueError, OSError) as exc:
+        except (UserError, *USER_FACING) as exc:
             if len(targets) == 1:
                 raise
-            message = exc.format_message() if isinstance(exc, UserError) else str(exc)
+            message = exc.format_message() if isinstance(exc, UserError) else describe(exc)
             failures.append(profile.gamertag)
             click.echo(f"{profile.gamertag}: FAILED - {message}", err=True)
     if failures:

@@ -82,19 +82,28 @@ def staged(store: PlayerStore, commit: bool) -> Iterator[PlayerStore]:
     """A copy of the player's database to work on, under the player's writer lock; it
     replaces the database on exit when `commit`, and is deleted in every case."""
     root = store.path.parent / STAGING_DIR
-    with exclusive(store):
-        shutil.rmtree(root, ignore_errors=True)
-        stage = PlayerStore(store.gamertag, data_dir=root)
-        stage.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            if store.exists():
-                _checkpoint(store)
-                shutil.copy2(store.path, stage.path)
-            yield stage
-            if commit:
-                os.replace(stage.path, store.path)
-        finally:
+    created = not store.path.parent.exists()
+    committed = False
+    try:
+        with exclusive(store):
             shutil.rmtree(root, ignore_errors=True)
+            stage = PlayerStore(store.gamertag, data_dir=root)
+            stage.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                if store.exists():
+                    _checkpoint(store)
+                    shutil.copy2(store.path, stage.path)
+                yield stage
+                if commit:
+                    if Path(f"{stage.path}.wal").exists():  # the file alone must be whole
+                        duckdb.connect(str(stage.path)).close()
+                    os.replace(stage.path, store.path)
+                    committed = True
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+    finally:
+        if created and not committed:  # a dry run (or a failure) leaves no empty player folder
+            shutil.rmtree(store.path.parent, ignore_errors=True)
 
 
 def _checkpoint(store: PlayerStore) -> None:

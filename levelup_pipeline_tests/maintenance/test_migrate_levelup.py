@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from dagster import AssetKey
 
 from levelup_pipeline.cli.main import cli
+from levelup_pipeline.store import invariants
 from levelup_pipeline_tests.harness import isolated_pipeline
 from levelup_pipeline_tests.maintenance.helpers import build_workshop_sqlite, fingerprints
 from levelup_pipeline_tests.maintenance.legacy_files import INT32, build_sqlite, build_v4
@@ -135,6 +136,8 @@ def test_v4_file_imported_then_completed_to_a_fresh_sync(pipeline, tmp_path):
         assert expected == pytest.approx(ref_skill[match_id][3], rel=1e-6)
     assert (old_alias[0], "OldName42", "import") in aliases
     assert kept == 3
+    with duckdb.connect(str(store.path), read_only=True) as con:
+        assert invariants.orphan_matches(con)[0] == 0  # imported matches have their source
 
     # a second import changes nothing
     before = fingerprints(store.path)
