@@ -182,12 +182,6 @@ class _DuckSource:
         for batch in reader:
             yield batch.to_pylist()
 
-    def columns(self, table: str) -> set[str]:
-        rows = self._con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-        ).fetchall()
-        return {r[0] for r in rows}
-
     def close(self) -> None:
         self._con.close()
 
@@ -211,9 +205,6 @@ class _SqliteSource:
         cursor = self._con.execute(f'SELECT * FROM "{table}"{by}')
         while chunk := cursor.fetchmany(CHUNK):
             yield [dict(r) for r in chunk]
-
-    def columns(self, table: str) -> set[str]:
-        return {r[1] for r in self._con.execute(f'PRAGMA table_xinfo("{table}")')}
 
     def close(self) -> None:
         self._con.close()
