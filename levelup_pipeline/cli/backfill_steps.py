@@ -14,6 +14,7 @@ from levelup_pipeline.cli.runner import RunOutcome, run_job
 REBUILD_CONFIG = {"ops": {"model_tables": {"config": {"rebuild": True}}}}
 #: backfill asset -> words of the summary line
 FILLED_LABELS = {
+    "backfill_imported_matches": "imported matches refetched",
     "backfill_skill": "skill rows",
     "backfill_highlight_events": "highlight events",
     "backfill_aliases": "aliases",
@@ -21,6 +22,9 @@ FILLED_LABELS = {
     "backfill_medal_names": "medal names",
     "backfill_performance_scores": "performance scores",
 }
+
+#: parts named in the summary only when they had something to do (imports are rare)
+SHOWN_WHEN_MISSING = ("backfill_imported_matches",)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,6 @@ def summary(outcome: RunOutcome) -> str:
     filled = [
         f"{meta[key].get('filled', 0)} {label}"
         for key, label in FILLED_LABELS.items()
-        if key in meta
+        if key in meta and (key not in SHOWN_WHEN_MISSING or meta[key].get("missing"))
     ]
     return f"{outcome.gamertag}: backfill filled " + ", ".join(filled) + f" {tail}"

@@ -32,7 +32,8 @@ def human_size(n: int) -> str:
 
 
 def _player_option(help_text: str):
-    return click.option("--player", required=True, help=help_text)
+    # --gamertag: the guide's spelling (archive_season.py, backup_player.py --gamertag X)
+    return click.option("--player", "--gamertag", "player", required=True, help=help_text)
 
 
 @click.group("db")

@@ -1,25 +1,39 @@
-"""`levelup migrate --from-sqlite`: the guide's `migrate_all_to_duckdb.py`."""
+"""`levelup migrate`: the guide's `migrate_all_to_duckdb.py --gamertag X`.
+
+`--from-levelup PATH` reads the original LevelUp's files (a v4 `stats.duckdb`, or its install
+folder with `db_profiles.json`: every profile, or the one `--gamertag` names); `--from-sqlite
+PATH` a legacy SQLite file (the original's tables and OpenSpartan Workshop's). Without either,
+the current folder is looked at as the original's install folder (the guide's form).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from levelup_pipeline.cli.errors import UserError, friendly
+from levelup_pipeline.cli.errors import USER_FACING, UserError, describe, friendly
 from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.defs.partitions import register_player
 from levelup_pipeline.halo.errors import HaloApiError
+from levelup_pipeline.store.legacy_import import LegacyReport, import_legacy
+from levelup_pipeline.store.legacy_read import (
+    LAYOUT_SQLITE,
+    PROFILES_FILE,
+    LegacyImportError,
+    Profile,
+    file_xuids,
+    open_source,
+    profiles,
+)
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
-from levelup_pipeline.store.sqlite_import import (
-    common_players,
-    import_workshop_db,
-    open_workshop_db,
-)
 from levelup_pipeline.transform._common import normalize_xuid
+
+#: Model tables an import writes: recorded as asset materializations (the UI's history).
+MATERIALIZED = ("match_stats", "player_match_stats", "medals", "highlight_events")
 
 
 async def _resolve_xuid(gamertag: str) -> str:
@@ -30,15 +44,21 @@ async def _resolve_xuid(gamertag: str) -> str:
 
 
 def choose_xuid(
-    con: sqlite3.Connection, store: PlayerStore, gamertag: str, given: str | None
+    store: PlayerStore,
+    gamertag: str,
+    given: str | None,
+    listed: str | None,
+    from_file: Callable[[], list[str]],
 ) -> tuple[str, str]:
-    """The player's XUID and how it was found: --xuid, else the one recorded in the player's
-    database, else the only player present in every match, else the profile API."""
+    """The player's XUID and how it was found: --xuid, the profile list, the player's
+    database, the file itself (when it names exactly one), else the profile API."""
     if given:
         xuid = normalize_xuid(given.strip())
         if xuid is None or not xuid.isdigit():
             raise UserError(f"--xuid {given!r} is not an XUID (16 digits, or xuid(...)).")
         return xuid, "--xuid"
+    if listed:
+        return listed, PROFILES_FILE
     if store.exists():
         with store.reader() as reader:
             rows = reader.execute(
@@ -46,59 +66,201 @@ def choose_xuid(
             ).fetchall()
         if rows and rows[0][0]:
             return rows[0][0], f"recorded in {store.path}"
-    common = common_players(con)
-    if len(common) == 1:
-        return next(iter(common)), "the only player present in every match"
+    found = from_file()
+    if len(found) == 1:
+        return found[0], "named by the file"
     try:
         return asyncio.run(_resolve_xuid(gamertag)), "the profile API"
     except HaloApiError as exc:
         raise UserError(
-            f"{len(common)} players appear in every match and the profile API could not "
-            f"resolve {gamertag} ({exc}); pass the player's XUID with --xuid."
+            f"The file names {len(found)} possible XUIDs for {gamertag} and the profile API "
+            f"could not resolve it ({exc}); pass the player's XUID with --xuid."
         ) from None
+
+
+def _xuids_in(path: Path, gamertag: str) -> Callable[[], list[str]]:
+    def find() -> list[str]:
+        with open_source(path) as source:
+            found = file_xuids(source, gamertag)
+            if found or source.layout != LAYOUT_SQLITE or "MatchStats" not in source.tables():
+                return found
+        from levelup_pipeline.store.sqlite_import import common_players, open_workshop_db
+
+        con = open_workshop_db(path)
+        try:
+            return sorted(common_players(con))
+        finally:
+            con.close()
+
+    return find
+
+
+def _default_source(gamertag: str | None) -> Path:
+    """The guide's form (no path): the current folder as the original's install folder."""
+    here = Path.cwd()
+    if (here / PROFILES_FILE).is_file():
+        return here
+    legacy = here / "data" / "players" / str(gamertag) / "stats.duckdb"
+    if gamertag and legacy.is_file() and legacy.resolve() != PlayerStore(gamertag).path.resolve():
+        return legacy  # (this project's own file at the same place is no source)
+    raise UserError(
+        "Nothing to import from: pass --from-levelup PATH (the original LevelUp's install "
+        "folder, or a player's stats.duckdb) or --from-sqlite PATH, or run the command in "
+        f"the original's install folder (where {PROFILES_FILE} is)."
+    )
+
+
+def _targets(source: Path, gamertag: str | None) -> list[Profile]:
+    found = profiles(source)
+    if source.is_dir():
+        if gamertag is None:
+            return found
+        picked = [p for p in found if (p.gamertag or "").lower() == gamertag.lower()]
+        if not picked:
+            names = ", ".join(sorted(p.gamertag or "?" for p in found)) or "none"
+            raise UserError(
+                f"{gamertag} is not a profile of {source / PROFILES_FILE} (profiles: {names})."
+            )
+        return picked
+    if gamertag is None:
+        raise UserError(f"Pass the player whose file {source} is with --gamertag.")
+    return [Profile(gamertag=gamertag, path=found[0].path)]
 
 
 @click.command("migrate")
 @click.option(
-    "--from-sqlite",
-    "source",
+    "--from-levelup",
+    "levelup_source",
     type=click.Path(path_type=Path),
-    required=True,
-    help="An OpenSpartan Workshop SQLite database (MatchStats/PlayerMatchStats ResponseBody).",
+    default=None,
+    help=f"The original LevelUp's install folder ({PROFILES_FILE}) or a v4 stats.duckdb.",
 )
 @click.option(
-    "--gamertag", "--player", "gamertag", required=True, help="Player the matches belong to."
+    "--from-sqlite",
+    "sqlite_source",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A legacy SQLite file: the original LevelUp's tables and OpenSpartan Workshop's.",
+)
+@click.option(
+    "--gamertag",
+    "--player",
+    "gamertag",
+    default=None,
+    help="Player to import (required for one file; picks one profile of a folder).",
 )
 @click.option(
     "--xuid",
     default=None,
-    help="The player's XUID (default: recorded, inferred from the matches, or the API).",
+    help="The player's XUID (default: the profile list, the database, the file, or the API).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Only say, per table, what would be imported/kept/skipped."
 )
 @friendly
-def migrate_command(source: Path, gamertag: str, xuid: str | None) -> None:
-    """Import a Workshop SQLite history into the player's DuckDB through the same transformers."""
-    gamertag = validate_gamertag(gamertag)
+def migrate_command(
+    levelup_source: Path | None,
+    sqlite_source: Path | None,
+    gamertag: str | None,
+    xuid: str | None,
+    dry_run: bool,
+) -> None:
+    """Import the original LevelUp's history (nothing lost, nothing duplicated)."""
+    if levelup_source and sqlite_source:
+        raise UserError("Pass --from-levelup or --from-sqlite, not both.")
+    if gamertag is not None:
+        gamertag = validate_gamertag(gamertag)
+    source = levelup_source or sqlite_source or _default_source(gamertag)
+    targets = _targets(Path(source).expanduser(), gamertag)
+    failures = []
+    for profile in targets:
+        try:
+            _migrate_one(profile, xuid, dry_run)
+        except (UserError, *USER_FACING) as exc:
+            if len(targets) == 1:
+                raise
+            message = exc.format_message() if isinstance(exc, UserError) else describe(exc)
+            failures.append(profile.gamertag)
+            click.echo(f"{profile.gamertag}: FAILED - {message}", err=True)
+    if failures:
+        raise UserError(
+            f"{len(failures)} of {len(targets)} profiles were not imported "
+            f"({', '.join(str(f) for f in failures)}): see above; the others were."
+        )
+
+
+def _migrate_one(profile: Profile, xuid: str | None, dry_run: bool) -> None:
+    gamertag = validate_gamertag(str(profile.gamertag))
     store = PlayerStore(gamertag)
-    con = open_workshop_db(source)
-    try:
-        chosen, how = choose_xuid(con, store, gamertag, xuid)
-        click.echo(f"{gamertag}: XUID {chosen} ({how}); importing {source}...")
-        report = import_workshop_db(store, con, source, chosen, gamertag)
-    finally:
-        con.close()
-    register_player(get_instance(), gamertag)
-    skipped = []
-    if report.not_the_player:
-        skipped.append(f"{report.not_the_player} without this player")
-    if report.already_archived:
-        skipped.append(f"{report.already_archived} already archived")
-    if report.unreadable:
-        skipped.append(f"{report.unreadable} unreadable")
-    click.echo(
-        f"{gamertag}: {report.imported} match(es) imported ({report.with_skill} with skill, "
-        f"{report.ugc_assets} map/mode/playlist names)"
-        + (f", skipped {', '.join(skipped)}" if skipped else "")
-        + f"; {report.transformed.get('match_stats', 0)} modelled. Next: "
-        f"`levelup sync --player {gamertag}` fetches newer matches, "
-        f"`levelup stats --player {gamertag}` checks the result."
+    if not profile.path.is_file():
+        raise LegacyImportError(f"No file at {profile.path} for {gamertag}: check the path.")
+    chosen, how = choose_xuid(
+        store, gamertag, xuid, profile.xuid, _xuids_in(profile.path, gamertag)
     )
+    verb = "checking" if dry_run else "importing"
+    click.echo(f"{gamertag}: XUID {chosen} ({how}); {verb} {profile.path}...")
+    report = import_legacy(store, profile.path, chosen, dry_run=dry_run)
+    for line in report_lines(report):
+        click.echo(line)
+    if dry_run:
+        return
+    instance = get_instance()
+    register_player(instance, gamertag)
+    _record_materializations(instance, report)
+
+
+def report_lines(report: LegacyReport) -> list[str]:
+    """The per-table lines of an import (or a dry run)."""
+    done = "would import" if report.dry_run else "imported"
+    lines = []
+    for entry in report.tables.values():
+        parts = [f"{entry.read} read"]
+        if entry.target:
+            parts.append(f"{entry.imported} {done}")
+            parts.append(f"{entry.kept} kept (already there)")
+        if entry.skipped:
+            reasons = "; ".join(f"{n} {why}" for why, n in entry.skipped.most_common())
+            parts.append(f"{sum(entry.skipped.values())} skipped ({reasons})")
+        target = f" -> {entry.target}" if entry.target else " (merged below)"
+        lines.append(f"  {entry.table}{target}: " + ", ".join(parts))
+    for table, rows, why in report.not_imported:
+        lines.append(f"  {table}: {rows} row(s) not imported - {why}")
+    ws = report.workshop
+    if ws is not None:
+        lines.append(
+            f"  MatchStats (Workshop, raw API JSON): {ws.matches_read} read, {ws.imported} "
+            f"{done} ({ws.with_skill} with skill), skipped {ws.not_the_player} without this "
+            f"player, {ws.already_archived} already archived, {ws.unreadable} unreadable"
+        )
+    model = report.model
+    tail = (
+        "nothing was written (dry run)."
+        if report.dry_run
+        else f"next: `levelup sync --player {report.gamertag} --with-backfill` refetches from "
+        "the API what it still serves (matches known only from this import, names, films)."
+    )
+    lines.append(
+        f"{report.gamertag}: {model.get('match_stats', 0)} match(es), "
+        f"{model.get('highlight_events', 0)} highlight events, "
+        f"{model.get('xuid_aliases', 0)} aliases in the model; {tail}"
+    )
+    return lines
+
+
+def _record_materializations(instance, report: LegacyReport) -> None:
+    """The import as materializations of the tables it wrote (the UI's history of the file)."""
+    from dagster import AssetMaterialization
+
+    for table in MATERIALIZED:
+        instance.report_runless_asset_event(
+            AssetMaterialization(
+                asset_key=table,
+                partition=report.gamertag,
+                description=f"Imported from the original LevelUp ({report.layout})",
+                metadata={
+                    "dagster/row_count": int(report.model.get(table, 0)),
+                    "source": str(report.source),
+                    "layout": report.layout,
+                },
+            )
+        )

@@ -52,7 +52,7 @@ def _summary(outcome: RunOutcome) -> str:
     "--delta",
     "mode",
     flag_value="delta",
-    default=True,
+    default=None,
     help="Only the matches played since the last sync (default).",
 )
 @click.option("--full", "mode", flag_value="full", help="Walk the history back to --max-matches.")
@@ -99,7 +99,7 @@ def _summary(outcome: RunOutcome) -> str:
 @friendly
 def sync_command(
     players: tuple[str, ...],
-    mode: str,
+    mode: str | None,
     max_matches: int | None,
     match_type: str,
     with_assets: bool,
@@ -111,7 +111,18 @@ def sync_command(
     verbose: bool,
     force_run: bool,
 ) -> None:
-    """Sync one player (--player) or every registered player, delta or full."""
+    """Sync one player (--player) or every registered player, delta or full.
+
+    `--player X --stats` alone (no --delta/--full, no other option) only prints the player's
+    statistics, as the guide's `sync.py --player X --stats` does: no sync, no API call."""
+    maintenance = with_backfill or backfill_performance_scores or rebuild_cache or with_assets
+    if show_stats and players and mode is None and not (maintenance or max_matches):
+        from levelup_pipeline.cli.stats_cmd import print_stats
+
+        for player in players:
+            print_stats(_target(player))
+        return
+    mode = mode or "delta"
     options = options_from(
         mode,
         {
@@ -126,7 +137,6 @@ def sync_command(
             raise UserError(f"--rps must be a positive number of requests per second, got {rps}.")
         os.environ["LEVELUP_HALO_RPS"] = str(rps)
     # Only a plain delta can end with "nothing new"; every other option needs its job.
-    maintenance = with_backfill or backfill_performance_scores or rebuild_cache or with_assets
     precheck = options.mode == "delta" and not (force_run or maintenance)
     jobs = _JobRunner(options, rebuild_cache, with_backfill, backfill_performance_scores)
     targets = [_target(p) for p in players] or _registered(jobs, precheck)

@@ -38,6 +38,11 @@ from levelup_pipeline.store.player_store import PlayerStore
 RAW = AssetKey("raw_match_json")
 #: asset key -> (backfill part, description)
 BACKFILL_PARTS: dict[str, tuple[str, str]] = {
+    "backfill_imported_matches": (
+        "matches",
+        "Matches known only from an import of the original LevelUp's files, fetched whole "
+        "(stats, skill, film): modelled from the API's JSON from then on.",
+    ),
     "backfill_skill": (
         "skill",
         "Skill (CSR/MMR) of stored matchmade matches whose skill was missing or failed; "
@@ -149,6 +154,7 @@ def _audit(
     with player_store.writer() as writer:
         plan = plan_backfill(writer, parts)
         results = {
+            "matches": PartResult(missing=len(plan.matches)),
             "skill": PartResult(missing=len(plan.skill)),
             "highlights": PartResult(missing=len(plan.highlights)),
             "aliases": PartResult(missing=len(plan.xuids)),

@@ -1,6 +1,7 @@
 """Backfill: fetch only what stored matches lack, write it through the store, re-transform.
 
-Parts: skill (CSR/MMR), film highlight events, aliases (profiles of players met), names (map,
+Parts: matches (known only from an import of the original LevelUp: fetched whole, as a sync
+would), skill (CSR/MMR), film highlight events, aliases (profiles of players met), names (map,
 mode, playlist UGC assets), medal names (medal metadata) and performance scores (SQL only).
 Each asks the store what is missing, asks the API for exactly that and writes the answers with
 the store's own methods (`update_raw_parts`, `write_profiles`, ...), then the transform runs
@@ -32,7 +33,7 @@ from levelup_pipeline.store.player_store import RawParts, StoreWriter
 
 log = logging.getLogger(__name__)
 
-PARTS = ("skill", "highlights", "aliases", "names", "medals", "performance_scores")
+PARTS = ("matches", "skill", "highlights", "aliases", "names", "medals", "performance_scores")
 #: Parts measured by rows added (the others by gaps closed).
 GROWING = ("skill", "highlights")
 WORKERS = 16
@@ -61,6 +62,7 @@ class BackfillPlan:
     """What is missing, computed before any request (so no API session opens for nothing)."""
 
     parts: tuple[str, ...]
+    matches: list[str] = field(default_factory=list)
     skill: list[str] = field(default_factory=list)
     highlights: list[str] = field(default_factory=list)
     xuids: list[str] = field(default_factory=list)
@@ -69,7 +71,9 @@ class BackfillPlan:
 
     def needs_api(self) -> bool:
         """True when some part has something to ask the API."""
-        return bool(self.skill or self.highlights or self.xuids or self.ugc or self.medals)
+        return bool(
+            self.matches or self.skill or self.highlights or self.xuids or self.ugc or self.medals
+        )
 
 
 def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
@@ -78,6 +82,8 @@ def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
     if unknown:
         raise ValueError(f"Unknown backfill part(s) {unknown}: use some of {', '.join(PARTS)}.")
     plan = BackfillPlan(parts=tuple(parts))
+    if "matches" in parts:
+        plan.matches = sorted(writer.imported_only_match_ids())
     if "skill" in parts:
         plan.skill = gaps.skill_candidates(writer)
     if "highlights" in parts:
@@ -126,6 +132,7 @@ class Backfiller:
         before = gaps.gap_counts(self.writer)
         plan = self.plan
         for part, entries in (
+            ("matches", plan.matches),
             ("skill", plan.skill),
             ("highlights", plan.highlights),
             ("aliases", plan.xuids),
@@ -139,6 +146,7 @@ class Backfiller:
             self.results["performance_scores"].missing = before["performance_scores"]
         raw_parts: list[RawParts] = []
         try:
+            await self._imported_matches()
             await self._raw_parts(raw_parts)
             await self._aliases()
             await self._names()
@@ -155,6 +163,21 @@ class Backfiller:
         return self.results
 
     # ------------------------------------------------------------------ per-match parts
+    async def _imported_matches(self) -> None:
+        """Matches known only from an import: fetched whole by the sync engine's own fetch
+        (stats, skill, film, then the profiles and names they bring); once stored raw, the
+        transform models them from the API's JSON and their imported rows step aside."""
+        if not self.plan.matches:
+            return
+        from levelup_pipeline.ingest.engine import SyncEngine
+        from levelup_pipeline.ingest.options import SyncOptions
+
+        engine = SyncEngine(self.api, self.writer, "", self.xuid, SyncOptions(), on_log=self.log)
+        report = await engine.fetch_matches(self.plan.matches)
+        result = self.results["matches"]
+        result.requested = len(self.plan.matches)
+        result.absent = len(report.unavailable)
+
     async def _guarded(self, part: str, fetch: Awaitable[Any]) -> tuple[str, Any]:
         """('ok', body) / ('absent', None) / ('failed', None); fatal errors propagate."""
         result = self.results[part]

@@ -186,18 +186,49 @@ class SyncEngine:
         await self._fetch_ugc()
         if opts.with_assets:
             await self._fetch_medal_metadata()
-        gaps, self._with_gaps = self._with_gaps, []
-        for start in range(0, len(gaps), BATCH_SIZE):
-            self._buffer.extend(
-                pickle.loads(zlib.decompress(g)) for g in gaps[start : start + BATCH_SIZE]
-            )
-            await self._flush()
+        await self._write_gaps()
         new_cursor = cursor_after_success(previous_cursor, plan, opts)
         self.writer.set_meta(key, new_cursor or "")
         self.report.cursor = new_cursor
         self.report.seconds = time.monotonic() - started
         self._record_sync_meta()
         return self.report
+
+    async def fetch_matches(self, match_ids: list[str]) -> SyncReport:
+        """Fetch given matches whole (stats, skill, film) as a sync does, with the profiles and
+        names they bring: the gap filling's refetch of matches known only from an import."""
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        for match_id in match_ids:
+            queue.put_nowait(match_id)
+
+        async def worker() -> None:
+            while (match_id := await queue.get()) is not None:
+                await self._fetch_one(match_id)
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(WORKERS, len(match_ids)))]
+        for _ in workers:
+            queue.put_nowait(None)
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        await self._flush()
+        await self._fetch_profiles()
+        await self._fetch_ugc()
+        await self._write_gaps()
+        return self.report
+
+    async def _write_gaps(self) -> None:
+        """Write the matches kept aside for a failed skill/film part, once the run got through."""
+        gaps, self._with_gaps = self._with_gaps, []
+        for start in range(0, len(gaps), BATCH_SIZE):
+            self._buffer.extend(
+                pickle.loads(zlib.decompress(g)) for g in gaps[start : start + BATCH_SIZE]
+            )
+            await self._flush()
 
     async def _discover(self, cursor: str | None, on_page: Any = None) -> DiscoveryResult:
         async def page(start: int, count: int) -> dict:
@@ -208,7 +239,14 @@ class SyncEngine:
         # One snapshot of what is stored, taken before any fetch: the walk then never reads
         # the database while batches are being written, and it sees the store as it was when
         # the sync started (this run's own writes are never mistaken for a stored floor).
-        known = self.writer.stored_match_ids() | self.writer.unavailable_match_ids()
+        # Matches known only from an import of the original LevelUp count as stored too: the
+        # gap filling fetches them (ingest/backfill.py), a delta stops at them as it would
+        # have in the original tool.
+        known = (
+            self.writer.stored_match_ids()
+            | self.writer.unavailable_match_ids()
+            | self.writer.imported_only_match_ids()
+        )
 
         def stored(ids) -> set[str]:
             return known.intersection(ids)

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from levelup_pipeline.store.imported import imported_only_match_ids
 from levelup_pipeline.store.player_store import StoreWriter
 from levelup_pipeline.store.raw_codec import register_sql_function
 
@@ -182,6 +183,8 @@ def gap_counts(writer: StoreWriter) -> dict[str, int]:
         for col, name in _NAME_COLUMNS.items()
     )
     return {
+        # imported matches still without a raw body: fetched ones leave, absent ones stay
+        "matches": len(imported_only_match_ids(writer.connection, with_unavailable=True)),
         "skill": _scalar(writer, "SELECT count(*) FROM player_match_stats"),
         "highlights": _scalar(writer, "SELECT count(*) FROM highlight_events"),
         "aliases": _scalar(

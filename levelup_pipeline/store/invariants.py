@@ -44,7 +44,8 @@ def invalid_outcomes(conn: Any) -> tuple[int, dict]:
 
 
 def orphan_matches(conn: Any) -> tuple[int, dict]:
-    """Matches without the player's own match_players row, or without their raw body."""
+    """Matches without the player's own match_players row, or without their raw body (nor
+    an imported row)."""
     xuid = conn.execute("SELECT value FROM sync_meta WHERE key = 'player_xuid'").fetchone()
     xuid = xuid[0] if xuid else ""
     no_player = int(
@@ -54,10 +55,13 @@ def orphan_matches(conn: Any) -> tuple[int, dict]:
             [xuid],
         ).fetchone()[0]
     )
+    # a match imported from the original LevelUp has no raw body until the gap filling
+    # refetches it: its imported row is its source (store/imported.py)
     no_raw = _scalar(
         conn,
         "SELECT count(*) FROM match_stats m WHERE NOT EXISTS "
-        "(SELECT 1 FROM raw_match_json r WHERE r.match_id = m.match_id)",
+        "(SELECT 1 FROM raw_match_json r WHERE r.match_id = m.match_id) AND NOT EXISTS "
+        "(SELECT 1 FROM imported_match_stats i WHERE i.match_id = m.match_id)",
     )
     # A raw body the transform went through without building the player's row: the match
     # would be missing from every table and total unseen.

@@ -23,6 +23,7 @@ import filelock
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from levelup_pipeline.store import imported as imported_rows
 from levelup_pipeline.store import raw_damage
 from levelup_pipeline.store import transform_stages as stages
 from levelup_pipeline.store.arrow_pool import use_jemalloc_pool
@@ -395,6 +396,11 @@ class StoreWriter:
                 [match_id, reason],
             )
 
+    def imported_only_match_ids(self) -> set[str]:
+        """Matches known only from an import of the original LevelUp's files (no raw body):
+        a sync counts them as stored, the gap filling fetches them (store/imported.py)."""
+        return set(imported_rows.imported_only_match_ids(self._con))
+
     def unavailable_match_ids(self) -> set[str]:
         """Ids recorded by record_unavailable()."""
         rows = self._con.execute("SELECT match_id FROM unavailable_matches").fetchall()
@@ -521,7 +527,8 @@ class StoreWriter:
         then recomputes all of them. Matches are read in chunks (stages.TRANSFORM_CHUNK), each
         chunk's derived rows replaced and its raw rows marked transformed in one transaction,
         so memory stays flat whatever the history length and an interruption leaves the
-        unfinished matches pending (the next call completes them). Then names, mode
+        unfinished matches pending (the next call completes them). Then rows imported from
+        the original LevelUp are folded in where raw JSON has none, and names, mode
         categories, session ids and performance scores are refreshed in SQL. Returns rows
         written per table (plus 'skipped_matches': raw rows without the player or with
         unreadable JSON, and 'damaged_matches': stored frames that no longer decode, isolated
@@ -556,6 +563,7 @@ class StoreWriter:
             counts["xuid_aliases"] = (
                 con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0] - aliases_before
             )
+            imported_rows.fold_imported(con, xuid)  # imported rows where raw JSON has none
             self._fill_names(con)
             gap = self.get_meta(SESSION_GAP_KEY)
             con.execute(_sql("sessions.sql"), [int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES])

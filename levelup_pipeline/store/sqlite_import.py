@@ -79,8 +79,9 @@ def open_workshop_db(path: Path) -> sqlite3.Connection:
     if MATCHES_TABLE not in tables or "ResponseBody" not in _columns(con, MATCHES_TABLE):
         con.close()
         raise SqliteImportError(
-            f"{path} has no {MATCHES_TABLE}(ResponseBody) table: it is not an OpenSpartan "
-            "Workshop database."
+            f"{path} has no {MATCHES_TABLE}(ResponseBody) table nor any table of the original "
+            "LevelUp (MatchCache, HighlightEvents, XuidAliases...): it is not an OpenSpartan "
+            "Workshop database nor a LevelUp one."
         )
     return con
 
@@ -178,7 +179,8 @@ def import_workshop_db(
     """Store the player's matches of a Workshop database, then model and aggregate them.
 
     Matches the player is not part of are skipped (counted), and so are matches already
-    archived to Parquet (they stay in the archive). Re-importing is idempotent.
+    archived to Parquet (they stay in the archive). Re-importing is idempotent. A file whose
+    MatchStats has matches but none of this player's is refused.
     """
     wanted = normalize_xuid(xuid)
     if wanted is None:
@@ -214,7 +216,7 @@ def import_workshop_db(
                 chunk = []
         if chunk:
             _write_chunk(writer, con, chunk, now, report)
-        if report.imported == 0 and report.already_archived == 0:
+        if report.matches_read and report.imported == 0 and report.already_archived == 0:
             raise SqliteImportError(
                 f"None of the {report.matches_read} matches in {source} includes XUID {wanted}; "
                 "pass the right player with --xuid."

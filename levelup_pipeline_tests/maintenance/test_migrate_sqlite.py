@@ -34,12 +34,13 @@ def test_workshop_database_is_imported_then_synced_without_refetch(pipeline, tmp
     )
     assert result.exit_code == 0, result.output
     assert f"XUID {xuid}" in result.output
-    assert f"{len(ids)} match(es) imported" in result.output
     with_skill = sum(skill_body(world, m) is not None for m in ids)
-    assert f"{with_skill} with skill" in result.output
+    read = len(ids) + len(foreign) + 2
     assert (
-        f"{len(foreign)} without this player" in result.output and "2 unreadable" in result.output
-    )
+        f"MatchStats (Workshop, raw API JSON): {read} read, {len(ids)} imported "
+        f"({with_skill} with skill), skipped {len(foreign)} without this player, "
+        "0 already archived, 2 unreadable"
+    ) in result.output
     requests = pipeline.sim.stats()["requests"]
     assert requests["match_stats"] == 0 and requests["ugc"] == 0  # names came from the file
     assert gamertag in registered_players(pipeline.instance)
@@ -89,15 +90,19 @@ def test_migrate_refuses_what_it_cannot_import(pipeline, tmp_path):
     workshop = build_workshop_sqlite(tmp_path / "w.db", world, ids)
     stranger = world.find_player(pipeline.gamertags()[2])
     stranger_ids = set(world.match_ids_of(stranger))
-    own_only = [m for m in ids if m not in stranger_ids]
+    mine = world.match_ids_of(world.find_player(gamertag))
+    own_only = [m for m in mine if m not in stranger_ids][:3]
+    assert own_only
     workshop_own = build_workshop_sqlite(tmp_path / "own.db", world, own_only)
+    empty = build_workshop_sqlite(tmp_path / "empty.db", world, [])
     cases = [
-        (["--from-sqlite", str(tmp_path / "none.db")], "No SQLite file at"),
-        (["--from-sqlite", str(not_sqlite)], "is not a readable SQLite database"),
+        (["--from-sqlite", str(tmp_path / "none.db")], "Nothing at"),
+        (["--from-sqlite", str(not_sqlite)], "is neither a DuckDB nor a SQLite file"),
         (["--from-sqlite", str(other_layout)], "not an OpenSpartan Workshop database"),
         (["--from-sqlite", str(workshop), "--xuid", "12"], "None of the 3 matches"),
         (["--from-sqlite", str(workshop), "--xuid", "abc"], "is not an XUID"),
         (["--from-sqlite", str(workshop_own), "--xuid", str(stranger)], "None of the"),
+        (["--from-sqlite", str(empty)], "holds nothing to import"),
     ]
     for args, message in cases:
         result = runner.invoke(cli, ["migrate", *args, "--gamertag", gamertag])
