@@ -7,9 +7,9 @@ import os
 from dagster import Definitions, EnvVar
 
 from levelup_pipeline.defs.assets_aggregates import aggregate_tables
-from levelup_pipeline.defs.assets_backfill import BACKFILL_ASSETS, fed_by_backfill
 from levelup_pipeline.defs.assets_ingest import raw_match_json
 from levelup_pipeline.defs.assets_model import model_tables
+from levelup_pipeline.defs.assets_reference import game_assets
 from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.checks import CHECKS
 from levelup_pipeline.defs.jobs import JOBS
@@ -38,10 +38,10 @@ def halo_resource() -> HaloApiResource:
 defs = Definitions(
     assets=[
         raw_match_json,
-        fed_by_backfill(model_tables),
+        model_tables,
         aggregate_tables,
         player_report,
-        *BACKFILL_ASSETS,
+        game_assets,
     ],
     asset_checks=CHECKS,
     jobs=JOBS,
