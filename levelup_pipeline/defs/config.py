@@ -9,7 +9,7 @@ field; `dagster job execute` takes them with `--config`.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from dagster import Config, PartitionedConfig
@@ -26,7 +26,7 @@ MODEL_OP = "model_tables"
 MatchType = Literal["all", "matchmaking", "custom", "local"]
 
 
-class GapPart(str, Enum):
+class GapPart(StrEnum):
     """A kind of gap `fill_gaps` can fill (the names `ingest.backfill.plan_backfill` takes)."""
 
     skill = "skill"

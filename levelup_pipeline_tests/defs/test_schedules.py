@@ -68,9 +68,7 @@ def test_one_keyed_run_per_player_of_the_cadence(tmp_path, monkeypatch):
         assert {r.run_key for r in daily_delta(tomorrow)}.isdisjoint(r.run_key for r in daily)
 
 
-def test_the_launchpad_default_config_of_a_partition_is_the_players_settings(
-    tmp_path, monkeypatch
-):
+def test_the_launchpad_default_config_of_a_partition_is_the_players_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("LEVELUP_DATA_DIR", str(tmp_path))
     save_settings("Cortana", tmp_path, match_type="all")
     (tmp_path / "players.yaml").write_text(

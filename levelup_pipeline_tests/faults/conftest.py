@@ -58,7 +58,8 @@ class FaultBed:
         self, job: str = "full_sync", halo: dict | None = None, **options: object
     ) -> RunOutcome:
         """Run a sync job in-process (what `levelup sync` runs), with fast retries."""
-        config = {**halo_config(**(halo or {})), **sync_config(job, **{"match_type": "all", **options})}
+        options = {"match_type": "all", **options}
+        config = {**halo_config(**(halo or {})), **sync_config(job, **options)}
         return run_job(
             self.instance, job, self.gamertag, run_config=config, asset_selection=CORE_ASSETS
         )

@@ -16,7 +16,6 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from levelup_pipeline.cli.run_guard import process_alive, process_tags, reap_dead_runs
-from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline_tests.faults.helpers import (
     assert_same_as,
