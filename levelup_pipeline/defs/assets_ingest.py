@@ -95,6 +95,7 @@ def raw_match_json(
                 f"({requests} API requests, {report.seconds:.1f}s)"
             )
             meta = report_metadata(report, requests)
+            meta["match_type"] = options.match_type
         with player_store.reader() as conn:
             total = conn.execute("SELECT count(*) FROM raw_match_json").fetchone()[0]
     except (HaloApiError, StoreError, InvalidSyncOption) as exc:
