@@ -12,6 +12,7 @@ from levelup_pipeline.defs.assets_aggregates import aggregate_tables
 from levelup_pipeline.defs.assets_ingest import raw_match_json
 from levelup_pipeline.defs.assets_model import model_tables
 from levelup_pipeline.defs.assets_reference import game_assets
+from levelup_pipeline.defs.automation import levelup_automation
 from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.checks import aggregates_equal_recount, model_checks
 from levelup_pipeline.defs.jobs import JOBS
@@ -48,7 +49,9 @@ DOMAINS: dict[str, Definitions] = {
     # game metadata and images (--with-assets)
     "reference": Definitions(assets=[game_assets]),
     # how runs start: jobs (with their run config), cadence schedules, roster/gap sensors
-    "orchestration": Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=SENSORS),
+    "orchestration": Definitions(
+        jobs=JOBS, schedules=SCHEDULES, sensors=[*SENSORS, levelup_automation]
+    ),
     "resources": Definitions(resources={"halo": halo_resource(), "store": PlayerStoreResource()}),
 }
 
