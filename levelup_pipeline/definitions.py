@@ -12,8 +12,8 @@ from levelup_pipeline.defs.assets_aggregates import aggregate_tables
 from levelup_pipeline.defs.assets_ingest import raw_match_json
 from levelup_pipeline.defs.assets_model import model_tables
 from levelup_pipeline.defs.assets_reference import game_assets
-from levelup_pipeline.defs.automation import levelup_automation
 from levelup_pipeline.defs.assets_report import player_report
+from levelup_pipeline.defs.automation import levelup_automation
 from levelup_pipeline.defs.checks import aggregates_equal_recount, model_checks
 from levelup_pipeline.defs.jobs import JOBS
 from levelup_pipeline.defs.resources import PlayerStoreResource
