@@ -71,6 +71,17 @@ def _failure_message(result) -> str:
     return "the run failed; open it in the Dagster UI (make dev) for details"
 
 
+def _config_error(job_name: str, exc: DagsterInvalidConfigError) -> str:
+    """One sentence for run config Dagster refused, with the valid values of an enum field."""
+    if not exc.errors:
+        return f"Invalid run config for {job_name}: {str(exc).splitlines()[0]}"
+    error = exc.errors[0]
+    message = f"Invalid run config for {job_name}: {' '.join(error.message.split())}"
+    snap = getattr(error.error_data, "config_type_snap", None)
+    values = [v.value for v in (getattr(snap, "enum_values", None) or [])]
+    return message + (f"; use one of {', '.join(values)}" if values else "") + "."
+
+
 def _tell(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -117,7 +128,8 @@ def execute_for_partition(
         config.update(job.partitioned_config.get_run_config_for_partition_key(gamertag))
     all_tags = merge_run_tags(job, gamertag, tags, asset_selection, instance, config)
     in_memory = InMemoryJob(job)
-    plan = create_execution_plan(in_memory, run_config=config, instance_ref=instance.get_ref())
+    ref = instance.get_ref() if instance.is_persistent else None
+    plan = create_execution_plan(in_memory, run_config=config, instance_ref=ref)
     remote_origin, code_origin = job_origins(job_name)
     run = instance.create_run_for_job(
         job_def=job,
@@ -169,9 +181,7 @@ def run_job(
     except PlayerBusy as exc:
         return RunOutcome(gamertag, job_name, "", False, str(exc), {})
     except DagsterInvalidConfigError as exc:
-        first = exc.errors[0].message if exc.errors else str(exc).splitlines()[0]
-        message = f"Invalid run config for {job_name}: {' '.join(first.split())}"
-        return RunOutcome(gamertag, job_name, "", False, message, {})
+        return RunOutcome(gamertag, job_name, "", False, _config_error(job_name, exc), {})
     return RunOutcome(
         gamertag=gamertag,
         job=job_name,

@@ -19,7 +19,7 @@ from dagster import (
 )
 
 from levelup_pipeline.defs.assets_reference import synced_store
-from levelup_pipeline.defs.config import GapPart, SyncConfig
+from levelup_pipeline.defs.config import GapPart, MatchType, SyncConfig, player_settings
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.defs.table_schemas import column_schema_metadata
@@ -34,9 +34,15 @@ from levelup_pipeline.store.errors import StoreError
 from levelup_pipeline.store.player_store import PlayerStore
 
 
-def sync_options(config: SyncConfig) -> SyncOptions:
-    """The validated options of a delta or full sync, from the run config alone."""
-    return options_from(config.mode, config.model_dump(exclude={"mode", "gap_parts"}))
+def sync_options(config: SyncConfig, gamertag: str) -> SyncOptions:
+    """The validated options of a delta or full sync: the run config, and for a field it
+    leaves out (match_type, e.g. a materialization from the asset page) the player's setting."""
+    values = config.model_dump(exclude={"mode", "gap_parts", "match_type"})
+    chosen = config.match_type
+    values["match_type"] = (
+        MatchType(chosen).value if chosen else player_settings(gamertag).match_type
+    )
+    return options_from(config.mode, values)
 
 
 def report_metadata(report: SyncReport, requests: int) -> dict:
@@ -87,7 +93,7 @@ def raw_match_json(
             results, requests = asyncio.run(_fill(context, halo, player_store, config))
             meta = fill_metadata(context, results, requests)
         else:
-            options = sync_options(config)
+            options = sync_options(config, gamertag)
             player_store = store.for_player(gamertag)
             report, requests = asyncio.run(_sync(context, halo, player_store, gamertag, options))
             context.log.info(

@@ -23,7 +23,15 @@ from levelup_pipeline.store.settings import PlayerSettings, has_settings, load_s
 
 RAW_OP = "raw_match_json"
 MODEL_OP = "model_tables"
-MatchType = Literal["all", "matchmaking", "custom", "local"]
+
+
+class MatchType(StrEnum):
+    """Which matches of the history a sync fetches (the API's match types)."""
+
+    all = "all"
+    matchmaking = "matchmaking"
+    custom = "custom"
+    local = "local"
 
 
 class GapPart(StrEnum):
@@ -54,8 +62,10 @@ class SyncConfig(Config):
         description=f"Most matches to fetch (delta, default {DEFAULT_MAX_MATCHES['delta']}) or "
         f"walk (full, default {DEFAULT_MAX_MATCHES['full']}).",
     )
-    match_type: MatchType = Field(
-        default="matchmaking", description="Which matches of the history to sync."
+    match_type: MatchType | None = Field(
+        default=None,
+        description="Which matches of the history to sync (default: the player's setting, "
+        "else matchmaking).",
     )
     with_assets: bool = Field(default=False, description="Also fetch the medal metadata.")
     verbose: bool = Field(default=False, description="Log every API request (never tokens).")

@@ -81,3 +81,15 @@ def test_the_launchpad_default_config_of_a_partition_is_the_players_settings(tmp
             fields = config.get_run_config_for_partition_key(gamertag)["ops"]["raw_match_json"]
             assert fields["config"]["mode"] == mode
             assert fields["config"]["match_type"] == (match_type or "matchmaking")
+
+
+def test_a_run_without_match_type_uses_the_players_setting(tmp_path, monkeypatch):
+    """E.g. raw_match_json materialized from its asset page, with the config's defaults."""
+    from levelup_pipeline.defs.assets_ingest import sync_options
+    from levelup_pipeline.defs.config import SyncConfig
+
+    monkeypatch.setenv("LEVELUP_DATA_DIR", str(tmp_path))
+    save_settings("Cortana", tmp_path, match_type="all")
+    assert sync_options(SyncConfig(), "Cortana").match_type == "all"
+    assert sync_options(SyncConfig(), "Chief117").match_type == "matchmaking"
+    assert sync_options(SyncConfig(match_type="custom"), "Cortana").match_type == "custom"

@@ -104,7 +104,7 @@ def test_bad_sync_options_say_what_is_valid(bed, args, expected):
     [
         ({"max_matches": -1}, "between 1 and 100000"),
         ({"max_matches": "lots"}, 'max_matches. Value "lots"'),
-        ({"match_type": "ranked"}, "'all', 'matchmaking', 'custom', 'local'"),
+        ({"match_type": "ranked"}, "use one of all, matchmaking, custom, local"),
         ({"with_assets": "maybe"}, 'expected type "Bool"'),
     ],
 )
