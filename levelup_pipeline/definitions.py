@@ -1,4 +1,6 @@
-"""The Dagster code location: assets, checks, jobs, schedules, sensors and resources."""
+"""The Dagster code location: assets, checks, jobs, schedules, sensors and resources, assembled
+per domain (`DOMAINS`) and merged; `levelup_pipeline_tests/defs/test_definitions.py` compares
+the result with a committed snapshot and runs `dagster definitions validate` on it."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ import os
 from dagster import Definitions, EnvVar
 
 from levelup_pipeline.defs.assets_aggregates import aggregate_tables
-from levelup_pipeline.defs.assets_backfill import BACKFILL_ASSETS, fed_by_backfill
 from levelup_pipeline.defs.assets_ingest import raw_match_json
 from levelup_pipeline.defs.assets_model import model_tables
+from levelup_pipeline.defs.assets_reference import game_assets
 from levelup_pipeline.defs.assets_report import player_report
-from levelup_pipeline.defs.checks import CHECKS
+from levelup_pipeline.defs.automation import levelup_automation
+from levelup_pipeline.defs.checks import aggregates_equal_recount, model_checks
 from levelup_pipeline.defs.jobs import JOBS
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.defs.schedules import SCHEDULES
@@ -35,17 +38,21 @@ def halo_resource() -> HaloApiResource:
     return HaloApiResource(**secrets)
 
 
-defs = Definitions(
-    assets=[
-        raw_match_json,
-        fed_by_backfill(model_tables),
-        aggregate_tables,
-        player_report,
-        *BACKFILL_ASSETS,
-    ],
-    asset_checks=CHECKS,
-    jobs=JOBS,
-    schedules=SCHEDULES,
-    sensors=SENSORS,
-    resources={"halo": halo_resource(), "store": PlayerStoreResource()},
-)
+#: One Definitions per domain (one folder of concern each), merged into the code location.
+DOMAINS: dict[str, Definitions] = {
+    # raw API responses: the only asset that calls the Halo API for match data
+    "ingest": Definitions(assets=[raw_match_json]),
+    # the tables a player queries, transformed from raw, and their invariants
+    "model": Definitions(assets=[model_tables], asset_checks=[model_checks]),
+    "aggregates": Definitions(assets=[aggregate_tables], asset_checks=[aggregates_equal_recount]),
+    "report": Definitions(assets=[player_report]),
+    # game metadata and images (--with-assets)
+    "reference": Definitions(assets=[game_assets]),
+    # how runs start: jobs (with their run config), cadence schedules, roster/gap sensors
+    "orchestration": Definitions(
+        jobs=JOBS, schedules=SCHEDULES, sensors=[*SENSORS, levelup_automation]
+    ),
+    "resources": Definitions(resources={"halo": halo_resource(), "store": PlayerStoreResource()}),
+}
+
+defs = Definitions.merge(*DOMAINS.values())

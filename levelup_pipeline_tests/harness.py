@@ -15,10 +15,16 @@ from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.cli.players_cmd import add_player
 from levelup_pipeline.cli.runner import RunOutcome, run_job
 from levelup_pipeline.config import INSTALLATION_ENV
+from levelup_pipeline.defs.config import sync_run_config
 from levelup_pipeline.simulator.server import RunningSimulator, run_simulator
 from levelup_pipeline.store.player_store import PlayerStore
 
 ISOLATED_ENV = INSTALLATION_ENV
+
+
+def sync_config(job: str, **options: object) -> dict:
+    """Run config of a sync job (`full_sync` walks the history, any other job is a delta)."""
+    return sync_run_config("full" if job == "full_sync" else "delta", **options)
 
 
 @dataclass
@@ -42,9 +48,8 @@ class Pipeline:
         return add_player(gamertag)[0]
 
     def sync(self, gamertag: str, job: str = "delta_sync", **options: object) -> RunOutcome:
-        """Run a sync job like `levelup sync` does (options become `levelup/` run tags)."""
-        tags = {f"levelup/{k}": str(v).lower() for k, v in options.items()}
-        return run_job(self.instance, job, gamertag, tags=tags)
+        """Run a sync job like `levelup sync` does (options become raw_match_json's config)."""
+        return run_job(self.instance, job, gamertag, run_config=sync_config(job, **options))
 
     def store(self, gamertag: str) -> PlayerStore:
         return PlayerStore(gamertag, data_dir=self.data_dir)

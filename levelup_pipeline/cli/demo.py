@@ -18,6 +18,7 @@ from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.cli.stats_cmd import print_stats
 from levelup_pipeline.config import data_dir
 from levelup_pipeline.simulator.server import run_simulator
+from levelup_pipeline.store.settings import save_settings
 
 DEMO_SEED = 2026
 DEMO_PLAYERS = 3
@@ -53,12 +54,13 @@ def main() -> None:
         _step(f"Halo API simulator listening on {sim.endpoint} (seed {DEMO_SEED})")
         players = [p.gamertag for p in sim.world.players][:2]
         instance = get_instance()
-        _step("levelup players add " + " / ".join(players))
+        _step("levelup players add " + " / ".join(players) + " --match-type all")
         for gamertag in players:
             xuid, path, _created = add_player(gamertag)
+            save_settings(gamertag, match_type="all")  # the jobs' default config for them
             click.echo(f"   {gamertag} -> xuid {xuid}")
         _step("levelup sync --full --match-type all  (dagster job full_sync, one run per player)")
-        tags = {"levelup/match_type": "all"}
+        tags = {"levelup/trigger": "demo"}
         for gamertag in players:
             _run(instance, "full_sync", gamertag, tags)
         _step("The players play 5 new matches each (simulator add-matches)")

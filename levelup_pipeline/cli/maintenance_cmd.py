@@ -117,6 +117,7 @@ def archive_command(player: str, older_than_days: int, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"{player}: {report.matches} match(es) started before {cutoff} (dry run).")
         return
+    _record(store.gamertag, report.live_after, "archive")
     live = report.live_after.get("raw_match_json", 0)
     archived = report.archived_after.get("raw_match_json", 0)
     click.echo(
@@ -154,6 +155,7 @@ def restore_command(player: str, source: Path | None) -> None:
     gamertag = validate_gamertag(player)
     report = restore(PlayerStore(gamertag), source)
     register_player(get_instance(), gamertag)  # a removed player comes back as a partition
+    _record(gamertag, report.counts, "restore")
     aside = f"; the replaced files are in {report.set_aside}" if report.set_aside else ""
     click.echo(
         f"{player}: restored from {report.source} "
@@ -186,7 +188,15 @@ def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
         raise
     if old in registered:
         instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, old)
+    _record(new, PlayerStore(new).table_counts(), "rename")
     return report.old_path, report.new_path
+
+
+def _record(gamertag: str, counts: dict[str, int], operation: str) -> None:
+    """The tables the operation changed, recorded as runless materializations."""
+    from levelup_pipeline.defs.table_events import record_table_changes
+
+    record_table_changes(get_instance(), gamertag, counts, operation)
 
 
 __all__ = [

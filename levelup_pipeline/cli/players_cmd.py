@@ -17,6 +17,7 @@ from levelup_pipeline.defs.partitions import (
 from levelup_pipeline.halo.resource import HaloApiResource
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.settings import CADENCES, MATCH_TYPES, load_settings, save_settings
 
 
 async def _resolve(player: str):
@@ -76,12 +77,32 @@ def players_group() -> None:
 
 @players_group.command("add")
 @click.argument("gamertag")
+@click.option(
+    "--cadence",
+    type=click.Choice(CADENCES),
+    default=None,
+    help="How often the schedules sync the player: daily (active players, the default) or "
+    "weekly (occasional players).",
+)
+@click.option(
+    "--match-type",
+    type=click.Choice(MATCH_TYPES),
+    default=None,
+    help="Which matches every sync of the player fetches (default matchmaking).",
+)
 @friendly
-def add_command(gamertag: str) -> None:
-    """Resolve GAMERTAG's XUID and register it as a partition."""
+def add_command(gamertag: str, cadence: str | None, match_type: str | None) -> None:
+    """Resolve GAMERTAG's XUID and register it as a partition, with its sync settings."""
     xuid, path, created = add_player(gamertag)
     state = "registered" if created else "already registered"
-    click.echo(f"{gamertag} (xuid {xuid}) {state}; database: {path}")
+    if cadence or match_type:
+        settings = save_settings(gamertag, cadence=cadence, match_type=match_type)
+    else:
+        settings = load_settings(gamertag)
+    click.echo(
+        f"{gamertag} (xuid {xuid}) {state}; database: {path}; syncs {settings.cadence}, "
+        f"{settings.match_type} matches"
+    )
 
 
 @players_group.command("list")
@@ -94,7 +115,8 @@ def list_command() -> None:
     for gamertag in players:
         store = PlayerStore(gamertag)
         state = store.path if store.exists() else "(not synced yet)"
-        click.echo(f"{gamertag}\t{state}")
+        settings = load_settings(gamertag)
+        click.echo(f"{gamertag}\t{settings.cadence}\t{settings.match_type}\t{state}")
 
 
 @players_group.command("remove")

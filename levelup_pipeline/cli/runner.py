@@ -1,7 +1,10 @@
 """Execute the project's Dagster jobs in this process, on the shared instance.
 
-`levelup sync` is a thin front door: it runs exactly the `delta_sync` / `full_sync` jobs that
-the UI, schedules and `dagster job execute` run, with the options passed as run tags.
+`levelup sync` is a client of the jobs the UI, schedules and `dagster job execute` run: the
+same job, the options as run config, and a run that carries the code location's origin
+(location `levelup`, repository `__repository__`, as workspace.yaml loads it), so it is listed
+under its job in the UI like a run launched there - without starting a code server: the run
+executes here, in this process.
 """
 
 from __future__ import annotations
@@ -10,11 +13,35 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dagster import AssetCheckSeverity, AssetKey, DagsterEventType, DagsterInstance
+from dagster import (
+    AssetCheckSeverity,
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    DagsterInvalidConfigError,
+    JobDefinition,
+)
+from dagster._core.code_pointer import ModuleCodePointer
+from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.execution.api import create_execution_plan, execute_run
+from dagster._core.execution.execute_in_process import merge_run_tags
+from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
+from dagster._core.remote_origin import (
+    ManagedGrpcPythonEnvCodeLocationOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
+)
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from levelup_pipeline.cli.console_log import cli_console_logger
 from levelup_pipeline.cli.run_guard import PlayerBusy, player_turn, process_tags, reap_dead_runs
+from levelup_pipeline.config import PROJECT_ROOT
 from levelup_pipeline.defs.partitions import register_player
+
+#: The code location as workspace.yaml and `dg dev` name it (pyproject's [tool.dagster]).
+MODULE = "levelup_pipeline.definitions"
+LOCATION_NAME = "levelup"
+REPOSITORY_NAME = "__repository__"
 
 
 @dataclass
@@ -78,6 +105,17 @@ def _check_sentences(result, gamertag: str) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
+def _config_error(job_name: str, exc: DagsterInvalidConfigError) -> str:
+    """One sentence for run config Dagster refused, with the valid values of an enum field."""
+    if not exc.errors:
+        return f"Invalid run config for {job_name}: {str(exc).splitlines()[0]}"
+    error = exc.errors[0]
+    message = f"Invalid run config for {job_name}: {' '.join(error.message.split())}"
+    snap = getattr(error.error_data, "config_type_snap", None)
+    values = [v.value for v in (getattr(snap, "enum_values", None) or [])]
+    return message + (f"; use one of {', '.join(values)}" if values else "") + "."
+
+
 def _tell(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -92,6 +130,53 @@ def _materialization_metadata(result) -> dict:
     return out
 
 
+def job_origins(job_name: str) -> tuple[RemoteJobOrigin, JobPythonOrigin]:
+    """The origins a run of `job_name` launched from the UI carries: the remote one (what the
+    UI's Runs tab of the job filters on) and the code one (what re-execution loads)."""
+    target = LoadableTargetOrigin(
+        executable_path=sys.executable, module_name=MODULE, working_directory=str(PROJECT_ROOT)
+    )
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(target, location_name=LOCATION_NAME)
+    remote = RemoteRepositoryOrigin(location, REPOSITORY_NAME).get_job_origin(job_name)
+    pointer = ModuleCodePointer(MODULE, "defs", str(PROJECT_ROOT))
+    return remote, JobPythonOrigin(job_name, RepositoryPythonOrigin(sys.executable, pointer))
+
+
+def execute_for_partition(
+    instance: DagsterInstance,
+    job: JobDefinition,
+    job_name: str,
+    gamertag: str,
+    run_config: Mapping | None,
+    tags: Mapping[str, str],
+    asset_selection: Sequence[AssetKey] | None = None,
+):
+    """Create the run with the code location's origin, then execute it in this process.
+
+    Without run config the job's default config for the partition applies (the player's
+    settings), as for a run launched from the UI."""
+    if asset_selection:
+        job = job.get_subset(asset_selection=set(asset_selection))
+    config = dict(run_config or {})
+    if "ops" not in config and job.partitioned_config is not None:
+        config.update(job.partitioned_config.get_run_config_for_partition_key(gamertag))
+    all_tags = merge_run_tags(job, gamertag, tags, asset_selection, instance, config)
+    in_memory = InMemoryJob(job)
+    ref = instance.get_ref() if instance.is_persistent else None
+    plan = create_execution_plan(in_memory, run_config=config, instance_ref=ref)
+    remote_origin, code_origin = job_origins(job_name)
+    run = instance.create_run_for_job(
+        job_def=job,
+        execution_plan=plan,
+        run_config=config,
+        tags=all_tags,
+        asset_selection=set(asset_selection) if asset_selection else None,
+        remote_job_origin=remote_origin,
+        job_code_origin=code_origin,
+    )
+    return execute_run(in_memory, run, instance)
+
+
 def run_job(
     instance: DagsterInstance,
     job_name: str,
@@ -103,10 +188,12 @@ def run_job(
 ) -> RunOutcome:
     """Run `job_name` for one player partition and report how it ended.
 
-    The console shows INFO and up (progress lines, one-sentence errors, no stack traces); every
-    event, DEBUG included, is still recorded in the instance and visible in the UI. Runs left
-    unfinished by a killed CLI process are cleaned up first, and a second run of the same
-    player waits for the first (see `run_guard`). `asset_selection` runs part of the job.
+    `run_config` (the ops' config) says what the run does; without it the job's default config
+    for the player applies. `tags` are labels. The console shows INFO and up (progress lines,
+    one-sentence errors, no stack traces); every event, DEBUG included, is still recorded in
+    the instance and visible in the UI. Runs left unfinished by a killed CLI process are
+    cleaned up first, and a second run of the same player waits for the first (see
+    `run_guard`). `asset_selection` runs part of the job.
     """
     from levelup_pipeline.definitions import defs
 
@@ -116,16 +203,19 @@ def run_job(
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
     try:
         with player_turn(instance, gamertag, on_wait=_tell):
-            result = job.execute_in_process(
-                instance=instance,
-                partition_key=gamertag,
-                tags={**(tags or {}), **process_tags()},
-                run_config=config,
-                raise_on_error=False,
-                asset_selection=asset_selection,
+            result = execute_for_partition(
+                instance,
+                job,
+                job_name,
+                gamertag,
+                config,
+                {**(tags or {}), **process_tags()},
+                asset_selection,
             )
     except PlayerBusy as exc:
         return RunOutcome(gamertag, job_name, "", False, str(exc), {})
+    except DagsterInvalidConfigError as exc:
+        return RunOutcome(gamertag, job_name, "", False, _config_error(job_name, exc), {})
     failed_checks, warnings = _check_sentences(result, gamertag)
     error = None
     if not result.success:

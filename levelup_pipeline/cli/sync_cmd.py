@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 import click
 
 from levelup_pipeline.cli.errors import UserError, friendly
-from levelup_pipeline.ingest.options import MATCH_TYPES, TAG_PREFIX, SyncOptions, options_from
+from levelup_pipeline.ingest.options import MATCH_TYPES, SyncOptions, options_from
 from levelup_pipeline.store.errors import InvalidGamertag
 from levelup_pipeline.store.paths import validate_gamertag
+from levelup_pipeline.store.settings import load_settings, save_settings
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
@@ -65,13 +66,13 @@ def _summary(outcome: RunOutcome) -> str:
 @click.option(
     "--match-type",
     type=click.Choice(MATCH_TYPES),
-    default="matchmaking",
-    show_default=True,
-    help="Which matches of the history to sync.",
+    default=None,
+    help="Which matches of the history to sync (remembered for the player; default: the "
+    "player's setting, else matchmaking).",
 )
 @click.option("--with-assets", is_flag=True, help="Also download medal metadata and images.")
 @click.option(
-    "--with-backfill", is_flag=True, help="Then fill what stored matches lack (backfill job)."
+    "--with-backfill", is_flag=True, help="Then fill what stored matches lack (fill_gaps job)."
 )
 @click.option(
     "--backfill-performance-scores",
@@ -101,7 +102,7 @@ def sync_command(
     players: tuple[str, ...],
     mode: str | None,
     max_matches: int | None,
-    match_type: str,
+    match_type: str | None,
     with_assets: bool,
     with_backfill: bool,
     backfill_performance_scores: bool,
@@ -127,7 +128,7 @@ def sync_command(
         mode,
         {
             "max_matches": max_matches,
-            "match_type": match_type,
+            "match_type": match_type or "matchmaking",
             "with_assets": with_assets,
             "verbose": verbose,
         },
@@ -147,7 +148,12 @@ def sync_command(
         )
     failures = []
     for gamertag in targets:
-        error = _precheck_or_run(jobs, gamertag, options) if precheck else jobs.run(gamertag)
+        player_options = _player_options(gamertag, options, match_type)
+        error = (
+            _precheck_or_run(jobs, gamertag, player_options)
+            if precheck
+            else jobs.run(gamertag, player_options)
+        )
         if error is not None:
             failures.append(f"{gamertag}: {error}")
             if len(targets) > 1:  # a single failure is the final error line, said once
@@ -162,6 +168,18 @@ def sync_command(
             if len(failures) == 1
             else f"{len(failures)} of {len(targets)} syncs failed (see above)."
         )
+
+
+def _player_options(gamertag: str, options: SyncOptions, match_type: str | None) -> SyncOptions:
+    """The options for one player: an explicit --match-type is remembered as the player's
+    setting (a history imported with `all` keeps `all` on later deltas, from the UI and the
+    schedules too); without it, the player's setting applies."""
+    from dataclasses import replace
+
+    if match_type is not None:
+        save_settings(gamertag, match_type=match_type)
+        return options
+    return replace(options, match_type=load_settings(gamertag).match_type)
 
 
 def _target(value: str) -> str:
@@ -201,7 +219,7 @@ def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> s
         return verdict.error
     if options.verbose:
         click.echo(f"{gamertag}: running the job: {verdict.run_reason}.", err=True)
-    return jobs.run(gamertag)
+    return jobs.run(gamertag, options)
 
 
 class _JobRunner:
@@ -227,21 +245,17 @@ class _JobRunner:
             self._instance = get_instance()
         return self._instance
 
-    def run(self, gamertag: str) -> str | None:
+    def run(self, gamertag: str, options: SyncOptions) -> str | None:
         """Run the sync job then the maintenance jobs for one player; the error, if any."""
         from levelup_pipeline.cli.backfill_steps import AfterSync
         from levelup_pipeline.cli.runner import run_job
+        from levelup_pipeline.defs.config import sync_run_config
 
-        options = self.options
-        tags = {
-            f"{TAG_PREFIX}max_matches": str(options.max_matches),
-            f"{TAG_PREFIX}match_type": options.match_type,
-            f"{TAG_PREFIX}with_assets": str(options.with_assets).lower(),
-            f"{TAG_PREFIX}verbose": str(options.verbose).lower(),
-        }
+        tags = {"levelup/trigger": "cli"}
+        verbose = {"verbose": True} if options.verbose else {}
         after = AfterSync(*self.flags, options.with_assets)
         if after.skips_sync:
-            outcome: RunOutcome = after.run(self.instance, gamertag, tags)
+            outcome: RunOutcome = after.run(self.instance, gamertag, tags, options=verbose)
         else:
             job = "full_sync" if options.mode == "full" else "delta_sync"
             if options.mode == "full":
@@ -249,13 +263,20 @@ class _JobRunner:
             click.echo(
                 f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
             )
-            outcome = run_job(self.instance, job, gamertag, tags=tags)
+            config = sync_run_config(
+                options.mode,
+                max_matches=options.max_matches,
+                match_type=options.match_type,
+                with_assets=options.with_assets,
+                verbose=options.verbose,
+            )
+            outcome = run_job(self.instance, job, gamertag, tags=tags, run_config=config)
             if outcome.success or outcome.check_failures:  # the data is stored either way
                 click.echo(_summary(outcome))
             for warning in outcome.check_warnings:
                 click.echo(warning, err=True)
             if outcome.success:
-                outcome = after.run(self.instance, gamertag, tags, outcome)
+                outcome = after.run(self.instance, gamertag, tags, outcome, options=verbose)
         return None if outcome.success else outcome.error
 
 

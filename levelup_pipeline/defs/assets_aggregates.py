@@ -4,6 +4,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    AutomationCondition,
     Failure,
     MaterializeResult,
     multi_asset,
@@ -43,6 +44,7 @@ SOURCES = [AssetKey(t) for t in ("match_stats", "player_match_stats", "medals")]
             kinds={"duckdb"},
             owners=["team:levelup"],
             metadata=column_schema_metadata(name),
+            automation_condition=AutomationCondition.eager(),
         )
         for name, (description, _order) in AGGREGATES.items()
     ],

@@ -1,11 +1,16 @@
-"""Ingest: `raw_match_json`, the verbatim API responses, source of truth of every other table."""
+"""Ingest: `raw_match_json`, the verbatim API responses, source of truth of every other table.
+
+Its run config (`defs/config.py`) says what to fetch: a delta, a full walk of the history, or
+only the gaps of stored matches (`fill_gaps`, the guide's --with-backfill). Whatever the mode,
+everything this asset writes is raw API data (match bodies, skill, films, profiles, UGC names,
+medal metadata); the model step downstream turns it into the tables a player queries.
+"""
 
 import asyncio
 
 from dagster import (
     AssetExecutionContext,
     Backoff,
-    Config,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -13,35 +18,31 @@ from dagster import (
     asset,
 )
 
+from levelup_pipeline.defs.assets_reference import synced_store
+from levelup_pipeline.defs.config import GapPart, MatchType, SyncConfig, player_settings
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.defs.table_schemas import column_schema_metadata
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.halo.metrics import ProgressReporter
 from levelup_pipeline.halo.resource import HaloApiResource
+from levelup_pipeline.ingest.backfill import Backfiller, PartResult, plan_backfill
 from levelup_pipeline.ingest.engine import SyncEngine, SyncReport
 from levelup_pipeline.ingest.options import InvalidSyncOption, SyncOptions, options_from
 from levelup_pipeline.ingest.player import resolve_identity
 from levelup_pipeline.store.errors import StoreError
-
-FULL_JOBS = ("full_sync",)
-
-
-class SyncConfig(Config):
-    """Run config of a sync; every field can also be set by a `levelup/<field>` run tag."""
-
-    mode: str | None = None
-    max_matches: int | None = None
-    match_type: str | None = None
-    with_assets: bool | None = None
-    verbose: bool | None = None
+from levelup_pipeline.store.player_store import PlayerStore
 
 
-def sync_options(context: AssetExecutionContext, config: SyncConfig) -> SyncOptions:
-    """Options of this run: job defaults, then run config, then run tags."""
-    mode = config.mode or ("full" if context.run.job_name in FULL_JOBS else "delta")
-    values = config.model_dump(exclude={"mode"})
-    return options_from(mode, values, context.run.tags)
+def sync_options(config: SyncConfig, gamertag: str) -> SyncOptions:
+    """The validated options of a delta or full sync: the run config, and for a field it
+    leaves out (match_type, e.g. a materialization from the asset page) the player's setting."""
+    values = config.model_dump(exclude={"mode", "gap_parts", "match_type"})
+    chosen = config.match_type
+    values["match_type"] = (
+        MatchType(chosen).value if chosen else player_settings(gamertag).match_type
+    )
+    return options_from(config.mode, values)
 
 
 def report_metadata(report: SyncReport, requests: int) -> dict:
@@ -73,8 +74,9 @@ def report_metadata(report: SyncReport, requests: int) -> dict:
     retry_policy=RetryPolicy(max_retries=1, delay=10, backoff=Backoff.EXPONENTIAL),
     description=(
         "Verbatim Halo API responses per match (stats, skill, film highlight events): the "
-        "source of truth. Delta pages the history newest-first and stops at the first stored "
-        "match; full walks back to max_matches. Every derived table is rebuilt from here."
+        "source of truth. Config mode: delta pages the history newest-first and stops at the "
+        "first stored match; full walks back to max_matches; fill_gaps fetches only what "
+        "stored matches lack. Every derived table is rebuilt from here."
     ),
 )
 def raw_match_json(
@@ -86,20 +88,66 @@ def raw_match_json(
     """Fetch what the player's database lacks and store it raw, in transactional batches."""
     gamertag = context.partition_key
     try:
-        options = sync_options(context, config)
-        player_store = store.for_player(gamertag)
-        report, requests = asyncio.run(_sync(context, halo, player_store, gamertag, options))
+        if config.mode == "fill_gaps":
+            player_store = synced_store(store, gamertag)
+            results, requests = asyncio.run(_fill(context, halo, player_store, config))
+            meta = fill_metadata(context, results, requests)
+        else:
+            options = sync_options(config, gamertag)
+            player_store = store.for_player(gamertag)
+            report, requests = asyncio.run(_sync(context, halo, player_store, gamertag, options))
+            context.log.info(
+                f"{gamertag}: {report.fetched} new match(es) stored "
+                f"({requests} API requests, {report.seconds:.1f}s)"
+            )
+            meta = report_metadata(report, requests)
+            meta["match_type"] = options.match_type
         with player_store.reader() as conn:
             total = conn.execute("SELECT count(*) FROM raw_match_json").fetchone()[0]
     except (HaloApiError, StoreError, InvalidSyncOption) as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
-    context.log.info(
-        f"{gamertag}: {report.fetched} new match(es) stored, {total} in total "
-        f"({requests} API requests, {report.seconds:.1f}s)"
-    )
-    meta = report_metadata(report, requests)
     meta["dagster/row_count"] = total
     return MaterializeResult(metadata=meta)
+
+
+def fill_metadata(
+    context: AssetExecutionContext, results: dict[str, PartResult], requests: int
+) -> dict:
+    """Metadata of a gap fill: per part, what was missing, asked, absent, failed, stored."""
+    summary = ", ".join(f"{part} {r.stored}/{r.missing}" for part, r in results.items())
+    context.log.info(
+        f"{context.partition_key}: gaps filled (stored/missing): {summary} "
+        f"({requests} API requests)"
+    )
+    return {
+        "mode": "fill_gaps",
+        "gap_fill": MetadataValue.json({p: r.as_metadata() for p, r in results.items()}),
+        "gaps_missing": sum(r.missing for r in results.values()),
+        "gaps_stored": sum(r.stored for r in results.values()),
+        "api_requests": requests,
+    }
+
+
+async def _fill(
+    context: AssetExecutionContext,
+    halo: HaloApiResource,
+    player_store: PlayerStore,
+    config: SyncConfig,
+) -> tuple[dict[str, PartResult], int]:
+    """Plan first (no API session opens when nothing is missing), then fetch and store."""
+    with player_store.writer() as writer:
+        xuid = writer.get_meta("player_xuid")
+        if not xuid:
+            raise Failure(
+                description=f"Player {context.partition_key} has no XUID yet: sync it first.",
+                allow_retries=False,
+            )
+        plan = plan_backfill(writer, [GapPart(p).value for p in config.gap_parts])
+        if not plan.needs_api():
+            return await Backfiller(writer, xuid, plan, on_log=context.log.info).run(), 0
+        async with halo.open(logger=context.log, verbose=config.verbose) as api:
+            backfiller = Backfiller(writer, xuid, plan, api=api, on_log=context.log.info)
+            return await backfiller.run(), api.metrics.requests
 
 
 async def _sync(context, halo, player_store, gamertag: str, options: SyncOptions):

@@ -8,9 +8,11 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    AutomationCondition,
     Config,
     Failure,
     MaterializeResult,
+    MetadataValue,
     multi_asset,
 )
 
@@ -18,6 +20,8 @@ from levelup_pipeline.defs.metadata import preview
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.defs.table_schemas import column_schema_metadata
+from levelup_pipeline.ingest.backfill import gaps_closed
+from levelup_pipeline.store import backfill as gaps
 from levelup_pipeline.store.errors import StoreError
 
 MODEL_TABLES: dict[str, tuple[str, str]] = {
@@ -49,9 +53,12 @@ MODEL_TABLES: dict[str, tuple[str, str]] = {
 
 
 class ModelConfig(Config):
-    """`rebuild: true` recomputes every derived row from raw_match_json (zero API calls)."""
+    """`rebuild: true` recomputes every derived row from raw_match_json (zero API calls);
+    `measure_gaps: true` (gap-filling runs) reports in match_stats' metadata what the
+    transform filled: skill rows, film events, names, medal names, performance scores."""
 
     rebuild: bool = False
+    measure_gaps: bool = False
 
 
 @multi_asset(
@@ -64,6 +71,7 @@ class ModelConfig(Config):
             kinds={"duckdb"},
             owners=["team:levelup"],
             metadata=column_schema_metadata(name),
+            automation_condition=AutomationCondition.eager(),
         )
         for name, (description, _order) in MODEL_TABLES.items()
     ],
@@ -83,8 +91,11 @@ def model_tables(context: AssetExecutionContext, config: ModelConfig, store: Pla
                     ),
                     allow_retries=False,
                 )
-            new_rows = writer.transform_pending(xuid, rebuild=config.rebuild)
+            before = writer.table_counts()
+            gaps_before = gaps.gap_counts(writer) if config.measure_gaps else {}
+            written = writer.transform_pending(xuid, rebuild=config.rebuild)
             totals = writer.table_counts()
+            closed = gaps_closed(gaps_before, gaps.gap_counts(writer)) if gaps_before else {}
             previews = {
                 name: preview(writer.connection, name, order)
                 for name, (_d, order) in MODEL_TABLES.items()
@@ -92,12 +103,14 @@ def model_tables(context: AssetExecutionContext, config: ModelConfig, store: Pla
     except StoreError as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
     for name in MODEL_TABLES:
-        yield MaterializeResult(
-            asset_key=name,
-            metadata={
-                "dagster/row_count": totals.get(name, 0),
-                "new_rows": new_rows.get(name, 0),
-                "rebuild": config.rebuild,
-                "preview": previews[name],
-            },
-        )
+        metadata = {
+            "dagster/row_count": totals.get(name, 0),
+            # rows this run added (a re-transformed match replaces its rows: not new)
+            "new_rows": totals.get(name, 0) - before.get(name, 0),
+            "rows_written": written.get(name, 0),
+            "rebuild": config.rebuild,
+            "preview": previews[name],
+        }
+        if name == "match_stats" and config.measure_gaps:
+            metadata["gaps_closed"] = MetadataValue.json(closed)
+        yield MaterializeResult(asset_key=name, metadata=metadata)

@@ -8,6 +8,7 @@ PNGs and a report.md are saved under the player's folder; the UI shows the same 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AutomationCondition,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -53,6 +54,7 @@ def _headline_numbers(totals: dict) -> dict[str, float | int]:
     partitions_def=players_partitions,
     group_name="report",
     kinds={"python", "duckdb"},
+    automation_condition=AutomationCondition.eager(),
     owners=["team:levelup"],
     description=(
         "The player's dashboard: summary (matches, win rate, K/D, KDA, accuracy, hours played, "

@@ -1,92 +1,99 @@
-"""The two sync jobs of the guide: `delta_sync` (daily) and `full_sync` (first import).
+"""The jobs: the guide's syncs and maintenance commands, each a selection plus its run config.
 
-Both materialize the whole graph for one player partition with the in-process executor (the
-multiprocess one triples start-up time). The mode comes from the job name; other options come
-from run config or `levelup/<option>` run tags.
+Every job runs one player partition with the in-process executor (the multiprocess one triples
+start-up time). What a run does comes from its run config, never from the job's name: the sync
+jobs give each player partition its default config (mode, the player's match type; see
+`defs/config.py`), the launchpad shows it as a form and can override any field.
 """
 
 from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
+from levelup_pipeline.defs.config import (
+    merged,
+    model_run_config,
+    sync_partitioned_config,
+    sync_run_config,
+)
 from levelup_pipeline.defs.partitions import players_partitions
 
-# The backfill group is in the sync jobs so lineage (raw -> backfill -> model) holds for every
-# run; in a plain sync it only counts the gaps (zero API calls, see assets_backfill.fills_gaps).
-SYNC_SELECTION = AssetSelection.groups("ingest", "backfill", "model", "aggregates", "report")
-
-delta_sync = define_asset_job(
-    "delta_sync",
-    selection=SYNC_SELECTION,
-    partitions_def=players_partitions,
-    executor_def=in_process_executor,
-    description="Fetch the matches played since the last sync (stops at the first stored one).",
-    tags={"levelup/mode": "delta"},
-)
-
-full_sync = define_asset_job(
-    "full_sync",
-    selection=SYNC_SELECTION,
-    partitions_def=players_partitions,
-    executor_def=in_process_executor,
-    description="Walk the history back to max_matches (default 1000), skipping stored matches.",
-    tags={"levelup/mode": "full"},
-)
-
-# Maintenance jobs (guide: --with-backfill, --backfill-performance-scores, --rebuild-cache,
-# --with-assets). Model, aggregates and report follow a backfill so they reflect what it filled.
+RAW = AssetSelection.assets("raw_match_json")
 DERIVED = AssetSelection.groups("model", "aggregates", "report")
+SYNC_SELECTION = RAW | DERIVED
 
-backfill = define_asset_job(
-    "backfill",
-    selection=AssetSelection.groups("backfill") | DERIVED,
-    partitions_def=players_partitions,
-    executor_def=in_process_executor,
-    description="Fill what stored matches lack (skill, film highlights, aliases, names, medal "
-    "names, performance scores), fetching only what is missing. One run per player.",
-    tags={"levelup/mode": "backfill"},
+
+def _job(name: str, selection: AssetSelection, description: str, config=None):
+    return define_asset_job(
+        name,
+        selection=selection,
+        partitions_def=players_partitions,
+        executor_def=in_process_executor,
+        config=config,
+        description=description,
+    )
+
+
+delta_sync = _job(
+    "delta_sync",
+    SYNC_SELECTION,
+    "Fetch the matches played since the last sync (stops at the first stored one), then the "
+    "model, aggregates and report. Default config: mode delta, the player's match type.",
+    sync_partitioned_config("delta"),
 )
 
-backfill_performance_scores = define_asset_job(
-    "backfill_performance_scores",
-    selection=AssetSelection.assets("backfill_performance_scores") | DERIVED,
-    partitions_def=players_partitions,
-    executor_def=in_process_executor,
-    description="Compute the performance scores still missing (SQL only, zero API calls).",
-    tags={"levelup/mode": "backfill"},
+full_sync = _job(
+    "full_sync",
+    SYNC_SELECTION,
+    "Walk the history back to max_matches (default 1000), skipping stored matches. Default "
+    "config: mode full, the player's match type.",
+    sync_partitioned_config("full"),
 )
 
-rebuild_from_raw = define_asset_job(
+FILL_GAPS_CONFIG = merged(sync_run_config("fill_gaps"), model_run_config(measure_gaps=True))
+
+# The guide's --with-backfill. Named fill_gaps: a Dagster "backfill" is a partition backfill
+# (`dagster job backfill -j delta_sync --partitions ...`, or the UI's partition picker).
+fill_gaps = _job(
+    "fill_gaps",
+    SYNC_SELECTION,
+    "Fill what stored matches lack (skill, film highlights, aliases, names, medal names), "
+    "fetching only what is missing, then re-model them (performance scores included).",
+    FILL_GAPS_CONFIG,
+)
+
+fill_performance_scores = _job(
+    "fill_performance_scores",
+    DERIVED,
+    "Compute the performance scores still missing (SQL only, zero API calls): the guide's "
+    "--backfill-performance-scores.",
+    model_run_config(measure_gaps=True),
+)
+
+rebuild_from_raw = _job(
     "rebuild_from_raw",
-    selection=DERIVED,
-    partitions_def=players_partitions,
-    executor_def=in_process_executor,
-    config={"ops": {"model_tables": {"config": {"rebuild": True}}}},
-    description="Recompute every derived table from raw_match_json (zero API calls).",
-    tags={"levelup/mode": "rebuild"},
+    DERIVED,
+    "Recompute every derived table from raw_match_json (zero API calls).",
+    model_run_config(rebuild=True),
 )
 
-refresh_aggregates = define_asset_job(
+refresh_aggregates = _job(
     "refresh_aggregates",
-    selection=AssetSelection.groups("aggregates", "report"),
-    partitions_def=players_partitions,
-    executor_def=in_process_executor,
-    description="Recompute the mv_* aggregate tables and the report (no API call).",
+    AssetSelection.groups("aggregates", "report"),
+    "Recompute the mv_* aggregate tables and the report (no API call).",
 )
 
-download_assets = define_asset_job(
+download_assets = _job(
     "download_assets",
-    selection=AssetSelection.assets("game_assets"),
-    partitions_def=players_partitions,
-    executor_def=in_process_executor,
-    description="Map, mode, playlist and medal metadata and images still missing (--with-assets).",
+    AssetSelection.assets("game_assets"),
+    "Map, mode, playlist and medal metadata and images still missing (--with-assets).",
 )
 
 JOBS = [
     delta_sync,
     full_sync,
-    backfill,
-    backfill_performance_scores,
+    fill_gaps,
+    fill_performance_scores,
     rebuild_from_raw,
     refresh_aggregates,
     download_assets,

@@ -1,8 +1,11 @@
-"""The guide's sync cadence as schedules: daily delta (on by default), weekly delta (off).
+"""The guide's sync cadence as schedules: active players daily, occasional players weekly.
 
-Each tick asks for one `delta_sync` run per registered player partition; the run key
-`<gamertag>:<scheduled date>` makes a tick that is evaluated twice launch nothing twice. The
-queue's per-player limit (dagster.yaml) keeps a player's runs one at a time.
+Each player's cadence is a per-player setting (`levelup players add GT --cadence weekly`,
+`store/settings.py`). Both schedules run by default: `daily_delta` asks for one `delta_sync`
+run per registered player whose cadence is daily, `weekly_delta` (Mondays) for the weekly ones,
+each with the player's default run config (match type). The run key `<gamertag>:<scheduled
+date>` makes a tick that is evaluated twice launch nothing twice. The queue's per-player limit
+(dagster.yaml) keeps a player's runs one at a time.
 """
 
 from dagster import (
@@ -13,6 +16,7 @@ from dagster import (
     schedule,
 )
 
+from levelup_pipeline.defs.config import player_settings, settings_labels, sync_run_config
 from levelup_pipeline.defs.jobs import delta_sync
 from levelup_pipeline.defs.partitions import registered_players
 
@@ -24,18 +28,24 @@ WEEKLY_CRON = "0 6 * * 1"  # Mondays at 06:00 UTC
 def delta_requests(
     context: ScheduleEvaluationContext, cadence: str
 ) -> list[RunRequest] | SkipReason:
-    """One delta_sync RunRequest per registered player, keyed by player and scheduled date."""
+    """One delta_sync RunRequest per registered player of this cadence, keyed by player and
+    scheduled date, with the player's default run config."""
     players = registered_players(context.instance)
     if not players:
         return SkipReason("No player is registered: levelup players add GAMERTAG.")
+    settings = {gamertag: player_settings(gamertag) for gamertag in players}
+    due = [gamertag for gamertag in players if settings[gamertag].cadence == cadence]
+    if not due:
+        return SkipReason(f"No registered player has the {cadence} cadence.")
     day = context.scheduled_execution_time.date().isoformat()
     return [
         RunRequest(
             run_key=f"{gamertag}:{day}",
             partition_key=gamertag,
-            tags={"levelup/trigger": f"schedule:{cadence}"},
+            run_config=sync_run_config("delta", match_type=settings[gamertag].match_type),
+            tags={**settings_labels(settings[gamertag]), "levelup/trigger": f"schedule:{cadence}"},
         )
-        for gamertag in players
+        for gamertag in due
     ]
 
 
@@ -45,10 +55,11 @@ def delta_requests(
     cron_schedule=DAILY_CRON,
     execution_timezone=TIMEZONE,
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Active players: a delta sync of every registered player, every day.",
+    description="Active players: a delta sync of every registered player whose cadence is "
+    "daily (the default), every day at 06:00 UTC.",
 )
 def daily_delta(context: ScheduleEvaluationContext):
-    """Daily delta for every registered player."""
+    """Daily delta for the players of the daily cadence."""
     return delta_requests(context, "daily")
 
 
@@ -57,12 +68,12 @@ def daily_delta(context: ScheduleEvaluationContext):
     job=delta_sync,
     cron_schedule=WEEKLY_CRON,
     execution_timezone=TIMEZONE,
-    default_status=DefaultScheduleStatus.STOPPED,
-    description="Occasional players: a delta sync of every registered player, every Monday "
-    "(turn daily_delta off when you turn this on).",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Occasional players: a delta sync of every registered player whose cadence "
+    "is weekly (levelup players add GT --cadence weekly), Mondays at 06:00 UTC.",
 )
 def weekly_delta(context: ScheduleEvaluationContext):
-    """Weekly delta for every registered player."""
+    """Weekly delta for the players of the weekly cadence."""
     return delta_requests(context, "weekly")
 
 

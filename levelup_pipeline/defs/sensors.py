@@ -1,12 +1,12 @@
-"""Sensors: a roster file that registers players, backfills after gappy syncs, aggregate refreshes.
+"""Sensors: a roster file that registers players, and gap filling after gappy syncs.
 
-Every tick stays light: it reads one small file or the instance's event log, never the Halo API
-and never a player's database. Runs they request are keyed so a tick evaluated twice launches
-nothing twice, and the run queue's per-player limit (dagster.yaml) orders them behind a sync
-of the same player that is still running.
+Aggregates and the report follow the model by declarative automation (`AutomationCondition`
+on the assets), not by a sensor. Every tick stays light: it reads one small file or the
+instance's event log, never the Halo API and never a player's database. Runs they request are
+keyed so a tick evaluated twice launches nothing twice, and the run queue's per-player limit
+(dagster.yaml) orders them behind a sync of the same player that is still running.
 """
 
-import json
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,20 +26,20 @@ from dagster import (
     sensor,
 )
 
-from levelup_pipeline.defs.assets_backfill import BACKFILL_KEYS
-from levelup_pipeline.defs.jobs import backfill, full_sync, refresh_aggregates
+from levelup_pipeline.defs.config import LABEL_PREFIX, sync_run_config
+from levelup_pipeline.defs.jobs import FILL_GAPS_CONFIG, fill_gaps, full_sync
 from levelup_pipeline.defs.partitions import players_partitions, registered_players
 from levelup_pipeline.defs.resources import PlayerStoreResource
-from levelup_pipeline.ingest.options import TAG_PREFIX, InvalidSyncOption, options_from
+from levelup_pipeline.ingest.options import InvalidSyncOption, options_from
 from levelup_pipeline.store.errors import InvalidGamertag
 from levelup_pipeline.store.paths import validate_gamertag
+from levelup_pipeline.store.settings import CADENCES
 
 ROSTER_NAMES = ("players.yaml", "players.yml", "players.toml")
 FIRST_SYNC_MAX_MATCHES = 1000
 RECORDS_PER_TICK = 200
 RAW = AssetKey("raw_match_json")
-AGGREGATES_DONE = AssetKey("mv_global_stats")
-CHANGE_WATCHED = [AssetKey("match_stats"), *BACKFILL_KEYS]
+ROSTER_KEYS = {"gamertag", "max_matches", "match_type", "cadence"}
 
 
 # ---------------------------------------------------------------------------- roster file
@@ -54,12 +54,17 @@ class RosterEntry:
     gamertag: str
     max_matches: int = FIRST_SYNC_MAX_MATCHES
     match_type: str | None = None
+    cadence: str | None = None
+
+    def run_config(self) -> dict:
+        """Run config of the first full sync."""
+        return sync_run_config("full", max_matches=self.max_matches, match_type=self.match_type)
 
     def tags(self) -> dict[str, str]:
-        """Run tags of the first full sync."""
-        tags = {f"{TAG_PREFIX}max_matches": str(self.max_matches)}
+        """Run tags of the first full sync (labels: the run config says what it does)."""
+        tags = {f"{LABEL_PREFIX}max_matches": str(self.max_matches)}
         if self.match_type:
-            tags[f"{TAG_PREFIX}match_type"] = self.match_type
+            tags[f"{LABEL_PREFIX}match_type"] = self.match_type
         return tags
 
 
@@ -73,7 +78,7 @@ def _entry(raw: Any, path: Path) -> RosterEntry:
         raw = {"gamertag": raw}
     if not isinstance(raw, dict) or not isinstance(raw.get("gamertag"), str):
         raise RosterError(f"{path}: each player must be a gamertag or have a 'gamertag' key.")
-    unknown = set(raw) - {"gamertag", "max_matches", "match_type"}
+    unknown = set(raw) - ROSTER_KEYS
     if unknown:
         raise RosterError(f"{path}: unknown key(s) {sorted(unknown)} for {raw['gamertag']!r}.")
     try:
@@ -87,8 +92,11 @@ def _entry(raw: Any, path: Path) -> RosterEntry:
         )
     except (InvalidGamertag, InvalidSyncOption) as exc:
         raise RosterError(f"{path}: {exc}") from None
+    cadence = raw.get("cadence")
+    if cadence is not None and cadence not in CADENCES:
+        raise RosterError(f"{path}: cadence must be one of {', '.join(CADENCES)}, got {cadence!r}.")
     match_type = raw.get("match_type")
-    return RosterEntry(gamertag, options.max_matches, match_type if match_type else None)
+    return RosterEntry(gamertag, options.max_matches, match_type if match_type else None, cadence)
 
 
 def read_roster(path: Path) -> list[RosterEntry]:
@@ -144,6 +152,7 @@ def roster_sensor(context: SensorEvaluationContext, store: PlayerStoreResource):
                 run_key=f"first_full_sync:{e.gamertag}",
                 job_name=full_sync.name,
                 partition_key=e.gamertag,
+                run_config=e.run_config(),
                 tags={**e.tags(), "levelup/trigger": "sensor:roster"},
             )
             for e in new
@@ -185,15 +194,16 @@ def _new_records(instance: DagsterInstance, key: AssetKey, after: int) -> Iterab
 
 
 @sensor(
-    name="backfill_gaps_sensor",
-    job=backfill,
+    name="gap_fill_sensor",
+    job=fill_gaps,
     minimum_interval_seconds=120,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Runs the backfill for a player whose sync left gaps (skill_gaps or film_gaps "
-    "in raw_match_json's metadata). Reads the event log only.",
+    description="Runs fill_gaps for a player whose sync left gaps (skill_gaps or film_gaps in "
+    "raw_match_json's metadata: the API failed for a moment). Reads the event log only.",
 )
-def backfill_gaps_sensor(context: SensorEvaluationContext):
-    """One backfill run per player whose last finished syncs reported gaps."""
+def gap_fill_sensor(context: SensorEvaluationContext):
+    """One fill_gaps run per player whose last finished syncs reported gaps. (A sensor, not an
+    automation condition: what triggers it is a number in the metadata, not lineage.)"""
     instance = context.instance
     if context.cursor is None:
         latest = _latest_storage_id(instance, RAW)
@@ -209,6 +219,7 @@ def backfill_gaps_sensor(context: SensorEvaluationContext):
             requests[gamertag] = RunRequest(
                 run_key=f"gaps:{gamertag}:{record.storage_id}",
                 partition_key=gamertag,
+                run_config=FILL_GAPS_CONFIG,
                 tags={"levelup/trigger": "sensor:gaps"},
             )
     if not requests:
@@ -216,54 +227,4 @@ def backfill_gaps_sensor(context: SensorEvaluationContext):
     return SensorResult(run_requests=list(requests.values()), cursor=str(cursor))
 
 
-def _refreshed_after(instance: DagsterInstance, gamertag: str, storage_id: int) -> bool:
-    records = instance.fetch_materializations(
-        AssetRecordsFilter(
-            asset_key=AGGREGATES_DONE, asset_partitions=[gamertag], after_storage_id=storage_id
-        ),
-        limit=1,
-    ).records
-    return bool(records)
-
-
-@sensor(
-    name="aggregates_refresh_sensor",
-    job=refresh_aggregates,
-    minimum_interval_seconds=120,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Refreshes a player's aggregates when match rows changed (model or backfill "
-    "materializations with new rows) and no aggregate refresh followed.",
-)
-def aggregates_refresh_sensor(context: SensorEvaluationContext):
-    """refresh_aggregates for players whose rows changed after their last aggregate refresh."""
-    instance = context.instance
-    keys = {k.to_user_string(): k for k in CHANGE_WATCHED}
-    if context.cursor is None:
-        start = {name: _latest_storage_id(instance, key) for name, key in keys.items()}
-        return SensorResult(skip_reason="Watching changes from now on.", cursor=json.dumps(start))
-    cursors: dict[str, int] = {**dict.fromkeys(keys, 0), **json.loads(context.cursor)}
-    requests: dict[str, RunRequest] = {}
-    for name, key in keys.items():
-        for record in _new_records(instance, key, cursors[name]):
-            cursors[name] = record.storage_id
-            meta = record.asset_materialization.metadata
-            gamertag = record.partition_key
-            changed = _number(meta, "new_rows") + _number(meta, "filled") > 0
-            if (
-                changed
-                and gamertag
-                and gamertag not in requests
-                and not _refreshed_after(instance, gamertag, record.storage_id)
-            ):
-                requests[gamertag] = RunRequest(
-                    run_key=f"aggregates:{gamertag}:{record.storage_id}",
-                    partition_key=gamertag,
-                    tags={"levelup/trigger": "sensor:aggregates"},
-                )
-    cursor = json.dumps(cursors)
-    if not requests:
-        return SensorResult(skip_reason="Aggregates are up to date.", cursor=cursor)
-    return SensorResult(run_requests=list(requests.values()), cursor=cursor)
-
-
-SENSORS = [roster_sensor, backfill_gaps_sensor, aggregates_refresh_sensor]
+SENSORS = [roster_sensor, gap_fill_sensor]

@@ -1,12 +1,14 @@
-"""Backfill: fetch only what stored matches lack, write it through the store, re-transform.
+"""Gap filling (the guide's --with-backfill): fetch only what stored matches lack.
 
 Parts: matches (known only from an import of the original LevelUp: fetched whole, as a sync
 would), skill (CSR/MMR), film highlight events, aliases (profiles of players met), names (map,
-mode, playlist UGC assets), medal names (medal metadata) and performance scores (SQL only).
-Each asks the store what is missing, asks the API for exactly that and writes the answers with
-the store's own methods (`update_raw_parts`, `write_profiles`, ...), then the transform runs
-again on the touched matches. What the API confirms it does not have is remembered, so a second
-run fetches nothing and changes nothing.
+mode, playlist UGC assets) and medal names (medal metadata). Each asks the store what is
+missing, asks the API for exactly that and writes the answers into the raw layer with the
+store's own methods (`update_raw_parts`, `write_profiles`, ...): it runs inside a
+materialization of `raw_match_json` (mode `fill_gaps`), and the model step that follows
+transforms the touched matches again. What the API confirms it does not have is remembered, so
+a second run fetches nothing and changes nothing. Performance scores need no API call: every
+model run computes the missing ones (`performance.sql`).
 """
 
 from __future__ import annotations
@@ -34,8 +36,14 @@ from levelup_pipeline.store.player_store import RawParts, StoreWriter
 log = logging.getLogger(__name__)
 
 PARTS = ("matches", "skill", "highlights", "aliases", "names", "medals", "performance_scores")
-#: Parts measured by rows added (the others by gaps closed).
+#: Parts measured by rows added (the others by gaps closed): see `gaps_closed`.
 GROWING = ("skill", "highlights")
+#: Parts whose answers the store's writers put on the stored rows at once (names on matches,
+#: medal names, aliases): their gaps close here, not in the model step's transform.
+REFERENCE = ("aliases", "names", "medals")
+#: Parts whose gaps close in the raw step itself: reference data, and imported matches once
+#: their API body is stored (the model step then models them from it).
+CLOSED_IN_RAW_STEP = ("matches", *REFERENCE)
 WORKERS = 16
 #: After this many requests gave up on 5xx/timeouts, the API is taken as down: stop early.
 UNAVAILABLE_BREAKER = 5
@@ -49,8 +57,9 @@ class PartResult:
     missing: int = 0  # entries the store lacked (matches, players, assets...)
     requested: int = 0  # of which asked from the API
     absent: int = 0  # the API confirmed it has nothing (never asked again)
-    failed: int = 0  # transient failures: the next backfill asks again
-    filled: int = 0  # rows (or cells) filled in the model tables
+    failed: int = 0  # transient failures: the next gap fill asks again
+    stored: int = 0  # answers written to the raw layer (the model step transforms them)
+    filled: int = 0  # reference parts: gaps closed by the store's writers (see REFERENCE)
 
     def as_metadata(self) -> dict[str, int]:
         """Plain dict for MaterializeResult metadata."""
@@ -97,6 +106,16 @@ def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
     return plan
 
 
+def gaps_closed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """What a transform filled, from `store.backfill.gap_counts` taken before and after it:
+    rows added for skill and film events, gaps closed for the other parts."""
+    closed = {}
+    for part, count in after.items():
+        delta = count - before.get(part, 0)
+        closed[part] = max(0, delta if part in GROWING else -delta)
+    return closed
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -128,9 +147,10 @@ class Backfiller:
         self._unavailable = 0
 
     async def run(self) -> dict[str, PartResult]:
-        """Fetch, write, re-transform; returns what each part did."""
-        before = gaps.gap_counts(self.writer)
+        """Fetch and write into the raw layer; returns what each part did. The transform is
+        the model step's job (downstream of raw_match_json), not this one's."""
         plan = self.plan
+        before = gaps.gap_counts(self.writer)
         for part, entries in (
             ("matches", plan.matches),
             ("skill", plan.skill),
@@ -141,9 +161,11 @@ class Backfiller:
             if part in self.results:
                 self.results[part].missing = len(entries)
         if "medals" in self.results:
-            self.results["medals"].missing = before["medals"]
+            self.results["medals"].missing = len(gaps.unknown_medal_ids(self.writer))
         if "performance_scores" in self.results:
-            self.results["performance_scores"].missing = before["performance_scores"]
+            self.results["performance_scores"].missing = gaps.performance_scores_missing(
+                self.writer
+            )
         raw_parts: list[RawParts] = []
         try:
             await self._imported_matches()
@@ -155,11 +177,15 @@ class Backfiller:
             # Whatever was fetched is kept, even when a fatal error stops the rest.
             if raw_parts:
                 self.writer.update_raw_parts(raw_parts)
-        self.writer.transform_pending(self.xuid)
-        after = gaps.gap_counts(self.writer)
-        for part, result in self.results.items():
-            delta = after[part] - before[part]
-            result.filled = max(0, delta if part in GROWING else -delta)
+                for part in raw_parts:
+                    if part.skill is not None:
+                        self.results["skill"].stored += 1
+                    if part.highlights is not None:
+                        self.results["highlights"].stored += 1
+        closed = gaps_closed(before, gaps.gap_counts(self.writer))
+        for part in CLOSED_IN_RAW_STEP:
+            if part in self.results:
+                self.results[part].filled = closed[part]
         return self.results
 
     # ------------------------------------------------------------------ per-match parts
@@ -195,7 +221,7 @@ class Backfiller:
                 self._unavailable += 1
                 if self._unavailable >= UNAVAILABLE_BREAKER:
                     raise
-            self.log(f"Backfill {part}: {exc} (left for the next backfill).")
+            self.log(f"Gap fill {part}: {exc} (left for the next gap fill).")
             return "failed", None
 
     async def _raw_parts(self, out: list[RawParts]) -> None:
@@ -235,12 +261,13 @@ class Backfiller:
             if is_fatal(exc):
                 raise
             result.failed = len(xuids)
-            self.log(f"Backfill aliases: {exc} (left for the next backfill).")
+            self.log(f"Gap fill aliases: {exc} (left for the next gap fill).")
             return
         self.writer.write_profiles(users, _now())
         answered = {str(u.get("xuid", "")).removeprefix("xuid(").rstrip(")") for u in users}
         unresolved = [x for x in xuids if x not in answered]
         result.absent = len(unresolved)
+        result.stored = len(xuids) - len(unresolved)
         gaps.remember(self.writer, gaps.UNRESOLVED_XUIDS_KEY, unresolved)
 
     async def _names(self) -> None:
@@ -274,6 +301,7 @@ async def fetch_ugc_assets(
             by_kind.setdefault(ref[0], []).append(answer)
     for kind, bodies in by_kind.items():
         writer.write_ugc_assets(bodies, asset_kind=STORE_ASSET_KINDS[kind])
+        result.stored += len(bodies)
     gaps.remember(writer, gaps.UNRESOLVED_UGC_KEY, unresolved)
 
 
@@ -289,6 +317,7 @@ async def fetch_medal_metadata(api: Any, writer: StoreWriter, result: PartResult
         result.failed += 1
         return
     writer.write_medal_metadata(doc)
+    result.stored += 1
     sprites = doc.get("sprites") if isinstance(doc, dict) else None
     paths = [
         s["path"]

@@ -1,4 +1,5 @@
-"""`dagster job backfill -j backfill --partitions ...`: one queued run per player."""
+"""A Dagster partition backfill (`dagster job backfill -j fill_gaps --partitions ...`): one queued
+run per player."""
 
 from __future__ import annotations
 
@@ -27,12 +28,12 @@ def test_partition_backfill_queues_one_run_per_player(tmp_path):
     with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
         instance.add_dynamic_partitions("players", players)
     command = [str(DAGSTER), "job", "backfill", "-m", "levelup_pipeline.definitions"]
-    command += ["-j", "backfill", "--partitions", ",".join(players), "--noprompt"]
+    command += ["-j", "fill_gaps", "--partitions", ",".join(players), "--noprompt"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
         runs = instance.get_runs()
     assert sorted(r.tags["dagster/partition"] for r in runs) == players
-    assert {r.job_name for r in runs} == {"backfill"}
+    assert {r.job_name for r in runs} == {"fill_gaps"}
     assert {r.status for r in runs} == {DagsterRunStatus.QUEUED}  # the daemon launches them
     assert len({r.tags["dagster/backfill"] for r in runs}) == 1

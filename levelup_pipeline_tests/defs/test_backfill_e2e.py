@@ -1,4 +1,5 @@
-"""Backfill, rebuild and --with-assets end to end: Dagster jobs against the simulator.
+"""Gap filling (--with-backfill), rebuild and --with-assets end to end: Dagster jobs against
+the simulator.
 
 Gaps are made the way they happen for real (the API answers 404 / no highlight chunk during
 the sync) or, for data older syncs never had, by removing rows the way an old database lacks
@@ -11,7 +12,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from levelup_pipeline.cli.backfill_steps import AfterSync
+from levelup_pipeline.cli.backfill_steps import AfterSync, gaps_filled
 from levelup_pipeline.cli.main import cli
 from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline_tests.harness import isolated_pipeline
@@ -102,10 +103,10 @@ def test_backfill_fetches_only_what_is_missing_and_is_idempotent(pipeline):
     )
     before = _counts(pipeline, gamertag)
 
-    # 1st backfill: one skill fetch fails (500, one attempt): kept for the next backfill.
+    # 1st gap fill: one skill fetch fails (500, one attempt): kept for the next one.
     pipeline.sim.knobs.skill_failures = {skill_ids[0]}
     pipeline.sim.reset_stats()
-    out = run_job(pipeline.instance, "backfill", gamertag, run_config=ONE_ATTEMPT)
+    out = run_job(pipeline.instance, "fill_gaps", gamertag, run_config=ONE_ATTEMPT)
     assert out.success, out.error
     requests = _data_requests(pipeline)
     assert requests.get("match_skill") == len(skill_ids)
@@ -113,20 +114,15 @@ def test_backfill_fetches_only_what_is_missing_and_is_idempotent(pipeline):
     assert requests.get("users") == 1 and requests.get("ugc") == map_versions
     for untouched in ("match_history", "match_stats", "medals"):
         assert untouched not in requests
-    meta = out.metadata
-    assert meta["backfill_skill"]["failed"] == 1
+    assert out.metadata["raw_match_json"]["gap_fill"]["skill"]["failed"] == 1
+    filled = gaps_filled(out.metadata)
     after = _counts(pipeline, gamertag)
-    assert (
-        meta["backfill_skill"]["filled"]
-        == after["player_match_stats"] - before["player_match_stats"]
-    )
-    assert meta["backfill_skill"]["filled"] == 1
-    assert meta["backfill_highlight_events"]["filled"] == (
-        after["highlight_events"] - before["highlight_events"]
-    )
-    assert meta["backfill_aliases"]["filled"] == len(met)
-    assert meta["backfill_names"]["filled"] == map_matches
-    assert meta["backfill_performance_scores"]["filled"] == len(nulled)
+    assert filled["skill"] == after["player_match_stats"] - before["player_match_stats"]
+    assert filled["skill"] == 1
+    assert filled["highlights"] == after["highlight_events"] - before["highlight_events"]
+    assert filled["aliases"] == len(met)
+    assert filled["names"] == map_matches
+    assert filled["performance_scores"] == len(nulled)
     films = _query(
         pipeline,
         gamertag,
@@ -147,13 +143,13 @@ def test_backfill_fetches_only_what_is_missing_and_is_idempotent(pipeline):
         == 0
     )
 
-    # 2nd backfill: only the failed skill is asked again.
+    # 2nd gap fill: only the failed skill is asked again.
     pipeline.sim.knobs.skill_failures = set()
     pipeline.sim.reset_stats()
-    out = run_job(pipeline.instance, "backfill", gamertag)
+    out = run_job(pipeline.instance, "fill_gaps", gamertag)
     assert out.success, out.error
     assert {k: v for k, v in _data_requests(pipeline).items() if k != "auth"} == {"match_skill": 1}
-    assert out.metadata["backfill_skill"]["filled"] == 1
+    assert gaps_filled(out.metadata)["skill"] == 1
     complete = _counts(pipeline, gamertag)
     with_skill = _query(
         pipeline,
@@ -163,12 +159,14 @@ def test_backfill_fetches_only_what_is_missing_and_is_idempotent(pipeline):
     )[0][0]
     assert with_skill == len(skill_ids)
 
-    # 3rd backfill: nothing is missing -> no API session at all, nothing changes.
+    # 3rd gap fill: nothing is missing -> no API session at all, nothing changes.
     pipeline.sim.reset_stats()
-    out = run_job(pipeline.instance, "backfill", gamertag)
+    out = run_job(pipeline.instance, "fill_gaps", gamertag)
     assert out.success, out.error
     assert _data_requests(pipeline) == {}
-    assert all(out.metadata[k]["filled"] == 0 for k in out.metadata if k.startswith("backfill"))
+    filled = gaps_filled(out.metadata)
+    assert set(filled) >= {"skill", "highlights", "aliases", "names", "medals"}
+    assert all(count == 0 for count in filled.values())
     assert _counts(pipeline, gamertag) == complete
 
 
@@ -214,9 +212,10 @@ def test_performance_scores_job_makes_no_request_and_assets_cache_images(pipelin
     assert pipeline.sync(gamertag, "full_sync", match_type="all").success
 
     pipeline.sim.reset_stats()
-    out = run_job(pipeline.instance, "backfill_performance_scores", gamertag)
+    out = run_job(pipeline.instance, "fill_performance_scores", gamertag)
     assert out.success, out.error
-    assert [k for k in out.metadata if k.startswith("backfill")] == ["backfill_performance_scores"]
+    assert "raw_match_json" not in out.metadata  # the model only: no fetch step at all
+    assert "performance_scores" in out.metadata["match_stats"]["gaps_closed"]
     assert _data_requests(pipeline) == {}
 
     # --with-assets: metadata and every image once; a second run asks nothing.
@@ -245,10 +244,10 @@ def test_performance_scores_job_makes_no_request_and_assets_cache_images(pipelin
 
 def test_sync_flags_map_to_jobs_in_order():
     assert AfterSync().jobs() == []
-    assert AfterSync(with_backfill=True, performance_scores=True).jobs() == ["backfill"]
+    assert AfterSync(with_backfill=True, performance_scores=True).jobs() == ["fill_gaps"]
     assert AfterSync(performance_scores=True, with_assets=True).jobs() == [
-        "backfill_performance_scores",
+        "fill_performance_scores",
         "download_assets",
     ]
     rebuild = AfterSync(rebuild_cache=True, with_backfill=True)
-    assert rebuild.skips_sync and rebuild.jobs() == ["rebuild_from_raw", "backfill"]
+    assert rebuild.skips_sync and rebuild.jobs() == ["rebuild_from_raw", "fill_gaps"]

@@ -71,7 +71,7 @@ def test_same_player_runs_wait_for_each_other():
         ]
 
         sync = _submit(instance, "delta_sync", "Chief117")
-        backfill = _submit(instance, "backfill", "Chief117")
+        backfill = _submit(instance, "fill_gaps", "Chief117")
         other = _submit(instance, "delta_sync", "Cortana")
         assert {r.status for r in (sync, backfill, other)} == {DagsterRunStatus.QUEUED}
         # Both queued, only the first of Chief117's runs may start (Cortana's runs alongside).

@@ -1,4 +1,4 @@
-"""Sensors: roster file -> partitions + first full sync; gaps -> backfill; changes -> aggregates.
+"""Sensors: roster file -> partitions + first full sync; gaps -> fill_gaps.
 
 Materializations are reported on a test instance the way the jobs record them (same asset
 keys, partitions and metadata), so each tick's decisions are checked without running a sync.
@@ -6,7 +6,6 @@ keys, partitions and metadata), so each tick's decisions are checked without run
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -26,8 +25,7 @@ from levelup_pipeline.defs.partitions import register_player, registered_players
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.defs.sensors import (
     RosterError,
-    aggregates_refresh_sensor,
-    backfill_gaps_sensor,
+    gap_fill_sensor,
     read_roster,
     roster_sensor,
 )
@@ -93,10 +91,14 @@ def test_roster_yaml_registers_new_players_and_requests_one_first_full_sync(tmp_
     chief = by_player["Chief117"]
     assert chief.job_name == "full_sync"
     assert chief.run_key == "first_full_sync:Chief117"
-    assert chief.tags["levelup/max_matches"] == "1000"
+    raw = "raw_match_json"
+    assert chief.run_config["ops"][raw]["config"] == {"mode": "full", "max_matches": 1000}
     arbiter = by_player["Arbiter Prime"]
-    assert arbiter.tags["levelup/max_matches"] == "300"
-    assert arbiter.tags["levelup/match_type"] == "all"
+    assert arbiter.run_config["ops"][raw]["config"] == {
+        "mode": "full",
+        "max_matches": 300,
+        "match_type": "all",
+    }
 
     # Once the daemon has applied the adds, the next tick has nothing to do.
     instance.add_dynamic_partitions("players", list(add.partition_keys))
@@ -131,48 +133,31 @@ def test_roster_toml_and_bad_files(tmp_path, instance):
 
 
 # ---------------------------------------------------------------------------- gaps
-def test_gap_sensor_requests_one_backfill_per_player_with_gaps(instance):
-    first = _tick(backfill_gaps_sensor, instance)
+def test_gap_sensor_requests_one_gap_fill_per_player_with_gaps(instance):
+    first = _tick(gap_fill_sensor, instance)
     assert not first.run_requests and first.skip_reason  # history before the sensor is ignored
     start = first.cursor
     _materialize(instance, "raw_match_json", "Chief117", skill_gaps=0, film_gaps=0)
     _materialize(instance, "raw_match_json", "Chief117", skill_gaps=2, film_gaps=0)
     last = _materialize(instance, "raw_match_json", "Chief117", skill_gaps=0, film_gaps=1)
     _materialize(instance, "raw_match_json", "Cortana", skill_gaps=0, film_gaps=0)
-    result = _tick(backfill_gaps_sensor, instance, cursor=start)
+    result = _tick(gap_fill_sensor, instance, cursor=start)
     assert [r.partition_key for r in result.run_requests] == ["Chief117"]
     (request,) = result.run_requests
     assert request.run_key.startswith("gaps:Chief117:")
+    assert request.run_config["ops"]["raw_match_json"]["config"] == {"mode": "fill_gaps"}
     assert int(result.cursor) > last
     # The cursor moved past those events: the next tick asks for nothing.
-    again = _tick(backfill_gaps_sensor, instance, cursor=result.cursor)
+    again = _tick(gap_fill_sensor, instance, cursor=result.cursor)
     assert not again.run_requests
 
 
 def test_gap_sensor_waits_for_the_sync_run_to_finish(instance):
-    start = _tick(backfill_gaps_sensor, instance).cursor
+    start = _tick(gap_fill_sensor, instance).cursor
     run = create_run_for_test(instance, job_name="delta_sync", status=DagsterRunStatus.STARTED)
     _materialize(instance, "raw_match_json", "Chief117", run_id=run.run_id, film_gaps=3)
-    waiting = _tick(backfill_gaps_sensor, instance, cursor=start)
+    waiting = _tick(gap_fill_sensor, instance, cursor=start)
     assert not waiting.run_requests and waiting.cursor == start
     instance.report_run_failed(run)  # finished (how it ended does not matter)
-    done = _tick(backfill_gaps_sensor, instance, cursor=start)
+    done = _tick(gap_fill_sensor, instance, cursor=start)
     assert [r.partition_key for r in done.run_requests] == ["Chief117"]
-
-
-# ---------------------------------------------------------------------------- aggregates
-def test_aggregates_sensor_refreshes_only_changes_not_followed_by_a_refresh(instance):
-    first = _tick(aggregates_refresh_sensor, instance)
-    cursor = first.cursor
-    assert set(json.loads(cursor)) >= {"match_stats", "backfill_performance_scores"}
-    # Chief117: the sync changed rows and refreshed its aggregates in the same run.
-    _materialize(instance, "match_stats", "Chief117", new_rows=5)
-    _materialize(instance, "mv_global_stats", "Chief117")
-    # Cortana: a backfill filled rows, nothing refreshed afterwards.
-    _materialize(instance, "backfill_performance_scores", "Cortana", filled=4)
-    # Arbiter: a model run that changed nothing.
-    _materialize(instance, "match_stats", "Arbiter", new_rows=0)
-    result = _tick(aggregates_refresh_sensor, instance, cursor=cursor)
-    assert [r.partition_key for r in result.run_requests] == ["Cortana"]
-    assert result.run_requests[0].run_key.startswith("aggregates:Cortana:")
-    assert not _tick(aggregates_refresh_sensor, instance, cursor=result.cursor).run_requests

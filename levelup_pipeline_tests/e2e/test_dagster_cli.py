@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,17 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from levelup_pipeline.defs.config import sync_run_config
+
 pytestmark = pytest.mark.e2e
 DAGSTER = Path(sys.executable).parent / "dagster"
 
 
-def test_dagster_job_execute_with_partition_tag(pipeline):
+def test_dagster_job_execute_with_partition_and_run_config(pipeline):
     gamertag = pipeline.gamertags()[0]
     pipeline.add(gamertag)
-    tags = f'{{"dagster/partition": "{gamertag}", "levelup/match_type": "all"}}'
+    config = pipeline.root / "delta.yaml"  # JSON is YAML
+    config.write_text(json.dumps(sync_run_config("delta", match_type="all")), encoding="utf-8")
     result = subprocess.run(
         [str(DAGSTER), "job", "execute", "-m", "levelup_pipeline.definitions", "-j", "delta_sync"]
-        + ["--tags", tags],
+        + ["--tags", json.dumps({"dagster/partition": gamertag}), "--config", str(config)],
         env=dict(os.environ),
         capture_output=True,
         text=True,

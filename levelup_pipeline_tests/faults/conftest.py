@@ -19,7 +19,7 @@ from levelup_pipeline_tests.faults.helpers import (
     reset_knobs,
     snapshot,
 )
-from levelup_pipeline_tests.harness import Pipeline, isolated_pipeline
+from levelup_pipeline_tests.harness import Pipeline, isolated_pipeline, sync_config
 
 BED_WORLD = {"seed": 21, "players": 2, "matches": 16}
 #: The synthetic world is deterministic, so one fault-free sync serves every module's bed.
@@ -58,15 +58,10 @@ class FaultBed:
         self, job: str = "full_sync", halo: dict | None = None, **options: object
     ) -> RunOutcome:
         """Run a sync job in-process (what `levelup sync` runs), with fast retries."""
-        tags = {"levelup/match_type": "all"}
-        tags.update({f"levelup/{k}": str(v).lower() for k, v in options.items()})
+        options = {"match_type": "all", **options}
+        config = {**halo_config(**(halo or {})), **sync_config(job, **options)}
         return run_job(
-            self.instance,
-            job,
-            self.gamertag,
-            tags=tags,
-            run_config=halo_config(**(halo or {})),
-            asset_selection=CORE_ASSETS,
+            self.instance, job, self.gamertag, run_config=config, asset_selection=CORE_ASSETS
         )
 
     def baseline(self) -> Snapshot:

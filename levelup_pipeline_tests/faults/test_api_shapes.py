@@ -22,7 +22,7 @@ from levelup_pipeline.store.raw_codec import decode_json, decode_text
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline_tests.captures import MODE_STATS_CAPTURES
 from levelup_pipeline_tests.faults.helpers import CORE_ASSETS, halo_config, integrity_problems
-from levelup_pipeline_tests.harness import isolated_pipeline
+from levelup_pipeline_tests.harness import isolated_pipeline, sync_config
 
 pytestmark = pytest.mark.faults
 
@@ -98,8 +98,7 @@ def test_unusual_api_json_is_stored_raw_and_modelled_with_nulls(tmp_path: Path):
             pipeline.instance,
             "full_sync",
             gamertag,
-            tags={"levelup/match_type": "all"},
-            run_config=halo_config(),
+            run_config={**halo_config(), **sync_config("full_sync", match_type="all")},
             asset_selection=CORE_ASSETS,
         )
         assert outcome.success, outcome.error

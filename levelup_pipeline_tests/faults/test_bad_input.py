@@ -102,14 +102,14 @@ def test_bad_sync_options_say_what_is_valid(bed, args, expected):
 @pytest.mark.parametrize(
     ("tags", "expected"),
     [
-        ({"max_matches": "-1"}, "between 1 and 100000"),
-        ({"max_matches": "lots"}, "must be a whole number"),
+        ({"max_matches": -1}, "between 1 and 100000"),
+        ({"max_matches": "lots"}, 'max_matches. Value "lots"'),
         ({"match_type": "ranked"}, "use one of all, matchmaking, custom, local"),
-        ({"with_assets": "maybe"}, "must be true or false"),
+        ({"with_assets": "maybe"}, 'expected type "Bool"'),
     ],
 )
-def test_bad_run_tags_fail_the_run_with_the_valid_values(bed, tags, expected):
-    """What `dagster job execute` / the UI launchpad users type as levelup/<option> tags."""
+def test_bad_run_config_fails_the_run_with_the_valid_values(bed, tags, expected):
+    """What `dagster job execute --config` / the UI launchpad users type as run config."""
     outcome = bed.sync(**tags)
     assert not outcome.success
     assert expected in outcome.error and "\n" not in outcome.error, outcome.error

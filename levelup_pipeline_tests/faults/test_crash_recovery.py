@@ -16,7 +16,6 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from levelup_pipeline.cli.run_guard import process_alive, process_tags, reap_dead_runs
-from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline_tests.faults.helpers import (
     assert_same_as,
@@ -81,7 +80,7 @@ def _run_and_kill(args: list[str], env: dict, sim, point: tuple[str, float], tod
 def test_sigkill_at_random_points_then_resume(tmp_path: Path):
     with isolated_pipeline(tmp_path / "baseline", seed=7, players=1, matches=65) as pipeline:
         gamertag = pipeline.gamertags()[0]
-        outcome = run_job(pipeline.instance, "full_sync", gamertag, {"levelup/match_type": "all"})
+        outcome = pipeline.sync(gamertag, "full_sync", match_type="all")
         assert outcome.success, outcome.error
         expected = snapshot(pipeline.store(gamertag))
         assert len(expected.match_ids) == WORLD_MATCHES

@@ -19,7 +19,7 @@ from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.halo.auth import read_refresh_token, write_refresh_token
 from levelup_pipeline.halo.errors import InsecureTokenFile
 from levelup_pipeline_tests.faults.helpers import cli_env, halo_config, one_line_error, run_cli
-from levelup_pipeline_tests.harness import isolated_pipeline
+from levelup_pipeline_tests.harness import isolated_pipeline, sync_config
 
 pytestmark = pytest.mark.faults
 
@@ -99,8 +99,10 @@ def test_no_token_reaches_logs_run_config_events_or_files(
             pipeline.instance,
             "full_sync",
             gamertag,
-            tags={"levelup/match_type": "all", "levelup/verbose": "true"},
-            run_config=halo_config(),
+            run_config={
+                **halo_config(),
+                **sync_config("full_sync", match_type="all", verbose=True),
+            },
         )
         assert outcome.success, outcome.error
         assert pipeline.sim.stats()["responses"]["401"] >= 1  # tokens did rotate

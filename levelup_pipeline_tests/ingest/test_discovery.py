@@ -102,23 +102,22 @@ def test_full_skips_stored_and_walks_to_max():
 
 
 @pytest.mark.parametrize(
-    "mode,config,tags,message",
+    "mode,config,message",
     [
-        ("delta", {"max_matches": -3}, {}, "between 1 and"),
-        ("delta", {"max_matches": 10**9}, {}, "between 1 and"),
-        ("delta", {"match_type": "ranked"}, {}, "all, matchmaking, custom, local"),
-        ("sideways", {}, {}, "'delta' or 'full'"),
-        ("full", {}, {"levelup/max_matches": "many"}, "whole number"),
-        ("full", {}, {"levelup/with_assets": "perhaps"}, "true or false"),
+        ("delta", {"max_matches": -3}, "between 1 and"),
+        ("delta", {"max_matches": 10**9}, "between 1 and"),
+        ("delta", {"match_type": "ranked"}, "all, matchmaking, custom, local"),
+        ("sideways", {}, "'delta' or 'full'"),
+        ("full", {"max_matches": "many"}, "whole number"),
     ],
 )
-def test_bad_options_have_clear_messages(mode, config, tags, message):
+def test_bad_options_have_clear_messages(mode, config, message):
     with pytest.raises(InvalidSyncOption, match=message):
-        options_from(mode, config, tags)
+        options_from(mode, config)
 
 
-def test_tags_override_config_and_defaults_follow_mode():
+def test_config_overrides_defaults_and_defaults_follow_mode():
     assert options_from("full").max_matches == 1000
     assert options_from("delta").max_matches == 200
-    opts = options_from("delta", {"max_matches": 10}, {"levelup/max_matches": "25"})
+    opts = options_from("delta", {"max_matches": 25, "match_type": None})
     assert opts.max_matches == 25 and opts.match_type == "matchmaking"

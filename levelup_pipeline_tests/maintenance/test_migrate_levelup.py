@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from dagster import AssetKey
 
 from levelup_pipeline.cli.main import cli
+from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.store import invariants
 from levelup_pipeline_tests.harness import isolated_pipeline
 from levelup_pipeline_tests.maintenance.helpers import build_workshop_sqlite, fingerprints
@@ -152,9 +153,8 @@ def test_v4_file_imported_then_completed_to_a_fresh_sync(pipeline, tmp_path):
     gone = legacy_ids[:2]
     pipeline.sim.knobs.films_without_highlights = set(gone)
     pipeline.sim.reset_stats()
-    run = pipeline.sync(gamertag, "full_sync", match_type="all", with_backfill="true")
-    assert run.success, run.error
-    assert run.metadata["backfill_imported_matches"]["missing"] == len(legacy_ids)
+    run = _sync_then_fill_gaps(pipeline, gamertag)
+    assert run.metadata["raw_match_json"]["gap_fill"]["matches"]["missing"] == len(legacy_ids)
     requests = pipeline.sim.stats()["requests"]
     assert requests["match_stats"] == len(ids)  # the new ones by the sync, the rest refetched
     for table in COMPARED:
@@ -211,9 +211,8 @@ def test_sqlite_layout_every_key_variant_and_encoding(pipeline, tmp_path):
     assert not _rows(store.path, "highlight_events", f"WHERE match_id = '{fake}'")
 
     pipeline.sim.reset_stats()
-    run = pipeline.sync(gamertag, "full_sync", match_type="all", with_backfill="true")
-    assert run.success, run.error
-    assert run.metadata["backfill_imported_matches"]["absent"] == 1  # the fake one
+    run = _sync_then_fill_gaps(pipeline, gamertag)
+    assert run.metadata["raw_match_json"]["gap_fill"]["matches"]["absent"] == 1  # the fake one
     for table in COMPARED:
         assert _rows(store.path, table) == _rows(reference, table), table
     with duckdb.connect(str(store.path), read_only=True) as con:
@@ -371,3 +370,13 @@ def test_a_failure_midway_leaves_the_player_untouched(pipeline, tmp_path, monkey
         import_legacy(store, second, xuid)
     assert fingerprints(store.path) == before
     assert not (store.path.parent / ".import-staging").exists()
+
+
+def _sync_then_fill_gaps(pipeline, gamertag: str):
+    """`levelup sync --full --match-type all --with-backfill`: the sync, then the fill_gaps
+    run; returns the fill_gaps outcome."""
+    sync = pipeline.sync(gamertag, "full_sync", match_type="all")
+    assert sync.success, sync.error
+    run = run_job(pipeline.instance, "fill_gaps", gamertag)
+    assert run.success, run.error
+    return run
