@@ -55,7 +55,7 @@ def main() -> None:
         instance = get_instance()
         _step("levelup players add " + " / ".join(players))
         for gamertag in players:
-            xuid, path, _created = add_player(gamertag)
+            xuid = add_player(gamertag).xuid
             click.echo(f"   {gamertag} -> xuid {xuid}")
         _step("levelup sync --full --match-type all  (dagster job full_sync, one run per player)")
         tags = {"levelup/match_type": "all"}
