@@ -21,7 +21,7 @@ from levelup_pipeline.defs.partitions import (
 )
 from levelup_pipeline.halo.resource import HaloApiResource
 from levelup_pipeline.store.errors import InvalidGamertag
-from levelup_pipeline.store.gamertag import find_gamertag, gamertag_key, parse_xuid, same_player
+from levelup_pipeline.store.gamertag import gamertag_key, parse_xuid, same_player
 from levelup_pipeline.store.maintenance import rename_player
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
@@ -115,16 +115,14 @@ def player_argument(value: str) -> str:
     return _registered_with_xuid(xuid) or add_player(xuid).gamertag
 
 
-def sync_target(value: str, registered: list[str] | None = None) -> str:
+def sync_target(value: str) -> str:
     """The partition key `levelup sync --player VALUE` runs: a registered player (any case),
     else the player is resolved through the profile API and registered first, so a typo
     ends in one sentence (PlayerNotFound) with no partition and no file created."""
     if parse_xuid(value) is not None:
         return player_argument(value)
     gamertag = validate_gamertag(value)
-    if registered is None:
-        registered = registered_players(get_instance())
-    return find_gamertag(gamertag, registered) or add_player(gamertag).gamertag
+    return registered_as(get_instance(), gamertag) or add_player(gamertag).gamertag
 
 
 @click.group("players")

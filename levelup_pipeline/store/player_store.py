@@ -874,11 +874,7 @@ class PlayerStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except filelock.Timeout as exc:  # a TimeoutError, so an OSError: caught first
-            raise StoreBusy(
-                f"Another LevelUp process is writing the database of {self.gamertag} "
-                f"(lock {self.lock_path} held for more than {self.lock_timeout:g} s); "
-                "retry when it has finished."
-            ) from exc
+            raise StoreBusy(self._busy()) from exc
         except OSError as exc:  # read-only folder, full disk
             mapped = environment_error(exc, self.gamertag)
             if mapped is None:
@@ -940,6 +936,7 @@ class PlayerStore:
         return _Reader(con, turn)  # type: ignore[return-value] - behaves as the connection
 
     def _busy(self) -> str:
+        """The sentence of a lock wait that ran out (writer or reader)."""
         return (
             f"Another LevelUp process is writing the database of {self.gamertag} "
             f"(lock {self.lock_path} held for more than {self.lock_timeout:g} s); "

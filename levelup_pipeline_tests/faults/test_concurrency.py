@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -127,15 +128,29 @@ def _started_cli_sync(tmp_path: Path, env: dict, gamertag: str) -> subprocess.Po
     home = tmp_path / "dagster_home"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        try:  # the CLI creates the instance: never race it to create the tables
-            runs_db = home / "history" / "runs.db"
-            if runs_db.is_file() and DagsterInstance.from_config(str(home)).get_runs(limit=1):
-                return proc
-        except Exception:  # noqa: BLE001 - the CLI may be creating the instance's tables
-            pass
+        # Read-only SQL: opening a DagsterInstance here would race the CLI creating it.
+        runs_db = home / "history" / "runs.db"
+        try:
+            con = sqlite3.connect(f"{runs_db.as_uri()}?mode=ro", uri=True, timeout=2)
+            try:
+                started = con.execute("SELECT count(*) FROM runs").fetchall()[0][0]
+            finally:
+                con.close()
+        except sqlite3.Error:  # not created yet
+            started = 0
+        if started:
+            return proc
         time.sleep(0.5)
     out, err = proc.communicate(timeout=60)
     raise AssertionError(f"the CLI sync never started a run: {out[-1000:]} {err[-2000:]}")
+
+
+def _assert_complete(store: PlayerStore, expected: set[str]) -> None:
+    """The database is consistent and holds exactly the `expected` matches."""
+    assert not any(integrity_problems(store).values())
+    with store.reader() as con:
+        stored = {r[0] for r in con.execute("SELECT match_id FROM match_stats").fetchall()}
+    assert stored == expected
 
 
 def test_rename_during_a_cli_sync_waits_for_it(tmp_path: Path):
@@ -157,13 +172,8 @@ def test_rename_during_a_cli_sync_waits_for_it(tmp_path: Path):
         assert rename.returncode == 0, rename.stderr[-2000:]
         assert "the rename waits for it" in rename.stderr
         expected = set(sim.world.match_ids_of(sim.world.find_player(gamertag)))
-    store = PlayerStore("Renamed Player", data_dir=tmp_path / "data")
     assert not (tmp_path / "data" / "players" / gamertag).exists()
-    assert not any(integrity_problems(store).values())
-    with store.reader() as con:
-        assert {r[0] for r in con.execute("SELECT match_id FROM match_stats").fetchall()} == (
-            expected
-        )
+    _assert_complete(PlayerStore("Renamed Player", data_dir=tmp_path / "data"), expected)
 
 
 def test_dagster_job_execute_during_a_cli_sync_waits_its_turn(tmp_path: Path):
@@ -192,9 +202,4 @@ def test_dagster_job_execute_during_a_cli_sync_waits_its_turn(tmp_path: Path):
     instance = DagsterInstance.from_config(str(tmp_path / "dagster_home"))
     windows = sorted(_windows(instance).values(), key=lambda w: w[1])
     assert len(windows) == 2 and windows[1][1] < windows[0][2], "the two runs did not overlap"
-    store = PlayerStore(gamertag, data_dir=tmp_path / "data")
-    assert not any(integrity_problems(store).values())
-    with store.reader() as con:
-        assert {r[0] for r in con.execute("SELECT match_id FROM match_stats").fetchall()} == (
-            expected
-        )
+    _assert_complete(PlayerStore(gamertag, data_dir=tmp_path / "data"), expected)
