@@ -104,14 +104,13 @@ def _registered_with_xuid(xuid: str) -> str | None:
 def player_argument(value: str) -> str:
     """The partition key for a `--player` value that is a gamertag or an XUID.
 
-    A gamertag is matched case-insensitively against the registered players (the registered
-    spelling is the key). An XUID (`2533274...` or `xuid(2533274...)`) is looked up among
+    A gamertag is only checked (its folder is found whatever its case, without opening the
+    Dagster instance). An XUID (`2533274...` or `xuid(2533274...)`) is looked up among
     registered players first, then resolved through the profile API and registered.
     """
     xuid = parse_xuid(value)
     if xuid is None:
-        gamertag = validate_gamertag(value)
-        return registered_as(get_instance(), gamertag) or gamertag
+        return validate_gamertag(value)
     return _registered_with_xuid(xuid) or add_player(xuid).gamertag
 
 
