@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,10 @@ from levelup_pipeline.halo.errors import (
 )
 from levelup_pipeline.ingest.discovery import DiscoveryResult, discover
 from levelup_pipeline.ingest.options import SyncOptions
+from levelup_pipeline.store.gamertag import run_lock_name
 from levelup_pipeline.store.migrate import latest_version
-from levelup_pipeline.store.paths import player_db_path, validate_gamertag
+from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
+from levelup_pipeline.store.shared_lock import shared_lock
 
 #: `ingest.engine`'s resume cursor key is f"{CURSOR_KEY}:{match_type}" (a test keeps it so).
 CURSOR_KEY_PREFIX = "resume_cursor:"
@@ -63,10 +66,24 @@ class StoredState:
     known_ids: frozenset[str]
 
 
+@contextmanager
+def _read_only(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short read-only connection that takes its turn like `PlayerStore.reader()` (shared
+    lock, see `store.shared_lock`) without importing the writer's modules; StoreBusy at once
+    while another process writes (the job then runs and waits its turn)."""
+    busy = f"{db_path} is being written by another process"
+    with shared_lock(lock_path(db_path), 0, busy):
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
 def read_stored_state(db_path: Path, match_type: str) -> StoredState:
-    """Read the state the pre-check needs (raises duckdb.Error when the file is busy/bad)."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
+    """Read the state the pre-check needs (raises duckdb.Error when the file is bad,
+    StoreBusy while another process writes it)."""
+    with _read_only(db_path) as con:
         meta = dict(
             con.execute(
                 "SELECT key, value FROM sync_meta WHERE key IN (?, ?, ?)",
@@ -87,8 +104,6 @@ def read_stored_state(db_path: Path, match_type: str) -> StoredState:
             "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
             " UNION SELECT match_id FROM unavailable_matches"
         ).fetchall()
-    finally:
-        con.close()
     return StoredState(
         schema_version=version,
         xuid=meta.get("player_xuid") or None,
@@ -227,7 +242,7 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
         return Verdict(run_reason=blocker)
     # The CLI's per-player run lock (cli.run_guard): held means another sync is going.
     locks = dagster_home() / "locks"
-    lock = filelock.FileLock(str(locks / f"{gamertag.casefold()}.lock"))
+    lock = filelock.FileLock(str(locks / run_lock_name(gamertag)))
     try:
         locks.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
@@ -246,3 +261,32 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
     if plan is None or plan.planned:
         return Verdict(run_reason="the history has new matches")
     return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
+
+
+def unknown_player(gamertag: str) -> str | None:
+    """Why a registered player should be skipped: it was never resolved (no XUID stored) and
+    the profile service does not know it (a typo that an older version registered). None
+    otherwise, and on any other error: the job then runs and reports it."""
+    try:
+        db_path = player_db_path(gamertag)
+        if db_path.is_file():
+            with _read_only(db_path) as con:
+                rows = con.execute(
+                    "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
+                ).fetchall()
+            if rows and rows[0][0]:
+                return None
+        asyncio.run(_resolve(gamertag))
+    except PlayerNotFound:
+        return (
+            f"no Xbox player is called {gamertag} and nothing was ever synced for it (a "
+            f"mistyped registration?); remove it with `levelup players remove {gamertag}`."
+        )
+    except Exception:  # noqa: BLE001 - anything else: the job runs and reports it
+        return None
+    return None
+
+
+async def _resolve(gamertag: str) -> None:
+    async with open_halo_api(api_settings()) as api:
+        await api.resolve_player(gamertag)

@@ -56,7 +56,7 @@ def main() -> None:
         instance = get_instance()
         _step("levelup players add " + " / ".join(players) + " --match-type all")
         for gamertag in players:
-            xuid, path, _created = add_player(gamertag)
+            xuid = add_player(gamertag).xuid
             save_settings(gamertag, match_type="all")  # the jobs' default config for them
             click.echo(f"   {gamertag} -> xuid {xuid}")
         _step("levelup sync --full --match-type all  (dagster job full_sync, one run per player)")

@@ -1,5 +1,5 @@
-"""The guide's maintenance scripts as `levelup` commands: db optimize, archive, backup, restore,
-and the partition side of `levelup players rename`."""
+"""The guide's maintenance scripts as `levelup` commands: db optimize, archive, backup and
+restore (`levelup players rename` lives with the players commands)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,9 @@ import click
 
 from levelup_pipeline.cli.errors import UserError, friendly
 from levelup_pipeline.cli.instance import get_instance
-from levelup_pipeline.defs.partitions import (
-    PLAYERS_PARTITION_NAME,
-    register_player,
-    registered_players,
-)
+from levelup_pipeline.defs.partitions import register_player
 from levelup_pipeline.store.archive import archive_older_than, archive_root
-from levelup_pipeline.store.maintenance import backup, optimize, rename_player
+from levelup_pipeline.store.maintenance import backup, optimize
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.restore import restore
@@ -170,28 +166,6 @@ def restore_command(player: str, source: Path | None) -> None:
         )
 
 
-def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
-    """Move OLD's folder to NEW, then its Dagster partition (removed again if the move fails)."""
-    old, new = validate_gamertag(old), validate_gamertag(new)
-    if old == new:
-        raise UserError(f"{old} already has that name; nothing to rename.")
-    instance = get_instance()
-    registered = registered_players(instance)
-    if new in registered:
-        raise UserError(f"{new} is already registered; nothing was moved.")
-    created = register_player(instance, new)
-    try:
-        report = rename_player(old, new)
-    except BaseException:
-        if created:
-            instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, new)
-        raise
-    if old in registered:
-        instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, old)
-    _record(new, PlayerStore(new).table_counts(), "rename")
-    return report.old_path, report.new_path
-
-
 def _record(gamertag: str, counts: dict[str, int], operation: str) -> None:
     """The tables the operation changed, recorded as runless materializations."""
     from levelup_pipeline.defs.table_events import record_table_changes
@@ -204,6 +178,5 @@ __all__ = [
     "backup_command",
     "db_group",
     "human_size",
-    "rename_registered_player",
     "restore_command",
 ]

@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import asyncio
-import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
 from levelup_pipeline.cli.errors import UserError, friendly
 from levelup_pipeline.cli.instance import get_instance
+from levelup_pipeline.cli.run_guard import DEFAULT_WAIT_SECONDS, PlayerBusy, player_turn
 from levelup_pipeline.defs.partitions import (
     PLAYERS_PARTITION_NAME,
     register_player,
+    registered_as,
     registered_players,
 )
+from levelup_pipeline.defs.table_events import record_table_changes
 from levelup_pipeline.halo.resource import HaloApiResource
+from levelup_pipeline.store.errors import InvalidGamertag
+from levelup_pipeline.store.gamertag import gamertag_key, parse_xuid, same_player
+from levelup_pipeline.store.maintenance import rename_player
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.settings import CADENCES, MATCH_TYPES, load_settings, save_settings
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
+
+class AddedPlayer(NamedTuple):
+    """A registered player: XUID, database path, whether the partition is new, and the
+    partition key (the registered spelling, else the profile API's)."""
+
+    xuid: str
+    path: str
+    created: bool
+    gamertag: str
 
 
 async def _resolve(player: str):
@@ -25,10 +47,34 @@ async def _resolve(player: str):
         return await api.resolve_player(player)
 
 
-def add_player(gamertag: str) -> tuple[str, str, bool]:
-    """Resolve the XUID, create the database and register the partition."""
-    gamertag = validate_gamertag(gamertag)
-    identity = asyncio.run(_resolve(gamertag))
+def _canonical(api_gamertag: str, typed: str | None) -> str:
+    """The profile API's spelling of the gamertag, or the typed one if ours refuses it."""
+    try:
+        return validate_gamertag(api_gamertag)
+    except InvalidGamertag:
+        if typed is None:
+            raise InvalidGamertag(
+                f"The profile service names this player {api_gamertag!r}, which LevelUp cannot "
+                "use as a folder name; register the player by a valid gamertag instead."
+            ) from None
+        return typed
+
+
+def add_player(player: str) -> AddedPlayer:
+    """Resolve a gamertag or XUID through the profile API, then create the database and
+    register the partition: an unknown player (PlayerNotFound) leaves nothing behind.
+
+    The partition key is the spelling already registered (any case), else the API's.
+    """
+    xuid = parse_xuid(player)
+    typed = None if xuid else validate_gamertag(player)
+    identity = asyncio.run(_resolve(xuid or typed or ""))
+    instance = get_instance()
+    gamertag = (
+        (typed and registered_as(instance, typed))
+        or registered_as(instance, identity.gamertag)
+        or _canonical(identity.gamertag, typed)
+    )
     store = PlayerStore(gamertag)
     with store.writer() as writer:
         known = writer.get_meta("player_xuid")
@@ -39,23 +85,12 @@ def add_player(gamertag: str) -> tuple[str, str, bool]:
             )
         writer.set_meta("player_xuid", identity.xuid)
         writer.set_meta("player_gamertag", identity.gamertag)
-    created = register_player(get_instance(), gamertag)
-    return identity.xuid, str(store.path), created
+    created = register_player(instance, gamertag)
+    return AddedPlayer(identity.xuid, str(store.path), created, gamertag)
 
 
-XUID_PATTERN = re.compile(r"^(?:xuid\()?(\d{16})\)?$", re.IGNORECASE)
-
-
-def player_argument(value: str) -> str:
-    """The gamertag (partition key) for a `--player` value that is a gamertag or an XUID.
-
-    An XUID (`2533274...` or `xuid(2533274...)`) is looked up among registered players first,
-    then resolved through the profile API and registered.
-    """
-    match = XUID_PATTERN.match(value.strip())
-    if not match:
-        return validate_gamertag(value)
-    xuid = match.group(1)
+def _registered_with_xuid(xuid: str) -> str | None:
+    """The registered player whose database records this XUID, if any."""
     for gamertag in registered_players(get_instance()):
         store = PlayerStore(gamertag)
         if store.exists():
@@ -65,9 +100,30 @@ def player_argument(value: str) -> str:
                 ).fetchone()
             if row and row[0] == xuid:
                 return gamertag
-    identity = asyncio.run(_resolve(xuid))
-    add_player(identity.gamertag)
-    return identity.gamertag
+    return None
+
+
+def player_argument(value: str) -> str:
+    """The partition key for a `--player` value that is a gamertag or an XUID.
+
+    A gamertag is only checked (its folder is found whatever its case, without opening the
+    Dagster instance). An XUID (`2533274...` or `xuid(2533274...)`) is looked up among
+    registered players first, then resolved through the profile API and registered.
+    """
+    xuid = parse_xuid(value)
+    if xuid is None:
+        return validate_gamertag(value)
+    return _registered_with_xuid(xuid) or add_player(xuid).gamertag
+
+
+def sync_target(value: str) -> str:
+    """The partition key `levelup sync --player VALUE` runs: a registered player (any case),
+    else the player is resolved through the profile API and registered first, so a typo
+    ends in one sentence (PlayerNotFound) with no partition and no file created."""
+    if parse_xuid(value) is not None:
+        return player_argument(value)
+    gamertag = validate_gamertag(value)
+    return registered_as(get_instance(), gamertag) or add_player(gamertag).gamertag
 
 
 @click.group("players")
@@ -92,16 +148,17 @@ def players_group() -> None:
 )
 @friendly
 def add_command(gamertag: str, cadence: str | None, match_type: str | None) -> None:
-    """Resolve GAMERTAG's XUID and register it as a partition, with its sync settings."""
-    xuid, path, created = add_player(gamertag)
-    state = "registered" if created else "already registered"
+    """Resolve GAMERTAG (or a 16-digit XUID) and register the player as a partition, with its
+    sync settings."""
+    added = add_player(gamertag)
+    state = "registered" if added.created else "already registered"
     if cadence or match_type:
-        settings = save_settings(gamertag, cadence=cadence, match_type=match_type)
+        settings = save_settings(added.gamertag, cadence=cadence, match_type=match_type)
     else:
-        settings = load_settings(gamertag)
+        settings = load_settings(added.gamertag)
     click.echo(
-        f"{gamertag} (xuid {xuid}) {state}; database: {path}; syncs {settings.cadence}, "
-        f"{settings.match_type} matches"
+        f"{added.gamertag} (xuid {added.xuid}) {state}; database: {added.path}; syncs "
+        f"{settings.cadence}, {settings.match_type} matches"
     )
 
 
@@ -125,8 +182,10 @@ def list_command() -> None:
 def remove_command(gamertag: str) -> None:
     """Unregister GAMERTAG (its database file is kept)."""
     instance = get_instance()
-    if gamertag not in registered_players(instance):
-        raise UserError(f"{gamertag} is not registered (see: levelup players list).")
+    typed = validate_gamertag(gamertag)
+    gamertag = registered_as(instance, typed) or ""
+    if not gamertag:
+        raise UserError(f"{typed} is not registered (see: levelup players list).")
     instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, gamertag)
     click.echo(f"{gamertag} unregistered; its database stays at {PlayerStore(gamertag).path}")
 
@@ -136,8 +195,66 @@ def remove_command(gamertag: str) -> None:
 @click.argument("new")
 @friendly
 def rename_command(old: str, new: str) -> None:
-    """Move OLD's folder and partition to NEW after a gamertag change (refused if NEW exists)."""
-    from levelup_pipeline.cli.maintenance_cmd import rename_registered_player
+    """Move OLD's folder and partition to NEW after a gamertag change (refused if NEW exists).
 
+    Waits for a sync of the player that is running (CLI, UI, schedule) to finish first."""
     old_path, new_path = rename_registered_player(old, new)
+    new = new_path.name
     click.echo(f"{old} renamed to {new}: {old_path} -> {new_path}; partition {new} registered.")
+
+
+#: How long `players rename` waits for a running sync of the player (as a second sync would).
+RENAME_WAIT_SECONDS = DEFAULT_WAIT_SECONDS
+
+
+@contextmanager
+def _players_turn(instance: DagsterInstance, *gamertags: str) -> Iterator[None]:
+    """The run guard of each player (`run_guard.player_turn`, the one syncs take), in key
+    order so two renames never wait for each other; one sentence if a sync does not end."""
+
+    keys = {gamertag_key(g): g for g in gamertags}
+    with ExitStack() as turns:
+        for key in sorted(keys):
+            told = f"{keys[key]}: a sync of this player is running; the rename waits for it."
+            try:
+                turns.enter_context(
+                    player_turn(
+                        instance,
+                        keys[key],
+                        RENAME_WAIT_SECONDS,
+                        on_wait=lambda _message, told=told: click.echo(told, err=True),
+                    )
+                )
+            except PlayerBusy:
+                raise UserError(
+                    f"A sync of {keys[key]} is still running after {RENAME_WAIT_SECONDS:g} s; "
+                    "nothing was renamed: retry when it has finished."
+                ) from None
+        yield
+
+
+def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
+    """Move OLD's folder to NEW, then its Dagster partition (removed again if the move fails),
+    holding both players' run guard: a sync never sees its folder move between two steps."""
+    old, new = validate_gamertag(old), validate_gamertag(new)
+    if old == new:
+        raise UserError(f"{old} already has that name; nothing to rename.")
+    instance = get_instance()
+    old = registered_as(instance, old) or old
+    case_only = same_player(old, new)  # 'abc' -> 'ABC': same folder, new spelling
+    if not case_only and registered_as(instance, new):
+        raise UserError(f"{new} is already registered; nothing was moved.")
+    with _players_turn(instance, old, new):
+        created = not instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, new)
+        if created:
+            instance.add_dynamic_partitions(PLAYERS_PARTITION_NAME, [new])
+        try:
+            report = rename_player(old, new)
+        except BaseException:
+            if created:
+                instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, new)
+            raise
+        if old != new and instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, old):
+            instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, old)
+    record_table_changes(instance, new, PlayerStore(new).table_counts(), "rename")
+    return report.old_path, report.new_path

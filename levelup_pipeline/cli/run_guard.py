@@ -28,7 +28,7 @@ from pathlib import Path
 import filelock
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from levelup_pipeline.store.paths import validate_gamertag
+from levelup_pipeline.store.gamertag import run_lock_name, same_player
 
 PID_TAG = "levelup/cli_pid"
 HOST_TAG = "levelup/cli_host"
@@ -116,14 +116,16 @@ class PlayerBusy(Exception):
 
 
 def _other_runs_of(instance: DagsterInstance, gamertag: str) -> list[str]:
-    """Ids of in-progress runs (UI, schedules, other CLIs) of this player's partition."""
+    """Ids of in-progress runs (UI, schedules, other CLIs) of this player, under any case
+    variant of its partition key (older versions registered variants as partitions)."""
     records = instance.get_run_records(
-        filters=RunsFilter(
-            statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED],
-            tags={PARTITION_TAG: gamertag},
-        )
+        filters=RunsFilter(statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED])
     )
-    return [r.dagster_run.run_id for r in records]
+    return [
+        r.dagster_run.run_id
+        for r in records
+        if same_player(r.dagster_run.tags.get(PARTITION_TAG) or "#", gamertag)
+    ]
 
 
 @contextmanager
@@ -137,10 +139,9 @@ def player_turn(
 
     Raises PlayerBusy (one sentence) after `timeout` seconds of waiting.
     """
-    name = validate_gamertag(gamertag).casefold()
     folder = Path(instance.root_directory) / "locks"
     folder.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(str(folder / f"{name}.lock"))
+    lock = filelock.FileLock(str(folder / run_lock_name(gamertag)))
     deadline = time.monotonic() + timeout
     busy = (
         f"Another sync of {gamertag} is still running after {timeout:g} s; retry when it has "

@@ -36,7 +36,7 @@ from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from levelup_pipeline.cli.console_log import cli_console_logger
 from levelup_pipeline.cli.run_guard import PlayerBusy, player_turn, process_tags, reap_dead_runs
 from levelup_pipeline.config import PROJECT_ROOT
-from levelup_pipeline.defs.partitions import register_player
+from levelup_pipeline.defs.partitions import register_player, registered_as
 
 #: The code location as workspace.yaml and `dg dev` name it (pyproject's [tool.dagster]).
 MODULE = "levelup_pipeline.definitions"
@@ -197,6 +197,7 @@ def run_job(
     """
     from levelup_pipeline.definitions import defs
 
+    gamertag = registered_as(instance, gamertag) or gamertag  # one partition per player
     register_player(instance, gamertag)
     reap_dead_runs(instance)
     job = defs.resolve_job_def(job_name).with_logger_defs({"console": cli_console_logger})

@@ -15,6 +15,7 @@ import click
 from levelup_pipeline.cli.errors import UserError, friendly
 from levelup_pipeline.ingest.options import MATCH_TYPES, SyncOptions, options_from
 from levelup_pipeline.store.errors import InvalidGamertag
+from levelup_pipeline.store.gamertag import find_gamertag, gamertag_key
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.settings import load_settings, save_settings
 
@@ -140,7 +141,7 @@ def sync_command(
     # Only a plain delta can end with "nothing new"; every other option needs its job.
     precheck = options.mode == "delta" and not (force_run or maintenance)
     jobs = _JobRunner(options, rebuild_cache, with_backfill, backfill_performance_scores)
-    targets = [_target(p) for p in players] or _registered(jobs, precheck)
+    targets = _unique([_target(p) for p in players] or _registered(jobs, precheck))
     if not targets:
         raise UserError(
             "No player is registered: run 'levelup players add GAMERTAG' first, "
@@ -148,6 +149,8 @@ def sync_command(
         )
     failures = []
     for gamertag in targets:
+        if not players and _skip_unknown(gamertag):
+            continue
         player_options = _player_options(gamertag, options, match_type)
         error = (
             _precheck_or_run(jobs, gamertag, player_options)
@@ -183,15 +186,45 @@ def _player_options(gamertag: str, options: SyncOptions, match_type: str | None)
 
 
 def _target(value: str) -> str:
-    """The partition key of a --player value. A valid gamertag can never be an XUID (16
-    digits, or xuid(...)), so only other values need `player_argument` and its Dagster
-    imports (XUID lookup among registered players, or the error for a bad value)."""
+    """The partition key of a --player value: the registered spelling (any case) of a
+    gamertag, read without Dagster when the instance allows. A valid gamertag can never be
+    an XUID (16 digits, or xuid(...)), so only XUIDs, bad values and players not registered
+    yet need `players_cmd` and its Dagster imports (an unregistered player is resolved
+    through the profile API before anything is registered or created)."""
     try:
-        return validate_gamertag(value)
+        gamertag = validate_gamertag(value)
     except InvalidGamertag:
         from levelup_pipeline.cli.players_cmd import player_argument
 
         return player_argument(value)
+    from levelup_pipeline.cli.instance_peek import registered_players as peek
+
+    found = find_gamertag(gamertag, peek() or [])
+    if found:
+        return found
+    from levelup_pipeline.cli.players_cmd import sync_target
+
+    return sync_target(gamertag)
+
+
+def _unique(targets: list[str]) -> list[str]:
+    """One target per player: case variants registered by older versions run once."""
+    seen: dict[str, str] = {}
+    for gamertag in targets:
+        seen.setdefault(gamertag_key(gamertag), gamertag)
+    return list(seen.values())
+
+
+def _skip_unknown(gamertag: str) -> bool:
+    """A registered player that was never resolved and that the profile service does not
+    know (a typo registered by an older version) is skipped with one line, so it does not
+    fail the sync of every other player."""
+    from levelup_pipeline.cli.delta_check import unknown_player
+
+    reason = unknown_player(gamertag)
+    if reason:
+        click.echo(f"{gamertag}: skipped - {reason}", err=True)
+    return reason is not None
 
 
 def _registered(jobs: _JobRunner, precheck: bool) -> list[str]:

@@ -152,8 +152,11 @@ async def _fill(
 
 async def _sync(context, halo, player_store, gamertag: str, options: SyncOptions):
     async with halo.open(logger=context.log, verbose=options.verbose) as api:
+        # A new partition (UI, roster) is resolved before its file exists: a mistyped
+        # gamertag fails with PlayerNotFound and leaves no empty database behind.
+        resolved = None if player_store.exists() else await api.resolve_player(gamertag)
         with player_store.writer() as writer:
-            identity = await resolve_identity(api, writer, gamertag)
+            identity = await resolve_identity(api, writer, gamertag, resolved)
             engine = SyncEngine(
                 api,
                 writer,

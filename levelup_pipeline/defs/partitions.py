@@ -1,8 +1,15 @@
-"""Players are partitions: one DuckDB file, one partition key (the gamertag) each."""
+"""Players are partitions: one DuckDB file, one partition key (the gamertag) each.
+
+Gamertags are case-insensitive on Xbox, so a player has one partition whatever the case it is
+typed in: the first spelling registered (the profile API's, see `levelup players add`) is
+the partition key, and every other spelling resolves to it.
+"""
 
 from __future__ import annotations
 
 from dagster import DagsterInstance, DynamicPartitionsDefinition
+
+from levelup_pipeline.store.gamertag import find_gamertag
 
 PLAYERS_PARTITION_NAME = "players"
 players_partitions = DynamicPartitionsDefinition(name=PLAYERS_PARTITION_NAME)
@@ -13,9 +20,16 @@ def registered_players(instance: DagsterInstance) -> list[str]:
     return list(instance.get_dynamic_partitions(PLAYERS_PARTITION_NAME))
 
 
-def register_player(instance: DagsterInstance, gamertag: str) -> bool:
-    """Add a player partition; returns False when it already existed."""
+def registered_as(instance: DagsterInstance, gamertag: str) -> str | None:
+    """The partition key of `gamertag` (the registered spelling, any case), if registered."""
     if instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, gamertag):
+        return gamertag
+    return find_gamertag(gamertag, registered_players(instance))
+
+
+def register_player(instance: DagsterInstance, gamertag: str) -> bool:
+    """Add a player partition; returns False when it (or a case variant) already existed."""
+    if registered_as(instance, gamertag) is not None:
         return False
     try:
         instance.add_dynamic_partitions(PLAYERS_PARTITION_NAME, [gamertag])

@@ -32,6 +32,7 @@ from levelup_pipeline.defs.partitions import players_partitions, registered_play
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.ingest.options import InvalidSyncOption, options_from
 from levelup_pipeline.store.errors import InvalidGamertag
+from levelup_pipeline.store.gamertag import gamertag_key
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.settings import CADENCES
 
@@ -115,7 +116,7 @@ def read_roster(path: Path) -> list[RosterEntry]:
     entries: dict[str, RosterEntry] = {}
     for raw in players:
         entry = _entry(raw, path)
-        entries.setdefault(entry.gamertag, entry)
+        entries.setdefault(gamertag_key(entry.gamertag), entry)  # case variants: one player
     return list(entries.values())
 
 
@@ -138,8 +139,8 @@ def roster_sensor(context: SensorEvaluationContext, store: PlayerStoreResource):
     except RosterError as exc:
         context.log.warning(str(exc))
         return SkipReason(str(exc))
-    registered = set(registered_players(context.instance))
-    new = [e for e in entries if e.gamertag not in registered]
+    registered = {gamertag_key(g) for g in registered_players(context.instance)}
+    new = [e for e in entries if gamertag_key(e.gamertag) not in registered]
     if not new:
         return SkipReason(f"Every player of {path.name} is registered.")
     context.log.info(f"Registering {', '.join(e.gamertag for e in new)} from {path}.")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from levelup_pipeline.halo.errors import AuthenticationFailed, HaloApiError, RateLimitExhausted
+from levelup_pipeline.store.gamertag import same_player
 from levelup_pipeline.transform._common import normalize_xuid
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,11 @@ class Identity:
     gamertag: str
 
 
-async def resolve_identity(api: Any, writer: Any, gamertag: str) -> Identity:
-    """The partition's XUID from the store, else from the profile API (then remembered).
+async def resolve_identity(
+    api: Any, writer: Any, gamertag: str, resolved: Any | None = None
+) -> Identity:
+    """The partition's XUID from the store, else `resolved` (the caller's profile lookup),
+    else from the profile API (then remembered).
 
     A known XUID costs one profile lookup per sync: when it now answers to another gamertag,
     the new name is recorded as an alias and a hint says how to rename the player.
@@ -36,7 +40,7 @@ async def resolve_identity(api: Any, writer: Any, gamertag: str) -> Identity:
     if xuid:
         await check_gamertag(api, writer, xuid, gamertag)
         return Identity(xuid=xuid, gamertag=gamertag)
-    resolved = await api.resolve_player(gamertag)
+    resolved = resolved or await api.resolve_player(gamertag)
     writer.set_meta("player_xuid", resolved.xuid)
     writer.set_meta("player_gamertag", resolved.gamertag)
     return Identity(xuid=resolved.xuid, gamertag=gamertag)
@@ -68,7 +72,7 @@ async def check_gamertag(api: Any, writer: Any, xuid: str, gamertag: str) -> str
         ),
         None,
     )
-    renamed = current if current and current.casefold() != gamertag.casefold() else None
+    renamed = current if current and not same_player(current, gamertag) else None
     if renamed:
         writer.write_profiles(users, dt.datetime.now(dt.UTC))
         _logger(api).warning(rename_hint(gamertag, renamed, xuid))

@@ -1,47 +1,31 @@
-"""Where a player's files live, and the gamertag check that keeps those paths safe.
-
-The gamertag becomes a folder name, so it is validated strictly before any path is built:
-nothing but ASCII letters, digits and single inner spaces can reach the file system.
+"""Where a player's files live. The gamertag is checked (`store.gamertag`) before it becomes a
+folder name, and a folder is found case-insensitively: one player, one folder.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from levelup_pipeline.store.errors import InvalidGamertag
+from levelup_pipeline.store.gamertag import (
+    MAX_GAMERTAG_LENGTH,
+    gamertag_key,
+    validate_gamertag,
+)
 
 DB_FILENAME = "stats.duckdb"
 PLAYERS_SUBDIR = "players"
 LOCK_SUFFIX = ".lock"
-MAX_GAMERTAG_LENGTH = 15
-_GAMERTAG_RE = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
-_SUFFIX_RE = re.compile(r"#[0-9]{1,4}")
-_RULE = (
-    "a gamertag is 1 to 15 ASCII letters, digits and single spaces (no leading or trailing "
-    "space), optionally followed by a '#1234' suffix"
-)
 
-
-def validate_gamertag(value: str) -> str:
-    """Return the gamertag (surrounding whitespace stripped) or raise InvalidGamertag.
-
-    Refuses path tricks ('..', '/', '\\\\'), control and NUL characters, non-ASCII look-alikes,
-    double spaces and anything over 15 characters before the optional '#1234' suffix.
-    """
-    if not isinstance(value, str):
-        raise InvalidGamertag(f"Invalid gamertag {value!r}: {_RULE}.")
-    text = value.strip(" ")
-    base, sep, suffix = text.partition("#")
-    ok = (
-        0 < len(base) <= MAX_GAMERTAG_LENGTH
-        and _GAMERTAG_RE.fullmatch(base) is not None
-        and (not sep or _SUFFIX_RE.fullmatch("#" + suffix) is not None)
-    )
-    if not ok:
-        shown = value if len(value) <= 40 else value[:40] + "..."
-        raise InvalidGamertag(f"Invalid gamertag {shown!r}: {_RULE}.")
-    return text
+__all__ = [
+    "DB_FILENAME",
+    "MAX_GAMERTAG_LENGTH",
+    "list_player_dirs",
+    "lock_path",
+    "player_db_path",
+    "player_dir",
+    "validate_gamertag",
+]
 
 
 def _root(data_dir: Path | None) -> Path:
@@ -55,14 +39,15 @@ def _root(data_dir: Path | None) -> Path:
 
 def player_dir(gamertag: str, data_dir: Path | None = None) -> Path:
     """The player's folder. Gamertags are case-insensitive, so an existing folder differing
-    only in case is reused instead of creating a second database for the same player."""
+    only in case (or in Unicode form: macOS stores names decomposed) is reused instead of
+    creating a second database for the same player."""
     name = validate_gamertag(gamertag)
     root = _root(data_dir)
     candidate = root / name
     if not candidate.exists() and root.is_dir():
-        wanted = name.casefold()
+        wanted = gamertag_key(name)
         for child in root.iterdir():
-            if child.is_dir() and child.name.casefold() == wanted:
+            if child.is_dir() and gamertag_key(child.name) == wanted:
                 return child
     return candidate
 
@@ -92,4 +77,4 @@ def list_player_dirs(data_dir: Path | None = None) -> list[Path]:
             continue
         if child.name == child.name.strip():
             found.append(child)
-    return sorted(found, key=lambda p: p.name.casefold())
+    return sorted(found, key=lambda p: gamertag_key(p.name))

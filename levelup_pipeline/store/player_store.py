@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -53,6 +53,7 @@ from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gam
 from levelup_pipeline.store.raw_codec import dump_json as _dump
 from levelup_pipeline.store.raw_codec import encode_column, film_columns
 from levelup_pipeline.store.restore_journal import restore_journal
+from levelup_pipeline.store.shared_lock import READ, WRITE, held_here, mark_held, shared_lock
 from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.store.views import registered
 from levelup_pipeline.transform import aliases as t_aliases
@@ -756,6 +757,35 @@ def _table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}
 
 
+class _Reader:
+    """A read-only connection that keeps its shared lock until closed (`with` closes it)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, turn: ExitStack) -> None:
+        self._con, self._turn = con, turn
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._con, name)
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        return self._con
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection, then release the lock."""
+        try:
+            self._con.close()
+        finally:
+            self._turn.close()
+
+    def __del__(self) -> None:
+        if "_turn" in self.__dict__:
+            self.close()
+
+
 class PlayerStore:
     """A player's database: <data_dir>/<gamertag>/stats.duckdb (+ .lock for writers)."""
 
@@ -809,20 +839,22 @@ class PlayerStore:
     def writer(self) -> Iterator[StoreWriter]:
         """Exclusive write access: file lock, read-write connection, migrations applied."""
         lock = filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout)
+        if held_here(self.lock_path, READ):  # waiting would wait for ourselves
+            raise StoreBusy(
+                f"The database of {self.gamertag} is open for reading in this process; close "
+                "the reader before opening a writer."
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except filelock.Timeout as exc:  # a TimeoutError, so an OSError: caught first
-            raise StoreBusy(
-                f"Another LevelUp process is writing the database of {self.gamertag} "
-                f"(lock {self.lock_path} held for more than {self.lock_timeout:g} s); "
-                "retry when it has finished."
-            ) from exc
+            raise StoreBusy(self._busy()) from exc
         except OSError as exc:  # read-only folder, full disk
             mapped = environment_error(exc, self.gamertag)
             if mapped is None:
                 raise
             raise mapped from exc
+        mark_held(self.lock_path, WRITE)
         try:
             if restore_journal(self.path).exists():  # a restore was killed half-way
                 from levelup_pipeline.store.restore import finish_interrupted_restore
@@ -847,6 +879,7 @@ class PlayerStore:
             _close(con, self.gamertag, failing=False)
             remember_state(self.path)
         finally:
+            mark_held(self.lock_path, WRITE, held=False)
             lock.release()
 
     def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -869,7 +902,10 @@ class PlayerStore:
             ) from exc
 
     def reader(self) -> duckdb.DuckDBPyConnection:
-        """A read-only connection (usable as a context manager); StoreNotFound if no file yet."""
+        """A read-only connection, used as a context manager (`with store.reader() as con`);
+        StoreNotFound if no file yet. It holds the shared side of the writers' lock until it
+        is closed (`store.shared_lock`): a writer of another process waits for it instead of
+        failing, and it waits for a writer up to `lock_timeout` seconds."""
         if restore_journal(self.path).exists():
             raise StoreError(
                 f"A restore of {self.gamertag}'s database was interrupted; run "
@@ -880,15 +916,30 @@ class PlayerStore:
                 f"No database for {self.gamertag} at {self.path}; run "
                 f"`levelup sync --player {self.gamertag}` first."
             )
-        con = self._connect(read_only=True)
+        turn = ExitStack()
+        turn.enter_context(shared_lock(self.lock_path, self.lock_timeout, self._busy()))
+        try:
+            con = self._connect(read_only=True)
+        except BaseException:
+            turn.close()
+            raise
         try:
             con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
         except duckdb.Error as exc:
             con.close()
+            turn.close()
             raise CorruptDatabase(
                 f"The database {self.path} cannot be read ({exc}); {_restore_hint(self.gamertag)}."
             ) from exc
-        return con
+        return _Reader(con, turn)  # type: ignore[return-value] - behaves as the connection
+
+    def _busy(self) -> str:
+        """The sentence of a lock wait that ran out (writer or reader)."""
+        return (
+            f"Another LevelUp process is writing the database of {self.gamertag} "
+            f"(lock {self.lock_path} held for more than {self.lock_timeout:g} s); "
+            "retry when it has finished."
+        )
 
     def table_counts(self) -> dict[str, int]:
         """Row counts through a short-lived reader."""

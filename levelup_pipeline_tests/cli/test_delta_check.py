@@ -128,14 +128,17 @@ def test_force_run_and_maintenance_options_start_the_job(pipeline, option):
     assert runs >= 1 and f"{gamertag}: 0 new match(es)" in result.output
 
 
-def test_an_unregistered_player_runs_the_job_which_registers_it(pipeline):
+def test_an_unregistered_player_is_resolved_and_registered_before_the_precheck(pipeline):
+    """`--player` of a player not registered: one profile lookup registers it first (issue 21
+    item 12: never register an unknown name), then the pre-check sees nothing new."""
     gamertag = _synced(pipeline)
-    removed = CliRunner().invoke(cli, ["players", "remove", gamertag])
+    removed = CliRunner().invoke(cli, ["players", "remove", gamertag.upper()])
     assert removed.exit_code == 0, removed.output
-    result, _requests, runs = _delta(pipeline, gamertag)
+    result, requests, runs = _delta(pipeline, gamertag.lower())
     assert result.exit_code == 0, result.output
-    assert runs == 1
-    assert gamertag in registered_players(pipeline.instance)
+    assert runs == 0 and "no run started" in result.output
+    assert requests["users"] == 1 and requests["match_history"] == 1
+    assert registered_players(pipeline.instance) == [gamertag]  # the profile's spelling
 
 
 def test_a_revoked_token_is_the_jobs_one_sentence_and_no_run(pipeline):

@@ -106,6 +106,22 @@ def test_roster_yaml_registers_new_players_and_requests_one_first_full_sync(tmp_
     assert registered_players(instance) == ["Cortana", "Chief117", "Arbiter Prime"]
 
 
+def test_roster_matches_players_case_insensitively(tmp_path, instance):
+    """Gamertags are case-insensitive (issue 21 item 13): a roster spelling of a registered
+    player, or two spellings of one player, never make a second partition."""
+    (tmp_path / "players.yaml").write_text(
+        "players:\n  - CHIEF117\n  - élodie\n  - ÉLODIE\n  - E\u0301lodie\n  - 李小龍\n",
+        encoding="utf-8",
+    )
+    register_player(instance, "Chief117")
+    result = _tick(roster_sensor, instance, data_dir=tmp_path)
+    assert [r.partition_key for r in result.run_requests] == ["élodie", "李小龍"]
+    instance.add_dynamic_partitions("players", ["élodie", "李小龍"])
+    assert isinstance(_tick(roster_sensor, instance, data_dir=tmp_path), SkipReason)
+    assert not register_player(instance, "CHIEF117")  # a case variant is the same partition
+    assert registered_players(instance) == ["Chief117", "élodie", "李小龍"]
+
+
 def test_roster_toml_and_bad_files(tmp_path, instance):
     (tmp_path / "players.toml").write_text('players = ["Chief117"]\n', encoding="utf-8")
     result = _tick(roster_sensor, instance, data_dir=tmp_path)

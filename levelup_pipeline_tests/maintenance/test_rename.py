@@ -100,3 +100,69 @@ def test_rename_refusals_are_one_line(pipeline):
         assert message in result.output and "Traceback" not in result.output, result.output
     assert "Whoever" not in registered_players(pipeline.instance)
     assert pipeline.store(first).exists() and pipeline.store(second).exists()
+
+
+def _started_run_of(instance, gamertag: str):
+    """A run of the player's partition in progress, as the UI or a `dagster job execute`
+    records it (no CLI lock): what a rename must wait for."""
+    from dagster import DagsterRunStatus, job, op
+
+    @op
+    def noop() -> None:
+        """Nothing."""
+
+    @job
+    def ui_job() -> None:
+        noop()
+
+    return instance.create_run_for_job(
+        job_def=ui_job, tags={"dagster/partition": gamertag}, status=DagsterRunStatus.STARTED
+    )
+
+
+def test_rename_waits_for_a_running_sync_then_refuses_in_one_sentence(pipeline, monkeypatch):
+    """Issue 21 item 8: a rename during a sync moved the folder between two steps of the run.
+    It now takes the run guard the syncs take: it waits for the run, or says why it did not
+    rename anything."""
+    import threading
+    import time
+
+    from levelup_pipeline.cli import players_cmd
+
+    old = pipeline.gamertags()[1]
+    pipeline.add(old)
+    store = pipeline.store(old)
+    running = _started_run_of(pipeline.instance, old.upper())  # any spelling of the player
+    monkeypatch.setattr(players_cmd, "RENAME_WAIT_SECONDS", 0.8, raising=False)
+    refused = CliRunner().invoke(cli, ["players", "rename", old, NEW_NAME])
+    assert refused.exit_code == 1, refused.output
+    assert (
+        f"Error: A sync of {old} is still running after 0.8 s; nothing was renamed: retry when "
+        "it has finished." in refused.output
+    ), refused.output
+    assert store.exists() and registered_players(pipeline.instance) == [old]
+
+    monkeypatch.setattr(players_cmd, "RENAME_WAIT_SECONDS", 60)
+    finished_at: list[float] = []
+
+    def finish() -> None:
+        time.sleep(1.5)
+        finished_at.append(time.monotonic())
+        pipeline.instance.report_run_failed(running)
+
+    threading.Thread(target=finish).start()
+    waited = CliRunner().invoke(cli, ["players", "rename", old, NEW_NAME])
+    assert waited.exit_code == 0, waited.output
+    assert "the rename waits for it" in waited.output
+    assert finished_at and time.monotonic() > finished_at[0]
+    assert pipeline.store(NEW_NAME).exists() and not store.path.parent.exists()
+    assert registered_players(pipeline.instance) == [NEW_NAME]
+
+
+def test_case_only_rename_keeps_one_partition(pipeline):
+    old = pipeline.gamertags()[1]
+    pipeline.add(old)
+    result = CliRunner().invoke(cli, ["players", "rename", old.lower(), old.upper()])
+    assert result.exit_code == 0, result.output
+    assert registered_players(pipeline.instance) == [old.upper()]
+    assert pipeline.store(old.upper()).path.parent.name == old.upper()
