@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import ssl
 import subprocess
 import sys
@@ -117,7 +118,17 @@ def dev_server(tmp_path_factory) -> Iterator[DevServer]:
             log=log,
         )
     finally:
-        _stop(proc)
+        _stop_dev(proc)
+
+
+def _stop_dev(proc: subprocess.Popen) -> None:
+    """Ctrl-C, as in a terminal (dagster dev stops cleanly on SIGINT only), then force."""
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+    _stop(proc)
 
 
 @pytest.fixture
