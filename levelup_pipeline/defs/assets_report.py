@@ -9,6 +9,7 @@ links to the report file server, which the UI draws inline; otherwise they are d
 """
 
 import hashlib
+from urllib.parse import quote
 
 from dagster import (
     AssetExecutionContext,
@@ -105,6 +106,7 @@ def report_metadata(gamertag: str, report: PlayerReport, paths: dict) -> dict:
     base = report_base_url()
     metadata: dict = {
         "status": MetadataValue.text(report.status),
+        "sync": MetadataValue.md(sync_link(gamertag)),
         "summary": MetadataValue.md(report.summary),
     }
     for name, (title, _rows, _fn) in PLOTS.items():
@@ -117,6 +119,17 @@ def report_metadata(gamertag: str, report: PlayerReport, paths: dict) -> dict:
         metadata["report_page"] = MetadataValue.url(report_file_url(base, gamertag, "index.html"))
     metadata["report_file"] = MetadataValue.path(str(paths["report"]))
     return metadata
+
+
+#: The sync job a player launches from the report (the UI preselects the URL's partition).
+SYNC_JOB = "delta_sync"
+
+
+def sync_link(gamertag: str) -> str:
+    """A link to the sync job's page with this player's partition selected: from there,
+    "Materialize all" then "Launch 1 run" sync the player (a path on the UI's own origin)."""
+    path = f"/locations/levelup/jobs/{SYNC_JOB}?partition={quote(gamertag)}"
+    return f"[Sync {gamertag} now]({path}) ({SYNC_JOB}: Materialize all, then Launch 1 run)"
 
 
 def _digest(content: bytes) -> str:

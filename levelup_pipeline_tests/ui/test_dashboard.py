@@ -176,9 +176,18 @@ def test_dev_after_demo_syncs_a_player_from_the_ui(dev_server: DevServer, page, 
     before = _count(server, gamertag)
     known = run_ids(server, gamertag)
 
-    # The player's sync: the job's page for the player's partition, then two clicks.
-    page.goto(f"{server.url}/locations/levelup/jobs/delta_sync?partition={quote(gamertag)}")
+    # The player's sync, counted from the player's own page (its report): three clicks.
+    report_page = f"{server.url}/assets/player_report?view=partitions&partition={quote(gamertag)}"
+    page.goto(report_page)
     clicks = 0
+    link = page.get_by_role("link", name=f"Sync {gamertag} now")
+    if link.get_attribute("target") == "_blank":
+        with page.context.expect_page() as opened:
+            link.click()
+        page = opened.value
+    else:
+        link.click()
+    clicks += 1
     page.get_by_role("button", name=re.compile("Materialize all")).click()
     clicks += 1
     dialog = page.get_by_role("dialog")
