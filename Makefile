@@ -31,9 +31,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
+# dg dev (UI + daemon); with no Halo account it serves the embedded simulator (first line says).
 dev: $(STAMP)
-	@echo "Dagster UI on http://127.0.0.1:3000 (DAGSTER_HOME=$(DAGSTER_HOME))"
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	@$(BIN)/python -m levelup_pipeline.cli.dev --host 127.0.0.1 --port 3000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

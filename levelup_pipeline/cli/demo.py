@@ -23,6 +23,10 @@ from levelup_pipeline.store.settings import save_settings
 DEMO_SEED = 2026
 DEMO_PLAYERS = 3
 DEMO_MATCHES = 100
+DEMO_SYNCED_PLAYERS = 2
+DEMO_NEW_MATCHES = 5
+#: A smaller history for quick tries and the UI tests; `make dev` must see the same value.
+DEMO_MATCHES_ENV = "LEVELUP_DEMO_MATCHES"
 # The simulator has no rate limit of its own; the real API's default stays in the README.
 DEMO_RPS = "60"
 
@@ -44,15 +48,33 @@ def _run(instance, job: str, gamertag: str, tags: dict) -> dict:
     return raw
 
 
+def demo_simulator():
+    """The demo's simulator (a context manager): the world `make demo` starts from."""
+    matches = int(os.environ.get(DEMO_MATCHES_ENV) or DEMO_MATCHES)
+    return run_simulator(seed=DEMO_SEED, players=DEMO_PLAYERS, matches=matches)
+
+
+def demo_players(sim) -> list[str]:
+    """The players the demo registers and syncs."""
+    return [p.gamertag for p in sim.world.players][:DEMO_SYNCED_PLAYERS]
+
+
+def play_demo_matches(sim) -> None:
+    """The demo's "new matches" step; replayed on the same seed it yields the same matches,
+    which is how `make dev` serves the world exactly as the demo left it."""
+    for gamertag in demo_players(sim):
+        sim.add_matches(DEMO_NEW_MATCHES, gamertag=gamertag)
+
+
 def main() -> None:
     """Run the demo; exits non-zero with one sentence if anything fails."""
     if os.environ.get("LEVELUP_HALO_ENDPOINT"):
         click.echo("LEVELUP_HALO_ENDPOINT is set: the demo uses its own simulator instead.")
-    with run_simulator(seed=DEMO_SEED, players=DEMO_PLAYERS, matches=DEMO_MATCHES) as sim:
+    with demo_simulator() as sim:
         os.environ["LEVELUP_HALO_ENDPOINT"] = sim.endpoint
         os.environ.setdefault("LEVELUP_HALO_RPS", DEMO_RPS)
         _step(f"Halo API simulator listening on {sim.endpoint} (seed {DEMO_SEED})")
-        players = [p.gamertag for p in sim.world.players][:2]
+        players = demo_players(sim)
         instance = get_instance()
         _step("levelup players add " + " / ".join(players) + " --match-type all")
         for gamertag in players:
@@ -63,9 +85,8 @@ def main() -> None:
         tags = {"levelup/trigger": "demo"}
         for gamertag in players:
             _run(instance, "full_sync", gamertag, tags)
-        _step("The players play 5 new matches each (simulator add-matches)")
-        for gamertag in players:
-            sim.add_matches(5, gamertag=gamertag)
+        _step(f"The players play {DEMO_NEW_MATCHES} new matches each (simulator add-matches)")
+        play_demo_matches(sim)
         _step("levelup sync --delta --match-type all  (dagster job delta_sync)")
         for gamertag in players:
             raw = _run(instance, "delta_sync", gamertag, tags)

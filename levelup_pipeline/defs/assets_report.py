@@ -1,13 +1,20 @@
 """Report: `player_report`, the player's dashboard shown in the asset's metadata.
 
-A markdown summary (matches, win rate, K/D, KDA, accuracy, hours played, last sync) and four
-plots (performance score over time, K/D per map, win rate per mode category, sessions). The
-PNGs and a report.md are saved under the player's folder; the UI shows the same images inline.
+First a one-line status (last sync, matches, new since the previous report), then a markdown
+summary (matches, win rate, K/D, KDA, accuracy, hours played, last sync) and four plots
+(performance score over time, K/D per map, win rate per mode category, sessions). The PNGs,
+report.md and index.html are saved under the player's folder. Under `make dev` the plots are
+links to the report file server, which the UI draws inline; otherwise they are data URIs
+(behind "Show Markdown"). Plots whose rows did not change are not redrawn.
 """
+
+import hashlib
+from urllib.parse import quote
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetRecordsFilter,
     AutomationCondition,
     Failure,
     MaterializeResult,
@@ -17,7 +24,9 @@ from dagster import (
 
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
-from levelup_pipeline.report import PLOTS, build_report, load_report_data, write_report
+from levelup_pipeline.report import PLOTS, PlayerReport, load_report_data, update_report
+from levelup_pipeline.report.build import REPORT_DIRNAME
+from levelup_pipeline.report.serve import report_base_url, report_file_url
 from levelup_pipeline.store.errors import StoreError
 
 REPORT_DEPS = [
@@ -57,14 +66,16 @@ def _headline_numbers(totals: dict) -> dict[str, float | int]:
     automation_condition=AutomationCondition.eager(),
     owners=["team:levelup"],
     description=(
-        "The player's dashboard: summary (matches, win rate, K/D, KDA, accuracy, hours played, "
-        "last sync) and plots (performance score over time, K/D per map, win rate per mode "
-        "category, sessions). Shown in this asset's metadata; files under "
-        "data/players/<gamertag>/report/."
+        "The player's dashboard: one status line (last sync, matches, new since the previous "
+        "report), a summary (matches, win rate, K/D, KDA, accuracy, hours played) and plots "
+        "(performance score over time, K/D per map, win rate per mode category, sessions), "
+        "shown in this asset's metadata. Files (report.md, index.html, PNGs) under "
+        f"`data/players/<gamertag>/{REPORT_DIRNAME}/`; plots are redrawn only when their rows "
+        "change."
     ),
 )
 def player_report(context: AssetExecutionContext, store: PlayerStoreResource) -> MaterializeResult:
-    """Read the aggregates read-only, render the report, save it beside the database."""
+    """Read the aggregates read-only, update the report files, show them in the metadata."""
     gamertag = context.partition_key
     player_store = store.for_player(gamertag)
     try:
@@ -72,9 +83,10 @@ def player_report(context: AssetExecutionContext, store: PlayerStoreResource) ->
             data = load_report_data(conn)
     except StoreError as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
-    report = build_report(gamertag, data)
+    previous = _previous_matches(context, gamertag)
+    new_matches = None if previous is None else max(data.matches - previous, 0)
     try:
-        paths = write_report(report, player_store.path.parent)
+        report, paths = update_report(gamertag, data, player_store.path.parent, new_matches)
     except OSError as exc:
         raise Failure(
             description=(
@@ -83,9 +95,55 @@ def player_report(context: AssetExecutionContext, store: PlayerStoreResource) ->
             ),
             allow_retries=False,
         ) from None
-    context.log.info(f"{gamertag}: report written to {paths['report']}")
-    metadata: dict = {"summary": MetadataValue.md(report.summary)}
-    metadata.update({name: MetadataValue.md(report.image_markdown(name)) for name in PLOTS})
+    redrawn = ", ".join(report.rendered) or "none (their rows did not change)"
+    context.log.info(f"{gamertag}: report written to {paths['report']}; plots redrawn: {redrawn}")
+    metadata = report_metadata(gamertag, report, paths)
     metadata.update(_headline_numbers(data.totals))
-    metadata["report_file"] = MetadataValue.path(str(paths["report"]))
+    metadata["plots_redrawn"] = len(report.rendered)
     return MaterializeResult(metadata=metadata)
+
+
+def report_metadata(gamertag: str, report: PlayerReport, paths: dict) -> dict:
+    """Status line first, then the summary and the plots, inline when a report server runs."""
+    base = report_base_url()
+    metadata: dict = {
+        "status": MetadataValue.text(report.status),
+        "sync": MetadataValue.md(sync_link(gamertag)),
+        "summary": MetadataValue.md(report.summary),
+    }
+    for name, (title, _rows, _fn) in PLOTS.items():
+        if base:
+            url = report_file_url(base, gamertag, f"{name}.png", _digest(report.images[name]))
+            metadata[name] = MetadataValue.md(f"![{title}]({url})")
+        else:
+            metadata[name] = MetadataValue.md(report.image_markdown(name))
+    if base:
+        metadata["report_page"] = MetadataValue.url(report_file_url(base, gamertag, "index.html"))
+    metadata["report_file"] = MetadataValue.path(str(paths["report"]))
+    return metadata
+
+
+#: The sync job a player launches from the report (the UI preselects the URL's partition).
+SYNC_JOB = "delta_sync"
+
+
+def sync_link(gamertag: str) -> str:
+    """A link to the sync job's page with this player's partition selected: from there,
+    "Materialize all" then "Launch 1 run" sync the player (a path on the UI's own origin)."""
+    path = f"/locations/levelup/jobs/{SYNC_JOB}?partition={quote(gamertag)}"
+    return f"[Sync {gamertag} now]({path}) ({SYNC_JOB}: Materialize all, then Launch 1 run)"
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()[:12]
+
+
+def _previous_matches(context: AssetExecutionContext, gamertag: str) -> int | None:
+    """`matches` of this player's previous report, None when there is none."""
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=[gamertag]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    value = records[0].asset_materialization.metadata.get("matches")
+    return int(value.value) if value is not None else None

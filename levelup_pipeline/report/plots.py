@@ -29,7 +29,8 @@ BLUE, GREEN, GREY, ORANGE = "#2b6cb0", "#2f855a", "#a0aec0", "#dd6b20"
 
 
 def _figure(title: str) -> tuple[Figure, object]:
-    fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+    fig = Figure(figsize=SIZE, dpi=DPI)
+    fig.subplots_adjust(left=0.2, right=0.92, top=0.9, bottom=0.16)
     ax = fig.add_subplot()
     ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     ax.grid(axis="both", alpha=0.25)

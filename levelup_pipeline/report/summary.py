@@ -51,3 +51,13 @@ def summary_markdown(gamertag: str, totals: dict[str, Any]) -> str:
     lines = [f"### {gamertag}", "", "| | |", "| --- | --- |"]
     lines += [f"| **{label}** | {value} |" for label, value in summary_rows(totals)]
     return "\n".join(lines)
+
+
+def status_line(totals: dict[str, Any], new_matches: int | None = None) -> str:
+    """The one line a player reads first: when the last sync was, how many matches, how many
+    arrived since the previous report (None: no previous report to compare with)."""
+    matches = int(totals.get("matches") or 0)
+    parts = [f"Last sync {_when(totals.get('last_sync'))}", f"{matches} matches"]
+    if new_matches is not None:
+        parts.append(f"{new_matches} new since the previous report")
+    return " · ".join(parts)

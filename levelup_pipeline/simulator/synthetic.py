@@ -907,3 +907,12 @@ def build_synthetic_world(seed: int = 42, players: int = 4, matches: int = 120) 
     if matches > 0 and players > 0:
         gen.sessions(world.players, matches, BASE_DATE)
     return world
+
+
+def reseed(world: World, seed: int) -> None:
+    """Continue a synthetic world's story from another random stream, so the matches added
+    from now on get ids never served before (e.g. by an earlier `make dev` on the same seed)."""
+    generator = getattr(world.match_generator, "__self__", None)
+    if not isinstance(generator, Generator):
+        raise RuntimeError("this world was not built by build_synthetic_world")
+    generator.rng.seed(seed)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import base64
+import pickle
 import struct
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,10 +16,17 @@ from dagster import Failure, build_asset_context, instance_for_test
 
 from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.resources import PlayerStoreResource
-from levelup_pipeline.report import PLOTS, build_report, load_report_data, write_report
+from levelup_pipeline.report import (
+    PLOTS,
+    build_report,
+    load_report_data,
+    update_report,
+    write_report,
+)
 from levelup_pipeline.report.data import MapRow, ModeRow, ReportData, SessionRow
 from levelup_pipeline.report.plots import rolling_mean
-from levelup_pipeline.report.summary import summary_markdown, summary_rows
+from levelup_pipeline.report.serve import report_file_url, serve_reports
+from levelup_pipeline.report.summary import status_line, summary_markdown, summary_rows
 from levelup_pipeline.store import PlayerStore
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -173,3 +185,63 @@ def test_asset_on_an_empty_database_materializes(tmp_path):
     result = _run_asset(tmp_path, "Fresh Player")
     assert result.metadata["matches"] == 0
     assert set(PLOTS) <= set(result.metadata)
+
+
+def test_unchanged_rows_redraw_no_plot_and_changed_rows_only_theirs(tmp_path):
+    data = sample_data()
+    first, paths = update_report("Some Player", data, tmp_path, new_matches=None)
+    assert first.rendered == list(PLOTS)
+    stamps = {name: paths[name].stat().st_mtime_ns for name in PLOTS}
+    again, _ = update_report("Some Player", sample_data(), tmp_path, new_matches=0)
+    assert again.rendered == []
+    assert again.images == first.images  # read back from the files, byte for byte
+    assert {name: paths[name].stat().st_mtime_ns for name in PLOTS} == stamps
+    changed = sample_data()
+    changed.modes = [ModeRow("Slayer", 11, 7, 7 / 11), ModeRow("CTF", 5, 1, 0.2)]
+    third, _ = update_report("Some Player", changed, tmp_path, new_matches=1)
+    assert third.rendered == ["win_rate_per_mode_category"]
+    paths["kd_per_map"].unlink()  # a lost file is redrawn even if its rows did not change
+    fourth, _ = update_report("Some Player", changed, tmp_path, new_matches=0)
+    assert fourth.rendered == ["kd_per_map"]
+
+
+def test_an_unchanged_report_does_not_import_matplotlib(tmp_path):
+    update_report("Some Player", sample_data(), tmp_path)
+    (tmp_path / "data.pickle").write_bytes(pickle.dumps(sample_data()))
+    script = (
+        "import pickle, sys\n"
+        "from levelup_pipeline.report import update_report\n"
+        f"data = pickle.loads(open({str(tmp_path / 'data.pickle')!r}, 'rb').read())\n"
+        f"report, _ = update_report('Some Player', data, {str(tmp_path)!r})\n"
+        "assert report.rendered == [], report.rendered\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_status_line_says_sync_matches_and_new():
+    line = status_line({"matches": 30, "last_sync": "2025-03-10T12:00:00+00:00"}, 3)
+    assert line == "Last sync 2025-03-10 12:00 UTC · 30 matches · 3 new since the previous report"
+    assert "new" not in status_line({"matches": 0}, None)
+
+
+def test_report_server_serves_report_files_only(tmp_path):
+    report = build_report("Some Player", sample_data())
+    folder = tmp_path / "players" / "Some Player"
+    write_report(report, folder)
+    (folder / "stats.duckdb").write_bytes(b"secret rows")
+    with serve_reports(data_dir=tmp_path) as base:
+        url = report_file_url(base, "Some Player", "kd_per_map.png", "v1")
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.read() == report.images["kd_per_map"]
+        for path in (
+            "/Some%20Player/../stats.duckdb",
+            "/Some%20Player/%2E%2E%2Fstats.duckdb",
+            "/Some%20Player/",
+            "/..%2F..%2Fetc/passwd",
+            "/Some%20Player/report/kd_per_map.png",
+        ):
+            with pytest.raises(urllib.error.HTTPError) as info:
+                urllib.request.urlopen(base + path, timeout=10)
+            assert info.value.code == 404, path

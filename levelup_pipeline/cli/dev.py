@@ -1,0 +1,155 @@
+"""`make dev`: the Dagster UI and daemon (`dg dev`), ready to sync right after `make demo`.
+
+With Halo credentials (a token file from `levelup auth`, or HALO_* / SPNKR_* variables) the
+UI talks to the real API. Without any, this process serves the embedded simulator with the
+demo's world (same seed, same players, same history, the demo's new matches replayed) plus a
+few matches the players have played since, and points the webserver, the daemon and every run
+at it. The first line printed says which of the two it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from levelup_pipeline.config import PROJECT_ROOT
+from levelup_pipeline.halo.auth import (
+    CLEARANCE_ENV,
+    CLIENT_ID_ENV,
+    CLIENT_SECRET_ENV,
+    SPARTAN_ENV,
+    default_token_file,
+)
+from levelup_pipeline.halo.endpoint import ENDPOINT_ENV
+from levelup_pipeline.report.serve import REPORT_URL_ENV, serve_reports
+
+#: Any of these set means the user configured the real API.
+CREDENTIAL_ENV = (SPARTAN_ENV, CLEARANCE_ENV, CLIENT_ID_ENV, CLIENT_SECRET_ENV)
+#: Matches each demo player has played since the demo, waiting for a sync from the UI.
+DEV_NEW_MATCHES = 3
+RPS_ENV = "LEVELUP_HALO_RPS"
+
+
+@dataclass(frozen=True)
+class HaloTarget:
+    """Where the UI's syncs go: `real` API, an `endpoint` the user set, or the `simulator`."""
+
+    kind: str
+    why: str
+
+
+def halo_target(environ: Mapping[str, str] = os.environ) -> HaloTarget:
+    """Decide from the environment and the token file, without reading any secret."""
+    endpoint = environ.get(ENDPOINT_ENV, "").strip()
+    if endpoint:
+        return HaloTarget("endpoint", f"{ENDPOINT_ENV}={endpoint}")
+    names = [name for name in CREDENTIAL_ENV if environ.get(name, "").strip()]
+    if names:
+        return HaloTarget("real", "credentials in " + ", ".join(names))
+    token_file = default_token_file()
+    if token_file.exists():
+        return HaloTarget("real", f"refresh token in {token_file}")
+    return HaloTarget("simulator", "no token file, no HALO_* / SPNKR_* variables")
+
+
+@contextlib.contextmanager
+def dev_simulator(new_matches: int = DEV_NEW_MATCHES) -> Iterator:
+    """The demo's world as `make demo` left it, then `new_matches` more per demo player.
+
+    Those are drawn from a fresh random stream, so every `make dev` brings matches that no
+    earlier session served: a delta sync from the UI always has something to find.
+    """
+    from levelup_pipeline.cli.demo import demo_players, demo_simulator, play_demo_matches
+    from levelup_pipeline.simulator.synthetic import reseed
+
+    with demo_simulator() as sim:
+        play_demo_matches(sim)
+        reseed(sim.world, time.time_ns())
+        for gamertag in demo_players(sim):
+            sim.add_matches(new_matches, gamertag=gamertag)
+        yield sim
+
+
+def dg_command(host: str, port: int) -> list[str]:
+    """`dg dev` of this environment (the [tool.dg] project in pyproject.toml)."""
+    dg = Path(sys.executable).with_name("dg")
+    if not dg.exists():
+        raise click.ClickException(
+            f"dg is not installed in this environment ({dg}): run `make install` "
+            "(it installs dagster-dg-cli) and `make dev` again."
+        )
+    return [str(dg), "dev", "--host", host, "--port", str(port)]
+
+
+def _serve(command: list[str], env: dict[str, str]) -> int:
+    """Run `dg dev` until it exits; Ctrl-C reaches it from the terminal, SIGTERM is passed on."""
+    proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
+
+    def forward(signum: int, _frame: object) -> None:
+        # The terminal's Ctrl-C already reached the whole group; dagster dev shuts down cleanly
+        # on SIGINT (KeyboardInterrupt) only, so a SIGTERM is passed on as one.
+        if signum != signal.SIGINT:
+            proc.send_signal(signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Webserver host.")
+@click.option("--port", default=3000, type=int, show_default=True, help="Webserver port.")
+def main(host: str, port: int) -> None:
+    """Start the Dagster UI and daemon, with the embedded simulator when there is no account."""
+    from levelup_pipeline.cli.demo import DEMO_RPS, demo_players
+    from levelup_pipeline.cli.instance import ensure_dagster_home
+
+    command = dg_command(host, port)
+    home = ensure_dagster_home()
+    target = halo_target()
+    env = dict(os.environ)
+    url = f"http://{host}:{port}"
+    with contextlib.ExitStack() as stack:
+        env[REPORT_URL_ENV] = stack.enter_context(
+            serve_reports(host=host, port=port + 1, any_port_if_taken=True)
+        )
+        if target.kind == "simulator":
+            sim = stack.enter_context(dev_simulator())
+            env[ENDPOINT_ENV] = sim.endpoint
+            env.setdefault(RPS_ENV, DEMO_RPS)
+            click.secho(
+                f"No Halo account configured ({target.why}): syncs use the embedded Halo API "
+                f"simulator on {sim.endpoint}, serving the demo's players "
+                f"({', '.join(demo_players(sim))}) with {DEV_NEW_MATCHES} new matches each; "
+                "run `levelup auth` to use the real API.",
+                bold=True,
+            )
+            click.echo(
+                f"   The CLI can use it too: {ENDPOINT_ENV}={sim.endpoint} levelup sync ...; "
+                f"more matches: levelup simulator add-matches --endpoint {sim.endpoint} "
+                "--player GAMERTAG --count 5"
+            )
+        elif target.kind == "endpoint":
+            click.secho(f"Syncs use the Halo API simulator at {target.why}.", bold=True)
+        else:
+            click.secho(f"Syncs use the real Halo API ({target.why}).", bold=True)
+        click.echo(f"   Dagster UI and daemon (dg dev) on {url}  (DAGSTER_HOME={home})")
+        click.echo(f"   Player reports (plots shown in the UI) served from {env[REPORT_URL_ENV]}")
+        code = _serve(command, env)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
