@@ -45,7 +45,7 @@ from levelup_pipeline.halo.metrics import ApiMetrics, LoggerLike
 from levelup_pipeline.halo.ratelimit import (
     DEFAULT_BURST,
     DEFAULT_MAX_IN_FLIGHT,
-    AdaptiveRateLimiter,
+    HaloRateLimiter,
     configured_rps,
 )
 from levelup_pipeline.halo.retry import RetryableStatus, RetryPolicy, call_with_retries
@@ -74,7 +74,8 @@ class HaloApiSettings:
     """Everything needed to open a `HaloApi` (the resource builds one of these)."""
 
     endpoint: str | None = None
-    requests_per_second: float | None = None
+    requests_per_second: float | None = None  # None: adaptive per-service budgets
+    max_requests_per_second: float | None = None  # their ceiling (None: LEVELUP_HALO_MAX_RPS)
     burst: int = DEFAULT_BURST
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -97,7 +98,7 @@ class HaloApi:
         session: aiohttp.ClientSession,
         tokens: TokenManager,
         *,
-        limiter: AdaptiveRateLimiter,
+        limiter: HaloRateLimiter,
         retry: RetryPolicy,
         metrics: ApiMetrics | None = None,
         logger: LoggerLike | None = None,
@@ -138,6 +139,7 @@ class HaloApi:
         """Send one logical request with limiter, auth, retries and typed errors."""
         parts = urllib.parse.urlsplit(url)
         what = f"{method} {parts.hostname}{parts.path}"
+        budget = self.limiter.budget(parts.hostname or "")
         refreshes = 0
 
         async def attempt() -> bytes:
@@ -146,7 +148,7 @@ class HaloApi:
                 tokens = await self.tokens.ensure_fresh(self.session)
                 self._sync_session_headers(tokens)
                 status: int | None = None
-                async with self.limiter.slot():
+                async with self.limiter.slot(budget) as sent_at:
                     started = time.monotonic()
                     try:
                         async with self.session.request(
@@ -176,9 +178,7 @@ class HaloApi:
                     from levelup_pipeline.halo.retry import parse_retry_after
 
                     wait = parse_retry_after(retry_after)
-                    self.limiter.on_throttled()
-                    if wait is not None:
-                        self.limiter.pause(wait)
+                    budget.on_throttled(sent_at, wait)
                     raise RetryableStatus(429, wait)
                 if status == 408 or status >= 500:
                     raise RetryableStatus(status)
@@ -186,7 +186,7 @@ class HaloApi:
                     raise not_found()
                 if status >= 400:
                     raise HaloApiError(f"The Halo API answered HTTP {status} to {what}.")
-                self.limiter.on_success()
+                budget.on_success(sent_at)
                 return body
 
         def on_retry(exc: BaseException, sleep: float) -> None:
@@ -195,7 +195,7 @@ class HaloApi:
 
         try:
             return await call_with_retries(
-                attempt, policy=self.retry, limiter=self.limiter, what=what, on_retry=on_retry
+                attempt, policy=self.retry, limiter=budget, what=what, on_retry=on_retry
             )
         except HaloApiError:
             self.metrics.errors += 1
@@ -384,7 +384,12 @@ async def open_halo_api(
     credentials = settings.credentials
     if endpoint is not None and not credentials.simulator:
         credentials = Credentials(**{**credentials.__dict__, "simulator": True})
-    limiter = AdaptiveRateLimiter(rps, burst=settings.burst, max_in_flight=settings.max_in_flight)
+    limiter = HaloRateLimiter(
+        rps,
+        ceiling=settings.max_requests_per_second,
+        burst=settings.burst,
+        max_in_flight=settings.max_in_flight,
+    )
     timeout = aiohttp.ClientTimeout(
         total=settings.request_timeout_seconds,
         sock_connect=min(15.0, settings.request_timeout_seconds),
@@ -404,7 +409,7 @@ async def open_halo_api(
         api.metrics.token_refreshes = tokens.refresh_count
         (logger or _log).info(
             f"Halo API ready ({'endpoint ' + endpoint if endpoint else 'live services'}, "
-            f"{rps:g} req/s, {settings.max_in_flight} in flight)."
+            f"{limiter.describe()}, {settings.max_in_flight} in flight)."
         )
         yield api
     finally:
