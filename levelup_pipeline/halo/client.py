@@ -43,8 +43,11 @@ from levelup_pipeline.halo.errors import (
 )
 from levelup_pipeline.halo.metrics import ApiMetrics, LoggerLike
 from levelup_pipeline.halo.ratelimit import (
+    BACKGROUND,
     DEFAULT_BURST,
     DEFAULT_MAX_IN_FLIGHT,
+    NORMAL,
+    URGENT,
     HaloRateLimiter,
     configured_rps,
 )
@@ -135,6 +138,7 @@ class HaloApi:
         endpoint: str,
         params: Any = None,
         not_found: Callable[[], HaloApiError] | None = None,
+        priority: int = NORMAL,
     ) -> bytes:
         """Send one logical request with limiter, auth, retries and typed errors."""
         parts = urllib.parse.urlsplit(url)
@@ -148,7 +152,7 @@ class HaloApi:
                 tokens = await self.tokens.ensure_fresh(self.session)
                 self._sync_session_headers(tokens)
                 status: int | None = None
-                async with self.limiter.slot(budget) as sent_at:
+                async with self.limiter.slot(budget, priority) as sent_at:
                     started = time.monotonic()
                     try:
                         async with self.session.request(
@@ -210,9 +214,10 @@ class HaloApi:
         endpoint: str,
         params: Any = None,
         not_found: Callable[[], HaloApiError] | None = None,
+        priority: int = NORMAL,
     ) -> Any:
         body = await self._request(
-            "GET", url, endpoint=endpoint, params=params, not_found=not_found
+            "GET", url, endpoint=endpoint, params=params, not_found=not_found, priority=priority
         )
         try:
             return json.loads(body)
@@ -277,6 +282,7 @@ class HaloApi:
             endpoint="stats.match_history",
             params={"start": str(start), "count": str(count), "type": match_type},
             not_found=lambda: PlayerNotFound(str(player)),
+            priority=URGENT,  # pages feed every other request: never behind match requests
         )
 
     async def match_count(self, player: str) -> dict:
@@ -354,6 +360,7 @@ class HaloApi:
             not_found=lambda: ResourceNotFound(
                 f"UGC asset {kind}/{asset_id} version {version_id} was not found."
             ),
+            priority=BACKGROUND,  # names block no match: films first
         )
 
     async def medal_metadata(self) -> dict:

@@ -33,6 +33,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
+import math
 import os
 import time
 from collections import deque
@@ -69,6 +72,10 @@ PROBE_STEP = 1.05
 WINDOW_SLACK = 0.1
 #: A service counts as held back by its budget for this long after a request waited.
 SATURATED_FOR = 1.0
+
+#: Request priorities within a budget: history pages (they feed everything else) before match
+#: requests, and names of maps/modes/playlists in the background (they block no match).
+URGENT, NORMAL, BACKGROUND = 0, 1, 2
 
 Clock = Callable[[], float]
 
@@ -136,16 +143,17 @@ class Budget:
         self._cut_at = -1e18
         self._waited_at = -1e18
         self._settled_since: float | None = None
-        self._lock = asyncio.Lock()
+        self._queue: list[list] = []  # [priority, arrival, Event] heap of waiting requests
+        self._seq = itertools.count()
 
     @property
     def burst(self) -> float:
         """Tokens the bucket holds at most: one second's worth of the rate until a 429, then
-        what keeps any one second under the remembered limit."""
+        two (enough to catch up after a late wake-up; the window cap bounds each second)."""
         if self.fixed_burst is not None:
             return self.fixed_burst
-        if self.limit is not None:
-            return max(1.0, self.limit - self.rate)
+        if self.limit is not None:  # the window cap in try_take keeps each second under it
+            return max(2.0, self.limit - self.rate)
         return max(1.0, self.rate)
 
     @property
@@ -164,6 +172,14 @@ class Budget:
             self._waited_at = now
             return self._paused_until - now
         self._refill(now)
+        if self.limit is not None:
+            # Never more than the remembered limit in any window the API may count (one
+            # second, plus latency jitter): catching up after a late wake-up stays under it.
+            horizon = now - 1.0 - WINDOW_SLACK
+            recent = [t for t in self._sent if t > horizon]
+            if len(recent) >= max(1, math.floor(self.limit + 1e-9)):
+                self._waited_at = now
+                return max(1e-6, recent[0] - horizon)
         if self._tokens >= 1.0 - 1e-9:  # rounding must never leave a waiter spinning
             self._tokens = max(0.0, self._tokens - 1.0)
             self._sent.append(now)
@@ -173,13 +189,32 @@ class Budget:
         self._waited_at = now
         return max(1e-6, (1.0 - self._tokens) / self.rate)
 
-    async def acquire(self) -> float:
+    async def acquire(self, priority: int = NORMAL) -> float:
         """Wait for the pause to end and a token, take it; returns the clock time it was taken
-        (pass it back to `on_success`/`on_throttled`). Waiters are served in FIFO order."""
-        async with self._lock:
-            while (wait := self.try_take(self._clock())) > 0:
+        (pass it back to `on_success`/`on_throttled`). Waiters are served by `priority`
+        (URGENT, NORMAL, BACKGROUND), then in arrival order; only the head of the queue polls."""
+        entry: list = [priority, next(self._seq), asyncio.Event()]
+        heapq.heappush(self._queue, entry)
+        try:
+            while True:
+                if self._queue[0] is not entry:
+                    entry[2].clear()
+                    await entry[2].wait()
+                    continue
+                wait = self.try_take(self._clock())
+                if wait <= 0:
+                    heapq.heappop(self._queue)
+                    if self._queue:
+                        self._queue[0][2].set()
+                    return self._clock()
                 await asyncio.sleep(wait)
-            return self._clock()
+        except BaseException:
+            if any(e is entry for e in self._queue):
+                self._queue = [e for e in self._queue if e is not entry]
+                heapq.heapify(self._queue)
+                if self._queue:
+                    self._queue[0][2].set()
+            raise
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (a 429's Retry-After), then restart with an empty bucket."""
@@ -295,10 +330,10 @@ class HaloRateLimiter:
         return found
 
     @contextlib.asynccontextmanager
-    async def slot(self, budget: Budget) -> AsyncIterator[float]:
+    async def slot(self, budget: Budget, priority: int = NORMAL) -> AsyncIterator[float]:
         """A token of `budget`, then an in-flight slot for the duration of one request; yields
         the time the token was taken."""
-        sent_at = await budget.acquire()
+        sent_at = await budget.acquire(priority)
         async with self._in_flight:
             yield sent_at
 

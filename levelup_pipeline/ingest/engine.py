@@ -158,6 +158,11 @@ class SyncEngine:
         self._with_gaps: list[bytes] = []
         self._new_xuids: set[str] = set()
         self._new_refs: set[tuple[str, str, str]] = set()
+        # Names of maps, modes and playlists are fetched as soon as a match names them, while
+        # the other matches are fetched: the discovery service's budget then serves film and
+        # UGC requests together instead of a tail of UGC requests after the last match.
+        self._known_ugc: set[tuple[str, str]] = set()
+        self._ugc_tasks: dict[tuple[str, str, str], asyncio.Task] = {}
 
     async def run(self) -> SyncReport:
         """Discover, fetch, store; return the report."""
@@ -169,17 +174,12 @@ class SyncEngine:
             # Stored by an interrupted run that never got to their names and profiles.
             self._new_xuids.update(human_xuids(stats))
             self._new_refs.update(ugc_refs(stats))
-        plan = await self._discover_and_fetch(previous_cursor, key)
-        self.report.history_seen = plan.seen
-        self.report.already_stored = plan.already_stored
-        self.report.planned = len(plan.planned)
-        self.report.capped = plan.capped
-        self.log(
-            f"{self.report.gamertag}: {len(plan.planned)} match(es) fetched or recorded "
-            f"({plan.seen} seen in history, {plan.already_stored} already stored)"
-        )
-        await self._fetch_profiles()
-        await self._fetch_ugc()
+        self._known_ugc = self.writer.known_ugc_refs()  # read now: no batch write is running
+        try:
+            plan = await self._fetch_everything(previous_cursor, key)
+        except BaseException:
+            await self._cancel_ugc()
+            raise
         if opts.with_assets:
             await self._fetch_medal_metadata()
         gaps, self._with_gaps = self._with_gaps, []
@@ -194,6 +194,22 @@ class SyncEngine:
         self.report.seconds = time.monotonic() - started
         self._record_sync_meta()
         return self.report
+
+    async def _fetch_everything(self, previous_cursor: str | None, key: str) -> DiscoveryResult:
+        """The matches (with the UGC names they mention, started as they come), then the
+        profiles of everyone met and the UGC names still missing."""
+        plan = await self._discover_and_fetch(previous_cursor, key)
+        self.report.history_seen = plan.seen
+        self.report.already_stored = plan.already_stored
+        self.report.planned = len(plan.planned)
+        self.report.capped = plan.capped
+        self.log(
+            f"{self.report.gamertag}: {len(plan.planned)} match(es) fetched or recorded "
+            f"({plan.seen} seen in history, {plan.already_stored} already stored)"
+        )
+        await self._fetch_profiles()
+        await self._fetch_ugc()
+        return plan
 
     async def _discover(self, cursor: str | None, on_page: Any = None) -> DiscoveryResult:
         async def page(start: int, count: int) -> dict:
@@ -286,7 +302,7 @@ class SyncEngine:
             fetched_at=_now(),
         )
         self._new_xuids.update(human_xuids(stats))
-        self._new_refs.update(ugc_refs(stats))
+        self._start_ugc(ugc_refs(stats))
         if "failed" in (skill_status, film_status):
             # A skill/film call that failed after its retries leaves a gap for backfill, but
             # only if the sync then completes: during an outage the run stops before this
@@ -352,21 +368,37 @@ class SyncEngine:
         self.writer.write_profiles(users, _now())
         self.report.profiles = len(users)
 
+    def _start_ugc(self, refs: set[tuple[str, str, str]]) -> None:
+        """Start fetching the UGC names of `refs` not stored and not already being fetched."""
+        self._new_refs.update(refs)
+        for ref in refs:
+            if ref not in self._ugc_tasks and (ref[1], ref[2]) not in self._known_ugc:
+                self._ugc_tasks[ref] = asyncio.ensure_future(self.api.ugc_asset(*ref))
+
+    async def _cancel_ugc(self) -> None:
+        tasks = list(self._ugc_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _fetch_ugc(self) -> None:
-        """Fetch names of maps, modes and playlists not seen before (cached across matches)."""
-        known = self.writer.known_ugc_refs()
-        missing = {ref for ref in self._new_refs if (ref[1], ref[2]) not in known}
-        if not missing:
-            return
-        results = await asyncio.gather(
-            *(self.api.ugc_asset(kind, aid, vid) for kind, aid, vid in sorted(missing)),
-            return_exceptions=True,
-        )
+        """Store the names of maps, modes and playlists not seen before (cached across
+        matches); most were fetched while the matches were."""
+        self._start_ugc(set(self._new_refs))
+        refs = sorted(self._ugc_tasks)
+        try:
+            results = await asyncio.gather(
+                *(self._ugc_tasks[ref] for ref in refs), return_exceptions=True
+            )
+        except BaseException:
+            await self._cancel_ugc()
+            raise
         by_kind: dict[str, list[dict]] = {}
-        for (kind, _aid, _vid), res in zip(sorted(missing), results, strict=True):
+        for (kind, _aid, _vid), res in zip(refs, results, strict=True):
             if isinstance(res, BaseException):
                 if isinstance(res, HaloApiError) and not _is_fatal(res):
                     continue
+                await self._cancel_ugc()
                 raise res
             by_kind.setdefault(kind, []).append(res)
         for kind, bodies in by_kind.items():

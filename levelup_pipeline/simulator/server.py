@@ -109,6 +109,7 @@ class SimState:
         self.requests: Counter[str] = Counter()
         self.responses: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()  # 429s answered by the rate limit, per service
+        self.per_service: Counter[str] = Counter()  # answered requests (429s included)
         self.request_log: list[tuple[float, str, int]] = []
         self.tokens: dict[str, list[float]] = {}  # token -> [issued monotonic, uses]
         self.windows: dict[str, deque[float]] = {}
@@ -123,7 +124,13 @@ class SimState:
             responses = {code: self.responses.get(code, 0) for code in STATUSES}
             responses.update({k: v for k, v in self.responses.items() if k not in responses})
             throttled = {name: self.throttled.get(name, 0) for name in SERVICES}
-        return {"requests": requests, "responses": responses, "throttled": throttled}
+            services = {name: self.per_service.get(name, 0) for name in SERVICES}
+        return {
+            "requests": requests,
+            "responses": responses,
+            "services": services,
+            "throttled": throttled,
+        }
 
     def reset_stats(self) -> None:
         """Zero the counters and the request log (tests measure one phase at a time)."""
@@ -131,12 +138,14 @@ class SimState:
             self.requests.clear()
             self.responses.clear()
             self.throttled.clear()
+            self.per_service.clear()
             self.request_log.clear()
 
-    def record(self, endpoint: str, status: int) -> None:
+    def record(self, endpoint: str, status: int, service: str = "") -> None:
         """Count one answered request."""
         with self.lock:
             self.requests[endpoint] += 1
+            self.per_service[service] += 1
             self.responses[str(status)] += 1
             self.request_log.append((time.monotonic(), endpoint, status))
 
@@ -323,7 +332,7 @@ class Api:
             match = route.pattern.match(request.path)
             if match:
                 response = await self._guarded(route, request, match)
-                self.state.record(route.endpoint, response.status)
+                self.state.record(route.endpoint, response.status, route.service)
                 return response
         return web.Response(status=404, text="no such simulated endpoint")
 

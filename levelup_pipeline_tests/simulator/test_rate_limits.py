@@ -81,3 +81,4 @@ def test_each_service_has_its_own_window_and_its_429s_are_counted() -> None:
     assert served["throttled"]["skill"] == len(ids) - 3
     assert served["throttled"]["discovery-infiniteugc"] == 0
     assert served["responses"]["429"] == 2 * len(ids) - 5
+    assert served["services"]["halostats"] == served["services"]["skill"] == len(ids)
