@@ -56,7 +56,9 @@ def full_sync(report: Report, sizes: tuple[int, ...] = (1000, 300), rps: float =
             run_timed([levelup, "players", "add", gamertag], env)
             sim.reset_stats()
             cmd = [levelup, "sync", "--full", "--player", gamertag, "--match-type", "all"]
+            started = time.time()
             wall, _ = run_timed([*cmd, "--max-matches", str(matches)], env)
+            breakdown = _last_run_breakdown(Path(env["DAGSTER_HOME"]), started, time.time())
             requests = _api_requests(sim.stats())
         efficiency = (requests / rps) / wall
         target = targets.get(matches, 0.85)
@@ -70,7 +72,12 @@ def full_sync(report: Report, sizes: tuple[int, ...] = (1000, 300), rps: float =
                 efficiency >= target,
                 f"{requests} requests at R = {rps:g} in {wall:.1f} s (whole process, run "
                 f"included), {LATENCY_MS:g} ms + 0-20 ms",
-            )
+            ),
+            *(
+                Figure("B", f"  {matches:,} matches: {name}", seconds, "s")
+                for name, seconds in breakdown.items()
+                if seconds >= 0.05
+            ),
         )
 
 
