@@ -287,6 +287,7 @@ class SyncEngine:
             await self._serialized(self.writer.record_unavailable, match_id, "malformed response")
             self.report.unavailable.append(match_id)
             return
+        self._start_ugc(ugc_refs(stats))  # names go out while skill and film are fetched
         skill, highlights = await asyncio.gather(
             self._skill(match_id, stats), self._highlights(match_id)
         )
@@ -302,7 +303,6 @@ class SyncEngine:
             fetched_at=_now(),
         )
         self._new_xuids.update(human_xuids(stats))
-        self._start_ugc(ugc_refs(stats))
         if "failed" in (skill_status, film_status):
             # A skill/film call that failed after its retries leaves a gap for backfill, but
             # only if the sync then completes: during an outage the run stops before this
