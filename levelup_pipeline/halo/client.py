@@ -145,6 +145,7 @@ class HaloApi:
         what = f"{method} {parts.hostname}{parts.path}"
         budget = self.limiter.budget(parts.hostname or "")
         refreshes = 0
+        first_sent: list[float] = []
 
         async def attempt() -> bytes:
             nonlocal refreshes
@@ -154,6 +155,8 @@ class HaloApi:
                 status: int | None = None
                 async with self.limiter.slot(budget, priority) as sent_at:
                     started = time.monotonic()
+                    if not first_sent:
+                        first_sent.append(started)
                     try:
                         async with self.session.request(
                             method, url, params=params, headers=tokens.headers()
@@ -199,7 +202,12 @@ class HaloApi:
 
         try:
             return await call_with_retries(
-                attempt, policy=self.retry, limiter=budget, what=what, on_retry=on_retry
+                attempt,
+                policy=self.retry,
+                limiter=budget,
+                what=what,
+                on_retry=on_retry,
+                first_sent=lambda: first_sent[0] if first_sent else None,
             )
         except HaloApiError:
             self.metrics.errors += 1

@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -107,10 +108,14 @@ async def call_with_retries(
     limiter: Budget,
     what: str,
     on_retry: Callable[[BaseException, float], None] | None = None,
+    first_sent: Callable[[], float | None] | None = None,
 ) -> T:
     """Run `attempt` until it succeeds or the budget is spent; raise one-line typed errors.
 
     `what` names the request in messages (e.g. "GET halostats.svc.halowaypoint.com/hi/...").
+    `first_sent` gives the monotonic time the request was first sent: the waiting budget
+    counts from then, not from the time it joined its service's queue (a request can wait
+    there for minutes behind a long import and must not then fail on its first 429).
     """
 
     def wait(state: RetryCallState) -> float:
@@ -122,7 +127,11 @@ async def call_with_retries(
     def stop(state: RetryCallState) -> bool:
         if state.attempt_number >= policy.max_attempts:
             return True
-        elapsed = state.seconds_since_start or 0.0
+        sent = first_sent() if first_sent is not None else None
+        if sent is not None:
+            elapsed = time.monotonic() - sent
+        else:
+            elapsed = state.seconds_since_start or 0.0
         return elapsed + (state.upcoming_sleep or 0.0) > policy.max_total_wait_seconds
 
     def before_sleep(state: RetryCallState) -> None:
