@@ -56,7 +56,7 @@ def sync_worker(
     gamertag: str,
     *,
     max_matches: int,
-    rps: float,
+    rps: float | None,
     style: str = "concurrent",
     mode: str = "full",
     transform: bool = False,
@@ -76,9 +76,9 @@ def sync_worker(
         str(max_matches),
         "--style",
         style,
-        "--rps",
-        str(rps),
     ]
+    if rps is not None:  # None: the default, adaptive per-service budgets
+        cmd += ["--rps", str(rps)]
     if transform:
         cmd.append("--transform")
     _, out = run_timed(cmd, isolated_env(root, endpoint, rps))

@@ -1,4 +1,4 @@
-"""`make bench`: every performance figure of issue 7, side by side in one run.
+"""`make bench`: every performance figure of issues 7 and 17, side by side in one run.
 
 Prints each figure as it is measured, then a table with targets and PASS/FAIL, and writes
 benchmarks/results/bench-<UTC timestamp>.json. `--quick` runs tiny sizes (a smoke test of
@@ -12,10 +12,10 @@ import time
 import warnings
 from collections.abc import Callable
 
-from benchmarks import delta_bench, ingest_bench, sync_bench
+from benchmarks import delta_bench, ingest_bench, limiter_bench, process_bench, sync_bench
 from benchmarks.report import Report, machine_info
 
-SECTIONS = ("throughput", "ingest", "memory", "delta")
+SECTIONS = ("throughput", "ingest", "memory", "delta", "limiter", "process")
 
 
 def plan(quick: bool) -> dict[str, Callable[[Report], None]]:
@@ -30,12 +30,19 @@ def plan(quick: bool) -> dict[str, Callable[[Report], None]]:
             ),
             "memory": lambda r: sync_bench.memory(r, matches=40),
             "delta": lambda r: delta_bench.delta(r, history=30, runs=1),
+            "limiter": lambda r: limiter_bench.adaptive(r, sizes={20: 30}),
+            "process": lambda r: (
+                process_bench.full_sync(r, sizes=(30,)),
+                process_bench.delta(r, history=10, runs=1),
+            ),
         }
     return {
         "throughput": sync_bench.throughput,
         "ingest": ingest_bench.ingestion,
         "memory": sync_bench.memory,
         "delta": delta_bench.delta,
+        "limiter": limiter_bench.adaptive,
+        "process": lambda r: (process_bench.full_sync(r), process_bench.delta(r)),
     }
 
 

@@ -121,6 +121,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             out["requests"] = api.metrics.requests - before
             out["fetched"] = fetched
             out["sync_peak_rss_mb"] = peak_rss_mb()
+            out["throttled"] = api.metrics.throttled
+            out["limiter"] = api.limiter.describe()
         if args.transform:
             started = time.perf_counter()
             writer.transform_pending(identity.xuid)

@@ -43,9 +43,12 @@ from levelup_pipeline.halo.errors import (
 )
 from levelup_pipeline.halo.metrics import ApiMetrics, LoggerLike
 from levelup_pipeline.halo.ratelimit import (
+    BACKGROUND,
     DEFAULT_BURST,
     DEFAULT_MAX_IN_FLIGHT,
-    AdaptiveRateLimiter,
+    NORMAL,
+    URGENT,
+    HaloRateLimiter,
     configured_rps,
 )
 from levelup_pipeline.halo.retry import RetryableStatus, RetryPolicy, call_with_retries
@@ -75,7 +78,8 @@ class HaloApiSettings:
     """Everything needed to open a `HaloApi` (the resource builds one of these)."""
 
     endpoint: str | None = None
-    requests_per_second: float | None = None
+    requests_per_second: float | None = None  # None: adaptive per-service budgets
+    max_requests_per_second: float | None = None  # their ceiling (None: LEVELUP_HALO_MAX_RPS)
     burst: int = DEFAULT_BURST
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -98,7 +102,7 @@ class HaloApi:
         session: aiohttp.ClientSession,
         tokens: TokenManager,
         *,
-        limiter: AdaptiveRateLimiter,
+        limiter: HaloRateLimiter,
         retry: RetryPolicy,
         metrics: ApiMetrics | None = None,
         logger: LoggerLike | None = None,
@@ -135,11 +139,14 @@ class HaloApi:
         endpoint: str,
         params: Any = None,
         not_found: Callable[[], HaloApiError] | None = None,
+        priority: int = NORMAL,
     ) -> bytes:
         """Send one logical request with limiter, auth, retries and typed errors."""
         parts = urllib.parse.urlsplit(url)
         what = f"{method} {parts.hostname}{parts.path}"
+        budget = self.limiter.budget(parts.hostname or "")
         refreshes = 0
+        first_sent: list[float] = []
 
         async def attempt() -> bytes:
             nonlocal refreshes
@@ -147,8 +154,10 @@ class HaloApi:
                 tokens = await self.tokens.ensure_fresh(self.session)
                 self._sync_session_headers(tokens)
                 status: int | None = None
-                async with self.limiter.slot():
+                async with self.limiter.slot(budget, priority) as sent_at:
                     started = time.monotonic()
+                    if not first_sent:
+                        first_sent.append(started)
                     try:
                         async with self.session.request(
                             method, url, params=params, headers=tokens.headers()
@@ -177,9 +186,7 @@ class HaloApi:
                     from levelup_pipeline.halo.retry import parse_retry_after
 
                     wait = parse_retry_after(retry_after)
-                    self.limiter.on_throttled()
-                    if wait is not None:
-                        self.limiter.pause(wait)
+                    budget.on_throttled(sent_at, wait)
                     raise RetryableStatus(429, wait)
                 if status == 408 or status >= 500:
                     raise RetryableStatus(status)
@@ -187,7 +194,7 @@ class HaloApi:
                     raise not_found()
                 if status >= 400:
                     raise HaloApiError(f"The Halo API answered HTTP {status} to {what}.")
-                self.limiter.on_success()
+                budget.on_success(sent_at)
                 return body
 
         def on_retry(exc: BaseException, sleep: float) -> None:
@@ -196,7 +203,12 @@ class HaloApi:
 
         try:
             return await call_with_retries(
-                attempt, policy=self.retry, limiter=self.limiter, what=what, on_retry=on_retry
+                attempt,
+                policy=self.retry,
+                limiter=budget,
+                what=what,
+                on_retry=on_retry,
+                first_sent=lambda: first_sent[0] if first_sent else None,
             )
         except HaloApiError:
             self.metrics.errors += 1
@@ -211,9 +223,10 @@ class HaloApi:
         endpoint: str,
         params: Any = None,
         not_found: Callable[[], HaloApiError] | None = None,
+        priority: int = NORMAL,
     ) -> Any:
         body = await self._request(
-            "GET", url, endpoint=endpoint, params=params, not_found=not_found
+            "GET", url, endpoint=endpoint, params=params, not_found=not_found, priority=priority
         )
         try:
             return json.loads(body)
@@ -278,6 +291,7 @@ class HaloApi:
             endpoint="stats.match_history",
             params={"start": str(start), "count": str(count), "type": match_type},
             not_found=lambda: PlayerNotFound(str(player)),
+            priority=URGENT,  # pages feed every other request: never behind match requests
         )
 
     async def match_count(self, player: str) -> dict:
@@ -363,6 +377,7 @@ class HaloApi:
             not_found=lambda: ResourceNotFound(
                 f"UGC asset {kind}/{asset_id} version {version_id} was not found."
             ),
+            priority=BACKGROUND,  # names block no match: films first
         )
 
     async def medal_metadata(self) -> dict:
@@ -393,7 +408,12 @@ async def open_halo_api(
     credentials = settings.credentials
     if endpoint is not None and not credentials.simulator:
         credentials = Credentials(**{**credentials.__dict__, "simulator": True})
-    limiter = AdaptiveRateLimiter(rps, burst=settings.burst, max_in_flight=settings.max_in_flight)
+    limiter = HaloRateLimiter(
+        rps,
+        ceiling=settings.max_requests_per_second,
+        burst=settings.burst,
+        max_in_flight=settings.max_in_flight,
+    )
     timeout = aiohttp.ClientTimeout(
         total=settings.request_timeout_seconds,
         sock_connect=min(15.0, settings.request_timeout_seconds),
@@ -413,7 +433,7 @@ async def open_halo_api(
         api.metrics.token_refreshes = tokens.refresh_count
         (logger or _log).info(
             f"Halo API ready ({'endpoint ' + endpoint if endpoint else 'live services'}, "
-            f"{rps:g} req/s, {settings.max_in_flight} in flight)."
+            f"{limiter.describe()}, {settings.max_in_flight} in flight)."
         )
         yield api
     finally:

@@ -1,80 +1,164 @@
-"""One adaptive rate limiter for the whole Halo client.
+"""Rate limits of the Halo client: per-service budgets that find the API's limit by themselves.
 
-spnkr limits per service and only *after* a response arrived, and does not limit film
-downloads at all. Here every request (film blobs included) first takes a slot bounding the
-requests in flight (`asyncio.Semaphore`) and then a token from one bucket *before* it is sent.
+The Halo API throttles each service (halostats, skill, discovery-infiniteugc, ...) on its own,
+and spnkr, the SDK the original tool used, gives each service 5 req/s with a burst of one
+second's worth (`aiolimiter.AsyncLimiter(5, 1)`). So by default (no `LEVELUP_HALO_RPS`):
 
-Why a small token bucket rather than `aiolimiter.AsyncLimiter`: the limiter must be retuned
-at run time (halve on 429, additive recovery) and paused as a whole until a `Retry-After`
-instant. AsyncLimiter derives its rate in `__init__` and retuning or pausing it means writing
-its private attributes, which a minor aiolimiter release may rename. The bucket below is a
-few lines, FIFO-fair (waiters queue on an `asyncio.Lock`) and easy to reason about.
+* every service gets its own token bucket, starting at `START_RPS` (5 req/s) with a burst of
+  one second's worth of its current rate;
+* while no 429 arrives and the service is actually held back by its budget (a request had to
+  wait for a token), its rate rises additively, by 2 x `START_RPS` per second of such traffic,
+  up to a ceiling (`LEVELUP_HALO_MAX_RPS`, default 4 x the start);
+* on a 429 the rate at which it came (the requests sent in the second before it) is
+  remembered as that service's limit, the rate is cut multiplicatively (x `CUT`), the service
+  alone is paused for `Retry-After`, and the rate then climbs back, within about a second, to
+  just under the remembered limit (x `SETTLE`) and stays there, with a burst that keeps any one
+  second under that limit: no halving sawtooth, which would waste a quarter of the budget and
+  earn a 429 on every tooth. Every `PROBE_AFTER` seconds at that level without a 429 the
+  remembered limit is raised by 5% (the API may allow more now). 429s of requests sent before
+  a cut belong to the same episode and do not cut again.
 
-Default: 8 requests/s (`LEVELUP_HALO_RPS`), a burst of 2, 16 in flight. Halo's public
-services throttle individual users at roughly 10 req/s; 8 stays below that with headroom.
+`LEVELUP_HALO_RPS` (or `--rps`, or the resource's `requests_per_second`) is an explicit, fixed
+budget for the whole client: one bucket shared by every service, burst 2, never raised above
+that rate (a 429 still cuts it and pauses it, then it recovers the same way).
+
+Every request (film blobs included) takes its service's token *before* it is sent, then a slot
+bounding the requests in flight. Why a hand-written bucket rather than `aiolimiter`: the rate
+is retuned at run time and paused until a Retry-After instant, which aiolimiter only allows by
+writing its private attributes. The clock is injectable, so the whole policy is tested in
+simulated time (`levelup_pipeline_tests/halo/test_ratelimit.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
+import math
 import os
 import time
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 
 RPS_ENV = "LEVELUP_HALO_RPS"
+MAX_RPS_ENV = "LEVELUP_HALO_MAX_RPS"
+#: The services the Halo client talks to (the first label of their host name).
+SERVICES = (
+    "halostats",
+    "skill",
+    "discovery-infiniteugc",
+    "blobs-infiniteugc",
+    "profile",
+    "gamecms",
+)
+START_RPS = 5.0
+CEILING_FACTOR = 4.0
+#: Suggested explicit budget of a deployment that runs several syncs at once: the deploy
+#: examples split it between their pool slots (pool x LEVELUP_HALO_RPS <= this).
 DEFAULT_RPS = 8.0
-DEFAULT_BURST = 2
+DEFAULT_BURST = 2  # burst of an explicit (fixed) budget
 DEFAULT_MAX_IN_FLIGHT = 16
 MIN_RPS = 0.5
-#: Successes needed (without a 429) before the rate is raised by one step.
-RECOVERY_SUCCESSES = 20
+#: Additive increase before the first 429: RAMP x START_RPS per second (5 -> 20 in 1.5 s).
+RAMP = 2.0
+#: Multiplicative cut on a 429, and the share of the remembered limit the rate settles at.
+CUT = 0.7
+SETTLE = 0.95
+#: Seconds at the settled rate without a 429 before the remembered limit is raised by 5%.
+PROBE_AFTER = 60.0
+PROBE_STEP = 1.05
+#: Latency jitter allowed for when counting what went through in the second before a 429.
+WINDOW_SLACK = 0.1
+#: A service counts as held back by its budget for this long after a request waited.
+SATURATED_FOR = 1.0
+
+#: Request priorities within a budget: history pages (they feed everything else) before match
+#: requests, and names of maps/modes/playlists in the background (they block no match).
+URGENT, NORMAL, BACKGROUND = 0, 1, 2
+
+Clock = Callable[[], float]
 
 
-def configured_rps(explicit: float | None = None) -> float:
-    """Requests per second: explicit value, else `$LEVELUP_HALO_RPS`, else 8."""
+def configured_rps(explicit: float | None = None) -> float | None:
+    """The explicit fixed budget (value given, else `$LEVELUP_HALO_RPS`); None: adaptive."""
+    return _positive(explicit, RPS_ENV, None)
+
+
+def configured_ceiling(explicit: float | None = None) -> float:
+    """Per-service ceiling of the adaptive budgets (value, `$LEVELUP_HALO_MAX_RPS`, 4 x 5)."""
+    ceiling = _positive(explicit, MAX_RPS_ENV, START_RPS * CEILING_FACTOR)
+    assert ceiling is not None
+    return ceiling
+
+
+def _positive(explicit: float | None, env: str, default: float | None) -> float | None:
     if explicit is not None:
         value = float(explicit)
     else:
-        raw = os.environ.get(RPS_ENV, "").strip()
+        raw = os.environ.get(env, "").strip()
+        if not raw:
+            return default
         try:
-            value = float(raw) if raw else DEFAULT_RPS
+            value = float(raw)
         except ValueError:
-            raise ValueError(f"{RPS_ENV} must be a number of requests/s, got {raw!r}.") from None
+            raise ValueError(f"{env} must be a number of requests/s, got {raw!r}.") from None
     if value <= 0:
-        raise ValueError(f"The Halo request rate must be positive, got {value}.")
+        raise ValueError(f"The Halo request rate must be positive, got {value} ({env}).")
     return value
 
 
-class AdaptiveRateLimiter:
-    """Token bucket + in-flight bound, slowed by 429s and paused by Retry-After."""
+def service_of(host: str) -> str:
+    """The service of a Halo host name: its first label (`gamecms-hacs` -> `gamecms`)."""
+    label = (host or "").split(".", 1)[0].lower()
+    return "gamecms" if label.startswith("gamecms") else label
+
+
+class Budget:
+    """One token bucket whose rate adapts to 429s (AIMD that settles under the limit)."""
 
     def __init__(
         self,
-        rate: float = DEFAULT_RPS,
+        name: str,
+        start: float,
+        ceiling: float,
         *,
-        burst: int = DEFAULT_BURST,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        burst: float | None = None,
         min_rate: float = MIN_RPS,
-        recovery_successes: int = RECOVERY_SUCCESSES,
+        clock: Clock = time.monotonic,
     ) -> None:
-        self.configured_rate = float(rate)
-        self.rate = float(rate)
-        self.burst = max(1, int(burst))
-        self.min_rate = min(float(min_rate), self.configured_rate)
-        self.recovery_successes = recovery_successes
-        self.max_in_flight = max_in_flight
-        self._tokens = float(self.burst)
-        self._last = time.monotonic()
+        self.name = name
+        self.start = float(start)
+        self.ceiling = max(float(ceiling), self.start)
+        self.rate = self.start
+        self.fixed_burst = burst  # None: one second's worth of the current rate
+        self.min_rate = min(float(min_rate), self.start)
+        self.limit: float | None = None  # requests/s the API allowed when its last 429 came
+        self.throttled = 0
+        self._clock = clock
+        self._tokens = self.burst
+        self._last = clock()
+        self._sent: deque[float] = deque()  # send times of the last two seconds
         self._paused_until = 0.0
-        self._last_decrease = -1e9
-        self._successes = 0
-        self._lock = asyncio.Lock()
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._cut_at = -1e18
+        self._waited_at = -1e18
+        self._settled_since: float | None = None
+        self._queue: list[list] = []  # [priority, arrival, Event] heap of waiting requests
+        self._seq = itertools.count()
+
+    @property
+    def burst(self) -> float:
+        """Tokens the bucket holds at most: one second's worth of the rate until a 429, then
+        two (enough to catch up after a late wake-up; the window cap bounds each second)."""
+        if self.fixed_burst is not None:
+            return self.fixed_burst
+        if self.limit is not None:  # the window cap in try_take keeps each second under it
+            return max(2.0, self.limit - self.rate)
+        return max(1.0, self.rate)
 
     @property
     def paused_until(self) -> float:
-        """Monotonic instant before which no request may be sent."""
+        """Clock instant before which no request of this budget may be sent."""
         return self._paused_until
 
     def _refill(self, now: float) -> None:
@@ -82,52 +166,186 @@ class AdaptiveRateLimiter:
             self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
             self._last = now
 
-    async def acquire(self) -> None:
-        """Wait until the pause is over and a token is available, then take it."""
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                if now < self._paused_until:
-                    await asyncio.sleep(self._paused_until - now)
-                    continue
-                self._refill(now)
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                await asyncio.sleep((1.0 - self._tokens) / self.rate)
+    def try_take(self, now: float) -> float:
+        """Take a token if one is there (returns 0), else the seconds to wait before retrying."""
+        if now < self._paused_until:
+            self._waited_at = now
+            return self._paused_until - now
+        self._refill(now)
+        if self.limit is not None:
+            # Never more than the remembered limit in any window the API may count (one
+            # second, plus latency jitter): catching up after a late wake-up stays under it.
+            horizon = now - 1.0 - WINDOW_SLACK
+            recent = [t for t in self._sent if t > horizon]
+            if len(recent) >= max(1, math.floor(self.limit + 1e-9)):
+                self._waited_at = now
+                return max(1e-6, recent[0] - horizon)
+        if self._tokens >= 1.0 - 1e-9:  # rounding must never leave a waiter spinning
+            self._tokens = max(0.0, self._tokens - 1.0)
+            self._sent.append(now)
+            while self._sent[0] < now - 2.0:
+                self._sent.popleft()
+            return 0.0
+        self._waited_at = now
+        return max(1e-6, (1.0 - self._tokens) / self.rate)
 
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold an in-flight slot and a rate token for the duration of one request."""
-        async with self._in_flight:
-            await self.acquire()
-            yield
+    async def acquire(self, priority: int = NORMAL) -> float:
+        """Wait for the pause to end and a token, take it; returns the clock time it was taken
+        (pass it back to `on_success`/`on_throttled`). Waiters are served by `priority`
+        (URGENT, NORMAL, BACKGROUND), then in arrival order; only the head of the queue polls."""
+        entry: list = [priority, next(self._seq), asyncio.Event()]
+        heapq.heappush(self._queue, entry)
+        try:
+            while True:
+                if self._queue[0] is not entry:
+                    entry[2].clear()
+                    await entry[2].wait()
+                    continue
+                wait = self.try_take(self._clock())
+                if wait <= 0:
+                    heapq.heappop(self._queue)
+                    if self._queue:
+                        self._queue[0][2].set()
+                    return self._clock()
+                await asyncio.sleep(wait)
+        except BaseException:
+            if any(e is entry for e in self._queue):
+                self._queue = [e for e in self._queue if e is not entry]
+                heapq.heapify(self._queue)
+                if self._queue:
+                    self._queue[0][2].set()
+            raise
 
     def pause(self, seconds: float) -> None:
-        """Send nothing for `seconds` (a 429's Retry-After pauses the whole client)."""
-        until = time.monotonic() + max(0.0, seconds)
+        """Send nothing for `seconds` (a 429's Retry-After), then restart with an empty bucket."""
+        now = self._clock()
+        until = now + max(0.0, seconds)
         if until > self._paused_until:
+            self._refill(now)
             self._paused_until = until
-            # No saved-up burst right after the pause: restart with an empty bucket.
             self._tokens = 0.0
             self._last = until
 
-    def on_throttled(self) -> None:
-        """A 429 arrived: halve the rate (at most once a second, floor `min_rate`)."""
-        self._successes = 0
-        now = time.monotonic()
-        if now - self._last_decrease < 1.0:
-            return
-        self._last_decrease = now
+    def _set_rate(self, rate: float, now: float) -> None:
         self._refill(now)
-        self.rate = max(self.min_rate, self.rate / 2.0)
+        self.rate = min(self.ceiling, max(self.min_rate, rate))
+        self._tokens = min(self._tokens, self.burst)
 
-    def on_success(self) -> None:
-        """Count a success; after a run of them raise the rate by 10% of the configured."""
-        if self.rate >= self.configured_rate:
+    def on_throttled(self, sent_at: float, retry_after: float | None = None) -> None:
+        """A 429 for a request sent at `sent_at`: remember the limit, cut the rate, pause.
+
+        The limit is the rate the request was sent at, or less: what went through in the
+        second before it (the API's window held its limit of them; `WINDOW_SLACK` allows for
+        latency jitter), since a burst can exceed the bucket's rate - but one 429 never lowers
+        it by more than `CUT` (traffic that just started says little). A request sent before
+        the last cut went out at the old rate: same episode, no second cut, but its 429 refines
+        the limit downwards the same way (a burst's 429s come back together).
+        """
+        self.throttled += 1
+        now = self._clock()
+        if retry_after is not None:
+            self.pause(retry_after)
+        with contextlib.suppress(ValueError):
+            self._sent.remove(sent_at)  # rejected: not in the API's window
+        since = sent_at - 1.0 - WINDOW_SLACK
+        went_through = float(sum(1 for t in self._sent if since <= t <= sent_at))
+        if sent_at < self._cut_at and self.limit is not None:
+            if went_through < self.limit:
+                self.limit = max(self.min_rate, went_through, self.limit * CUT)
+                self._set_rate(min(self.rate, self.limit * CUT), now)
             return
-        self._successes += 1
-        if self._successes >= self.recovery_successes:
-            self._successes = 0
-            self._refill(time.monotonic())
-            self.rate = min(self.configured_rate, self.rate + self.configured_rate * 0.1)
+        self._cut_at = now
+        self.limit = max(self.min_rate, min(self.rate, max(went_through, self.rate * CUT)))
+        self._settled_since = None
+        self._set_rate(self.limit * CUT, now)
+
+    def on_success(self, sent_at: float) -> None:
+        """A request went through: raise the rate if the budget is what holds the service back
+        (a request waited for a token within the last second)."""
+        del sent_at  # same signature as on_throttled; the clock decides
+        now = self._clock()
+        if now - self._waited_at > SATURATED_FOR or self.rate >= self.ceiling:
+            return
+        if self.limit is None:  # no 429 yet: + RAMP x START_RPS per second of held-back traffic
+            self._set_rate(self.rate + RAMP * self.start / self.rate, now)
+            return
+        target = self.limit * SETTLE
+        if self.rate < target:  # back to just under the limit within ~1 s of traffic
+            step = (SETTLE - CUT) * self.limit / self.rate
+            self._set_rate(min(target, self.rate + step), now)
+            return
+        if self._settled_since is None:
+            self._settled_since = now
+        elif now - self._settled_since >= PROBE_AFTER:  # the limit may have been raised
+            self._settled_since = now
+            self.limit = min(self.ceiling, self.limit * PROBE_STEP)
+            self._set_rate(self.limit * SETTLE, now)
+
+    def describe(self) -> str:
+        """`name rate req/s` (plus the remembered limit), for logs and benchmarks."""
+        limit = f" (429 at {self.limit:.1f})" if self.limit is not None else ""
+        return f"{self.name} {self.rate:.1f} req/s{limit}"
+
+
+class HaloRateLimiter:
+    """The client's limits: one `Budget` per service (adaptive) or one for all (fixed rate),
+    plus a bound on the requests in flight."""
+
+    def __init__(
+        self,
+        fixed_rate: float | None = None,
+        *,
+        start: float = START_RPS,
+        ceiling: float | None = None,
+        burst: int = DEFAULT_BURST,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.fixed_rate = fixed_rate
+        self.start = start
+        self.ceiling = configured_ceiling(ceiling)
+        self.max_in_flight = max_in_flight
+        self._clock = clock
+        self._budgets: dict[str, Budget] = {}
+        self._shared = (
+            Budget("all services", fixed_rate, fixed_rate, burst=burst, clock=clock)
+            if fixed_rate is not None
+            else None
+        )
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+
+    @property
+    def adaptive(self) -> bool:
+        """True when the budgets are per service and find the limit themselves."""
+        return self._shared is None
+
+    def budget(self, host: str) -> Budget:
+        """The budget that requests to `host` draw from."""
+        if self._shared is not None:
+            return self._shared
+        name = service_of(host)
+        found = self._budgets.get(name)
+        if found is None:
+            found = self._budgets[name] = Budget(name, self.start, self.ceiling, clock=self._clock)
+        return found
+
+    @contextlib.asynccontextmanager
+    async def slot(self, budget: Budget, priority: int = NORMAL) -> AsyncIterator[float]:
+        """A token of `budget`, then an in-flight slot for the duration of one request; yields
+        the time the token was taken."""
+        sent_at = await budget.acquire(priority)
+        async with self._in_flight:
+            yield sent_at
+
+    def budgets(self) -> list[Budget]:
+        """The budgets in use (the shared one in fixed mode)."""
+        return [self._shared] if self._shared is not None else list(self._budgets.values())
+
+    def describe(self) -> str:
+        """One line: the mode and each budget's current rate."""
+        if self._shared is not None:
+            return f"fixed {self.fixed_rate:g} req/s for all services"
+        return (
+            f"adaptive per service, {self.start:g} req/s to start, up to {self.ceiling:g}"
+            + "".join(f"; {b.describe()}" for b in self.budgets())
+        )

@@ -33,7 +33,7 @@ def _value(field_value: str | None) -> str | None:
 
 
 class HaloApiResource(dg.ConfigurableResource):
-    """Halo Infinite API access: one rate limit, retries, token refresh, typed errors."""
+    """Halo Infinite API access: per-service rate limits, retries, token refresh, typed errors."""
 
     endpoint: str | None = Field(
         default=None,
@@ -41,7 +41,14 @@ class HaloApiResource(dg.ConfigurableResource):
         "else the live Halo services.",
     )
     requests_per_second: float | None = Field(
-        default=None, description="Request rate; unset -> $LEVELUP_HALO_RPS, else 8 req/s."
+        default=None,
+        description="Fixed request rate for the whole client; unset -> $LEVELUP_HALO_RPS, else "
+        "adaptive per-service budgets (5 req/s each to start, raised while no 429 comes).",
+    )
+    max_requests_per_second: float | None = Field(
+        default=None,
+        description="Ceiling of each adaptive per-service budget; unset -> "
+        "$LEVELUP_HALO_MAX_RPS, else 20 req/s.",
     )
     max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, description="Concurrent requests.")
     max_attempts: int = Field(default=6, description="Attempts per request (429/5xx/timeouts).")
@@ -79,6 +86,7 @@ class HaloApiResource(dg.ConfigurableResource):
         return HaloApiSettings(
             endpoint=endpoint,
             requests_per_second=self.requests_per_second,
+            max_requests_per_second=self.max_requests_per_second,
             max_in_flight=self.max_in_flight,
             retry=RetryPolicy(
                 max_attempts=self.max_attempts,

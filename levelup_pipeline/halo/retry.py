@@ -1,7 +1,7 @@
 """Retries that a multi-hour sync can rely on, built on tenacity.
 
 * 429: wait for `Retry-After` (seconds or an HTTP date; absent -> exponential backoff). The
-  wait pauses the *shared* limiter, so no request of the client goes out before it elapses.
+  wait pauses the service's budget, so no request to that service goes out before it elapses.
 * 5xx, 408, timeouts, connection resets: exponential backoff with jitter.
 * 400/401/403/404/410 and TLS certificate errors: never retried here (401 is handled once by
   the client with a token refresh).
@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -23,7 +24,7 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState
 
 from levelup_pipeline.halo.errors import HaloApiUnavailable, RateLimitExhausted
-from levelup_pipeline.halo.ratelimit import AdaptiveRateLimiter
+from levelup_pipeline.halo.ratelimit import Budget
 
 T = TypeVar("T")
 
@@ -104,13 +105,17 @@ async def call_with_retries(
     attempt: Callable[[], Awaitable[T]],
     *,
     policy: RetryPolicy,
-    limiter: AdaptiveRateLimiter,
+    limiter: Budget,
     what: str,
     on_retry: Callable[[BaseException, float], None] | None = None,
+    first_sent: Callable[[], float | None] | None = None,
 ) -> T:
     """Run `attempt` until it succeeds or the budget is spent; raise one-line typed errors.
 
     `what` names the request in messages (e.g. "GET halostats.svc.halowaypoint.com/hi/...").
+    `first_sent` gives the monotonic time the request was first sent: the waiting budget
+    counts from then, not from the time it joined its service's queue (a request can wait
+    there for minutes behind a long import and must not then fail on its first 429).
     """
 
     def wait(state: RetryCallState) -> float:
@@ -122,14 +127,18 @@ async def call_with_retries(
     def stop(state: RetryCallState) -> bool:
         if state.attempt_number >= policy.max_attempts:
             return True
-        elapsed = state.seconds_since_start or 0.0
+        sent = first_sent() if first_sent is not None else None
+        if sent is not None:
+            elapsed = time.monotonic() - sent
+        else:
+            elapsed = state.seconds_since_start or 0.0
         return elapsed + (state.upcoming_sleep or 0.0) > policy.max_total_wait_seconds
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         sleep = state.upcoming_sleep or 0.0
         if isinstance(exc, RetryableStatus) and exc.status == 429:
-            limiter.pause(sleep)  # the whole client waits, not just this coroutine
+            limiter.pause(sleep)  # the whole service waits, not just this coroutine
         if on_retry is not None and exc is not None:
             on_retry(exc, sleep)
 
@@ -150,7 +159,8 @@ async def call_with_retries(
         if isinstance(exc, RetryableStatus) and exc.status == 429:
             raise RateLimitExhausted(
                 f"The Halo API kept rate-limiting {what} (HTTP 429) after {attempts} attempts "
-                f"and {waited:.0f}s of waiting; lower LEVELUP_HALO_RPS or try again later."
+                f"and {waited:.0f}s of waiting; try again later, or set a lower fixed rate "
+                "with --rps / LEVELUP_HALO_RPS."
             ) from None
         raise HaloApiUnavailable(
             f"The Halo API is unavailable: {what} failed after {attempts} attempt(s) and "

@@ -162,6 +162,11 @@ class SyncEngine:
         self._with_gaps: list[bytes] = []
         self._new_xuids: set[str] = set()
         self._new_refs: set[tuple[str, str, str]] = set()
+        # Names of maps, modes and playlists are fetched as soon as a match names them, while
+        # the other matches are fetched: the discovery service's budget then serves film and
+        # UGC requests together instead of a tail of UGC requests after the last match.
+        self._known_ugc: set[tuple[str, str]] = set()
+        self._ugc_tasks: dict[tuple[str, str, str], asyncio.Task] = {}
 
     async def run(self) -> SyncReport:
         """Discover, fetch, store; return the report."""
@@ -173,6 +178,25 @@ class SyncEngine:
             # Stored by an interrupted run that never got to their names and profiles.
             self._new_xuids.update(human_xuids(stats))
             self._new_refs.update(ugc_refs(stats))
+        self._known_ugc = self.writer.known_ugc_refs()  # read now: no batch write is running
+        try:
+            plan = await self._fetch_everything(previous_cursor, key)
+        except BaseException:
+            await self._cancel_ugc()
+            raise
+        if opts.with_assets:
+            await self._fetch_medal_metadata()
+        await self._write_gaps()
+        new_cursor = cursor_after_success(previous_cursor, plan, opts)
+        self.writer.set_meta(key, new_cursor or "")
+        self.report.cursor = new_cursor
+        self.report.seconds = time.monotonic() - started
+        self._record_sync_meta()
+        return self.report
+
+    async def _fetch_everything(self, previous_cursor: str | None, key: str) -> DiscoveryResult:
+        """The matches (with the UGC names they mention, started as they come), then the
+        profiles of everyone met and the UGC names still missing."""
         plan = await self._discover_and_fetch(previous_cursor, key)
         self.report.history_seen = plan.seen
         self.report.already_stored = plan.already_stored
@@ -184,19 +208,12 @@ class SyncEngine:
         )
         await self._fetch_profiles()
         await self._fetch_ugc()
-        if opts.with_assets:
-            await self._fetch_medal_metadata()
-        await self._write_gaps()
-        new_cursor = cursor_after_success(previous_cursor, plan, opts)
-        self.writer.set_meta(key, new_cursor or "")
-        self.report.cursor = new_cursor
-        self.report.seconds = time.monotonic() - started
-        self._record_sync_meta()
-        return self.report
+        return plan
 
     async def fetch_matches(self, match_ids: list[str]) -> SyncReport:
         """Fetch given matches whole (stats, skill, film) as a sync does, with the profiles and
         names they bring: the gap filling's refetch of matches known only from an import."""
+        self._known_ugc = self.writer.known_ugc_refs()  # read now: no batch write is running
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         for match_id in match_ids:
             queue.put_nowait(match_id)
@@ -214,6 +231,7 @@ class SyncEngine:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            await self._cancel_ugc()
             raise
         await self._flush()
         await self._fetch_profiles()
@@ -321,6 +339,7 @@ class SyncEngine:
             await self._serialized(self.writer.record_unavailable, match_id, NO_PLAYER_ROW)
             self.report.unavailable.append(match_id)
             return
+        self._start_ugc(ugc_refs(stats))  # names go out while skill and film are fetched
         skill, highlights = await asyncio.gather(
             self._skill(match_id, stats), self._highlights(match_id)
         )
@@ -336,7 +355,6 @@ class SyncEngine:
             fetched_at=_now(),
         )
         self._new_xuids.update(human_xuids(stats))
-        self._new_refs.update(ugc_refs(stats))
         if "failed" in (skill_status, film_status):
             # A skill/film call that failed after its retries leaves a gap for backfill, but
             # only if the sync then completes: during an outage the run stops before this
@@ -407,21 +425,37 @@ class SyncEngine:
         self.writer.write_profiles(users, _now())
         self.report.profiles = len(users)
 
+    def _start_ugc(self, refs: set[tuple[str, str, str]]) -> None:
+        """Start fetching the UGC names of `refs` not stored and not already being fetched."""
+        self._new_refs.update(refs)
+        for ref in refs:
+            if ref not in self._ugc_tasks and (ref[1], ref[2]) not in self._known_ugc:
+                self._ugc_tasks[ref] = asyncio.ensure_future(self.api.ugc_asset(*ref))
+
+    async def _cancel_ugc(self) -> None:
+        tasks = list(self._ugc_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _fetch_ugc(self) -> None:
-        """Fetch names of maps, modes and playlists not seen before (cached across matches)."""
-        known = self.writer.known_ugc_refs()
-        missing = {ref for ref in self._new_refs if (ref[1], ref[2]) not in known}
-        if not missing:
-            return
-        results = await asyncio.gather(
-            *(self.api.ugc_asset(kind, aid, vid) for kind, aid, vid in sorted(missing)),
-            return_exceptions=True,
-        )
+        """Store the names of maps, modes and playlists not seen before (cached across
+        matches); most were fetched while the matches were."""
+        self._start_ugc(set(self._new_refs))
+        refs = sorted(self._ugc_tasks)
+        try:
+            results = await asyncio.gather(
+                *(self._ugc_tasks[ref] for ref in refs), return_exceptions=True
+            )
+        except BaseException:
+            await self._cancel_ugc()
+            raise
         by_kind: dict[str, list[dict]] = {}
-        for (kind, _aid, _vid), res in zip(sorted(missing), results, strict=True):
+        for (kind, _aid, _vid), res in zip(refs, results, strict=True):
             if isinstance(res, BaseException):
                 if isinstance(res, HaloApiError) and not _is_fatal(res):
                     continue
+                await self._cancel_ugc()
                 raise res
             by_kind.setdefault(kind, []).append(res)
         for kind, bodies in by_kind.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from levelup_pipeline.simulator.knobs import Knobs
+from levelup_pipeline.simulator.knobs import Knobs, parse_rate_limits
 from levelup_pipeline.simulator.server import SimulatorServer
 from levelup_pipeline.simulator.world import World
 
@@ -36,7 +36,12 @@ def simulator_cli() -> None:
 )
 @click.option("--latency-ms", default=0.0, type=float)
 @click.option("--jitter-ms", default=0.0, type=float)
-@click.option("--rate-limit", default=None, type=float, help="Requests/s per service (429 over).")
+@click.option(
+    "--rate-limit",
+    default=None,
+    help="Requests/s per service, 429 + Retry-After over it: one number for every service, "
+    "or per service, e.g. 'halostats=5,skill=3' ('*=2' for the others).",
+)
 @click.option("--retry-after", default=1, type=int, help="Retry-After seconds on 429.")
 @click.option("--error-rate", default=0.0, type=float, help="Share of data requests answering 500.")
 @click.option("--token-ttl-requests", default=None, type=int)
@@ -51,7 +56,7 @@ def serve(
     from_dir: Path | None,
     latency_ms: float,
     jitter_ms: float,
-    rate_limit: float | None,
+    rate_limit: str | None,
     retry_after: int,
     error_rate: float,
     token_ttl_requests: int | None,
@@ -59,6 +64,10 @@ def serve(
     strict_tokens: bool,
 ) -> None:
     """Serve until SIGINT/SIGTERM; prints `LevelUp Halo simulator listening on HOST:PORT`."""
+    try:
+        limits = parse_rate_limits(rate_limit)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--rate-limit") from None
     world: World
     if from_dir is not None:
         from levelup_pipeline.simulator.replay import load_replay_world
@@ -71,7 +80,7 @@ def serve(
     knobs = Knobs(
         latency_ms=latency_ms,
         jitter_ms=jitter_ms,
-        rate_limit_rps={"*": rate_limit} if rate_limit else {},
+        rate_limit_rps=limits,
         retry_after_seconds=retry_after,
         error_rate_5xx=error_rate,
         token_ttl_requests=token_ttl_requests,

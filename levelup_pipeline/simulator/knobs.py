@@ -12,6 +12,54 @@ from typing import Any
 RESET = "reset"
 STALL = "stall"
 
+#: The rate-limited services, named as the Halo client names them (first label of the host).
+HALOSTATS = "halostats"
+SKILL_SVC = "skill"
+DISCOVERY_SVC = "discovery-infiniteugc"
+BLOBS_SVC = "blobs-infiniteugc"
+PROFILE_SVC = "profile"
+GAMECMS_SVC = "gamecms"
+SERVICES = (HALOSTATS, SKILL_SVC, DISCOVERY_SVC, BLOBS_SVC, PROFILE_SVC, GAMECMS_SVC)
+#: Short names accepted in `rate_limit_rps` and `--rate-limit` (older knob names included).
+SERVICE_ALIASES = {
+    "stats": HALOSTATS,
+    "discovery": DISCOVERY_SVC,
+    "ugc": DISCOVERY_SVC,
+    "blobs": BLOBS_SVC,
+    "film": BLOBS_SVC,
+    "gamecms-hacs": GAMECMS_SVC,
+}
+
+
+def canonical_service(name: str) -> str:
+    """`stats` -> `halostats`, ...; `*` stays; raises ValueError for an unknown service."""
+    key = name.strip().lower()
+    key = SERVICE_ALIASES.get(key, key)
+    if key != "*" and key not in SERVICES:
+        raise ValueError(
+            f"unknown service {name!r}: use one of {', '.join(SERVICES)} (or * for all)"
+        )
+    return key
+
+
+def parse_rate_limits(text: str | None) -> dict[str, float]:
+    """`--rate-limit` text: `5` (every service) or `halostats=5,skill=3` (`*=2` for the rest)."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    limits: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.rpartition("=")
+        key = canonical_service(name) if sep else "*"
+        try:
+            rate = float(value)
+        except ValueError:
+            raise ValueError(f"rate limit {part.strip()!r} is not a number of requests/s") from None
+        if rate <= 0:
+            raise ValueError(f"rate limit {part.strip()!r} must be positive")
+        limits[key] = rate
+    return limits
+
 
 @dataclass
 class Knobs:
@@ -19,7 +67,8 @@ class Knobs:
 
     `strict_tokens`: when False (default) any spartan token starting with `sim-dev-` is accepted
     without running the auth chain, which keeps tests short; set True to demand issued tokens.
-    `rate_limit_rps` maps a service (stats, skill, profile, ugc, film, gamecms, or `*`) to a
+    `rate_limit_rps` maps a service (halostats, skill, discovery-infiniteugc, blobs-infiniteugc,
+    profile, gamecms, their short names stats/ugc/blobs/film, or `*` for every service) to a
     requests-per-second limit; over it the server answers 429 with `Retry-After`.
     """
 
@@ -59,6 +108,16 @@ class Knobs:
                         self._bursts.remove(burst)
                     return status
         return None
+
+    def service_limit(self, service: str) -> float | None:
+        """The requests/s limit of a service (`*` applies to all but the sign-in chain)."""
+        limits = self.rate_limit_rps or {}
+        if service == "auth":
+            return limits.get("auth")
+        for name, limit in limits.items():
+            if name != "*" and canonical_service(name) == service:
+                return limit
+        return limits.get("*")
 
     def roll_5xx(self) -> bool:
         """Deterministic coin flip for `error_rate_5xx` (seeded by `error_seed`)."""

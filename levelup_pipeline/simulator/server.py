@@ -24,7 +24,18 @@ import trustme
 from aiohttp import web
 
 from levelup_pipeline.simulator import film, records
-from levelup_pipeline.simulator.knobs import RESET, STALL, Knobs
+from levelup_pipeline.simulator.knobs import (
+    BLOBS_SVC,
+    DISCOVERY_SVC,
+    GAMECMS_SVC,
+    HALOSTATS,
+    PROFILE_SVC,
+    RESET,
+    SERVICES,
+    SKILL_SVC,
+    STALL,
+    Knobs,
+)
 from levelup_pipeline.simulator.world import World, unwrap, wrap
 
 STATS = "halostats.svc.halowaypoint.com"
@@ -97,6 +108,8 @@ class SimState:
         self.lock = threading.Lock()
         self.requests: Counter[str] = Counter()
         self.responses: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()  # 429s answered by the rate limit, per service
+        self.per_service: Counter[str] = Counter()  # answered requests (429s included)
         self.request_log: list[tuple[float, str, int]] = []
         self.tokens: dict[str, list[float]] = {}  # token -> [issued monotonic, uses]
         self.windows: dict[str, deque[float]] = {}
@@ -110,19 +123,29 @@ class SimState:
             requests = {name: self.requests.get(name, 0) for name in ENDPOINTS}
             responses = {code: self.responses.get(code, 0) for code in STATUSES}
             responses.update({k: v for k, v in self.responses.items() if k not in responses})
-        return {"requests": requests, "responses": responses}
+            throttled = {name: self.throttled.get(name, 0) for name in SERVICES}
+            services = {name: self.per_service.get(name, 0) for name in SERVICES}
+        return {
+            "requests": requests,
+            "responses": responses,
+            "services": services,
+            "throttled": throttled,
+        }
 
     def reset_stats(self) -> None:
         """Zero the counters and the request log (tests measure one phase at a time)."""
         with self.lock:
             self.requests.clear()
             self.responses.clear()
+            self.throttled.clear()
+            self.per_service.clear()
             self.request_log.clear()
 
-    def record(self, endpoint: str, status: int) -> None:
+    def record(self, endpoint: str, status: int, service: str = "") -> None:
         """Count one answered request."""
         with self.lock:
             self.requests[endpoint] += 1
+            self.per_service[service] += 1
             self.responses[str(status)] += 1
             self.request_log.append((time.monotonic(), endpoint, status))
 
@@ -150,9 +173,9 @@ class SimState:
             return ttl_s is None or time.monotonic() - entry[0] <= ttl_s
 
     def over_limit(self, service: str) -> bool:
-        """Sliding one-second window per service against `rate_limit_rps`."""
-        limits = self.knobs.rate_limit_rps or {}
-        limit = limits.get(service, limits.get("*"))
+        """Sliding one-second window per service against `rate_limit_rps` (counted in
+        /_sim/stats' `throttled`). The sign-in chain is never limited."""
+        limit = self.knobs.service_limit(service)
         if not limit:
             return False
         now = time.monotonic()
@@ -161,6 +184,7 @@ class SimState:
             while window and now - window[0] > 1.0:
                 window.popleft()
             if len(window) >= limit:
+                self.throttled[service] += 1
                 return True
             window.append(now)
         return False
@@ -209,29 +233,36 @@ class Api:
         P = r"(?P<player>[^/]+)"  # noqa: N806
         ID = r"(?P<id>[^/]+)"  # noqa: N806
         spec = [
-            ("GET", STATS, rf"/hi/players/{P}/matches", "match_history", "stats", self.history),
-            ("GET", STATS, rf"/hi/players/{P}/matches/count", "match_count", "stats", self.count),
+            ("GET", STATS, rf"/hi/players/{P}/matches", "match_history", HALOSTATS, self.history),
+            ("GET", STATS, rf"/hi/players/{P}/matches/count", "match_count", HALOSTATS, self.count),
             (
                 "GET",
                 STATS,
                 rf"/hi/players/{P}/(?P<kind>matchmade|custom|local)/servicerecord",
                 "service_record",
-                "stats",
+                HALOSTATS,
                 self.service_record,
             ),
-            ("GET", STATS, rf"/hi/matches/{ID}/stats", "match_stats", "stats", self.match_stats),
-            ("GET", SKILL, rf"/hi/matches/{ID}/skill", "match_skill", "skill", self.skill),
-            ("GET", SKILL, rf"/hi/playlist/{ID}/csrs", "playlist_csr", "skill", self.csr),
-            ("GET", PROFILE, r"/users", "users", "profile", self.users),
-            ("GET", PROFILE, r"/users/(?P<spec>[^/]+)", "users", "profile", self.user),
-            ("GET", UGC, r"/hi/films/matches/(?P<id>[^/]+)/spectate", "film", "ugc", self.film),
+            ("GET", STATS, rf"/hi/matches/{ID}/stats", "match_stats", HALOSTATS, self.match_stats),
+            ("GET", SKILL, rf"/hi/matches/{ID}/skill", "match_skill", SKILL_SVC, self.skill),
+            ("GET", SKILL, rf"/hi/playlist/{ID}/csrs", "playlist_csr", SKILL_SVC, self.csr),
+            ("GET", PROFILE, r"/users", "users", PROFILE_SVC, self.users),
+            ("GET", PROFILE, r"/users/(?P<spec>[^/]+)", "users", PROFILE_SVC, self.user),
+            (
+                "GET",
+                UGC,
+                r"/hi/films/matches/(?P<id>[^/]+)/spectate",
+                "film",
+                DISCOVERY_SVC,
+                self.film,
+            ),
             (
                 "GET",
                 UGC,
                 r"/hi/(?P<kind>maps|ugcGameVariants|playlists|mapModePairs)/"
                 r"(?P<asset>[^/]+)/versions/(?P<version>[^/]+)",
                 "ugc",
-                "ugc",
+                DISCOVERY_SVC,
                 self.ugc,
             ),
             (
@@ -240,7 +271,7 @@ class Api:
                 r"/ugcstorage/film/(?P<asset>[^/]+)/(?P<version>[^/]+)/"
                 r"filmChunk(?P<n>\d+)",
                 "film_chunk",
-                "blobs",
+                BLOBS_SVC,
                 self.chunk,
             ),
             (
@@ -248,7 +279,7 @@ class Api:
                 GAMECMS,
                 r"/hi/Waypoint/file/medals/metadata\.json",
                 "medals",
-                "gamecms",
+                GAMECMS_SVC,
                 self.medals,
             ),
             (
@@ -256,7 +287,7 @@ class Api:
                 BLOBS,
                 r"/ugcstorage/[a-z]+/(?P<asset>[^/]+)/(?P<version>[^/]+)/(?P<file>images/[^/]+)",
                 "images",
-                "blobs",
+                BLOBS_SVC,
                 self.image,
             ),
             (
@@ -264,7 +295,7 @@ class Api:
                 GAMECMS,
                 r"/hi/Waypoint/file/(?P<file>medals/images/[^/]+)",
                 "images",
-                "gamecms",
+                GAMECMS_SVC,
                 self.image,
             ),
         ]
@@ -301,7 +332,7 @@ class Api:
             match = route.pattern.match(request.path)
             if match:
                 response = await self._guarded(route, request, match)
-                self.state.record(route.endpoint, response.status)
+                self.state.record(route.endpoint, response.status, route.service)
                 return response
         return web.Response(status=404, text="no such simulated endpoint")
 

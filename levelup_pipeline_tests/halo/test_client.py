@@ -345,3 +345,27 @@ def test_highlight_events_failures_are_film_unavailable(case: str) -> None:
     fake = FakeHalo(script=script)
     with pytest.raises(FilmUnavailable):
         asyncio.run(with_api(fake, lambda api: api.highlight_events("m1")))
+
+
+def test_time_waiting_in_the_queue_does_not_spend_the_retry_budget() -> None:
+    """A request that waited behind others longer than max_total_wait_seconds still gets its
+    retries after a 429: the budget counts from when it was first sent."""
+    seen = {"n": 0}
+
+    def script(request: web.Request) -> web.StreamResponse | None:
+        if "halostats" in request.host:
+            seen["n"] += 1
+            if seen["n"] == 6:  # the last request, sent after ~1 s in the queue
+                return web.Response(status=429, headers={"Retry-After": "0.1"})
+        return None
+
+    fake = FakeHalo(script=script)
+    policy = RetryPolicy(
+        max_attempts=4, max_total_wait_seconds=0.5, base_delay=0.01, max_delay=0.05
+    )
+
+    async def run(api: HaloApi) -> list[dict]:
+        return await asyncio.gather(*(api.match_stats(f"m{i}") for i in range(6)))
+
+    results = asyncio.run(with_api(fake, run, rps=5.0, retry=policy))
+    assert sorted(r["MatchId"] for r in results) == [f"m{i}" for i in range(6)]
