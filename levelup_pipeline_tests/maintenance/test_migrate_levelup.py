@@ -44,8 +44,7 @@ def pipeline(tmp_path):
 def _reference(pipeline, tmp_path: Path, gamertag: str) -> Path:
     """A fresh full sync with gap filling, copied aside; the player's files then removed."""
     pipeline.add(gamertag)
-    run = pipeline.sync(gamertag, "full_sync", match_type="all", with_backfill="true")
-    assert run.success, run.error
+    _sync_then_fill_gaps(pipeline, gamertag)
     store = pipeline.store(gamertag)
     reference = tmp_path / "reference.duckdb"
     with duckdb.connect(str(store.path)) as con:
@@ -221,8 +220,8 @@ def test_sqlite_layout_every_key_variant_and_encoding(pipeline, tmp_path):
         ).fetchall()
     assert reason  # asked once, remembered: never asked again
     pipeline.sim.reset_stats()
-    run = pipeline.sync(gamertag, "full_sync", match_type="all", with_backfill="true")
-    assert run.success and pipeline.sim.stats()["requests"]["match_stats"] == 0
+    _sync_then_fill_gaps(pipeline, gamertag)
+    assert pipeline.sim.stats()["requests"]["match_stats"] == 0
 
 
 def test_refusals_leave_the_player_untouched(pipeline, tmp_path):
