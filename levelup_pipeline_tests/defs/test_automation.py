@@ -3,6 +3,7 @@ brings the model, the aggregates and the report of that player up to date."""
 
 from __future__ import annotations
 
+import pytest
 from dagster import AssetKey, AssetMaterialization, evaluate_automation_conditions
 from dagster._core.test_utils import instance_for_test
 
@@ -64,6 +65,7 @@ def _scheduled_request(instance, gamertag: str):
     return request
 
 
+@pytest.mark.e2e
 def test_a_scheduled_sync_fetches_and_automation_brings_the_rest(pipeline):
     """The schedule's run (raw_match_json alone, the job's run config) succeeds, leaves the model
     as it was, and the next automation evaluation asks for the player's model, aggregates and
@@ -75,7 +77,7 @@ def test_a_scheduled_sync_fetches_and_automation_brings_the_rest(pipeline):
     instance = pipeline.instance
     gamertag = pipeline.gamertags()[0]
     pipeline.add(gamertag)
-    assert pipeline.sync(gamertag, "full_sync").success
+    assert pipeline.sync(gamertag, "full_sync", max_matches=10).success
     baseline = evaluate_automation_conditions(defs=defs, instance=instance)
     with pipeline.store(gamertag).reader() as conn:
         before = conn.execute("SELECT count(*) FROM match_stats").fetchone()[0]
