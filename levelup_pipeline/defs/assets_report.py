@@ -123,15 +123,20 @@ def report_metadata(gamertag: str, report: PlayerReport, paths: dict) -> dict:
     return metadata
 
 
-#: The sync job a player launches from the report (the UI preselects the URL's partition).
-SYNC_JOB = "delta_sync"
+#: The asset a player's sync materializes from the UI; the rest follows by automation.
+SYNC_ASSET = "raw_match_json"
 
 
 def sync_link(gamertag: str) -> str:
-    """A link to the sync job's page with this player's partition selected: from there,
-    "Materialize all" then "Launch 1 run" sync the player (a path on the UI's own origin)."""
-    path = f"/locations/levelup/jobs/{SYNC_JOB}?partition={quote(gamertag)}"
-    return f"[Sync {gamertag} now]({path}) ({SYNC_JOB}: Materialize all, then Launch 1 run)"
+    """A link to raw_match_json's page with this player's partition selected: from there,
+    "Materialize" then "Launch 1 run" fetch the new matches, and the model, aggregates and this
+    report follow by automation (a path on the UI's own origin). Fetching alone, a failed sync
+    marks nothing else failed."""
+    path = f"/assets/{SYNC_ASSET}?view=partitions&partition={quote(gamertag)}"
+    return (
+        f"[Sync {gamertag} now]({path}) (Materialize, then Launch 1 run; the model, "
+        "aggregates and this report follow by automation)"
+    )
 
 
 def _digest(content: bytes) -> str:

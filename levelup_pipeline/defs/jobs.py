@@ -8,9 +8,10 @@ jobs give each player partition its default config (mode, the player's match typ
 
 from __future__ import annotations
 
-from dagster import AssetSelection, define_asset_job, in_process_executor
+from dagster import AssetKey, AssetSelection, define_asset_job, in_process_executor
 
 from levelup_pipeline.defs.config import (
+    RAW_OP,
     merged,
     model_run_config,
     sync_partitioned_config,
@@ -21,6 +22,13 @@ from levelup_pipeline.defs.partitions import players_partitions
 RAW = AssetSelection.assets("raw_match_json")
 DERIVED = AssetSelection.groups("model", "aggregates", "report")
 SYNC_SELECTION = RAW | DERIVED
+
+#: What a run launched by the daemon (schedules, sensors) selects of a sync job: the fetch
+#: alone. The model, aggregates and report follow by automation (`AutomationCondition.eager`,
+#: sensor `levelup_automation`), so a failed fetch marks nothing else failed (a run marks every
+#: step it planned and did not execute). The CLI and `dagster job execute` run the whole job:
+#: no daemon may be running to do the rest.
+FETCH_ONLY = [AssetKey(RAW_OP)]
 
 
 def _job(name: str, selection: AssetSelection, description: str, config=None):

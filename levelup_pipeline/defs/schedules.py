@@ -5,7 +5,9 @@ Each player's cadence is a per-player setting (`levelup players add GT --cadence
 run per registered player whose cadence is daily, `weekly_delta` (Mondays) for the weekly ones,
 each with the player's default run config (match type). The run key `<gamertag>:<scheduled
 date>` makes a tick that is evaluated twice launch nothing twice. The queue's per-player limit
-(dagster.yaml) keeps a player's runs one at a time.
+(dagster.yaml) keeps a player's runs one at a time. A scheduled run fetches only
+(`FETCH_ONLY`): the model, aggregates and report follow by automation, and a failed fetch
+marks nothing else failed.
 """
 
 from dagster import (
@@ -17,7 +19,7 @@ from dagster import (
 )
 
 from levelup_pipeline.defs.config import player_settings, settings_labels, sync_run_config
-from levelup_pipeline.defs.jobs import delta_sync
+from levelup_pipeline.defs.jobs import FETCH_ONLY, delta_sync
 from levelup_pipeline.defs.partitions import registered_players
 
 TIMEZONE = "UTC"
@@ -28,8 +30,8 @@ WEEKLY_CRON = "0 6 * * 1"  # Mondays at 06:00 UTC
 def delta_requests(
     context: ScheduleEvaluationContext, cadence: str
 ) -> list[RunRequest] | SkipReason:
-    """One delta_sync RunRequest per registered player of this cadence, keyed by player and
-    scheduled date, with the player's default run config."""
+    """One delta_sync RunRequest (the fetch step) per registered player of this cadence, keyed
+    by player and scheduled date, with the player's default run config."""
     players = registered_players(context.instance)
     if not players:
         return SkipReason("No player is registered: levelup players add GAMERTAG.")
@@ -42,6 +44,7 @@ def delta_requests(
         RunRequest(
             run_key=f"{gamertag}:{day}",
             partition_key=gamertag,
+            asset_selection=FETCH_ONLY,
             run_config=sync_run_config("delta", match_type=settings[gamertag].match_type),
             tags={**settings_labels(settings[gamertag]), "levelup/trigger": f"schedule:{cadence}"},
         )

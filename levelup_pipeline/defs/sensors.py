@@ -1,7 +1,8 @@
 """Sensors: a roster file that registers players, and gap filling after gappy syncs.
 
-Aggregates and the report follow the model by declarative automation (`AutomationCondition`
-on the assets), not by a sensor. Every tick stays light: it reads one small file or the
+Their runs fetch only (`FETCH_ONLY`, raw_match_json): the model, aggregates and report follow
+by declarative automation (`AutomationCondition` on the assets), so a failed fetch marks
+nothing else failed. Every tick stays light: it reads one small file or the
 instance's event log, never the Halo API and never a player's database. Runs they request are
 keyed so a tick evaluated twice launches nothing twice, and the run queue's per-player limit
 (dagster.yaml) orders them behind a sync of the same player that is still running.
@@ -27,7 +28,7 @@ from dagster import (
 )
 
 from levelup_pipeline.defs.config import LABEL_PREFIX, sync_run_config
-from levelup_pipeline.defs.jobs import FILL_GAPS_CONFIG, fill_gaps, full_sync
+from levelup_pipeline.defs.jobs import FETCH_ONLY, FILL_GAPS_CONFIG, fill_gaps, full_sync
 from levelup_pipeline.defs.partitions import players_partitions, registered_players
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.ingest.options import InvalidSyncOption, options_from
@@ -153,6 +154,7 @@ def roster_sensor(context: SensorEvaluationContext, store: PlayerStoreResource):
                 run_key=f"first_full_sync:{e.gamertag}",
                 job_name=full_sync.name,
                 partition_key=e.gamertag,
+                asset_selection=FETCH_ONLY,
                 run_config=e.run_config(),
                 tags={**e.tags(), "levelup/trigger": "sensor:roster"},
             )
@@ -220,6 +222,7 @@ def gap_fill_sensor(context: SensorEvaluationContext):
             requests[gamertag] = RunRequest(
                 run_key=f"gaps:{gamertag}:{record.storage_id}",
                 partition_key=gamertag,
+                asset_selection=FETCH_ONLY,
                 run_config=FILL_GAPS_CONFIG,
                 tags={"levelup/trigger": "sensor:gaps"},
             )

@@ -3,6 +3,7 @@ brings the model, the aggregates and the report of that player up to date."""
 
 from __future__ import annotations
 
+import pytest
 from dagster import AssetKey, AssetMaterialization, evaluate_automation_conditions
 from dagster._core.test_utils import instance_for_test
 
@@ -46,3 +47,79 @@ def test_materializing_raw_requests_everything_downstream_for_that_player():
             )
         again = evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
         assert again.total_requested == 0
+
+
+def _scheduled_request(instance, gamertag: str):
+    """The daily schedule's RunRequest for `gamertag` (its only daily player)."""
+    import datetime as dt
+
+    from dagster import build_schedule_context
+
+    from levelup_pipeline.defs.schedules import daily_delta
+
+    tick = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)
+    (request,) = daily_delta(
+        build_schedule_context(instance=instance, scheduled_execution_time=tick)
+    )
+    assert request.partition_key == gamertag
+    return request
+
+
+@pytest.mark.e2e
+def test_a_scheduled_sync_fetches_and_automation_brings_the_rest(pipeline):
+    """The schedule's run (raw_match_json alone, the job's run config) succeeds, leaves the model
+    as it was, and the next automation evaluation asks for the player's model, aggregates and
+    report, which then hold the new matches. The gap sensor's fill_gaps config (model options
+    included) is accepted by a fetch-only run too."""
+    from levelup_pipeline.cli.runner import run_job
+    from levelup_pipeline.defs.jobs import FETCH_ONLY, FILL_GAPS_CONFIG
+
+    instance = pipeline.instance
+    gamertag = pipeline.gamertags()[0]
+    pipeline.add(gamertag)
+    assert pipeline.sync(gamertag, "full_sync", max_matches=10).success
+    baseline = evaluate_automation_conditions(defs=defs, instance=instance)
+    with pipeline.store(gamertag).reader() as conn:
+        before = conn.execute("SELECT count(*) FROM match_stats").fetchone()[0]
+    pipeline.sim.add_matches(2, gamertag=gamertag)
+
+    request = _scheduled_request(instance, gamertag)
+    fetched = run_job(
+        instance,
+        "delta_sync",
+        gamertag,
+        tags=request.tags,
+        run_config=request.run_config,
+        asset_selection=request.asset_selection,
+    )
+    assert fetched.success, fetched.error
+    assert set(fetched.metadata) == {"raw_match_json"}
+    with pipeline.store(gamertag).reader() as conn:
+        assert conn.execute("SELECT count(*) FROM match_stats").fetchone()[0] == before
+
+    result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=baseline.cursor)
+    requested = _requested(result)
+    assert set(requested) == DERIVED
+    assert all(partitions == {gamertag} for partitions in requested.values())
+    keys = [AssetKey(name) for name in requested]
+    derived = run_job(instance, "delta_sync", gamertag, asset_selection=keys)
+    assert derived.success, derived.error
+    with pipeline.store(gamertag).reader() as conn:
+        assert conn.execute("SELECT count(*) FROM match_stats").fetchone()[0] == before + 2
+
+    gaps = run_job(
+        instance, "fill_gaps", gamertag, run_config=FILL_GAPS_CONFIG, asset_selection=FETCH_ONLY
+    )
+    assert gaps.success, gaps.error
+
+
+def test_the_automation_interval_comes_from_the_environment(monkeypatch):
+    from levelup_pipeline.defs.automation import INTERVAL_ENV, automation_interval
+
+    monkeypatch.delenv(INTERVAL_ENV, raising=False)
+    assert automation_interval() == 30
+    monkeypatch.setenv(INTERVAL_ENV, "5")
+    assert automation_interval() == 5
+    for bad in ("0", "-3", "soon"):
+        monkeypatch.setenv(INTERVAL_ENV, bad)
+        assert automation_interval() == 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dagster import DefaultScheduleStatus, RunRequest, SkipReason, build_schedule_context
+from dagster import AssetKey, DefaultScheduleStatus, RunRequest, SkipReason, build_schedule_context
 from dagster._core.test_utils import instance_for_test
 
 from levelup_pipeline.definitions import defs
@@ -56,6 +56,10 @@ def test_one_keyed_run_per_player_of_the_cadence(tmp_path, monkeypatch):
         assert all(
             r.run_config["ops"]["raw_match_json"]["config"]["mode"] == "delta"
             for r in [*daily, *weekly]
+        )
+        # A scheduled run fetches; the model, aggregates and report follow by automation.
+        assert all(
+            list(r.asset_selection) == [AssetKey("raw_match_json")] for r in [*daily, *weekly]
         )
 
         # The same tick evaluated twice asks for the same keys (the daemon drops repeats);

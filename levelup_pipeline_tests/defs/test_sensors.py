@@ -88,6 +88,8 @@ def test_roster_yaml_registers_new_players_and_requests_one_first_full_sync(tmp_
     assert list(add.partition_keys) == ["Chief117", "Arbiter Prime"]
     by_player = {r.partition_key: r for r in result.run_requests}
     assert set(by_player) == {"Chief117", "Arbiter Prime"}
+    # The run fetches; the model, aggregates and report follow by automation.
+    assert all(list(r.asset_selection) == [AssetKey("raw_match_json")] for r in by_player.values())
     chief = by_player["Chief117"]
     assert chief.job_name == "full_sync"
     assert chief.run_key == "first_full_sync:Chief117"
@@ -162,6 +164,7 @@ def test_gap_sensor_requests_one_gap_fill_per_player_with_gaps(instance):
     (request,) = result.run_requests
     assert request.run_key.startswith("gaps:Chief117:")
     assert request.run_config["ops"]["raw_match_json"]["config"] == {"mode": "fill_gaps"}
+    assert list(request.asset_selection) == [AssetKey("raw_match_json")]
     assert int(result.cursor) > last
     # The cursor moved past those events: the next tick asks for nothing.
     again = _tick(gap_fill_sensor, instance, cursor=result.cursor)

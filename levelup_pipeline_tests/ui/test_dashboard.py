@@ -1,10 +1,13 @@
 """The UI as a player's dashboard, the way a new user meets it: `make demo`, then `make dev` with
-no Halo account, then a sync of one player from the UI in two clicks, the new matches in
-match_stats' row count, the plots on the report page; then a sync that fails (the account's
-sign-in is refused) and leaves every check and asset it did not touch green.
+no Halo account, then a sync of one player from the UI in three clicks (the fetch; the model,
+aggregates and report follow by automation), the new matches in match_stats' row count, the
+plots on the report page; then a sync that fails (the account's sign-in is refused) and leaves
+every check and asset it did not touch green.
 
 One installation serves both tests (module fixture): the demo and `make dev` start-up are most
-of the time. Headless Debian Chromium via Playwright, like the other UI tests.
+of the time. The automation sensor evaluates every 5 s here instead of 30 s
+(LEVELUP_AUTOMATION_INTERVAL_SECONDS). Headless Debian Chromium via Playwright, like the other
+UI tests.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from dagster import AssetCheckKey, AssetKey, DagsterInstance, DagsterRunStatus, 
 from levelup_pipeline.cli.demo import DEMO_MATCHES_ENV
 from levelup_pipeline.cli.dev import DEV_NEW_MATCHES
 from levelup_pipeline.config import INSTALLATION_ENV, PROJECT_ROOT
+from levelup_pipeline.defs.automation import INTERVAL_ENV
+from levelup_pipeline.defs.partitions import registered_players
 from levelup_pipeline.report import PLOTS
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline_tests.ui.conftest import _stop, _wait_until_up, free_port
@@ -36,6 +41,8 @@ from levelup_pipeline_tests.ui.conftest import _stop, _wait_until_up, free_port
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 DEMO_MATCHES = 12  # per player: a small history keeps the demo a few seconds long
 RUN_TIMEOUT_SECONDS = 120
+AUTOMATION_INTERVAL_SECONDS = 5  # instead of 30: the test waits for the automation's run
+RAW = AssetKey("raw_match_json")
 MATCH_STATS_CHECKS = (
     "match_ids_unique",
     "outcome_codes_valid",
@@ -69,7 +76,7 @@ def _clean_env(root: Path) -> dict[str, str]:
         LEVELUP_DATA_DIR=str(root / "data"),
         DAGSTER_HOME=str(root / "dagster_home"),
         LEVELUP_TOKEN_FILE=str(root / "no-account" / "refresh_token.json"),
-        **{DEMO_MATCHES_ENV: str(DEMO_MATCHES)},
+        **{DEMO_MATCHES_ENV: str(DEMO_MATCHES), INTERVAL_ENV: str(AUTOMATION_INTERVAL_SECONDS)},
     )
     return env
 
@@ -88,8 +95,10 @@ def dev_server(tmp_path_factory) -> Iterator[DevServer]:
         timeout=300,
     )
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
-    players = re.search(r"levelup players add (.+)", demo.stdout).group(1).split(" / ")
     home = Path(env["DAGSTER_HOME"])
+    with DagsterInstance.from_config(str(home)) as instance:
+        players = registered_players(instance)  # what the demo registered, not its wording
+    assert len(players) >= 2, demo.stdout[-2000:]
     (home / ".nux").mkdir(parents=True, exist_ok=True)
     (home / ".nux" / "nux.yaml").write_text("seen: 1\n")  # no "join the community" pop-up
     port = free_port()
@@ -149,17 +158,17 @@ def _count(server: DevServer, gamertag: str) -> int:
         return conn.execute("SELECT count(*) FROM match_stats").fetchone()[0]
 
 
-def wait_for_new_run(server: DevServer, gamertag: str, known: set[str]):
-    """The run launched for the player since `known`, once it has finished."""
+def wait_for_new_run(server: DevServer, gamertag: str, known: set[str], what: str = "run"):
+    """The player's oldest run not in `known`, once it has finished."""
     deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
     with server.instance() as instance:
         flt = RunsFilter(tags={"dagster/partition": gamertag})
         while time.monotonic() < deadline:
             runs = [r for r in instance.get_runs(filters=flt) if r.run_id not in known]
-            if runs and runs[0].is_finished:
-                return runs[0]
+            if runs and runs[-1].is_finished:
+                return runs[-1]
             time.sleep(0.5)
-    raise AssertionError(f"no finished run in time:\n{server.log.read_text()[-3000:]}")
+    raise AssertionError(f"no finished {what} in time:\n{server.log.read_text()[-3000:]}")
 
 
 def run_ids(server: DevServer, gamertag: str) -> set[str]:
@@ -188,7 +197,7 @@ def test_dev_after_demo_syncs_a_player_from_the_ui(dev_server: DevServer, page, 
     else:
         link.click()
     clicks += 1
-    page.get_by_role("button", name=re.compile("Materialize all")).click()
+    page.get_by_role("button", name=re.compile("Materialize")).first.click()
     clicks += 1
     dialog = page.get_by_role("dialog")
     dialog.get_by_text(gamertag, exact=True).first.wait_for()  # the partition is preselected
@@ -197,7 +206,12 @@ def test_dev_after_demo_syncs_a_player_from_the_ui(dev_server: DevServer, page, 
     clicks += 1
     assert clicks <= 3
 
-    run = wait_for_run_ok(server, gamertag, known)
+    # The click fetches (raw_match_json alone); the automation sensor then asks for the rest.
+    fetch = wait_for_run_ok(server, gamertag, known, "sync run")
+    assert fetch.asset_selection == {RAW}, fetch.asset_selection
+    derived = wait_for_run_ok(server, gamertag, known | {fetch.run_id}, "automation run")
+    assert {AssetKey("match_stats"), AssetKey("player_report")} <= derived.asset_selection
+    assert RAW not in derived.asset_selection
     after = _count(server, gamertag)
     assert after > before, "the sync from the UI found none of the new matches"
     assert after - before <= DEV_NEW_MATCHES
@@ -209,7 +223,7 @@ def test_dev_after_demo_syncs_a_player_from_the_ui(dev_server: DevServer, page, 
     _shot(page, artifacts, "11-dev-match-stats-row-count")
 
     # The report: status line on top, every plot drawn inline (no click), served by make dev.
-    page.goto(f"{server.url}/assets/player_report?view=partitions&partition={quote(gamertag)}")
+    page.goto(report_page)
     status = page.locator("tr", has=page.get_by_text("status", exact=True)).first
     status.get_by_text(re.compile(rf"{after} matches")).wait_for()
     assert "new since the previous report" in status.inner_text()
@@ -222,14 +236,13 @@ def test_dev_after_demo_syncs_a_player_from_the_ui(dev_server: DevServer, page, 
         assert image.get_attribute("src").startswith("http://127.0.0.1:"), name
     assert "[Show Markdown]" not in page.locator("table").first.inner_text()
     _shot(page, artifacts, "12-dev-player-report")
-    assert run.job_name == "delta_sync"
     # The description names the report folder (the placeholder survives markdown).
     page.goto(f"{server.url}/assets/player_report")
     page.get_by_text("data/players/<gamertag>/report/").first.wait_for()
 
 
-def wait_for_run_ok(server: DevServer, gamertag: str, known: set[str]):
-    run = wait_for_new_run(server, gamertag, known)
+def wait_for_run_ok(server: DevServer, gamertag: str, known: set[str], what: str = "run"):
+    run = wait_for_new_run(server, gamertag, known, what)
     assert run.status == DagsterRunStatus.SUCCESS, server.log.read_text()[-3000:]
     return run
 
@@ -272,8 +285,9 @@ def test_failed_sync_leaves_untouched_checks_green(dev_server: DevServer, page, 
     page.goto(f"{server.url}/assets/raw_match_json?view=partitions&partition={quote(gamertag)}")
     page.get_by_role("button", name=re.compile("Materialize")).first.click()
     page.get_by_role("dialog").get_by_role("button", name="Launch 1 run").click()
-    run = wait_for_new_run(server, gamertag, known)
+    run = wait_for_new_run(server, gamertag, known, "failed sync run")
     assert run.status == DagsterRunStatus.FAILURE
+    assert run.asset_selection == {RAW}
 
     # The run page shows the one sentence on load, without a click or a scroll.
     page.goto(f"{server.url}/runs/{run.run_id}")

@@ -3,12 +3,14 @@
 Dagster logs "planned" events for every asset and check of a run when the run is created; when
 the run fails, whatever was planned and not executed is shown as failed ("Execution failed" on a
 check, a red partition on an asset). So a sync whose fetch step fails paints everything
-downstream of it red unless those steps are not part of the failing run.
+downstream of it red unless those steps are not part of the failing run: the runs the daemon
+launches (schedules, sensors) and the report's "Sync now" link fetch only, the rest follows by
+automation. `levelup sync` and `dagster job execute` still run the whole job (no daemon may be
+there to do the rest), so their failure marks the job's planned steps, as Dagster does.
 """
 
 from __future__ import annotations
 
-import pytest
 from dagster import AssetCheckKey, AssetKey
 
 from levelup_pipeline.defs.checks import CHECKS
@@ -60,14 +62,28 @@ def test_a_failed_fetch_alone_marks_only_itself(pipeline):
     assert painted(pipeline, failed.run_id, gamertag) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="delta_sync plans the model, aggregates, report and their checks in the run that "
-    "fetches; the fix is a sync job that selects the fetch step only, the rest following by "
-    "automation (docs/dashboard.md, 'When a sync fails')",
-)
-def test_a_failed_sync_job_marks_no_untouched_check_or_asset(pipeline):
+def test_a_failed_scheduled_sync_marks_no_untouched_check_or_asset(pipeline):
+    """The daily schedule's run, launched as the daemon would (its job, run config and asset
+    selection), when sign-in fails: only raw_match_json's attempt failed."""
+    import datetime as dt
+
+    from dagster import build_schedule_context
+
+    from levelup_pipeline.cli.runner import run_job
+    from levelup_pipeline.defs.schedules import daily_delta
+
     gamertag = _synced_then_signed_out(pipeline)
-    failed = pipeline.sync(gamertag, "delta_sync")
+    tick = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)
+    context = build_schedule_context(instance=pipeline.instance, scheduled_execution_time=tick)
+    (request,) = daily_delta(context)
+    failed = run_job(
+        pipeline.instance,
+        "delta_sync",
+        request.partition_key,
+        tags=request.tags,
+        run_config=request.run_config,
+        asset_selection=request.asset_selection,
+    )
     assert not failed.success
+    assert failed.error.startswith("Authentication failed: run 'levelup auth'")
     assert painted(pipeline, failed.run_id, gamertag) == []
