@@ -45,16 +45,21 @@ def known_state(db_path: Path) -> str | None:
         return None
 
 
-def read_every_block(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int | None]]:
-    """(rows, order-independent hash of every row) per base table: reading every column of
-    every row makes DuckDB load, and checksum, every block in use."""
-    tables = [
+def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The file's own tables (not views), by name."""
+    return [
         r[0]
         for r in con.execute(
             "SELECT table_name FROM information_schema.tables"
             " WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
         ).fetchall()
     ]
+
+
+def read_every_block(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int | None]]:
+    """(rows, order-independent hash of every row) per base table: reading every column of
+    every row makes DuckDB load, and checksum, every block in use."""
+    tables = base_tables(con)
     return {
         t: tuple(con.execute(f'SELECT count(*), bit_xor(hash("{t}")) FROM "{t}"').fetchall()[0])
         for t in tables

@@ -43,6 +43,7 @@ from levelup_pipeline.store.errors import (
     StoreNotFound,
 )
 from levelup_pipeline.store.file_check import (
+    base_tables,
     check_unless_known,
     file_state,
     forget_state,
@@ -747,14 +748,8 @@ class StoreWriter:
 
 
 def _table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    tables = [
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
-        ).fetchall()
-    ]
-    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}
+    count = 'SELECT count(*) FROM "{}"'
+    return {t: con.execute(count.format(t)).fetchall()[0][0] for t in base_tables(con)}
 
 
 class _Reader:
