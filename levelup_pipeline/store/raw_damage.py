@@ -38,15 +38,6 @@ _WALK_EVERYTHING = "0"
 _SCAN_BATCH = 512
 PARTS = ("stats", "skill", "film")
 _COLUMNS = {"stats": "stats_json_zst", "skill": "skill_json_zst", "film": "highlights_json_zst"}
-_DERIVED = (
-    "match_stats",
-    "match_players",
-    "medals",
-    "personal_scores",
-    "player_match_stats",
-    "highlight_events",
-    "transformed_matches",
-)
 
 
 @dataclass
@@ -161,7 +152,10 @@ def _drop_matches(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
         known = con.execute(
             "SELECT count(*) FROM match_stats WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
         ).fetchall()[0][0]
-        for table in (*_DERIVED, "raw_match_json"):
+        # the writer's own list (imported lazily: player_store imports this module)
+        from levelup_pipeline.store.player_store import DERIVED_MATCH_TABLES
+
+        for table in (*DERIVED_MATCH_TABLES, "transformed_matches", "raw_match_json"):
             con.execute(
                 f"DELETE FROM {table} WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
             )
