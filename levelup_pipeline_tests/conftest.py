@@ -10,6 +10,15 @@ import pytest
 HALO_FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "halo-api"
 
 
+@pytest.fixture(autouse=True)
+def _no_tokens_from_earlier_tests():
+    """Each test signs in afresh: in-process token reuse (halo/token_cache.py) would otherwise
+    carry tokens from one test's simulator to the next one on the same port."""
+    from levelup_pipeline.halo import token_cache
+
+    token_cache.forget_all()
+
+
 @pytest.fixture(scope="session")
 def halo_fixtures() -> Path:
     """Folder of real captured Halo API responses (SPNKr's test data); skip if not beside us."""

@@ -1,7 +1,8 @@
 """`make demo`: the whole pipeline, end to end, against the embedded Halo API simulator.
 
 Starts the simulator (real TLS HTTP on loopback), registers two synthetic players, runs a full
-sync, lets them play a few new matches, runs a delta sync, and prints what landed where.
+sync, lets them play a few new matches, runs a delta sync, draws the reports and prints what
+landed where.
 The same steps with a real account are in the README ("Real use").
 """
 
@@ -92,6 +93,12 @@ def main() -> None:
             raw = _run(instance, "delta_sync", gamertag, tags)
             if raw.get("history_seen", 0) > 25:
                 click.echo("   (the delta stopped at the first stored match)")
+        _step("levelup report  (job refresh_report; under make dev it follows by automation)")
+        for gamertag in players:
+            outcome = run_job(instance, "refresh_report", gamertag, tags=tags)
+            if not outcome.success:
+                raise click.ClickException(f"refresh_report for {gamertag} failed: {outcome.error}")
+            click.echo(f"   {gamertag}: {outcome.metadata['player_report'].get('report_file')}")
         _step("What landed where (levelup stats --player ...)")
         for gamertag in players:
             print_stats(gamertag)

@@ -11,6 +11,7 @@ import filelock
 from dagster import DagsterInstance
 
 from levelup_pipeline.config import PROJECT_ROOT, dagster_home
+from levelup_pipeline.defs.instance_sqlite import cheaper_commits
 
 SHIPPED_DAGSTER_YAML = PROJECT_ROOT / ".dagster_home" / "dagster.yaml"
 
@@ -34,6 +35,7 @@ def get_instance() -> DagsterInstance:
     Opening it creates and stamps the SQLite storages on first use; two CLIs doing that at the
     same instant corrupt the schema version table, so opening is serialised by a file lock.
     """
+    cheaper_commits()  # the run executes in this process (see defs/instance_sqlite.py)
     home = ensure_dagster_home()
     with filelock.FileLock(str(home / ".instance.lock"), timeout=120):
         return DagsterInstance.get()

@@ -20,8 +20,13 @@ from levelup_pipeline.defs.config import (
 from levelup_pipeline.defs.partitions import players_partitions
 
 RAW = AssetSelection.assets("raw_match_json")
-DERIVED = AssetSelection.groups("model", "aggregates", "report")
-SYNC_SELECTION = RAW | DERIVED
+DATA = AssetSelection.groups("model", "aggregates")
+REPORT = AssetSelection.groups("report")
+DERIVED = DATA | REPORT
+#: A sync stores data: the fetch, the model, its checks and the aggregates. The report (plots)
+#: is a view of the aggregates, not part of a sync's cost: it follows by automation
+#: (`AutomationCondition.eager`) when the daemon runs (`make dev`), or `levelup report`.
+SYNC_SELECTION = RAW | DATA
 
 #: What a run launched by the daemon (schedules, sensors) selects of a sync job: the fetch
 #: alone. The model, aggregates and report follow by automation (`AutomationCondition.eager`,
@@ -46,7 +51,8 @@ delta_sync = _job(
     "delta_sync",
     SYNC_SELECTION,
     "Fetch the matches played since the last sync (stops at the first stored one), then the "
-    "model, aggregates and report. Default config: mode delta, the player's match type.",
+    "model and aggregates (the report follows by automation). Default config: mode delta, the "
+    "player's match type.",
     sync_partitioned_config("delta"),
 )
 
@@ -91,6 +97,13 @@ refresh_aggregates = _job(
     "Recompute the mv_* aggregate tables and the report (no API call).",
 )
 
+refresh_report = _job(
+    "refresh_report",
+    REPORT,
+    "Redraw the player's report from the aggregates (no API call): `levelup report`. Under "
+    "the daemon the report follows every sync by automation.",
+)
+
 download_assets = _job(
     "download_assets",
     AssetSelection.assets("game_assets"),
@@ -104,5 +117,6 @@ JOBS = [
     fill_performance_scores,
     rebuild_from_raw,
     refresh_aggregates,
+    refresh_report,
     download_assets,
 ]

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 
 from levelup_pipeline.config import data_dir as default_data_dir
+from levelup_pipeline.defs import instance_sqlite
 from levelup_pipeline.store.player_store import PlayerStore
 
 
@@ -19,6 +20,14 @@ class PlayerStoreResource(ConfigurableResource):
     data_dir: str | None = None
     session_gap_minutes: int = 45
     lock_timeout_seconds: float = 600.0
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """Every run that touches a player's file (CLI, `dagster job execute`, UI run workers)
+        commits its run events cheaply while it executes (see `defs/instance_sqlite.py`); the
+        files of the previous run of this process are let go (no teardown hook: it would make
+        this a context-manager resource, which direct asset invocation cannot use)."""
+        instance_sqlite.release()
+        instance_sqlite.cheaper_commits()
 
     def root(self) -> Path:
         """The data directory (config, else `LEVELUP_DATA_DIR`, else the repo's `data/`)."""

@@ -33,6 +33,7 @@ from spnkr.auth import xbox as spnkr_xbox
 from spnkr.auth.app import AzureApp
 from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE
 
+from levelup_pipeline.halo import token_cache
 from levelup_pipeline.halo.errors import (
     AuthenticationFailed,
     HaloApiUnavailable,
@@ -60,8 +61,8 @@ def default_token_file() -> Path:
     return Path.home() / ".config" / "levelup" / "refresh_token.json"
 
 
-def read_refresh_token(path: Path) -> str | None:
-    """The stored refresh token, None if the file is absent; refuse a non-private file."""
+def read_token_file(path: Path) -> dict | None:
+    """The token file's content, None if it is absent; refuse a non-private file."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -73,21 +74,36 @@ def read_refresh_token(path: Path) -> str | None:
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        token = data["refresh_token"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         raise AuthenticationFailed(f"the refresh-token file {path} is unreadable") from None
+    if not isinstance(data, dict):
+        raise AuthenticationFailed(f"the refresh-token file {path} is unreadable")
+    return data
+
+
+def read_refresh_token(path: Path) -> str | None:
+    """The stored refresh token, None if the file is absent; refuse a non-private file."""
+    data = read_token_file(path)
+    if data is None:
+        return None
+    token = data.get("refresh_token")
     if not isinstance(token, str) or not token:
         raise AuthenticationFailed(f"the refresh-token file {path} holds no token")
     return token
 
 
-def write_refresh_token(path: Path, token: str) -> None:
-    """Atomically write the refresh token to a user-only (0600) file in a 0700 folder."""
+def write_refresh_token(
+    path: Path, token: str, tokens: Tokens | None = None, endpoint: str = ""
+) -> None:
+    """Atomically write the refresh token (and the current spartan/clearance pair, see
+    `token_cache`) to a user-only (0600) file in a 0700 folder."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    payload = json.dumps(
-        {"refresh_token": token, "updated_utc": dt.datetime.now(dt.UTC).isoformat()}
-    )
+    content: dict = {"refresh_token": token, "updated_utc": dt.datetime.now(dt.UTC).isoformat()}
+    cached = token_cache.file_entry(tokens, endpoint)
+    if cached:
+        content["spartan"] = cached
+    payload = json.dumps(content)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
@@ -161,8 +177,10 @@ class TokenManager:
         credentials: Credentials,
         *,
         expiry_margin: dt.timedelta = DEFAULT_EXPIRY_MARGIN,
+        endpoint: str | None = None,
     ) -> None:
         self.credentials = credentials
+        self.endpoint = endpoint or ""  # "" = the live services
         self.expiry_margin = expiry_margin
         self.tokens: Tokens | None = None
         self.refresh_count = 0
@@ -202,7 +220,16 @@ class TokenManager:
                 f"no Halo credentials: set {CLIENT_ID_ENV}/{CLIENT_SECRET_ENV} or "
                 f"{SPARTAN_ENV}/{CLEARANCE_ENV}"
             )
+        stored = read_token_file(self._token_file) if self._token_file else None
+        cached = token_cache.recall(self._cache_key(), stored)
+        if cached is not None:
+            self.tokens = cached
+            return cached
         return await self._refresh(session)
+
+    def _cache_key(self) -> tuple[str, str]:
+        assert self._app is not None
+        return token_cache.cache_key(self._app.client_id, self._token_file, self.endpoint)
 
     def needs_refresh(self) -> bool:
         """True when the spartan token is within its expiry margin."""
@@ -266,12 +293,10 @@ class TokenManager:
             ) from None
         except Exception as exc:  # noqa: BLE001 - spnkr raises KeyError/OAuth2Error/...
             raise AuthenticationFailed(f"token refresh failed: {type(exc).__name__}") from None
-        if new_refresh and new_refresh != refresh_token:
-            self._refresh_token = new_refresh
-            if self._token_file is not None:
-                write_refresh_token(self._token_file, new_refresh)
-        else:
-            self._refresh_token = refresh_token
+        self._refresh_token = new_refresh or refresh_token
+        if self._token_file is not None:
+            write_refresh_token(self._token_file, self._refresh_token, tokens, self.endpoint)
+        token_cache.remember(self._cache_key(), tokens)
         self.tokens = tokens
         self.refresh_count += 1
         return tokens

@@ -420,7 +420,7 @@ async def open_halo_api(
     )
     session = create_session(endpoint, limit=max(settings.max_in_flight, 1) * 2, timeout=timeout)
     try:
-        tokens = TokenManager(credentials, expiry_margin=settings.expiry_margin)
+        tokens = TokenManager(credentials, expiry_margin=settings.expiry_margin, endpoint=endpoint)
         await tokens.start(session)
         api = HaloApi(
             session,

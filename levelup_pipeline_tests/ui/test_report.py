@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dagster import Failure, build_asset_context, instance_for_test
 
+from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.report import (
@@ -141,7 +142,11 @@ def test_report_data_agrees_with_the_aggregate_tables(pipeline):
     times = [t for t, _ in data.performance]
     assert times == sorted(times)
 
-    meta = outcome.metadata["player_report"]
+    assert "player_report" not in outcome.metadata  # a sync stores data; the report follows
+    report = run_job(pipeline.instance, "refresh_report", gamertag)  # `levelup report`
+    assert report.success, report.error
+    assert set(report.metadata) == {"player_report"}  # no API call, no other asset
+    meta = report.metadata["player_report"]
     assert f"| **Matches** | {glob[0]} |" in meta["summary"]
     assert meta["matches"] == glob[0]
     for name in PLOTS:
