@@ -24,6 +24,12 @@ from pathlib import Path
 from benchmarks.data import history_world, indexed
 from benchmarks.procs import BIN, PROJECT_ROOT, isolated_env, run_timed
 from benchmarks.report import Figure, Report
+from levelup_pipeline.halo.auth import (
+    CLIENT_ID_ENV,
+    CLIENT_SECRET_ENV,
+    SIM_REFRESH_TOKEN,
+    write_refresh_token,
+)
 from levelup_pipeline.simulator.knobs import Knobs
 from levelup_pipeline.simulator.server import run_simulator
 
@@ -31,11 +37,16 @@ LATENCY_MS = 50.0
 
 
 def _install(root: Path, endpoint: str, rps: float | None) -> dict:
-    """A throw-away installation (data dir, DAGSTER_HOME with the shipped dagster.yaml)."""
+    """A throw-away installation (data dir, DAGSTER_HOME with the shipped dagster.yaml), signed
+    in as a user is after `levelup auth`: an Azure app in the environment and a refresh token
+    in the user-only token file (the simulator accepts any app). So, as with a real account,
+    the spartan token is obtained once and reused from the token file while it is valid."""
     env = isolated_env(root, endpoint, rps)
     home = Path(env["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    env.update({CLIENT_ID_ENV: "bench-app", CLIENT_SECRET_ENV: "bench-secret"})
+    write_refresh_token(Path(env["LEVELUP_TOKEN_FILE"]), SIM_REFRESH_TOKEN)
     return env
 
 

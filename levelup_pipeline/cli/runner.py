@@ -219,10 +219,10 @@ def run_job(
         return RunOutcome(gamertag, job_name, "", False, _config_error(job_name, exc), {})
     failed_checks, warnings = _check_sentences(result, gamertag)
     error = None
-    if not result.success:
-        error = _failure_message(result)
-    elif failed_checks:
+    if failed_checks:  # a failed blocking check also fails its step: say what it found
         error = failed_checks[0]
+    elif not result.success:
+        error = _failure_message(result)
     return RunOutcome(
         gamertag=gamertag,
         job=job_name,

@@ -1,4 +1,5 @@
-"""Aggregates: the guide's materialized views, recomputed in DuckDB SQL after every sync."""
+"""Aggregates: the guide's materialized views, recomputed in DuckDB SQL after every sync, and
+their check (totals equal a recount) in the same step."""
 
 from dagster import (
     AssetExecutionContext,
@@ -10,6 +11,7 @@ from dagster import (
     multi_asset,
 )
 
+from levelup_pipeline.defs.checks import AGGREGATE_CHECK_SPECS, AGGREGATE_CHECKS, check_results
 from levelup_pipeline.defs.metadata import preview
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
@@ -48,6 +50,7 @@ SOURCES = [AssetKey(t) for t in ("match_stats", "player_match_stats", "medals")]
         )
         for name, (description, _order) in AGGREGATES.items()
     ],
+    check_specs=AGGREGATE_CHECK_SPECS,
     partitions_def=players_partitions,
 )
 def aggregate_tables(context: AssetExecutionContext, store: PlayerStoreResource):
@@ -60,6 +63,7 @@ def aggregate_tables(context: AssetExecutionContext, store: PlayerStoreResource)
                 name: preview(writer.connection, name, order)
                 for name, (_d, order) in AGGREGATES.items()
             }
+            checks = list(check_results(AGGREGATE_CHECKS, writer.connection))
     except StoreError as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
     for name in AGGREGATES:
@@ -67,3 +71,4 @@ def aggregate_tables(context: AssetExecutionContext, store: PlayerStoreResource)
             asset_key=name,
             metadata={"dagster/row_count": counts.get(name, 0), "preview": previews[name]},
         )
+    yield from checks

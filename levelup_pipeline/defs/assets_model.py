@@ -1,4 +1,5 @@
-"""Model: the tables a player queries, derived from `raw_match_json` by pure transformers.
+"""Model: the tables a player queries, derived from `raw_match_json` by pure transformers, and
+their checks (defs/checks.py), run in the same step on the same connection.
 
 One multi-asset so each raw body is parsed once and every table of a match lands in the same
 transaction, while the UI still shows one asset (and its lineage) per table.
@@ -16,6 +17,7 @@ from dagster import (
     multi_asset,
 )
 
+from levelup_pipeline.defs.checks import MODEL_CHECK_SPECS, MODEL_CHECKS, check_results
 from levelup_pipeline.defs.metadata import preview
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
@@ -75,6 +77,7 @@ class ModelConfig(Config):
         )
         for name, (description, _order) in MODEL_TABLES.items()
     ],
+    check_specs=MODEL_CHECK_SPECS,
     partitions_def=players_partitions,
 )
 def model_tables(context: AssetExecutionContext, config: ModelConfig, store: PlayerStoreResource):
@@ -100,6 +103,7 @@ def model_tables(context: AssetExecutionContext, config: ModelConfig, store: Pla
                 name: preview(writer.connection, name, order)
                 for name, (_d, order) in MODEL_TABLES.items()
             }
+            checks = list(check_results(MODEL_CHECKS, writer.connection))
     except StoreError as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
     for name in MODEL_TABLES:
@@ -114,3 +118,4 @@ def model_tables(context: AssetExecutionContext, config: ModelConfig, store: Pla
         if name == "match_stats" and config.measure_gaps:
             metadata["gaps_closed"] = MetadataValue.json(closed)
         yield MaterializeResult(asset_key=name, metadata=metadata)
+    yield from checks

@@ -125,9 +125,9 @@ def test_aggregates_equal_recounts_and_checks_pass(pipeline):
         if r.event_log_entry.dagster_event
         and r.event_log_entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    from levelup_pipeline.defs.checks import CHECKS
+    from levelup_pipeline.defs.checks import CHECK_SPECS
 
-    expected = {spec.name for check in CHECKS for spec in check.check_specs}
+    expected = {spec.name for spec in CHECK_SPECS}
     assert {e.check_name for e in evaluations} == expected
     assert len(evaluations) == len(expected) and all(e.passed for e in evaluations)
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from dagster import AssetCheckKey, AssetKey
 
-from levelup_pipeline.defs.checks import CHECKS
+from levelup_pipeline.defs.checks import CHECK_SPECS
+from levelup_pipeline.halo import token_cache
 
 DOWNSTREAM = ("match_stats", "mv_global_stats", "player_report")
 
 
 def _check_keys() -> list[AssetCheckKey]:
-    return [key for check in CHECKS for key in check.check_keys]
+    return [spec.key for spec in CHECK_SPECS]
 
 
 def painted(pipeline, run_id: str, gamertag: str) -> list[str]:
@@ -45,6 +46,7 @@ def _synced_then_signed_out(pipeline) -> str:
     outcome = pipeline.sync(gamertag, "delta_sync", match_type="all")
     assert outcome.success, outcome.error
     pipeline.sim.knobs.update({"revoked_refresh_tokens": ["sim-refresh-token"]})
+    token_cache.forget_all()  # the next run is another process (the daemon's run worker)
     return gamertag
 
 
