@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from levelup_pipeline.cli import delta_check, instance_peek
 from levelup_pipeline.cli.main import cli
-from levelup_pipeline.halo import token_cache
 from levelup_pipeline.defs.partitions import PLAYERS_PARTITION_NAME, registered_players
+from levelup_pipeline.halo import token_cache
 from levelup_pipeline.halo.auth import SIM_REFRESH_TOKEN
 from levelup_pipeline.ingest import engine
 from levelup_pipeline.ingest.options import SyncOptions
