@@ -109,5 +109,6 @@ def check_results(checks: dict, conn: object) -> Iterator[AssetCheckResult]:
     for name, (asset, _blocking, check, _description, severity) in checks.items():
         yield _result(name, asset, check, conn, severity)
 
+
 #: Every check of the project, as specs (they run in their assets' steps).
 CHECK_SPECS = [*MODEL_CHECK_SPECS, *AGGREGATE_CHECK_SPECS]
