@@ -20,14 +20,11 @@ import duckdb
 import pyarrow as pa
 
 from levelup_pipeline.store.errors import StoreError, StoreNotFound
-from levelup_pipeline.store.player_store import (
-    DEFAULT_SESSION_GAP_MINUTES,
-    SESSION_GAP_KEY,
-    UNMARK_TRANSFORMED,
-    PlayerStore,
-    StoreWriter,
-)
+from levelup_pipeline.store.model_writes import DEFAULT_SESSION_GAP_MINUTES, SESSION_GAP_KEY
+from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_codec import register_sql_function
+from levelup_pipeline.store.raw_writes import UNMARK_TRANSFORMED
+from levelup_pipeline.store.writer import StoreWriter
 
 ARCHIVE_DIRNAME = "archive"
 PENDING_DIRNAME = ".pending"

@@ -56,6 +56,12 @@ def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every base table of the file."""
+    count = 'SELECT count(*) FROM "{}"'
+    return {t: con.execute(count.format(t)).fetchall()[0][0] for t in base_tables(con)}
+
+
 def read_every_block(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int | None]]:
     """(rows, order-independent hash of every row) per base table: reading every column of
     every row makes DuckDB load, and checksum, every block in use."""

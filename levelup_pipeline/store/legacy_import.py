@@ -35,13 +35,10 @@ from levelup_pipeline.store.legacy_read import (
     open_source,
 )
 from levelup_pipeline.store.maintenance import exclusive
-from levelup_pipeline.store.player_store import (
-    DEFAULT_SESSION_GAP_MINUTES,
-    SESSION_GAP_KEY,
-    PlayerStore,
-    StoreWriter,
-)
+from levelup_pipeline.store.model_writes import DEFAULT_SESSION_GAP_MINUTES, SESSION_GAP_KEY
+from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.views import registered
+from levelup_pipeline.store.writer import StoreWriter
 
 IMPORT_META_KEY = "legacy_import"
 STAGING_DIR = ".import-staging"

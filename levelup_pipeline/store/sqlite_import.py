@@ -24,12 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from levelup_pipeline.store.errors import StoreError
-from levelup_pipeline.store.player_store import (
-    DEFAULT_SESSION_GAP_MINUTES,
-    SESSION_GAP_KEY,
-    PlayerStore,
-    RawMatch,
-)
+from levelup_pipeline.store.model_writes import DEFAULT_SESSION_GAP_MINUTES, SESSION_GAP_KEY
+from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform._common import normalize_xuid
 
 CHUNK = 200
