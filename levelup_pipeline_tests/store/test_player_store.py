@@ -225,7 +225,7 @@ def test_real_captures_end_to_end(store: PlayerStore, load_capture, halo_fixture
 
         # names arrive later: stored raw, then put on the matches by the model step (in SQL,
         # mode category and is_ranked refined); the raw step writes no model table
-        modelled = {t: _dump(w.connection, t) for t in (*DERIVED, "xuid_aliases")}
+        modelled = {t: _dump(w.connection, t) for t in DERIVED}
         assets = [
             load_capture(n)
             for n in (
@@ -240,7 +240,7 @@ def test_real_captures_end_to_end(store: PlayerStore, load_capture, halo_fixture
         assert w.write_medal_metadata(load_capture("get_medal_metadata.json")) > 100
         assert w.write_profiles(load_capture("get_users.json")) == 1
         con = w.connection
-        assert {t: _dump(con, t) for t in (*DERIVED, "xuid_aliases")} == modelled
+        assert {t: _dump(con, t) for t in DERIVED} == modelled
         w.transform_pending(PLAYER_XUID)
         names = con.execute(
             "SELECT count(*) FROM match_stats WHERE playlist_name = 'Ranked Arena' AND is_ranked"
