@@ -259,11 +259,12 @@ class ModelWrites(WriterCore):
                 )
 
     # ------------------------------------------------------------------ aggregates
-    def refresh_aggregates(
-        self, session_gap_minutes: int = DEFAULT_SESSION_GAP_MINUTES
-    ) -> dict[str, int]:
-        """Recompute session ids (with this gap, remembered in sync_meta) and the four mv_*
-        tables in one transaction; returns their row counts."""
+    def refresh_aggregates(self, session_gap_minutes: int | None = None) -> dict[str, int]:
+        """Recompute session ids (with this gap, remembered in sync_meta; None: the gap
+        remembered, else the default) and the four mv_* tables in one transaction; returns
+        their row counts."""
+        if session_gap_minutes is None:
+            session_gap_minutes = int(self.get_meta(SESSION_GAP_KEY) or DEFAULT_SESSION_GAP_MINUTES)
         gap = int(session_gap_minutes)
         if gap <= 0:
             raise ValueError("session_gap_minutes must be a positive number of minutes.")
