@@ -18,7 +18,7 @@ from spnkr.film.medals import MEDALS
 from levelup_pipeline.simulator import film
 from levelup_pipeline.simulator.synthetic import build_synthetic_world, iso_time
 from levelup_pipeline.simulator.world import World, parse_time, wrap
-from levelup_pipeline.store.player_store import RawMatch
+from levelup_pipeline.store.raw_writes import RawMatch
 
 DISTINCT_MATCHES = 400
 _CLONE_NS = uuid.UUID("0f6c3c4e-5d4b-4b8e-9a51-6c1f1d2e3b7a")

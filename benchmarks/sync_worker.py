@@ -22,7 +22,9 @@ from levelup_pipeline.halo.errors import HaloApiError, MatchNotFound
 from levelup_pipeline.ingest.discovery import discover
 from levelup_pipeline.ingest.engine import STORE_ASSET_KINDS, SyncEngine, human_xuids, ugc_refs
 from levelup_pipeline.ingest.options import SyncOptions
-from levelup_pipeline.store.player_store import PlayerStore, RawMatch, StoreWriter
+from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.raw_writes import RawMatch
+from levelup_pipeline.store.writer import StoreWriter
 
 
 def peak_rss_mb() -> float:

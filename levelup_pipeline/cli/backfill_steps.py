@@ -86,9 +86,9 @@ def _requests(metadata: dict) -> int:
 
 
 def gaps_filled(metadata: Mapping[str, dict]) -> dict[str, int]:
-    """What a gap-filling run filled, per part: skill rows, film events and performance
-    scores the model step's transform filled (match_stats' gaps_closed); aliases, names and
-    medal names and imported matches that raw_match_json's step filled (its gap_fill metadata)."""
+    """What a gap-filling run filled, per part: what the model step's transform filled
+    (match_stats' gaps_closed: skill rows, film events, aliases, names, medal names,
+    performance scores) and the imported matches raw_match_json's step fetched (gap_fill)."""
     closed = dict(metadata.get("match_stats", {}).get("gaps_closed") or {})
     fill = metadata.get("raw_match_json", {}).get("gap_fill") or {}
     for part in CLOSED_IN_RAW_STEP:

@@ -31,19 +31,18 @@ from levelup_pipeline.halo.errors import (
 )
 from levelup_pipeline.ingest.engine import STORE_ASSET_KINDS
 from levelup_pipeline.store import backfill as gaps
-from levelup_pipeline.store.player_store import RawParts, StoreWriter
+from levelup_pipeline.store.raw_writes import RawParts
+from levelup_pipeline.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
 PARTS = ("matches", "skill", "highlights", "aliases", "names", "medals", "performance_scores")
 #: Parts measured by rows added (the others by gaps closed): see `gaps_closed`.
 GROWING = ("skill", "highlights")
-#: Parts whose answers the store's writers put on the stored rows at once (names on matches,
-#: medal names, aliases): their gaps close here, not in the model step's transform.
-REFERENCE = ("aliases", "names", "medals")
-#: Parts whose gaps close in the raw step itself: reference data, and imported matches once
-#: their API body is stored (the model step then models them from it).
-CLOSED_IN_RAW_STEP = ("matches", *REFERENCE)
+#: Parts whose gaps close in the raw step itself: imported matches once their API body is
+#: stored (the model step then models them from it). Reference data (aliases, names, medal
+#: names) is stored raw here and put on the model's rows by the model step, like skill.
+CLOSED_IN_RAW_STEP = ("matches",)
 WORKERS = 16
 #: After this many requests gave up on 5xx/timeouts, the API is taken as down: stop early.
 UNAVAILABLE_BREAKER = 5
@@ -59,7 +58,7 @@ class PartResult:
     absent: int = 0  # the API confirmed it has nothing (never asked again)
     failed: int = 0  # transient failures: the next gap fill asks again
     stored: int = 0  # answers written to the raw layer (the model step transforms them)
-    filled: int = 0  # reference parts: gaps closed by the store's writers (see REFERENCE)
+    filled: int = 0  # gaps closed in this step (see CLOSED_IN_RAW_STEP)
 
     def as_metadata(self) -> dict[str, int]:
         """Plain dict for MaterializeResult metadata."""
@@ -282,7 +281,7 @@ class Backfiller:
 async def fetch_ugc_assets(
     api: Any, writer: StoreWriter, refs: Sequence[gaps.UgcRef], result: PartResult
 ) -> None:
-    """Fetch UGC asset versions, store them (names land on matches), remember 404s."""
+    """Fetch UGC asset versions, store them (the model step names the matches), remember 404s."""
     result.requested += len(refs)
     answers = await asyncio.gather(
         *(api.ugc_asset(kind, aid, vid) for kind, aid, vid in refs), return_exceptions=True

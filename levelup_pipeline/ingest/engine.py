@@ -33,7 +33,7 @@ from levelup_pipeline.ingest.discovery import (
     discover,
 )
 from levelup_pipeline.ingest.options import SyncOptions
-from levelup_pipeline.store.player_store import RawMatch
+from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform.match_stats import find_player
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from levelup_pipeline.ingest.backfill import (
     is_fatal,
 )
 from levelup_pipeline.store import backfill as gaps
-from levelup_pipeline.store.player_store import StoreWriter
+from levelup_pipeline.store.writer import StoreWriter
 
 MISSING_IMAGES_KEY = "assets_missing_images"
 DOWNLOADERS = 8

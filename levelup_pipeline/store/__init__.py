@@ -1,7 +1,7 @@
 """DuckDB storage: one file per player, file-locked writers, SQL migrations and aggregates.
 
-The writer classes are imported on first use: `player_store` pulls in pyarrow and the
-transformers, which a read-only caller (`levelup sync`'s delta pre-check) does not need.
+The writer classes are imported on first use: they pull in pyarrow and the transformers, which
+a read-only caller (`levelup sync`'s delta pre-check) does not need.
 """
 
 from typing import Any
@@ -21,7 +21,12 @@ from levelup_pipeline.store.paths import (
     validate_gamertag,
 )
 
-_FROM_PLAYER_STORE = ("PlayerStore", "RawMatch", "RawParts", "StoreWriter")
+_LAZY = {
+    "PlayerStore": "player_store",
+    "RawMatch": "raw_writes",
+    "RawParts": "raw_writes",
+    "StoreWriter": "writer",
+}
 
 __all__ = [
     "CorruptDatabase",
@@ -42,8 +47,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_PLAYER_STORE:
-        from levelup_pipeline.store import player_store
+    if name in _LAZY:
+        import importlib
 
-        return getattr(player_store, name)
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,14 +20,11 @@ import duckdb
 import pyarrow as pa
 
 from levelup_pipeline.store.errors import StoreError, StoreNotFound
-from levelup_pipeline.store.player_store import (
-    DEFAULT_SESSION_GAP_MINUTES,
-    SESSION_GAP_KEY,
-    UNMARK_TRANSFORMED,
-    PlayerStore,
-    StoreWriter,
-)
+from levelup_pipeline.store.file_check import table_counts
+from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_codec import register_sql_function
+from levelup_pipeline.store.raw_writes import UNMARK_TRANSFORMED
+from levelup_pipeline.store.writer import StoreWriter
 
 ARCHIVE_DIRNAME = "archive"
 PENDING_DIRNAME = ".pending"
@@ -96,10 +93,6 @@ def archived_counts(
         pattern = _sql_path(root / table / "*.parquet")
         out[table] = con.execute(f"SELECT count(*) FROM read_parquet({pattern})").fetchall()[0][0]
     return out
-
-
-def _live_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
-    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}
 
 
 def refresh_archive_views(con: duckdb.DuckDBPyConnection, db_path: Path) -> list[str]:
@@ -205,7 +198,7 @@ def archive_older_than(
         _transform_pending_first(writer)
         tables = per_match_tables(con)
         archived_before = archived_counts(con, root, tables)
-        live_before = _live_counts(con, tables)
+        live_before = table_counts(con, tables)
         report.total_before = {t: live_before[t] + archived_before[t] for t in tables}
         old = _old_match_ids(con, report.cutoff)
         report.matches = len(old)
@@ -215,7 +208,7 @@ def archive_older_than(
             _finish_pending(con, root)
         if not dry_run:
             refresh_archive_views(con, store.path)
-        report.live_after = _live_counts(con, tables)
+        report.live_after = table_counts(con, tables)
         report.archived_after = archived_counts(con, root, tables)
         if not dry_run:
             for table in tables:
@@ -227,8 +220,7 @@ def archive_older_than(
                         f"{root} need checking before any new archive run."
                     )
             if old:
-                gap = session_gap_minutes or writer.get_meta(SESSION_GAP_KEY)
-                writer.refresh_aggregates(int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES)
+                writer.refresh_aggregates(session_gap_minutes)
     return report
 
 

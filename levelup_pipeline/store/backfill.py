@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from levelup_pipeline.store.imported import imported_only_match_ids
-from levelup_pipeline.store.player_store import StoreWriter
 from levelup_pipeline.store.raw_codec import register_sql_function
+from levelup_pipeline.store.writer import StoreWriter
 
 #: raw skill/film status written when the API confirms, on a backfill, that it has nothing.
 ABSENT = "absent"

@@ -56,6 +56,13 @@ def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def table_counts(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None) -> dict[str, int]:
+    """Row count of these tables (default: every base table of the file)."""
+    count = 'SELECT count(*) FROM "{}"'
+    tables = base_tables(con) if tables is None else tables
+    return {t: con.execute(count.format(t)).fetchall()[0][0] for t in tables}
+
+
 def read_every_block(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int | None]]:
     """(rows, order-independent hash of every row) per base table: reading every column of
     every row makes DuckDB load, and checksum, every block in use."""

@@ -35,13 +35,9 @@ from levelup_pipeline.store.legacy_read import (
     open_source,
 )
 from levelup_pipeline.store.maintenance import exclusive
-from levelup_pipeline.store.player_store import (
-    DEFAULT_SESSION_GAP_MINUTES,
-    SESSION_GAP_KEY,
-    PlayerStore,
-    StoreWriter,
-)
+from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.views import registered
+from levelup_pipeline.store.writer import StoreWriter
 
 IMPORT_META_KEY = "legacy_import"
 STAGING_DIR = ".import-staging"
@@ -148,8 +144,7 @@ def import_legacy(
             _check_something(report)
             with stage.writer() as writer:
                 writer.transform_pending(xuid)  # folds the imported rows into the model
-                gap = writer.get_meta(SESSION_GAP_KEY)
-                writer.refresh_aggregates(int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES)
+                writer.refresh_aggregates()
                 writer.set_meta(IMPORT_META_KEY, _record(writer, report, now))
                 report.model = {
                     t: writer.connection.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]

@@ -32,6 +32,7 @@ from levelup_pipeline.store.migrate import apply_migrations
 from levelup_pipeline.store.paths import DB_FILENAME, player_dir, validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.restore_journal import restore_journal
+from levelup_pipeline.store.views import put_meta
 
 BACKUPS_DIRNAME = "backups"
 REPLACED_PREFIX = "replaced-"
@@ -248,7 +249,7 @@ class BackupReport:
     archive_files: int = 0
 
 
-def _copy_archive(source: Path, target: Path) -> int:
+def copy_archive(source: Path, target: Path) -> int:
     """Copy archive/<table>/*.parquet (never the .pending staging area); returns files."""
     files = [p for p in source.rglob("*.parquet") if ".pending" not in p.relative_to(source).parts]
     for file in files:
@@ -281,7 +282,7 @@ def backup(store: PlayerStore) -> BackupReport:
         try:
             shutil.copy2(store.path, staging / DB_FILENAME)
             archived = archive_root(store.path)
-            files = _copy_archive(archived, staging / archived.name) if archived.is_dir() else 0
+            files = copy_archive(archived, staging / archived.name) if archived.is_dir() else 0
             _check_copy(staging / DB_FILENAME, sums, store)
             staging.rename(final)
         except BaseException:
@@ -339,11 +340,7 @@ def rename_player(old: str, new: str, data_dir: Path | None = None) -> RenameRep
         if source.exists():
             con = _open(source, migrate=False)
             try:
-                con.execute(
-                    "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
-                    " VALUES ('player_gamertag', ?, current_timestamp)",
-                    [new],
-                )
+                put_meta(con, {"player_gamertag": new})
             finally:
                 con.close()
         if same_folder:  # case-only change: go through a temporary name

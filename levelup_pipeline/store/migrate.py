@@ -18,6 +18,7 @@ from importlib import resources
 import duckdb
 
 from levelup_pipeline.store.errors import MigrationError
+from levelup_pipeline.store.views import put_meta
 
 SCHEMA_VERSION_KEY = "schema_version"
 _NAME_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -86,11 +87,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
             step = _python_step(migration.version)
             if step is not None:
                 step(con)
-            con.execute(
-                "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
-                " VALUES (?, ?, current_timestamp)",
-                [SCHEMA_VERSION_KEY, str(migration.version)],
-            )
+            put_meta(con, {SCHEMA_VERSION_KEY: str(migration.version)})
             con.execute("COMMIT")
         except duckdb.Error as exc:
             con.execute("ROLLBACK")

@@ -27,7 +27,7 @@ import pyarrow as pa
 import zstandard
 
 from levelup_pipeline.store.raw_codec import decode_bytes
-from levelup_pipeline.store.views import registered
+from levelup_pipeline.store.views import put_meta, registered
 
 DAMAGED = "damaged"  # raw skill_status / film_status of a part whose stored frame is unreadable
 DAMAGED_KEY = "damaged_raw_matches"  # sync_meta: {match_id: first seen} of deleted stats bodies
@@ -152,8 +152,8 @@ def _drop_matches(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
         known = con.execute(
             "SELECT count(*) FROM match_stats WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
         ).fetchall()[0][0]
-        # the writer's own list (imported lazily: player_store imports this module)
-        from levelup_pipeline.store.player_store import DERIVED_MATCH_TABLES
+        # the writer's own list (imported lazily: model_writes imports this module)
+        from levelup_pipeline.store.model_writes import DERIVED_MATCH_TABLES
 
         for table in (*DERIVED_MATCH_TABLES, "transformed_matches", "raw_match_json"):
             con.execute(
@@ -171,11 +171,7 @@ def _drop_matches(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
     recorded = recorded_stats(con)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     recorded.update({match_id: recorded.get(match_id, now) for match_id in ids})
-    con.execute(
-        "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
-        " VALUES (?, ?, current_timestamp)",
-        [DAMAGED_KEY, json.dumps(recorded, sort_keys=True)],
-    )
+    put_meta(con, {DAMAGED_KEY: json.dumps(recorded, sort_keys=True)})
 
 
 def recorded_stats(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

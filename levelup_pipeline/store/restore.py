@@ -35,6 +35,7 @@ from levelup_pipeline.store.maintenance import (
     WAL_SUFFIX,
     MaintenanceError,
     _stamp,
+    copy_archive,
     corruption_guard,
     exclusive,
     list_backups,
@@ -120,16 +121,7 @@ def _stage(db: Path, archive_src: Path | None, staging: Path) -> int:
     target.mkdir()
     if archive_src is None or not archive_src.is_dir():
         return 0
-    files = [
-        p
-        for p in archive_src.rglob("*.parquet")
-        if ".pending" not in p.relative_to(archive_src).parts
-    ]
-    for file in files:
-        dest = target / file.relative_to(archive_src)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(file, dest)
-    return len(files)
+    return copy_archive(archive_src, target)
 
 
 def _write_journal(store: PlayerStore, entry: dict) -> None:

@@ -24,12 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from levelup_pipeline.store.errors import StoreError
-from levelup_pipeline.store.player_store import (
-    DEFAULT_SESSION_GAP_MINUTES,
-    SESSION_GAP_KEY,
-    PlayerStore,
-    RawMatch,
-)
+from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform._common import normalize_xuid
 
 CHUNK = 200
@@ -228,10 +224,7 @@ def import_workshop_db(
             if gamertag:
                 writer.set_meta("player_gamertag", gamertag)
         report.transformed = writer.transform_pending(wanted)
-        gap = writer.get_meta(SESSION_GAP_KEY)
-        report.aggregates = writer.refresh_aggregates(
-            int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES
-        )
+        report.aggregates = writer.refresh_aggregates()
         writer.set_meta(
             IMPORT_META_KEY,
             json.dumps(

@@ -1,4 +1,5 @@
-"""Arrow tables shown to DuckDB's SQL for the length of a block."""
+"""Two helpers every writer of a player's file shares: Arrow tables shown to DuckDB's SQL for
+the length of a block, and sync_meta upserts."""
 
 from __future__ import annotations
 
@@ -27,3 +28,13 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> Iterator
             pass
         raise
     con.unregister(name)
+
+
+def put_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str | None]) -> None:
+    """Upsert sync_meta values inside the caller's transaction (stored as text)."""
+    for key, value in values.items():
+        con.execute(
+            "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
+            " VALUES (?, ?, current_timestamp)",
+            [key, None if value is None else str(value)],
+        )

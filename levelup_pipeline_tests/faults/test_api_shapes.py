@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.store import invariants
-from levelup_pipeline.store.player_store import PlayerStore, RawMatch
+from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_codec import decode_json, decode_text
+from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline_tests.captures import MODE_STATS_CAPTURES
 from levelup_pipeline_tests.faults.helpers import CORE_ASSETS, halo_config, integrity_problems

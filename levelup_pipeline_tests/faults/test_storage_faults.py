@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from levelup_pipeline.cli.main import cli
 from levelup_pipeline.ingest import engine
-from levelup_pipeline.store.player_store import StoreWriter
+from levelup_pipeline.store.writer import StoreWriter
 from levelup_pipeline_tests.faults.helpers import (
     assert_same_as,
     cli_command,

@@ -11,7 +11,8 @@ from typing import Any
 import duckdb
 
 from levelup_pipeline.simulator.world import World, wrap
-from levelup_pipeline.store.player_store import PlayerStore, RawMatch
+from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.raw_writes import RawMatch
 
 WORKSHOP_UGC = {
     "maps": "Maps",

@@ -349,7 +349,7 @@ def test_the_guides_forms(pipeline, tmp_path, monkeypatch):
 def test_a_failure_midway_leaves_the_player_untouched(pipeline, tmp_path, monkeypatch):
     """Imported rows written, then the transform fails: the player's database is as before."""
     from levelup_pipeline.store.legacy_import import import_legacy
-    from levelup_pipeline.store.player_store import StoreWriter
+    from levelup_pipeline.store.writer import StoreWriter
 
     gamertag = pipeline.gamertags()[0]
     xuid = str(pipeline.sim.world.find_player(gamertag))

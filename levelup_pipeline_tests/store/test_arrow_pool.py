@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 _PROBE = (
-    "import pyarrow as pa, levelup_pipeline.store.player_store;"
+    "import pyarrow as pa, levelup_pipeline.store.writer;"
     " print(pa.default_memory_pool().backend_name)"
 )
 

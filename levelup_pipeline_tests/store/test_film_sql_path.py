@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from levelup_pipeline.store import PlayerStore
-from levelup_pipeline.store.player_store import RawMatch
+from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform.aliases import aliases_from_highlights
 from levelup_pipeline.transform.highlights import HIGHLIGHT_EVENTS_COLUMNS, highlight_event_rows
 from levelup_pipeline_tests.store.conftest import PLAYER_XUID, synthetic_match

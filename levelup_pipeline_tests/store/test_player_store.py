@@ -223,7 +223,9 @@ def test_real_captures_end_to_end(store: PlayerStore, load_capture, halo_fixture
         assert w.stored_match_ids() == {r.match_id for r in raws}
         assert w.stored_match_ids(["nope", raws[0].match_id]) == {raws[0].match_id}
 
-        # names arrive later: filled in SQL, mode category and is_ranked refined
+        # names arrive later: stored raw, then put on the matches by the model step (in SQL,
+        # mode category and is_ranked refined); the raw step writes no model table
+        modelled = {t: _dump(w.connection, t) for t in DERIVED}
         assets = [
             load_capture(n)
             for n in (
@@ -236,16 +238,24 @@ def test_real_captures_end_to_end(store: PlayerStore, load_capture, halo_fixture
         assert w.write_ugc_assets(assets) == 4
         w.write_ugc_assets(assets)
         assert w.write_medal_metadata(load_capture("get_medal_metadata.json")) > 100
+        assert w.write_profiles(load_capture("get_users.json")) == 1
         con = w.connection
+        assert {t: _dump(con, t) for t in DERIVED} == modelled
+        w.transform_pending(PLAYER_XUID)
         names = con.execute(
             "SELECT count(*) FROM match_stats WHERE playlist_name = 'Ranked Arena' AND is_ranked"
         ).fetchall()[0][0]
         assert names >= 3
         assert con.execute("SELECT count(*) FROM medals WHERE name IS NULL").fetchall()[0][0] == 0
-        assert w.write_profiles(load_capture("get_users.json")) == 1
+        aliases = "SELECT source, first_seen FROM xuid_aliases WHERE gamertag = 'GAMERTAG'"
+        ((source, seen),) = con.execute(aliases).fetchall()
+        assert source == "profile"
+        w.write_profiles(load_capture("get_users.json"), seen + timedelta(days=1))
+        w.transform_pending(PLAYER_XUID)
+        assert con.execute(aliases).fetchall() == [("profile", seen)]  # last_seen widened
         assert con.execute(
-            "SELECT source FROM xuid_aliases WHERE gamertag = 'GAMERTAG'"
-        ).fetchall() == [("profile",)]
+            "SELECT last_seen - first_seen FROM xuid_aliases WHERE gamertag = 'GAMERTAG'"
+        ).fetchall() == [(timedelta(days=1),)]
         incremental = {t: _dump(con, t) for t in DERIVED}
         w.transform_pending(PLAYER_XUID, rebuild=True)
         assert {t: _dump(con, t) for t in DERIVED} == incremental

@@ -12,8 +12,9 @@ import pytest
 from levelup_pipeline.simulator import film
 from levelup_pipeline.simulator.synthetic import build_synthetic_world
 from levelup_pipeline.store import raw_damage
-from levelup_pipeline.store.player_store import PlayerStore, RawMatch
+from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_codec import encode_text
+from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline_tests.maintenance.helpers import skill_body
 
 DERIVED = ("match_stats", "match_players", "medals", "personal_scores", "player_match_stats")

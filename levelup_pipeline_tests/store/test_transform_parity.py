@@ -18,7 +18,7 @@ from benchmarks.data import highlight_dicts, skill_body
 from levelup_pipeline.simulator.synthetic import build_synthetic_world
 from levelup_pipeline.store import PlayerStore
 from levelup_pipeline.store import transform_stages as stages
-from levelup_pipeline.store.player_store import RawMatch
+from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import skill as t_skill
@@ -247,18 +247,18 @@ def test_a_transform_out_of_duckdb_memory_finishes_without_the_budget(
 ) -> None:
     """Films too big for the transform's memory budget: the chunks already committed stay,
     the rest is transformed again with DuckDB's default limit, and the rows are the same."""
-    from levelup_pipeline.store import player_store
+    from levelup_pipeline.store import model_writes
 
-    monkeypatch.setattr(player_store, "TRANSFORM_MEMORY_LIMIT", "8MB")
+    monkeypatch.setattr(model_writes, "TRANSFORM_MEMORY_LIMIT", "8MB")
     monkeypatch.setattr(stages, "TRANSFORM_CHUNK", 4)
     passes = []
-    run_chunks = player_store.StoreWriter._transform_chunks
+    run_chunks = model_writes.ModelWrites._transform_chunks
 
     def counted(self, *args):
         passes.append(self._con.execute("SELECT current_setting('memory_limit')").fetchall())
         return run_chunks(self, *args)
 
-    monkeypatch.setattr(player_store.StoreWriter, "_transform_chunks", counted)
+    monkeypatch.setattr(model_writes.ModelWrites, "_transform_chunks", counted)
     assert_same_rows(*world_raws(seed=5, players=1, matches=12), tmp_path)
     # the first transform: the budgeted pass ran out of memory, the unbudgeted one finished
     # (stored() transforms again; with more pinned by then, DuckDB may refuse the budget)

@@ -1,0 +1,278 @@
+"""Model writes: the tables a player queries, rebuilt from the raw layer, and the aggregates.
+
+`transform_pending` turns pending raw matches into the derived tables (chunked, three threads,
+store/transform_stages.py), then derives what the reference data gives the model - names on
+matches and medals, aliases of stored profiles - so the model step alone writes them.
+`refresh_aggregates` recomputes the session ids and the four mv_* tables in SQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from levelup_pipeline.store import imported as imported_rows
+from levelup_pipeline.store import raw_damage
+from levelup_pipeline.store import transform_stages as stages
+from levelup_pipeline.store.reference_writes import merge_aliases as _merge_aliases
+from levelup_pipeline.store.reference_writes import merge_profile_aliases
+from levelup_pipeline.store.sql_files import sql_file as _sql
+from levelup_pipeline.store.views import put_meta, registered
+from levelup_pipeline.store.writer_core import WriterCore
+from levelup_pipeline.transform._common import normalize_xuid
+from levelup_pipeline.transform.modes import LIFECYCLES, mode_category
+
+DEFAULT_SESSION_GAP_MINUTES = 45
+# DuckDB's memory limit while matches are transformed (see StoreWriter._bulk_settings): the
+# working set is a few chunks of films (FILM_BATCH_BYTES of text parsed at a time), not the
+# history, so a fixed budget holds whatever the history length.
+TRANSFORM_MEMORY_LIMIT = "192MB"
+_NO_AUTO_CHECKPOINT = "1TB"
+# Cores the transform's own three threads (stats, film, write) keep busy: DuckDB's worker
+# threads get the rest, at least one (see StoreWriter._bulk_settings).
+_TRANSFORM_THREADS = 3
+SESSION_GAP_KEY = "session_gap_minutes"
+
+# Tables rebuilt from raw_match_json by transform_pending (aliases only for source 'film').
+DERIVED_MATCH_TABLES = (
+    "match_stats",
+    "match_players",
+    "medals",
+    "personal_scores",
+    "player_match_stats",
+    "highlight_events",
+    "suspect_matches",
+)
+AGGREGATE_TABLES = ("mv_map_stats", "mv_mode_category_stats", "mv_session_stats", "mv_global_stats")
+_LIFECYCLE_CODES = {label: code for code, label in LIFECYCLES.items()}
+
+
+class ModelWrites(WriterCore):
+    """The model and aggregate tables of a writer."""
+
+    # ------------------------------------------------------------------ transform
+    def transform_pending(self, player_xuid: str, rebuild: bool = False) -> dict[str, int]:
+        """Turn raw matches into the derived tables, one transaction per chunk.
+
+        Pending = raw rows never transformed or changed since (write/backfill); rebuild=True
+        first deletes every derived row and marks every raw row pending (one transaction),
+        then recomputes all of them. Matches are read in chunks (stages.TRANSFORM_CHUNK), each
+        chunk's derived rows replaced and its raw rows marked transformed in one transaction,
+        so memory stays flat whatever the history length and an interruption leaves the
+        unfinished matches pending (the next call completes them). Then rows imported from
+        the original LevelUp are folded in where raw JSON has none, and names, mode
+        categories, session ids and performance scores are refreshed in SQL. Returns rows
+        written per table (plus 'skipped_matches': raw rows without the player or with
+        unreadable JSON, and 'damaged_matches': stored frames that no longer decode, isolated
+        for a refetch by store/raw_damage.py).
+        """
+        xuid = normalize_xuid(player_xuid)
+        if xuid is None:
+            raise ValueError(f"Not a player xuid: {player_xuid!r}.")
+        counts = {t: 0 for t in (*DERIVED_MATCH_TABLES, "xuid_aliases")}
+        counts["skipped_matches"] = counts["damaged_matches"] = 0
+        with self._transaction() as con:
+            if rebuild:
+                for table in DERIVED_MATCH_TABLES:
+                    con.execute(f"DELETE FROM {table}")
+                con.execute("DELETE FROM xuid_aliases WHERE source = 'film'")
+                con.execute("DELETE FROM transformed_matches")
+            aliases_before = con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0]
+            names = dict(
+                con.execute(
+                    "SELECT asset_id, arg_max(public_name, fetched_at) FROM ugc_assets"
+                    " WHERE public_name IS NOT NULL GROUP BY asset_id"
+                ).fetchall()
+            )
+        try:
+            with self._bulk_settings(TRANSFORM_MEMORY_LIMIT):
+                self._transform_chunks(xuid, names, rebuild, counts)
+        except duckdb.OutOfMemoryException:
+            # Unusually large matches: the committed chunks stay done, the rest is still
+            # pending and is transformed again with DuckDB's default memory limit.
+            self._transform_chunks(xuid, names, rebuild, counts)
+        with self._transaction() as con:
+            merge_profile_aliases(con, self._schema("xuid_aliases"))  # reference_writes.py
+            counts["xuid_aliases"] = (
+                con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0] - aliases_before
+            )
+            imported_rows.fold_imported(con, xuid)  # imported rows where raw JSON has none
+            self._fill_names(con)
+            gap = self.get_meta(SESSION_GAP_KEY)
+            con.execute(_sql("sessions.sql"), [int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES])
+            con.execute(_sql("performance.sql"))
+            con.execute(
+                "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
+                " VALUES ('player_xuid', ?, current_timestamp),"
+                " ('last_transform', strftime(current_timestamp, '%Y-%m-%dT%H:%M:%S%z'),"
+                " current_timestamp)",
+                [xuid],
+            )
+        return counts
+
+    @contextmanager
+    def _bulk_settings(self, limit: str) -> Iterator[None]:
+        """DuckDB set for a bulk job: memory limit lowered to `limit`, worker threads limited
+        to the cores the job leaves free, and no automatic checkpoint meanwhile (a checkpoint
+        that runs out of memory would invalidate the database): the checkpoint runs once the
+        settings are reset.
+
+        Why: left to its default (80% of RAM), DuckDB keeps every block it reads or writes
+        cached, and a 10,000-match transform then ended at ~700 MB RSS instead of ~500 MB.
+        And on two cores, DuckDB's workers only competed with the transform's own threads:
+        one thread (the caller's) took ~9% less CPU per 10,000 matches, and less wall time
+        (README, Performance)."""
+        con = self._con
+        try:
+            con.execute(f"SET memory_limit = '{limit}'")
+        except duckdb.OutOfMemoryException:  # more than `limit` pinned right now: no budget
+            yield
+            return
+        con.execute(f"SET checkpoint_threshold = '{_NO_AUTO_CHECKPOINT}'")
+        con.execute(f"SET threads = {max(1, (os.cpu_count() or 1) - _TRANSFORM_THREADS + 1)}")
+        try:
+            yield
+        finally:
+            con.execute("RESET memory_limit")
+            con.execute("RESET checkpoint_threshold")
+            con.execute("RESET threads")
+        con.execute("CHECKPOINT")
+
+    def _transform_chunks(
+        self, xuid: str, names: dict[str, str], rebuild: bool, counts: dict[str, int]
+    ) -> None:
+        """Transform every pending raw match, chunk by chunk (see transform_pending)."""
+        stats_reader = self._con.cursor()  # own connections: read while chunks are written
+        film_reader = self._con.cursor()
+        try:
+            pending = stages.pending_match_ids(stats_reader)
+            chunks = [
+                pending[i : i + stages.TRANSFORM_CHUNK]
+                for i in range(0, len(pending), stages.TRANSFORM_CHUNK)
+            ]
+            # Three stages in step, on three threads: while Python parses the stats of chunk
+            # n, DuckDB (which releases the GIL) parses its films and writes chunk n-1.
+            schemas = {t: self._schema(t) for t in (*stages.STATS_TABLES, "highlight_events")}
+            with (
+                ThreadPoolExecutor(1, thread_name_prefix="levelup-film") as film_pool,
+                ThreadPoolExecutor(1, thread_name_prefix="levelup-write") as write_pool,
+            ):
+                writing: Future[None] | None = None
+                for ids in chunks:
+                    films = stages.read_films(stats_reader, ids)
+                    film = film_pool.submit(stages.film_stage, film_reader, films, schemas)
+                    stats = stages.stats_stage(stats_reader, ids, xuid, names, schemas)
+                    if writing is not None:
+                        writing.result()
+                    commit = partial(self._commit_chunk, ids, stats, film, rebuild)
+                    writing = write_pool.submit(commit, counts)
+                if writing is not None:
+                    writing.result()
+        finally:
+            stats_reader.close()
+            film_reader.close()
+
+    def _commit_chunk(
+        self,
+        ids: list[str],
+        stats: stages.StatsRows,
+        film: Future[stages.FilmEvents],
+        rebuild: bool,
+        counts: dict[str, int],
+    ) -> None:
+        """The DuckDB half of a chunk, in one transaction: stats-derived rows, film events and
+        aliases, raw rows marked transformed (an interruption leaves the chunk pending)."""
+        written: dict[str, int] = {"skipped_matches": stats.skipped}
+        films = film.result()
+        damaged = stats.damaged
+        damaged.update(films.damaged)
+        with self._transaction() as con:
+            if damaged:  # isolated, never taking the chunk with them (store/raw_damage.py)
+                raw_damage.isolate(con, damaged)
+                written["damaged_matches"] = damaged.count()
+            with registered(con, "_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())})):
+                if not rebuild:  # re-transformed matches replace their previous rows
+                    seen = con.execute(
+                        "SELECT count(*) FROM match_stats"
+                        " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
+                    ).fetchall()[0][0]
+                    for table in DERIVED_MATCH_TABLES if seen else ():
+                        con.execute(
+                            f"DELETE FROM {table}"
+                            " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
+                        )
+                for table, data in stats.tables.items():
+                    # keys are unique by construction (one chunk = distinct matches)
+                    written[table] = self._insert_arrow(con, table, data)
+                events = films.events
+                if stats.skipped:  # no row for these matches, so no events either
+                    kept = stats.tables["match_stats"]["match_id"].combine_chunks()
+                    events = events.filter(pc.is_in(events["match_id"], value_set=kept))
+                written["highlight_events"] = self._stage_events(con, events)
+                con.execute(
+                    "INSERT OR REPLACE INTO transformed_matches"
+                    " SELECT match_id, current_timestamp FROM _chunk_ids"
+                )
+            if damaged.stats:  # deleted: no mark either
+                raw_damage.unmark(con, damaged.stats)
+        for key, value in written.items():  # counted once committed
+            counts[key] += value
+
+    def _stage_events(self, con: duckdb.DuckDBPyConnection, events: pa.Table) -> int:
+        """Write a chunk's highlight events and their film aliases; returns events written.
+        The alias query reads the chunk's events (_chunk_events), never the whole table."""
+        if not events.num_rows:
+            return 0
+        with registered(con, "_chunk_events", events):
+            con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
+            _merge_aliases(con, _sql("film_aliases.sql"))
+        return events.num_rows
+
+    def _fill_names(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Names from ugc_assets/medal_metadata (SQL), then mode categories that names refine."""
+        con.execute(_sql("fill_names.sql"))
+        rows = con.execute(
+            "SELECT match_id, game_variant_category, lifecycle, teams_enabled,"
+            " game_variant_name, playlist_name, gameplay_interaction, mode_category"
+            " FROM match_stats"
+        ).fetchall()
+        changed = []
+        for match_id, gvc, lifecycle, teams, variant, playlist, interaction, current in rows:
+            label = mode_category(
+                gvc, _LIFECYCLE_CODES.get(lifecycle), teams, variant, playlist, interaction
+            )
+            if label != current:
+                changed.append({"match_id": match_id, "mode_category": label})
+        if changed:
+            modes = self._arrow("match_stats", changed, ("match_id", "mode_category"))
+            with registered(con, "_modes_in", modes):
+                con.execute(
+                    "UPDATE match_stats SET mode_category = m.mode_category FROM _modes_in m"
+                    " WHERE m.match_id = match_stats.match_id"
+                )
+
+    # ------------------------------------------------------------------ aggregates
+    def refresh_aggregates(self, session_gap_minutes: int | None = None) -> dict[str, int]:
+        """Recompute session ids (with this gap, remembered in sync_meta; None: the gap
+        remembered, else the default) and the four mv_* tables in one transaction; returns
+        their row counts."""
+        if session_gap_minutes is None:
+            session_gap_minutes = int(self.get_meta(SESSION_GAP_KEY) or DEFAULT_SESSION_GAP_MINUTES)
+        gap = int(session_gap_minutes)
+        if gap <= 0:
+            raise ValueError("session_gap_minutes must be a positive number of minutes.")
+        with self._transaction() as con:
+            put_meta(con, {SESSION_GAP_KEY: str(gap)})
+            con.execute(_sql("sessions.sql"), [gap])
+            con.execute(_sql("aggregates.sql"))
+        return {
+            t: self._con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+            for t in AGGREGATE_TABLES
+        }
