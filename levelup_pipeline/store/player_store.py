@@ -25,7 +25,6 @@ import pyarrow.compute as pc
 
 from levelup_pipeline.store import imported as imported_rows
 from levelup_pipeline.store import raw_damage
-from levelup_pipeline.store import transform_stages as stages
 from levelup_pipeline.store.arrow_pool import use_jemalloc_pool
 from levelup_pipeline.store.diagnosis import (
     environment_error,
@@ -60,6 +59,7 @@ from levelup_pipeline.store.views import registered
 from levelup_pipeline.transform import aliases as t_aliases
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import metadata as t_meta
+from levelup_pipeline.transform import stages
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.modes import LIFECYCLES, mode_category
 

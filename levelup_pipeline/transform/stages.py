@@ -1,10 +1,11 @@
 """The read-and-parse stages of `StoreWriter.transform_pending`, one chunk of raw matches at a
 time (the writer then stores a chunk's rows in one transaction).
 
-- film: the highlight events, parsed by DuckDB (`sql/highlight_events.sql`, no Python per
-  event), films of any odd shape by the Python transformer;
+- film: the highlight events of films of any shape, parsed by DuckDB
+  (`store/sql/highlight_events.sql`, no Python per event);
 - stats: the stats and skill JSON, decompressed (store/raw_codec.py) and turned into rows by
-  the Python transformers (`transform/`).
+  the typed transform (transform/match_stats.py), screened for implausible values
+  (transform/plausibility.py).
 
 Each stage reads through its own DuckDB cursor, so the two can run on different threads:
 DuckDB releases the GIL while it reads and parses.
@@ -32,8 +33,7 @@ from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import plausibility as t_plausible
 from levelup_pipeline.transform import skill as t_skill
 from levelup_pipeline.transform._common import normalize_xuid
-from levelup_pipeline.transform.stats_schema import decode_stats
-from levelup_pipeline.transform.typed_rows import typed_stats_rows
+from levelup_pipeline.transform.stats_schema import decode_stats, lenient_body
 
 # Raw matches per chunk (one transaction each). ~1,000 keeps the three stages busy on two
 # cores, and a chunk's film events (~230 a match, ~25 MB of Arrow) then fill more than one
@@ -122,7 +122,7 @@ class FilmTexts:
 
 @dataclass
 class FilmEvents:
-    """A chunk's highlight events (parsed by DuckDB, and by Python for odd shapes), and the
+    """A chunk's highlight events (parsed by DuckDB), and the
     films found damaged on the way (store/raw_damage.py)."""
 
     events: pa.Table
@@ -194,7 +194,6 @@ def film_stage(
     schema = schemas["highlight_events"]
     query = _sql("highlight_events.sql")
     parts = [schema.empty_table()]
-    odd_films: list[pa.Table] = []  # films of another shape: one marker row each
     while films.batches:  # the batches share the chunk's text buffer: freed after the last
         batch = films.batches.pop(0)
         try:
@@ -203,20 +202,7 @@ def film_stage(
             batch = _without_unparsable_films(cursor, batch, films.damaged)
             parsed = _parse_films(cursor, query, batch)
         parts.append(_event_rows(batch["match_id"], parsed, schema))
-        if parsed["event_index"].null_count:
-            odd = parsed.filter(pc.is_null(parsed["event_index"]))["film"]
-            odd_films.append(batch.take(odd))
-    events = pa.concat_tables(parts)
-    if not odd_films:
-        return FilmEvents(events, films.damaged)
-    rows: list[dict[str, Any]] = []  # ...parsed by the Python transformer
-    for batch in odd_films:
-        for match_id, text in zip(
-            batch["match_id"].to_pylist(), batch["highlights_json"].to_pylist(), strict=True
-        ):
-            rows.extend(t_highlights.highlight_event_rows(match_id, t_match.parse_json(text)))
-    in_sql = events.filter(pc.is_valid(events["event_index"]))
-    return FilmEvents(pa.concat_tables([in_sql, rows_to_arrow(rows, schema)]), films.damaged)
+    return FilmEvents(pa.concat_tables(parts), films.damaged)
 
 
 def _parse_films(cursor: duckdb.DuckDBPyConnection, query: str, batch: pa.Table) -> pa.Table:
@@ -280,83 +266,38 @@ class StatsRows:
 def add_stats_rows(
     out: dict[str, list[dict[str, Any]]],
     match_id: str,
-    stats_json: bytes | str | None,
+    stats_json: bytes | str | dict[str, Any] | None,
     skill: Any,
     xuid: str,
     names: dict[str, str],
+    fractions: dict[str, list[dict[str, Any]]],
 ) -> bool:
     """Append one match's rows of the stats-derived tables to `out` (keyed by table); False,
     and nothing appended, when the stats body is unreadable or lacks the player.
 
-    The typed fast path (transform/typed_rows.py) reads the usual body; any other goes to
-    the reference transformers, decoded whole (add_parsed_stats_rows)."""
-    body = None if stats_json is None else decode_stats(stats_json)
-    rows = None
-    if body is not None:
-        skill_result = t_skill.skill_result_for(skill, xuid)
-        rows = typed_stats_rows(match_id, body, skill_result, xuid, names)
-    if rows is None:
-        return add_parsed_stats_rows(
-            out, match_id, t_match.parse_json(stats_json), skill, xuid, names
-        )
+    The body is decoded strictly (transform/stats_schema.py); one with values of another
+    type is parsed and read leniently, and its player's raw CoreStats kept in `fractions`
+    when a count there has a fraction (the plausibility screen flags it)."""
+    body = decode_stats(stats_json)
+    cores = None
+    if body is None:
+        stats = t_match.parse_json(stats_json)
+        body = lenient_body(stats)
+        if body is None:
+            return False
+        player = t_match.find_player(stats, xuid)
+        cores = t_match.core_stats_of(player) if player is not None else None
+    rows = t_match.stats_rows(match_id, body, t_skill.skill_result_for(skill, xuid), xuid, names)
     if not rows["match_stats"]:
         return False
-    _flag_implausible(out, rows["match_stats"][0], None, rows["match_players"], xuid)
+    if cores and t_plausible.fractions(cores):
+        fractions[match_id] = cores
     for table, table_rows in rows.items():
         out[table].extend(table_rows)
-    _add_skill_row(out, match_id, skill, xuid)
-    return True
-
-
-def add_parsed_stats_rows(
-    out: dict[str, list[dict[str, Any]]],
-    match_id: str,
-    stats: Any,
-    skill: Any,
-    xuid: str,
-    names: dict[str, str],
-) -> bool:
-    """add_stats_rows for a decoded body, by the reference transformers (any shape)."""
-    if isinstance(stats, dict) and stats.get("MatchId") != match_id:
-        stats = {**stats, "MatchId": match_id}  # the stored key wins
-    skill_result = t_skill.skill_result_for(skill, xuid)
-    row = (
-        t_match.match_stats_row(stats, xuid, skill_result, names)
-        if isinstance(stats, dict)
-        else None
-    )
-    if row is None:
-        return False
-    players = t_match.match_player_rows(stats)
-    player = t_match.find_player(stats, xuid)
-    _flag_implausible(out, row, t_match.core_stats_of(player) if player else None, players, xuid)
-    out["match_stats"].append(row)
-    out["match_players"].extend(players)
-    out["medals"].extend(t_match.medal_rows(stats, xuid, player))
-    out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
-    _add_skill_row(out, match_id, skill, xuid)
-    return True
-
-
-def _flag_implausible(
-    out: dict[str, list[dict[str, Any]]],
-    row: dict[str, Any],
-    cores: list[dict] | None,
-    players: list[dict[str, Any]],
-    xuid: str,
-) -> None:
-    """Implausible values of the match's rows -> NULL, and the match recorded as suspect."""
-    suspect = t_plausible.flag_implausible(row, cores, players, normalize_xuid(xuid))
-    if suspect is not None:
-        out["suspect_matches"].append(suspect)
-
-
-def _add_skill_row(
-    out: dict[str, list[dict[str, Any]]], match_id: str, skill: Any, xuid: str
-) -> None:
     skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
     if skill_row is not None:
         out["player_match_stats"].append(skill_row)
+    return True
 
 
 def stats_stage(
@@ -367,7 +308,8 @@ def stats_stage(
     schemas: dict[str, pa.Schema],
 ) -> StatsRows:
     """Rows of the stats-derived tables for some raw matches; a match without the player or
-    with unreadable JSON is skipped (no row in any table)."""
+    with unreadable JSON is skipped (no row in any table). Implausible values are screened
+    per batch, column by column (transform/plausibility.screen)."""
     frames = cursor.execute(
         f"SELECT match_id, stats_json_zst, skill_json_zst FROM raw_match_json WHERE {_CHUNK_ROWS}",
         {"ids": match_ids},
@@ -375,10 +317,12 @@ def stats_stage(
     parts: dict[str, list[pa.Table]] = {t: [] for t in STATS_TABLES}
     skipped = 0
     damaged = DamagedRaw()
+    wide = {t: t_plausible.screened_schema(_columns(schemas[t], STATS_COLUMNS[t])) for t in parts}
     with gc_paused():
         # rows (dicts, ~3 KB each) become Arrow every STATS_BATCH matches: few dicts alive
         for start in range(0, len(frames), STATS_BATCH):
             out: dict[str, list[dict[str, Any]]] = {t: [] for t in STATS_TABLES}
+            fractions: dict[str, list[dict[str, Any]]] = {}
             for match_id, stats_frame, skill_frame in frames[start : start + STATS_BATCH]:
                 # UTF-8 bytes, not str: what the JSON decoders read, without a conversion
                 stats_json, bad_stats = decode_or_none(stats_frame)
@@ -386,11 +330,14 @@ def stats_stage(
                 skill = t_match.parse_json(skill_json)
                 if bad_skill or (skill is None and not is_readable_json(skill_json)):
                     damaged.add("skill", match_id)
-                if bad_stats or not add_stats_rows(out, match_id, stats_json, skill, xuid, names):
+                if bad_stats or not add_stats_rows(
+                    out, match_id, stats_json, skill, xuid, names, fractions
+                ):
                     skipped += 1
                     if bad_stats or not is_readable_json(stats_json):
                         damaged.add("stats", match_id)
-            for t, rows in out.items():
-                parts[t].append(rows_to_arrow(rows, _columns(schemas[t], STATS_COLUMNS[t])))
+            batch = {t: rows_to_arrow(rows, wide[t]) for t, rows in out.items()}
+            for t, table in t_plausible.screen(batch, fractions, normalize_xuid(xuid)).items():
+                parts[t].append(table.cast(_columns(schemas[t], STATS_COLUMNS[t])))
     tables = {t: pa.concat_tables(chunks) for t, chunks in parts.items()}
     return StatsRows(tables, skipped, damaged)
