@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -610,36 +610,11 @@ class StoreWriter:
     def _transform_chunks(
         self, xuid: str, names: dict[str, str], rebuild: bool, counts: dict[str, int]
     ) -> None:
-        """Transform every pending raw match, chunk by chunk (see transform_pending)."""
-        stats_reader = self._con.cursor()  # own connections: read while chunks are written
-        film_reader = self._con.cursor()
-        try:
-            pending = stages.pending_match_ids(stats_reader)
-            chunks = [
-                pending[i : i + stages.TRANSFORM_CHUNK]
-                for i in range(0, len(pending), stages.TRANSFORM_CHUNK)
-            ]
-            # Three stages in step, on three threads: while Python parses the stats of chunk
-            # n, DuckDB (which releases the GIL) parses its films and writes chunk n-1.
-            schemas = {t: self._schema(t) for t in (*stages.STATS_TABLES, "highlight_events")}
-            with (
-                ThreadPoolExecutor(1, thread_name_prefix="levelup-film") as film_pool,
-                ThreadPoolExecutor(1, thread_name_prefix="levelup-write") as write_pool,
-            ):
-                writing: Future[None] | None = None
-                for ids in chunks:
-                    films = stages.read_films(stats_reader, ids)
-                    film = film_pool.submit(stages.film_stage, film_reader, films, schemas)
-                    stats = stages.stats_stage(stats_reader, ids, xuid, names, schemas)
-                    if writing is not None:
-                        writing.result()
-                    commit = partial(self._commit_chunk, ids, stats, film, rebuild)
-                    writing = write_pool.submit(commit, counts)
-                if writing is not None:
-                    writing.result()
-        finally:
-            stats_reader.close()
-            film_reader.close()
+        """Transform every pending raw match, chunk by chunk (transform/stages.py), each
+        chunk stored by _commit_chunk (see transform_pending)."""
+        schemas = {t: self._schema(t) for t in (*stages.STATS_TABLES, "highlight_events")}
+        commit = partial(self._commit_chunk, rebuild=rebuild, counts=counts)
+        stages.transform_chunks(self._con, xuid, names, schemas, commit)
 
     def _commit_chunk(
         self,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,43 @@ STATS_TABLES = tuple(STATS_COLUMNS)
 _CHUNK_ROWS = (
     "rowid IN (SELECT rowid FROM raw_match_json WHERE match_id IN (SELECT unnest($ids::VARCHAR[])))"
 )
+
+
+def transform_chunks(
+    con: duckdb.DuckDBPyConnection,
+    xuid: str,
+    names: dict[str, str],
+    schemas: dict[str, pa.Schema],
+    commit: Callable[[list[str], StatsRows, Future[FilmEvents]], None],
+) -> None:
+    """Transform every pending raw match, chunk by chunk (TRANSFORM_CHUNK matches): each
+    chunk's ids, stats rows and film events (a future) go to `commit`, which stores them in
+    one transaction (StoreWriter._commit_chunk).
+
+    Three stages in step, on three threads: while Python parses the stats of chunk n,
+    DuckDB (which releases the GIL) parses its films and `commit` writes chunk n-1."""
+    stats_reader = con.cursor()  # own connections: read while chunks are written
+    film_reader = con.cursor()
+    try:
+        pending = pending_match_ids(stats_reader)
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="levelup-film") as film_pool,
+            ThreadPoolExecutor(1, thread_name_prefix="levelup-write") as write_pool,
+        ):
+            writing: Future[None] | None = None
+            for start in range(0, len(pending), TRANSFORM_CHUNK):
+                ids = pending[start : start + TRANSFORM_CHUNK]
+                films = read_films(stats_reader, ids)
+                film = film_pool.submit(film_stage, film_reader, films, schemas)
+                stats = stats_stage(stats_reader, ids, xuid, names, schemas)
+                if writing is not None:
+                    writing.result()
+                writing = write_pool.submit(commit, ids, stats, film)
+            if writing is not None:
+                writing.result()
+    finally:
+        stats_reader.close()
+        film_reader.close()
 
 
 def pending_match_ids(reader: duckdb.DuckDBPyConnection) -> list[str]:
