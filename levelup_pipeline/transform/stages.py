@@ -230,24 +230,30 @@ def film_stage(
     """Highlight events of some films, as a table of `schemas['highlight_events']`: DuckDB
     parses one batch per query (it holds a batch's parsed JSON at once)."""
     schema = schemas["highlight_events"]
-    query = _sql("highlight_events.sql")
     parts = [schema.empty_table()]
     while films.batches:  # the batches share the chunk's text buffer: freed after the last
         batch = films.batches.pop(0)
         try:
-            parsed = _parse_films(cursor, query, batch)
+            parsed = _parse_films(cursor, batch)
         except duckdb.InvalidInputException:  # a damaged film that is not JSON any more
             batch = _without_unparsable_films(cursor, batch, films.damaged)
-            parsed = _parse_films(cursor, query, batch)
+            parsed = _parse_films(cursor, batch)
         parts.append(_event_rows(batch["match_id"], parsed, schema))
     return FilmEvents(pa.concat_tables(parts), films.damaged)
 
 
-def _parse_films(cursor: duckdb.DuckDBPyConnection, query: str, batch: pa.Table) -> pa.Table:
-    """highlight_events.sql over one batch of films (numbered by their position)."""
+def _parse_films(cursor: duckdb.DuckDBPyConnection, batch: pa.Table) -> pa.Table:
+    """The events of one batch of films (numbered by their position): highlight_events.sql
+    for the plain films, highlight_events_odd.sql for the others, if the batch has any (its
+    value-by-value reading costs ~10% more)."""
     numbered = batch.append_column("film", pa.array(range(batch.num_rows), pa.int32()))
+    odd = not pc.all(pc.fill_null(batch["film_plain"], False)).as_py()
     with registered(cursor, "_films", numbered):
-        return cursor.sql(query).to_arrow_table()
+        parsed = cursor.sql(_sql("highlight_events.sql")).to_arrow_table()
+        if odd:
+            more = cursor.sql(_sql("highlight_events_odd.sql")).to_arrow_table()
+            parsed = pa.concat_tables([parsed, more.cast(parsed.schema)])
+    return parsed
 
 
 def _without_unparsable_films(
