@@ -11,11 +11,10 @@ from typing import Any
 
 import duckdb
 
-from levelup_pipeline.store.transform_stages import STATS_COLUMNS, add_parsed_stats_rows
-from levelup_pipeline.transform import highlights as t_highlights
-from levelup_pipeline.transform.aliases import aliases_from_highlights
+from levelup_pipeline.transform.highlights import HIGHLIGHT_EVENTS_COLUMNS
+from levelup_pipeline.transform.stages import STATS_COLUMNS, add_stats_rows
 
-TABLES = {**STATS_COLUMNS, "highlight_events": t_highlights.HIGHLIGHT_EVENTS_COLUMNS}
+TABLES = {**STATS_COLUMNS, "highlight_events": HIGHLIGHT_EVENTS_COLUMNS}
 
 
 def empty_rows() -> dict[str, list[dict[str, Any]]]:
@@ -33,11 +32,20 @@ def add_match_rows(
 ) -> bool:
     """Append one match's derived rows to `out` (the store's stats rows, then the film's
     events and aliases in Python); False when the body lacks the player."""
-    if not add_parsed_stats_rows(out, match_id, stats, skill, xuid, {}):
+    if not add_stats_rows(out, match_id, stats, skill, xuid, {}, {}):
         return False
     start_time = out["match_stats"][-1]["start_time"]
-    out["highlight_events"] += t_highlights.highlight_event_rows(match_id, events)
-    out["xuid_aliases"] += aliases_from_highlights(events, start_time)
+    pairs = {}
+    for index, event in enumerate(events or ()):  # the ancestor's events: the client's dicts
+        xuid = str(event["xuid"])
+        out["highlight_events"].append(
+            {**event, "match_id": match_id, "event_index": index, "xuid": xuid}
+        )
+        pairs[(xuid, event["gamertag"])] = None
+    out["xuid_aliases"] += [
+        {"xuid": x, "gamertag": g, "first_seen": start_time, "last_seen": start_time}
+        for x, g in pairs
+    ]
     return True
 
 

@@ -1,7 +1,7 @@
 """Model writes: the tables a player queries, rebuilt from the raw layer, and the aggregates.
 
 `transform_pending` turns pending raw matches into the derived tables (chunked, three threads,
-store/transform_stages.py), then derives what the reference data gives the model - names on
+transform/stages.py), then derives what the reference data gives the model - names on
 matches and medals, aliases of stored profiles - so the model step alone writes them.
 `refresh_aggregates` recomputes the session ids and the four mv_* tables in SQL.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from functools import partial
 
@@ -20,12 +20,12 @@ import pyarrow.compute as pc
 
 from levelup_pipeline.store import imported as imported_rows
 from levelup_pipeline.store import raw_damage
-from levelup_pipeline.store import transform_stages as stages
 from levelup_pipeline.store.reference_writes import merge_aliases as _merge_aliases
 from levelup_pipeline.store.reference_writes import merge_profile_aliases
 from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.store.views import put_meta, registered
 from levelup_pipeline.store.writer_core import WriterCore
+from levelup_pipeline.transform import stages
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.modes import LIFECYCLES, mode_category
 
@@ -148,36 +148,11 @@ class ModelWrites(WriterCore):
     def _transform_chunks(
         self, xuid: str, names: dict[str, str], rebuild: bool, counts: dict[str, int]
     ) -> None:
-        """Transform every pending raw match, chunk by chunk (see transform_pending)."""
-        stats_reader = self._con.cursor()  # own connections: read while chunks are written
-        film_reader = self._con.cursor()
-        try:
-            pending = stages.pending_match_ids(stats_reader)
-            chunks = [
-                pending[i : i + stages.TRANSFORM_CHUNK]
-                for i in range(0, len(pending), stages.TRANSFORM_CHUNK)
-            ]
-            # Three stages in step, on three threads: while Python parses the stats of chunk
-            # n, DuckDB (which releases the GIL) parses its films and writes chunk n-1.
-            schemas = {t: self._schema(t) for t in (*stages.STATS_TABLES, "highlight_events")}
-            with (
-                ThreadPoolExecutor(1, thread_name_prefix="levelup-film") as film_pool,
-                ThreadPoolExecutor(1, thread_name_prefix="levelup-write") as write_pool,
-            ):
-                writing: Future[None] | None = None
-                for ids in chunks:
-                    films = stages.read_films(stats_reader, ids)
-                    film = film_pool.submit(stages.film_stage, film_reader, films, schemas)
-                    stats = stages.stats_stage(stats_reader, ids, xuid, names, schemas)
-                    if writing is not None:
-                        writing.result()
-                    commit = partial(self._commit_chunk, ids, stats, film, rebuild)
-                    writing = write_pool.submit(commit, counts)
-                if writing is not None:
-                    writing.result()
-        finally:
-            stats_reader.close()
-            film_reader.close()
+        """Transform every pending raw match, chunk by chunk (transform/stages.py), each
+        chunk stored by _commit_chunk (see transform_pending)."""
+        schemas = {t: self._schema(t) for t in (*stages.STATS_TABLES, "highlight_events")}
+        commit = partial(self._commit_chunk, rebuild=rebuild, counts=counts)
+        stages.transform_chunks(self._con, xuid, names, schemas, commit)
 
     def _commit_chunk(
         self,

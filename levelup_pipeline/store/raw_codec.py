@@ -120,7 +120,7 @@ def _decode_back_to_back(frames: list[bytes]) -> pa.Array | None:
 
     Why: decompressing each frame to bytes and then copying ~25 KB a film into an Arrow array
     took 0.6 s per 10,000 films here, against 0.3 s this way, on the thread that bounds the
-    transform's speed (store/transform_stages.py, read_films).
+    transform's speed (transform/stages.py, read_films).
     """
     sizes = [zstandard.frame_content_size(f) for f in frames]
     total = sum(sizes)

@@ -21,12 +21,12 @@ import pyarrow as pa
 
 from levelup_pipeline.store.raw_codec import dump_json as _dump
 from levelup_pipeline.store.sql_files import sql_file as _sql
-from levelup_pipeline.store.transform_stages import rows_to_arrow
 from levelup_pipeline.store.views import registered
 from levelup_pipeline.store.writer_core import WriterCore, now
 from levelup_pipeline.transform import aliases as t_aliases
 from levelup_pipeline.transform import metadata as t_meta
 from levelup_pipeline.transform._common import normalize_xuid
+from levelup_pipeline.transform.stages import rows_to_arrow
 
 # Profiles whose sighting (xuid, gamertag, fetch time) xuid_aliases does not cover yet.
 _UNMERGED_PROFILES = """

@@ -19,8 +19,8 @@ from levelup_pipeline.store.arrow_pool import use_jemalloc_pool
 from levelup_pipeline.store.diagnosis import environment_error, is_corruption, restore_hint
 from levelup_pipeline.store.errors import CorruptDatabase
 from levelup_pipeline.store.file_check import table_counts
-from levelup_pipeline.store.transform_stages import rows_to_arrow
 from levelup_pipeline.store.views import put_meta, registered
+from levelup_pipeline.transform.stages import rows_to_arrow
 
 use_jemalloc_pool()  # the writer's Arrow tables: less memory kept (store/arrow_pool.py)
 

@@ -1,4 +1,5 @@
-"""Gamertag aliases (xuid -> gamertag seen at a time) from films and profile lookups."""
+"""Gamertag aliases (xuid -> gamertag seen at a time) from profile lookups (a film's aliases
+are read in SQL from its stored events: store/sql/film_aliases.sql)."""
 
 from __future__ import annotations
 
@@ -6,30 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from levelup_pipeline.transform._common import normalize_xuid
-from levelup_pipeline.transform.highlights import _event, clean_gamertag
+from levelup_pipeline.transform.highlights import clean_gamertag
 
 ALIAS_COLUMNS: tuple[str, ...] = ("xuid", "gamertag", "first_seen", "last_seen", "source")
-
-
-def aliases_from_highlights(
-    events: list[Any] | None, seen_at: datetime | None
-) -> list[dict[str, Any]]:
-    """Distinct (xuid, gamertag) pairs of a film, seen at the match start (source 'film')."""
-    if not isinstance(events, list):
-        return []
-    pairs: dict[tuple[str, str], None] = {}
-    for raw in events:
-        event = _event(raw)
-        if event is None:
-            continue
-        xuid = normalize_xuid(event.get("xuid"))
-        gamertag = clean_gamertag(event.get("gamertag"))
-        if xuid and gamertag:
-            pairs[(xuid, gamertag)] = None
-    return [
-        {"xuid": x, "gamertag": g, "first_seen": seen_at, "last_seen": seen_at, "source": "film"}
-        for x, g in pairs
-    ]
 
 
 def aliases_from_profiles(

@@ -1,7 +1,10 @@
 """Match stats JSON -> rows of match_stats, match_players, medals and personal_scores.
 
-Everything is read defensively: a missing block, null, unknown enum or wrong type becomes a
-NULL column, never an exception, because one odd match must not stop a 10,000-match sync.
+One transform for every body: stats_rows reads the typed body (transform/stats_schema.py),
+decoded strictly from the stored bytes or, for a body with values of another type, leniently
+from the parsed JSON. A missing block, null, unknown enum or wrong type becomes a NULL
+column, never an exception, because one odd match must not stop a 10,000-match sync. A
+player who switched teams mid-match has several PlayerTeamStats entries: they are summed.
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from levelup_pipeline.transform._common import (
-    as_bool,
-    as_float,
     as_int,
     as_str,
     dig,
@@ -23,6 +24,14 @@ from levelup_pipeline.transform._common import (
     player_key,
 )
 from levelup_pipeline.transform.modes import lifecycle_label, mode_category
+from levelup_pipeline.transform.stats_schema import (
+    AssetRef,
+    CoreStats,
+    MatchInfo,
+    MatchStatsBody,
+    Player,
+    lenient_body,
+)
 
 MATCH_STATS_COLUMNS: tuple[str, ...] = (
     "match_id",
@@ -116,6 +125,10 @@ _SUMMED = (
 
 
 _MEDAL_NAMES: dict[int, str] | None = None
+_HUMAN_PLAYER_TYPES = {1: True, 2: False}
+_NO_INFO = MatchInfo()
+_NO_ASSET = AssetRef()
+_BRIEF = ("kills", "deaths", "assists", "kda", "accuracy", "score", "personal_score")
 
 
 def _medal_display_name(name_id: int) -> str | None:
@@ -145,59 +158,50 @@ def _add(a: Any, b: Any) -> Any:
     return a + b
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def _cores(player: Player) -> list[CoreStats]:
+    """The CoreStats blocks of a player's PlayerTeamStats entries (one per team played for)."""
+    return [
+        e.Stats.CoreStats
+        for e in player.PlayerTeamStats
+        if e.Stats is not None and e.Stats.CoreStats is not None
+    ]
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [v for v in _list(value) if isinstance(v, dict)]
-
-
-def core_stats_of(player: dict[str, Any]) -> list[dict[str, Any]]:
-    """The CoreStats blocks of a player's PlayerTeamStats entries (usually exactly one)."""
-    blocks = []
-    for entry in _dicts(player.get("PlayerTeamStats")):
-        core = _inner(entry, "Stats", "CoreStats")
-        if isinstance(core, dict):
-            blocks.append(core)
-    return blocks
-
-
-def _inner(obj: dict[str, Any], key: str, sub: str) -> Any:
-    """dig(obj, key, sub) for a dict `obj`, without the generic walk (hot per player)."""
-    block = obj.get(key)
-    return block.get(sub) if isinstance(block, dict) else None
-
-
-def summed_core_stats(cores: list[dict[str, Any]]) -> dict[str, Any]:
+def summed_core_stats(cores: list[CoreStats]) -> dict[str, Any]:
     """A player's stats summed over their team entries (switching teams mid-match splits them).
 
     KDA is summed too: the API's KDA is K + A/3 - D, linear, so the sum stays consistent.
-    Accuracy is recomputed from shots when there are several entries.
+    Accuracy is recomputed from shots when there are several entries; the longest spree is
+    the longest of the entries, the average life their mean.
     """
-    if len(cores) == 1:  # the common case, kept cheap: one dict walk per stat
+    if len(cores) == 1:  # the common case, kept cheap
         core = cores[0]
-        out = {col: as_int(core.get(key)) for col, key in _SUMMED}
-        out["kda"] = as_float(core.get("KDA"))
-        out["accuracy"] = as_float(core.get("Accuracy"))
-        out["max_killing_spree"] = as_int(core.get("MaxKillingSpree"))
-        out["average_life_seconds"] = parse_duration(core.get("AverageLifeDuration"))
+        out = {col: getattr(core, key) for col, key in _SUMMED}
+        out["kda"] = core.KDA
+        out["accuracy"] = core.Accuracy
+        out["max_killing_spree"] = core.MaxKillingSpree
+        out["average_life_seconds"] = parse_duration(core.AverageLifeDuration)
         return out
-    out = {}
-    for col, key in _SUMMED:
-        out[col] = _sum([as_int(c.get(key)) for c in cores])
-    out["kda"] = _sum([as_float(c.get("KDA")) for c in cores])
-    if out["shots_fired"]:
-        out["accuracy"] = round(100.0 * (out["shots_hit"] or 0) / out["shots_fired"], 2)
-    else:
-        out["accuracy"] = None
-    sprees = [as_int(c.get("MaxKillingSpree")) for c in cores]
-    sprees = [s for s in sprees if s is not None]
+    out = {col: _sum([getattr(c, key) for c in cores]) for col, key in _SUMMED}
+    out["kda"] = _sum([c.KDA for c in cores])
+    shots = out["shots_fired"]
+    out["accuracy"] = round(100.0 * (out["shots_hit"] or 0) / shots, 2) if shots else None
+    sprees = [c.MaxKillingSpree for c in cores if c.MaxKillingSpree is not None]
     out["max_killing_spree"] = max(sprees) if sprees else None
-    lives = [parse_duration(c.get("AverageLifeDuration")) for c in cores]
+    lives = [parse_duration(c.AverageLifeDuration) for c in cores]
     lives = [v for v in lives if v is not None]
     out["average_life_seconds"] = sum(lives) / len(lives) if lives else None
     return out
+
+
+def _brief(cores: list[CoreStats]) -> tuple[Any, ...]:
+    """(kills, deaths, assists, kda, accuracy, score, personal_score) as summed_core_stats
+    gives them, reading only those in the common one-entry case (~10 players a match)."""
+    if len(cores) == 1:
+        c = cores[0]
+        return (c.Kills, c.Deaths, c.Assists, c.KDA, c.Accuracy, c.Score, c.PersonalScore)
+    totals = summed_core_stats(cores)
+    return tuple(totals[c] for c in _BRIEF)
 
 
 def kd_ratio(kills: int | None, deaths: int | None) -> float | None:
@@ -207,28 +211,6 @@ def kd_ratio(kills: int | None, deaths: int | None) -> float | None:
     if not deaths:
         return float(kills)
     return kills / deaths
-
-
-def find_player(stats: dict[str, Any], player_xuid: str) -> dict[str, Any] | None:
-    """The Players entry of the given xuid (any spelling), or None."""
-    want = normalize_xuid(player_xuid)
-    for player in _dicts(stats.get("Players")):
-        if want is not None and normalize_xuid(player.get("PlayerId")) == want:
-            return player
-    return None
-
-
-def _asset(info: dict[str, Any], key: str) -> tuple[str | None, str | None]:
-    return as_str(dig(info, key, "AssetId")), as_str(dig(info, key, "VersionId"))
-
-
-def _team_scores(stats: dict[str, Any]) -> dict[int, int | None]:
-    scores: dict[int, int | None] = {}
-    for team in _dicts(stats.get("Teams")):
-        team_id = as_int(team.get("TeamId"))
-        if team_id is not None:
-            scores[team_id] = as_int(dig(team, "Stats", "CoreStats", "Score"))
-    return scores
 
 
 def skill_is_ranked(skill_result: dict[str, Any] | None) -> bool | None:
@@ -246,139 +228,6 @@ def skill_is_ranked(skill_result: dict[str, Any] | None) -> bool | None:
     return False
 
 
-def match_stats_row(
-    stats: dict[str, Any],
-    player_xuid: str,
-    skill_result: dict[str, Any] | None = None,
-    names: dict[str, str] | None = None,
-) -> dict[str, Any] | None:
-    """One match_stats row for `player_xuid`, or None if the body has no id or lacks the player.
-
-    `skill_result` is the player's `Result` block of the skill response (see
-    `skill.skill_result_for`); it only feeds is_ranked here. `names` (asset id -> public name)
-    is optional: the store fills names in SQL anyway, but mode_category benefits from them.
-    is_ranked = the skill result has a CSR, OR (filled in SQL) the playlist name has the word
-    'Ranked'; NULL when neither source is known yet.
-    """
-    if not isinstance(stats, dict):
-        return None
-    match_id = as_str(stats.get("MatchId"))
-    player = find_player(stats, player_xuid)
-    if match_id is None or player is None:
-        return None
-    info = stats.get("MatchInfo") if isinstance(stats.get("MatchInfo"), dict) else {}
-    playlist_id, playlist_version = _asset(info, "Playlist")
-    map_id, map_version = _asset(info, "MapVariant")
-    variant_id, variant_version = _asset(info, "UgcGameVariant")
-    pair_id, pair_version = _asset(info, "PlaylistMapModePair")
-    lifecycle_mode = as_int(info.get("LifecycleMode"))
-    category = as_int(info.get("GameVariantCategory"))
-    teams_enabled = as_bool(info.get("TeamsEnabled"))
-    interaction = as_int(info.get("GameplayInteraction"))
-    names = names or {}
-    variant_name = names.get(variant_id or "")
-    playlist_name = names.get(playlist_id or "")
-
-    team_id = as_int(player.get("LastTeamId"))
-    totals = summed_core_stats(core_stats_of(player))
-    team_scores = _team_scores(stats)
-    others = [s for t, s in team_scores.items() if t != team_id and s is not None]
-    ranked = skill_is_ranked(skill_result)
-    if playlist_name and RANKED_NAME_RE.search(playlist_name):
-        ranked = True
-
-    row: dict[str, Any] = {
-        "match_id": match_id,
-        "start_time": parse_timestamp(info.get("StartTime")),
-        "end_time": parse_timestamp(info.get("EndTime")),
-        "duration_seconds": parse_duration(info.get("Duration")),
-        "time_played_seconds": parse_duration(dig(player, "ParticipationInfo", "TimePlayed")),
-        "playlist_id": playlist_id,
-        "playlist_version_id": playlist_version,
-        "map_id": map_id,
-        "map_version_id": map_version,
-        "game_variant_id": variant_id,
-        "game_variant_version_id": variant_version,
-        "map_mode_pair_id": pair_id,
-        "map_mode_pair_version_id": pair_version,
-        "game_variant_category": category,
-        "mode_category": mode_category(
-            category, lifecycle_mode, teams_enabled, variant_name, playlist_name, interaction
-        ),
-        "is_ranked": ranked,
-        "lifecycle": lifecycle_label(lifecycle_mode),
-        "teams_enabled": teams_enabled,
-        "gameplay_interaction": interaction,
-        "season_id": as_str(info.get("SeasonId")),
-        "team_id": team_id,
-        "rank": as_int(player.get("Rank")),
-        "outcome": as_int(player.get("Outcome")),
-        "left_early": as_bool(dig(player, "ParticipationInfo", "LeftInProgress")),
-        **totals,
-        "kd_ratio": kd_ratio(totals["kills"], totals["deaths"]),
-        "team_score": team_scores.get(team_id) if team_id is not None else None,
-        "enemy_team_score": max(others) if others else None,
-    }
-    return {col: row.get(col) for col in MATCH_STATS_COLUMNS}
-
-
-def match_player_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per participant (humans by xuid, bots by their 'bid(..)' id), deduplicated."""
-    match_id = as_str(stats.get("MatchId")) if isinstance(stats, dict) else None
-    if match_id is None:
-        return []
-    rows: dict[str, dict[str, Any]] = {}
-    for player in _dicts(stats.get("Players")):
-        key = player_key(player.get("PlayerId"))
-        if key is None or key in rows:
-            continue
-        kills, deaths, assists, kda, accuracy, score, personal = _player_totals(
-            core_stats_of(player)
-        )
-        rows[key] = {
-            "match_id": match_id,
-            "xuid": key,
-            "is_human": _HUMAN_PLAYER_TYPES.get(as_int(player.get("PlayerType"))),
-            "bot_difficulty": as_int(_inner(player, "BotAttributes", "Difficulty")),
-            "team_id": as_int(player.get("LastTeamId")),
-            "outcome": as_int(player.get("Outcome")),
-            "rank": as_int(player.get("Rank")),
-            "kills": kills,
-            "deaths": deaths,
-            "assists": assists,
-            "kda": kda,
-            "accuracy": accuracy,
-            "score": score,
-            "personal_score": personal,
-            "left_early": as_bool(_inner(player, "ParticipationInfo", "LeftInProgress")),
-        }
-    return list(rows.values())
-
-
-_HUMAN_PLAYER_TYPES = {1: True, 2: False}
-
-
-def _player_totals(cores: list[dict[str, Any]]) -> tuple[Any, ...]:
-    """(kills, deaths, assists, kda, accuracy, score, personal_score) as summed_core_stats()
-    gives them, reading only those stats in the common one-entry case (~10 players a match)."""
-    if len(cores) == 1:
-        core = cores[0]
-        return (
-            as_int(core.get("Kills")),
-            as_int(core.get("Deaths")),
-            as_int(core.get("Assists")),
-            as_float(core.get("KDA")),
-            as_float(core.get("Accuracy")),
-            as_int(core.get("Score")),
-            as_int(core.get("PersonalScore")),
-        )
-    totals = summed_core_stats(cores)
-    return tuple(
-        totals[c]
-        for c in ("kills", "deaths", "assists", "kda", "accuracy", "score", "personal_score")
-    )
-
-
 def merge_awards(entries: Iterable[tuple[Any, Any, Any]]) -> list[tuple[int, Any, Any]]:
     """(name id, count, points) of a player's awards, one per id: an id listed twice (or in
     two team entries) is summed, an entry without an id is left out."""
@@ -392,65 +241,209 @@ def merge_awards(entries: Iterable[tuple[Any, Any, Any]]) -> list[tuple[int, Any
     return [(n, c, p) for n, (c, p) in merged.items()]
 
 
-def _award_rows(
-    stats: dict[str, Any], player_xuid: str, key: str, player: dict[str, Any] | None
-) -> list[tuple[int, Any, Any]]:
-    if not isinstance(stats, dict) or as_str(stats.get("MatchId")) is None:
-        return []
-    if player is None:
-        player = find_player(stats, player_xuid)
-    if player is None:
-        return []
+def _awards(cores: list[CoreStats], medals: bool) -> list[tuple[int, Any, Any]]:
     return merge_awards(
-        (
-            as_int(award.get("NameId")),
-            as_int(award.get("Count")),
-            as_int(award.get("TotalPersonalScoreAwarded")),
-        )
-        for core in core_stats_of(player)
-        for award in _dicts(core.get(key))
+        (a.NameId, a.Count, a.TotalPersonalScoreAwarded)
+        for core in cores
+        for a in (core.Medals if medals else core.PersonalScores)
     )
 
 
-def medal_dicts(match_id: Any, awards: list[tuple[int, Any, Any]]) -> list[dict[str, Any]]:
-    """medals rows of merged awards (merge_awards); unknown ids keep a NULL name."""
-    return [
-        {
+def participant_rows(match_id: str, body: MatchStatsBody) -> list[dict[str, Any]]:
+    """match_players rows: one per participant (humans by xuid, bots by their 'bid(..)'
+    id), the first entry of an id kept."""
+    rows: dict[str, dict[str, Any]] = {}
+    for p in body.Players:
+        key = player_key(p.PlayerId)
+        if key is None or key in rows:
+            continue
+        kills, deaths, assists, kda, accuracy, score, personal = _brief(_cores(p))
+        info = p.ParticipationInfo
+        rows[key] = {
             "match_id": match_id,
-            "name_id": name_id,
-            "name": _medal_display_name(name_id),
-            "count": count,
-            "total_personal_score_awarded": points,
+            "xuid": key,
+            "is_human": _HUMAN_PLAYER_TYPES.get(p.PlayerType),  # type: ignore[arg-type]
+            "bot_difficulty": p.BotAttributes.Difficulty if p.BotAttributes else None,
+            "team_id": p.LastTeamId,
+            "outcome": p.Outcome,
+            "rank": p.Rank,
+            "kills": kills,
+            "deaths": deaths,
+            "assists": assists,
+            "kda": kda,
+            "accuracy": accuracy,
+            "score": score,
+            "personal_score": personal,
+            "left_early": info.LeftInProgress if info is not None else None,
         }
-        for name_id, count, points in awards
-    ]
+    return list(rows.values())
 
 
-def personal_score_dicts(match_id: Any, awards: list[tuple[int, Any, Any]]) -> list[dict[str, Any]]:
-    """personal_scores rows of merged awards (merge_awards)."""
-    return [
-        {"match_id": match_id, "name_id": name_id, "count": count, "points": points}
-        for name_id, count, points in awards
-    ]
+def stats_rows(
+    match_id: str,
+    body: MatchStatsBody,
+    skill_result: dict[str, Any] | None,
+    player_xuid: str,
+    names: dict[str, str],
+) -> dict[str, list[dict[str, Any]]]:
+    """match_stats, match_players, medals and personal_scores rows of one match, keyed by
+    table; all empty when the match has no id or the player is not in it.
 
-
-def medal_rows(
-    stats: dict[str, Any], player_xuid: str, player: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    """The player's medals (summed over team entries); unknown ids keep a NULL name.
-
-    `player` (the Players entry, if the caller already found it) saves a second lookup.
+    `skill_result` is the player's `Result` block of the skill response (see
+    `skill.skill_result_for`); it only feeds is_ranked. `names` (asset id -> public name)
+    may be empty: the store fills names in SQL anyway, but mode_category benefits from them.
     """
-    match_id = stats.get("MatchId") if isinstance(stats, dict) else None
-    return medal_dicts(match_id, _award_rows(stats, player_xuid, "Medals", player))
+    want = normalize_xuid(player_xuid)
+    player = None
+    if match_id and want is not None:
+        player = next((p for p in body.Players if normalize_xuid(p.PlayerId) == want), None)
+    if player is None:
+        return {"match_stats": [], "match_players": [], "medals": [], "personal_scores": []}
+    cores = _cores(player)
+    return {
+        "match_stats": [_match_row(match_id, body, player, cores, skill_result, names)],
+        "match_players": participant_rows(match_id, body),
+        "medals": [
+            {
+                "match_id": match_id,
+                "name_id": name_id,
+                "name": _medal_display_name(name_id),
+                "count": count,
+                "total_personal_score_awarded": points,
+            }
+            for name_id, count, points in _awards(cores, medals=True)
+        ],
+        "personal_scores": [
+            {"match_id": match_id, "name_id": name_id, "count": count, "points": points}
+            for name_id, count, points in _awards(cores, medals=False)
+        ],
+    }
 
 
-def personal_score_rows(
-    stats: dict[str, Any], player_xuid: str, player: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    """The player's personal score awards (kills, assists, captures...) with their points."""
-    match_id = stats.get("MatchId") if isinstance(stats, dict) else None
-    return personal_score_dicts(match_id, _award_rows(stats, player_xuid, "PersonalScores", player))
+def _match_row(
+    match_id: str,
+    body: MatchStatsBody,
+    player: Player,
+    cores: list[CoreStats],
+    skill_result: dict[str, Any] | None,
+    names: dict[str, str],
+) -> dict[str, Any]:
+    """The match_stats row. is_ranked = the skill result has a CSR, OR (filled in SQL too)
+    the playlist name has the word 'Ranked'; NULL when neither source is known yet."""
+    info = _NO_INFO if body.MatchInfo is None else body.MatchInfo
+    playlist, map_variant, variant, pair = (
+        _NO_ASSET if ref is None else ref
+        for ref in (info.Playlist, info.MapVariant, info.UgcGameVariant, info.PlaylistMapModePair)
+    )
+    variant_name = names.get(variant.AssetId or "")
+    playlist_name = names.get(playlist.AssetId or "")
+    team_id = player.LastTeamId
+    scores: dict[int, int | None] = {}
+    for team in body.Teams:
+        if team.TeamId is not None:
+            team_core = None if team.Stats is None else team.Stats.CoreStats
+            scores[team.TeamId] = None if team_core is None else team_core.Score
+    others = [s for t, s in scores.items() if t != team_id and s is not None]
+    ranked = skill_is_ranked(skill_result)
+    if playlist_name and RANKED_NAME_RE.search(playlist_name):
+        ranked = True
+    participation = player.ParticipationInfo
+    totals = summed_core_stats(cores)
+    row: dict[str, Any] = {
+        "match_id": match_id,
+        "start_time": parse_timestamp(info.StartTime),
+        "end_time": parse_timestamp(info.EndTime),
+        "duration_seconds": parse_duration(info.Duration),
+        "time_played_seconds": (
+            None if participation is None else parse_duration(participation.TimePlayed)
+        ),
+        "playlist_id": playlist.AssetId or None,
+        "playlist_version_id": playlist.VersionId or None,
+        "map_id": map_variant.AssetId or None,
+        "map_version_id": map_variant.VersionId or None,
+        "game_variant_id": variant.AssetId or None,
+        "game_variant_version_id": variant.VersionId or None,
+        "map_mode_pair_id": pair.AssetId or None,
+        "map_mode_pair_version_id": pair.VersionId or None,
+        "game_variant_category": info.GameVariantCategory,
+        "mode_category": mode_category(
+            info.GameVariantCategory,
+            info.LifecycleMode,
+            info.TeamsEnabled,
+            variant_name,
+            playlist_name,
+            info.GameplayInteraction,
+        ),
+        "is_ranked": ranked,
+        "lifecycle": lifecycle_label(info.LifecycleMode),
+        "teams_enabled": info.TeamsEnabled,
+        "gameplay_interaction": info.GameplayInteraction,
+        "season_id": info.SeasonId or None,
+        "team_id": team_id,
+        "rank": player.Rank,
+        "outcome": player.Outcome,
+        "left_early": None if participation is None else participation.LeftInProgress,
+        **totals,
+        "kd_ratio": kd_ratio(totals["kills"], totals["deaths"]),
+        "team_score": scores.get(team_id) if team_id is not None else None,
+        "enemy_team_score": max(others) if others else None,
+    }
+    return {col: row[col] for col in MATCH_STATS_COLUMNS}
+
+
+# ------------------------------------------------------------ parsed JSON (dicts)
+def find_player(stats: dict[str, Any], player_xuid: str) -> dict[str, Any] | None:
+    """The Players entry of the given xuid (any spelling) in parsed JSON, or None."""
+    want = normalize_xuid(player_xuid)
+    players = stats.get("Players") if isinstance(stats, dict) else None
+    for player in players if isinstance(players, list) else ():
+        if isinstance(player, dict) and want is not None:
+            if normalize_xuid(player.get("PlayerId")) == want:
+                return player
+    return None
+
+
+def core_stats_of(player: dict[str, Any]) -> list[dict[str, Any]]:
+    """The raw CoreStats blocks of a parsed Players entry (the plausibility screen looks
+    for fractions there, which the typed body has already truncated)."""
+    entries = player.get("PlayerTeamStats")
+    return [
+        core
+        for entry in (entries if isinstance(entries, list) else ())
+        if isinstance(core := dig(entry, "Stats", "CoreStats"), dict)
+    ]
+
+
+def parsed_rows(
+    stats: Any,
+    player_xuid: str,
+    skill_result: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """stats_rows of a parsed body, its id read from its MatchId."""
+    match_id = as_str(stats.get("MatchId")) if isinstance(stats, dict) else None
+    body = lenient_body(stats)
+    if match_id is None or body is None:
+        return {"match_stats": [], "match_players": [], "medals": [], "personal_scores": []}
+    return stats_rows(match_id, body, skill_result, player_xuid, names or {})
+
+
+def match_stats_row(
+    stats: Any,
+    player_xuid: str,
+    skill_result: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """The match_stats row of a parsed body, or None (no MatchId, or not the player's)."""
+    rows = parsed_rows(stats, player_xuid, skill_result, names)["match_stats"]
+    return rows[0] if rows else None
+
+
+def match_player_rows(stats: Any) -> list[dict[str, Any]]:
+    """The match_players rows of a parsed body ([] without a MatchId)."""
+    match_id = as_str(stats.get("MatchId")) if isinstance(stats, dict) else None
+    body = lenient_body(stats)
+    return [] if match_id is None or body is None else participant_rows(match_id, body)
 
 
 def parse_json(value: str | bytes | dict[str, Any] | list[Any] | None) -> Any:

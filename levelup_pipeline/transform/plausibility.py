@@ -6,12 +6,19 @@ and report would carry them silently. Such a value becomes NULL in the row (the 
 its other values count) and the match is recorded in `suspect_matches` with the reason; the
 `values_plausible` asset check reports it (store/invariants.py). The raw body is kept as
 the API sent it.
+
+The rebuild screens a batch of rows column by column in Arrow (screen): only the matches
+with a value outside BOUNDS (or a fraction in their raw counts) go through the per-row
+rules of flag_implausible.
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from levelup_pipeline.transform.match_stats import _SUMMED
 
@@ -46,7 +53,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
 _WHOLE_KEYS = (*_SUMMED, ("max_killing_spree", "MaxKillingSpree"))
 
 
-def _fractions(cores: list[dict[str, Any]]) -> dict[str, Any]:
+def fractions(cores: list[dict[str, Any]]) -> dict[str, Any]:
     """Columns whose raw CoreStats value is a number with a fraction (kills 16.5)."""
     out: dict[str, Any] = {}
     for core in cores:
@@ -81,7 +88,7 @@ def flag_implausible(
     (the typed path only ever holds whole numbers): a fraction there is flagged too. The
     player's own match_players row (xuid `player_xuid`) loses the same values as the row.
     """
-    reasons = {c: f"{c} {v!r} is not a whole number" for c, v in _fractions(cores or []).items()}
+    reasons = {c: f"{c} {v!r} is not a whole number" for c, v in fractions(cores or []).items()}
     reasons.update(_outside(row, set(reasons)))
     flagged = set(reasons)
     notes = list(reasons.values())
@@ -99,3 +106,68 @@ def flag_implausible(
     if {"kills", "deaths"} & flagged:  # K/D of an unknown count is unknown, not K
         row["kd_ratio"] = None
     return {"match_id": row["match_id"], "reasons": "; ".join(notes)}
+
+
+def screened_schema(schema: pa.Schema) -> pa.Schema:
+    """`schema` with its bounded integer columns as int64: a count too big for an INTEGER
+    column must reach the screen (and be explained), not be nulled by the conversion."""
+    return pa.schema(
+        f.with_type(pa.int64()) if f.name in BOUNDS and pa.types.is_integer(f.type) else f
+        for f in schema
+    )
+
+
+def _outside_ids(table: pa.Table) -> set[str]:
+    """Match ids of the rows with a value outside BOUNDS, found column by column."""
+    mask = None
+    for column, (low, high) in BOUNDS.items():
+        if column in table.column_names:
+            values = table[column]
+            out = pc.or_kleene(pc.less(values, low), pc.greater(values, high))
+            mask = out if mask is None else pc.or_kleene(mask, out)  # null or true: true
+    if mask is None:
+        return set()
+    return set(pc.unique(table["match_id"].filter(pc.fill_null(mask, False))).to_pylist())
+
+
+def screen(
+    tables: dict[str, pa.Table],
+    raw_cores: dict[str, list[dict[str, Any]]],
+    player_xuid: str | None,
+) -> dict[str, pa.Table]:
+    """flag_implausible over a batch of rows (tables keyed by name: match_stats,
+    match_players, suspect_matches), applied only to the matches that fail the vectorized
+    test; `raw_cores` holds the raw CoreStats of the matches with a fraction in them."""
+    stats, players = tables["match_stats"], tables["match_players"]
+    bad = _outside_ids(stats) | _outside_ids(players) | set(raw_cores)
+    if not bad:
+        return tables
+    ids = pa.array(sorted(bad), pa.string())
+    bad_stats = pc.is_in(stats["match_id"], value_set=ids)
+    bad_players = pc.is_in(players["match_id"], value_set=ids)
+    rows = stats.filter(bad_stats).to_pylist()
+    by_match: dict[str, list[dict[str, Any]]] = {}
+    for player in players.filter(bad_players).to_pylist():
+        by_match.setdefault(player["match_id"], []).append(player)
+    suspects = []
+    for row in rows:
+        match_id = row["match_id"]
+        found = flag_implausible(
+            row, raw_cores.get(match_id), by_match.get(match_id, []), player_xuid
+        )
+        if found is not None:
+            suspects.append(found)
+    flagged = [p for group in by_match.values() for p in group]
+    suspect_table = tables["suspect_matches"]
+    return {
+        **tables,
+        "match_stats": pa.concat_tables(
+            [stats.filter(pc.invert(bad_stats)), pa.Table.from_pylist(rows, stats.schema)]
+        ),
+        "match_players": pa.concat_tables(
+            [players.filter(pc.invert(bad_players)), pa.Table.from_pylist(flagged, players.schema)]
+        ),
+        "suspect_matches": pa.concat_tables(
+            [suspect_table, pa.Table.from_pylist(suspects, suspect_table.schema)]
+        ),
+    }

@@ -50,12 +50,10 @@ def _mutate(doc: Any, seed: int, n: int) -> Any:
 
 
 def _run_all(stats: Any, skill: Any) -> None:
-    row = t.match_stats_row(stats, PLAYER, None)
-    if row is not None:
+    rows = t.parsed_rows(stats, PLAYER)
+    for row in rows["match_stats"]:
         assert set(row) == set(t.MATCH_STATS_COLUMNS)
     t.match_player_rows(stats)
-    t.medal_rows(stats, PLAYER)
-    t.personal_score_rows(stats, PLAYER)
     player_match_stats_row("m", skill, PLAYER)
 
 

@@ -1,4 +1,4 @@
-"""Skill, highlight events, aliases and UGC/medal metadata transformers."""
+"""Skill, gamertag, aliases and UGC/medal metadata transformers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from levelup_pipeline.transform.aliases import aliases_from_highlights, aliases_from_profiles
-from levelup_pipeline.transform.highlights import clean_gamertag, highlight_event_rows
+from levelup_pipeline.transform.aliases import aliases_from_profiles
+from levelup_pipeline.transform.highlights import clean_gamertag
 from levelup_pipeline.transform.metadata import (
     infer_asset_kind,
     medal_metadata_rows,
@@ -64,56 +64,12 @@ def test_skill_without_rank_recap_or_player(load_capture) -> None:
     assert player_match_stats_row("m1", skill, PLAYER)["pre_match_csr"] is None
 
 
-@pytest.fixture(scope="module")
-def film_events(halo_fixtures) -> list[dict]:
-    """The real highlight chunk, parsed by spnkr exactly as the sync will (film version 41)."""
-    from spnkr.film import highlight_events
-
-    data = (halo_fixtures / "film" / "highlight_events.gzip").read_bytes()
-    return [e._asdict() for e in highlight_events.read(data, 41)]
-
-
-def test_highlight_rows_from_real_film(film_events) -> None:
-    rows = highlight_event_rows("m1", film_events)
-    assert len(rows) == len(film_events) > 0
-    assert [r["event_index"] for r in rows] == list(range(len(rows)))
-    for row, event in zip(rows, film_events, strict=True):
-        assert row["event_type"] == event["event_type"]
-        assert row["time_ms"] == event["time_ms"]
-        assert row["xuid"] == str(event["xuid"])
-        assert row["gamertag"] == event["gamertag"]
-        assert row["medal_name"] == event["medal_name"]
-
-
-def test_aliases_from_real_film(film_events) -> None:
-    aliases = aliases_from_highlights(film_events, SEEN)
-    assert {(a["xuid"], a["gamertag"]) for a in aliases} == {
-        (str(e["xuid"]), e["gamertag"]) for e in film_events
-    }
-    assert all(a["source"] == "film" and a["first_seen"] == SEEN for a in aliases)
-
-
-def test_highlights_bad_values() -> None:
-    events = [
-        {"xuid": 5, "gamertag": "s X89\x00\x00\x01", "event_type": "teleport", "time_ms": "x"},
-        None,
-        "junk",
-        {},
-    ]
-    rows = highlight_event_rows("m1", events)
-    assert len(rows) == 2
-    assert rows[0]["gamertag"] == "s X89" and rows[0]["event_type"] is None
-    assert rows[0]["time_ms"] is None and rows[1]["event_index"] == 3
-    assert highlight_event_rows("m1", None) == []
-    assert clean_gamertag("\x00") is None
-    # values of any JSON type where a string is expected: NULL, never an exception
-    odd = [{"event_type": t, "medal_name": t} for t in (["kill"], {"kill": 1}, 7, True, "")]
-    assert [(r["event_type"], r["medal_name"]) for r in highlight_event_rows("m1", odd)] == [
-        (None, None)
-    ] * len(odd)
-    assert aliases_from_highlights(events, SEEN) == [
-        {"xuid": "5", "gamertag": "s X89", "first_seen": SEEN, "last_seen": SEEN, "source": "film"}
-    ]
+def test_gamertag_rules() -> None:
+    """Film gamertags are fixed-width fields: cut at NUL, control characters dropped."""
+    assert clean_gamertag("s X89\x00\x00\x01") == "s X89"
+    assert clean_gamertag("\x00") is None and clean_gamertag(" ") is None
+    assert clean_gamertag(12345) is None
+    assert clean_gamertag("bell\x07in") == "bellin"
 
 
 def test_aliases_from_profiles(load_capture) -> None:

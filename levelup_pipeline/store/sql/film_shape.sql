@@ -1,4 +1,4 @@
--- Which films the SQL parser (highlight_events.sql) may read: _films (match_id,
+-- Which films highlight_events.sql casts straight to the column types: _films (match_id,
 -- highlights_json text) -> (match_id, plain). Computed once, when a film is stored
 -- (StoreWriter.write_raw_matches / update_raw_parts, migration 004), and kept in
 -- raw_match_json.film_plain: a rebuild then parses films without measuring their shape again.
@@ -6,8 +6,8 @@
 -- Plain = json_structure() has the types the API client writes: a list of objects (or
 -- nulls) whose known keys hold integers (xuid, time_ms, type_hint, medal_value), strings
 -- (gamertag, event_type, medal_name), a boolean (is_medal) or nothing. Any other shape
--- (strings for numbers, floats, nested values, non-object events) is parsed by the Python
--- transformer (transform/highlights.py), the reference both paths follow.
+-- (strings for numbers, floats, nested values, non-object events) is read value by value
+-- by highlight_events_odd.sql.
 SELECT match_id, (
     CASE
         WHEN json_type(s) IS DISTINCT FROM 'ARRAY' OR json_array_length(s) <> 1

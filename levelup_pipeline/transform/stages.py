@@ -1,10 +1,11 @@
 """The read-and-parse stages of `StoreWriter.transform_pending`, one chunk of raw matches at a
 time (the writer then stores a chunk's rows in one transaction).
 
-- film: the highlight events, parsed by DuckDB (`sql/highlight_events.sql`, no Python per
-  event), films of any odd shape by the Python transformer;
+- film: the highlight events of films of any shape, parsed by DuckDB
+  (`store/sql/highlight_events.sql`, no Python per event);
 - stats: the stats and skill JSON, decompressed (store/raw_codec.py) and turned into rows by
-  the Python transformers (`transform/`).
+  the typed transform (transform/match_stats.py), screened for implausible values
+  (transform/plausibility.py).
 
 Each stage reads through its own DuckDB cursor, so the two can run on different threads:
 DuckDB releases the GIL while it reads and parses.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,8 +34,7 @@ from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import plausibility as t_plausible
 from levelup_pipeline.transform import skill as t_skill
 from levelup_pipeline.transform._common import normalize_xuid
-from levelup_pipeline.transform.stats_schema import decode_stats
-from levelup_pipeline.transform.typed_rows import typed_stats_rows
+from levelup_pipeline.transform.stats_schema import decode_stats, lenient_body
 
 # Raw matches per chunk (one transaction each). ~1,000 keeps the three stages busy on two
 # cores, and a chunk's film events (~230 a match, ~25 MB of Arrow) then fill more than one
@@ -60,6 +61,43 @@ STATS_TABLES = tuple(STATS_COLUMNS)
 _CHUNK_ROWS = (
     "rowid IN (SELECT rowid FROM raw_match_json WHERE match_id IN (SELECT unnest($ids::VARCHAR[])))"
 )
+
+
+def transform_chunks(
+    con: duckdb.DuckDBPyConnection,
+    xuid: str,
+    names: dict[str, str],
+    schemas: dict[str, pa.Schema],
+    commit: Callable[[list[str], StatsRows, Future[FilmEvents]], None],
+) -> None:
+    """Transform every pending raw match, chunk by chunk (TRANSFORM_CHUNK matches): each
+    chunk's ids, stats rows and film events (a future) go to `commit`, which stores them in
+    one transaction (StoreWriter._commit_chunk).
+
+    Three stages in step, on three threads: while Python parses the stats of chunk n,
+    DuckDB (which releases the GIL) parses its films and `commit` writes chunk n-1."""
+    stats_reader = con.cursor()  # own connections: read while chunks are written
+    film_reader = con.cursor()
+    try:
+        pending = pending_match_ids(stats_reader)
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="levelup-film") as film_pool,
+            ThreadPoolExecutor(1, thread_name_prefix="levelup-write") as write_pool,
+        ):
+            writing: Future[None] | None = None
+            for start in range(0, len(pending), TRANSFORM_CHUNK):
+                ids = pending[start : start + TRANSFORM_CHUNK]
+                films = read_films(stats_reader, ids)
+                film = film_pool.submit(film_stage, film_reader, films, schemas)
+                stats = stats_stage(stats_reader, ids, xuid, names, schemas)
+                if writing is not None:
+                    writing.result()
+                writing = write_pool.submit(commit, ids, stats, film)
+            if writing is not None:
+                writing.result()
+    finally:
+        stats_reader.close()
+        film_reader.close()
 
 
 def pending_match_ids(reader: duckdb.DuckDBPyConnection) -> list[str]:
@@ -122,7 +160,7 @@ class FilmTexts:
 
 @dataclass
 class FilmEvents:
-    """A chunk's highlight events (parsed by DuckDB, and by Python for odd shapes), and the
+    """A chunk's highlight events (parsed by DuckDB), and the
     films found damaged on the way (store/raw_damage.py)."""
 
     events: pa.Table
@@ -192,38 +230,30 @@ def film_stage(
     """Highlight events of some films, as a table of `schemas['highlight_events']`: DuckDB
     parses one batch per query (it holds a batch's parsed JSON at once)."""
     schema = schemas["highlight_events"]
-    query = _sql("highlight_events.sql")
     parts = [schema.empty_table()]
-    odd_films: list[pa.Table] = []  # films of another shape: one marker row each
     while films.batches:  # the batches share the chunk's text buffer: freed after the last
         batch = films.batches.pop(0)
         try:
-            parsed = _parse_films(cursor, query, batch)
+            parsed = _parse_films(cursor, batch)
         except duckdb.InvalidInputException:  # a damaged film that is not JSON any more
             batch = _without_unparsable_films(cursor, batch, films.damaged)
-            parsed = _parse_films(cursor, query, batch)
+            parsed = _parse_films(cursor, batch)
         parts.append(_event_rows(batch["match_id"], parsed, schema))
-        if parsed["event_index"].null_count:
-            odd = parsed.filter(pc.is_null(parsed["event_index"]))["film"]
-            odd_films.append(batch.take(odd))
-    events = pa.concat_tables(parts)
-    if not odd_films:
-        return FilmEvents(events, films.damaged)
-    rows: list[dict[str, Any]] = []  # ...parsed by the Python transformer
-    for batch in odd_films:
-        for match_id, text in zip(
-            batch["match_id"].to_pylist(), batch["highlights_json"].to_pylist(), strict=True
-        ):
-            rows.extend(t_highlights.highlight_event_rows(match_id, t_match.parse_json(text)))
-    in_sql = events.filter(pc.is_valid(events["event_index"]))
-    return FilmEvents(pa.concat_tables([in_sql, rows_to_arrow(rows, schema)]), films.damaged)
+    return FilmEvents(pa.concat_tables(parts), films.damaged)
 
 
-def _parse_films(cursor: duckdb.DuckDBPyConnection, query: str, batch: pa.Table) -> pa.Table:
-    """highlight_events.sql over one batch of films (numbered by their position)."""
+def _parse_films(cursor: duckdb.DuckDBPyConnection, batch: pa.Table) -> pa.Table:
+    """The events of one batch of films (numbered by their position): highlight_events.sql
+    for the plain films, highlight_events_odd.sql for the others, if the batch has any (its
+    value-by-value reading costs ~10% more)."""
     numbered = batch.append_column("film", pa.array(range(batch.num_rows), pa.int32()))
+    odd = not pc.all(pc.fill_null(batch["film_plain"], False)).as_py()
     with registered(cursor, "_films", numbered):
-        return cursor.sql(query).to_arrow_table()
+        parsed = cursor.sql(_sql("highlight_events.sql")).to_arrow_table()
+        if odd:
+            more = cursor.sql(_sql("highlight_events_odd.sql")).to_arrow_table()
+            parsed = pa.concat_tables([parsed, more.cast(parsed.schema)])
+    return parsed
 
 
 def _without_unparsable_films(
@@ -280,83 +310,38 @@ class StatsRows:
 def add_stats_rows(
     out: dict[str, list[dict[str, Any]]],
     match_id: str,
-    stats_json: bytes | str | None,
+    stats_json: bytes | str | dict[str, Any] | None,
     skill: Any,
     xuid: str,
     names: dict[str, str],
+    fractions: dict[str, list[dict[str, Any]]],
 ) -> bool:
     """Append one match's rows of the stats-derived tables to `out` (keyed by table); False,
     and nothing appended, when the stats body is unreadable or lacks the player.
 
-    The typed fast path (transform/typed_rows.py) reads the usual body; any other goes to
-    the reference transformers, decoded whole (add_parsed_stats_rows)."""
-    body = None if stats_json is None else decode_stats(stats_json)
-    rows = None
-    if body is not None:
-        skill_result = t_skill.skill_result_for(skill, xuid)
-        rows = typed_stats_rows(match_id, body, skill_result, xuid, names)
-    if rows is None:
-        return add_parsed_stats_rows(
-            out, match_id, t_match.parse_json(stats_json), skill, xuid, names
-        )
+    The body is decoded strictly (transform/stats_schema.py); one with values of another
+    type is parsed and read leniently, and its player's raw CoreStats kept in `fractions`
+    when a count there has a fraction (the plausibility screen flags it)."""
+    body = decode_stats(stats_json)
+    cores = None
+    if body is None:
+        stats = t_match.parse_json(stats_json)
+        body = lenient_body(stats)
+        if body is None:
+            return False
+        player = t_match.find_player(stats, xuid)
+        cores = t_match.core_stats_of(player) if player is not None else None
+    rows = t_match.stats_rows(match_id, body, t_skill.skill_result_for(skill, xuid), xuid, names)
     if not rows["match_stats"]:
         return False
-    _flag_implausible(out, rows["match_stats"][0], None, rows["match_players"], xuid)
+    if cores and t_plausible.fractions(cores):
+        fractions[match_id] = cores
     for table, table_rows in rows.items():
         out[table].extend(table_rows)
-    _add_skill_row(out, match_id, skill, xuid)
-    return True
-
-
-def add_parsed_stats_rows(
-    out: dict[str, list[dict[str, Any]]],
-    match_id: str,
-    stats: Any,
-    skill: Any,
-    xuid: str,
-    names: dict[str, str],
-) -> bool:
-    """add_stats_rows for a decoded body, by the reference transformers (any shape)."""
-    if isinstance(stats, dict) and stats.get("MatchId") != match_id:
-        stats = {**stats, "MatchId": match_id}  # the stored key wins
-    skill_result = t_skill.skill_result_for(skill, xuid)
-    row = (
-        t_match.match_stats_row(stats, xuid, skill_result, names)
-        if isinstance(stats, dict)
-        else None
-    )
-    if row is None:
-        return False
-    players = t_match.match_player_rows(stats)
-    player = t_match.find_player(stats, xuid)
-    _flag_implausible(out, row, t_match.core_stats_of(player) if player else None, players, xuid)
-    out["match_stats"].append(row)
-    out["match_players"].extend(players)
-    out["medals"].extend(t_match.medal_rows(stats, xuid, player))
-    out["personal_scores"].extend(t_match.personal_score_rows(stats, xuid, player))
-    _add_skill_row(out, match_id, skill, xuid)
-    return True
-
-
-def _flag_implausible(
-    out: dict[str, list[dict[str, Any]]],
-    row: dict[str, Any],
-    cores: list[dict] | None,
-    players: list[dict[str, Any]],
-    xuid: str,
-) -> None:
-    """Implausible values of the match's rows -> NULL, and the match recorded as suspect."""
-    suspect = t_plausible.flag_implausible(row, cores, players, normalize_xuid(xuid))
-    if suspect is not None:
-        out["suspect_matches"].append(suspect)
-
-
-def _add_skill_row(
-    out: dict[str, list[dict[str, Any]]], match_id: str, skill: Any, xuid: str
-) -> None:
     skill_row = t_skill.player_match_stats_row(match_id, skill, xuid)
     if skill_row is not None:
         out["player_match_stats"].append(skill_row)
+    return True
 
 
 def stats_stage(
@@ -367,7 +352,8 @@ def stats_stage(
     schemas: dict[str, pa.Schema],
 ) -> StatsRows:
     """Rows of the stats-derived tables for some raw matches; a match without the player or
-    with unreadable JSON is skipped (no row in any table)."""
+    with unreadable JSON is skipped (no row in any table). Implausible values are screened
+    per batch, column by column (transform/plausibility.screen)."""
     frames = cursor.execute(
         f"SELECT match_id, stats_json_zst, skill_json_zst FROM raw_match_json WHERE {_CHUNK_ROWS}",
         {"ids": match_ids},
@@ -375,10 +361,12 @@ def stats_stage(
     parts: dict[str, list[pa.Table]] = {t: [] for t in STATS_TABLES}
     skipped = 0
     damaged = DamagedRaw()
+    wide = {t: t_plausible.screened_schema(_columns(schemas[t], STATS_COLUMNS[t])) for t in parts}
     with gc_paused():
         # rows (dicts, ~3 KB each) become Arrow every STATS_BATCH matches: few dicts alive
         for start in range(0, len(frames), STATS_BATCH):
             out: dict[str, list[dict[str, Any]]] = {t: [] for t in STATS_TABLES}
+            fractions: dict[str, list[dict[str, Any]]] = {}
             for match_id, stats_frame, skill_frame in frames[start : start + STATS_BATCH]:
                 # UTF-8 bytes, not str: what the JSON decoders read, without a conversion
                 stats_json, bad_stats = decode_or_none(stats_frame)
@@ -386,11 +374,14 @@ def stats_stage(
                 skill = t_match.parse_json(skill_json)
                 if bad_skill or (skill is None and not is_readable_json(skill_json)):
                     damaged.add("skill", match_id)
-                if bad_stats or not add_stats_rows(out, match_id, stats_json, skill, xuid, names):
+                if bad_stats or not add_stats_rows(
+                    out, match_id, stats_json, skill, xuid, names, fractions
+                ):
                     skipped += 1
                     if bad_stats or not is_readable_json(stats_json):
                         damaged.add("stats", match_id)
-            for t, rows in out.items():
-                parts[t].append(rows_to_arrow(rows, _columns(schemas[t], STATS_COLUMNS[t])))
+            batch = {t: rows_to_arrow(rows, wide[t]) for t, rows in out.items()}
+            for t, table in t_plausible.screen(batch, fractions, normalize_xuid(xuid)).items():
+                parts[t].append(table.cast(_columns(schemas[t], STATS_COLUMNS[t])))
     tables = {t: pa.concat_tables(chunks) for t, chunks in parts.items()}
     return StatsRows(tables, skipped, damaged)
