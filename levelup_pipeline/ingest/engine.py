@@ -21,6 +21,7 @@ from levelup_pipeline.ingest.discovery import (
     DiscoveryResult,
     PlannedMatch,
     cursor_after_success,
+    cursor_during_fetch,
     discover,
 )
 from levelup_pipeline.ingest.options import SyncOptions
@@ -183,9 +184,8 @@ class SyncEngine:
 
         async def on_page(items: list[PlannedMatch]) -> None:
             planned.extend(items)
-            lowest = min(p.start_time for p in items)
             current = saved[-1] if saved else cursor
-            needed = min(current, lowest) if current else lowest
+            needed = cursor_during_fetch(current, items)
             if not saved or needed != current:
                 await self.writes.call(self.writer.set_meta, key, needed or "")
                 saved.append(needed)
@@ -275,7 +275,6 @@ class SyncEngine:
             self.log(
                 f"Profiles could not be fetched ({answer.error}); aliases come from films only."
             )
-        self.report.profiles = len(answer.users)
 
     def _record_sync_meta(self) -> None:
         r = self.report

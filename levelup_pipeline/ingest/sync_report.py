@@ -45,9 +45,7 @@ class SyncReport:
     film_gaps: int = 0
     capped: bool = False
     cursor: str | None = None
-    profiles: int = 0
     ugc_assets: int = 0
-    requests: int = 0
     seconds: float = 0.0
 
     @property

@@ -24,7 +24,6 @@ from levelup_pipeline.simulator.sim_state import SimState
 from levelup_pipeline.simulator.world import World
 
 __all__ = ["RunningSimulator", "SimState", "SimulatorServer", "create_app", "run_simulator"]
-STATE_KEY: web.AppKey[SimState] = web.AppKey("state")
 
 
 def create_app(
@@ -34,7 +33,6 @@ def create_app(
     state = state or SimState(world, knobs or Knobs())
     api = Api(state)
     app = web.Application()
-    app[STATE_KEY] = state
 
     async def sim_stats(request: web.Request) -> web.Response:
         return json_response(state.stats())
