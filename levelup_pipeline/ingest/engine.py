@@ -290,7 +290,7 @@ class SyncEngine:
 
 def _status(part: core.Part) -> str:
     """The raw status of a fetched skill or film part ('missing' and 'failed' are gaps)."""
-    return "missing" if part.not_found else "failed" if part.failed else "ok"
+    return "missing" if part.not_found else "failed" if part.error is not None else "ok"
 
 
 async def _nothing() -> Any:

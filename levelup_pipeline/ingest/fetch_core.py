@@ -112,12 +112,7 @@ class Part:
 
     body: Any = None
     not_found: bool = False
-    error: HaloApiError | None = None
-
-    @property
-    def failed(self) -> bool:
-        """True when the part must be asked again later."""
-        return self.error is not None
+    error: HaloApiError | None = None  # failed: asked again later
 
 
 async def _part(call: Awaitable[Any]) -> Part:
@@ -144,9 +139,8 @@ def fetch_film(api: Any, match_id: str) -> Awaitable[Part]:
 # ---------------------------------------------------------------------- profiles
 @dataclass
 class Profiles:
-    """What a profile lookup answered (and stored), or the error that left it undone."""
+    """The XUIDs a profile lookup did not resolve, or the error that left it undone."""
 
-    users: list[dict] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     error: HaloApiError | None = None
 
@@ -163,7 +157,7 @@ async def fetch_profiles(
         return Profiles(error=exc)
     writer.write_profiles(users, now())
     answered = {str(u.get("xuid", "")).removeprefix("xuid(").rstrip(")") for u in users}
-    return Profiles(users=users, unresolved=[x for x in xuids if x not in answered])
+    return Profiles(unresolved=[x for x in xuids if x not in answered])
 
 
 # ---------------------------------------------------------------------- UGC names
