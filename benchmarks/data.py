@@ -16,7 +16,8 @@ from typing import Any
 from spnkr.film.medals import MEDALS
 
 from levelup_pipeline.simulator import film
-from levelup_pipeline.simulator.synthetic import build_synthetic_world, iso_time
+from levelup_pipeline.simulator.api_formats import iso_time
+from levelup_pipeline.simulator.synthetic import build_synthetic_world
 from levelup_pipeline.simulator.world import World, parse_time, wrap
 from levelup_pipeline.store.raw_writes import RawMatch
 

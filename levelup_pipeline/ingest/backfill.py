@@ -14,22 +14,15 @@ model run computes the missing ones (`performance.sql`).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from levelup_pipeline.halo.errors import (
-    RUN_ENDING_ERRORS,
-    FilmUnavailable,
-    HaloApiError,
-    HaloApiUnavailable,
-    MatchNotFound,
-    ResourceNotFound,
-)
-from levelup_pipeline.ingest.engine import STORE_ASSET_KINDS
+from levelup_pipeline.halo.errors import HaloApiUnavailable
+from levelup_pipeline.ingest import fetch_core as core
+from levelup_pipeline.ingest.engine import SyncEngine
+from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.store import backfill as gaps
 from levelup_pipeline.store.raw_writes import RawParts
 from levelup_pipeline.store.writer import StoreWriter
@@ -46,7 +39,6 @@ CLOSED_IN_RAW_STEP = ("matches",)
 WORKERS = 16
 #: After this many requests gave up on 5xx/timeouts, the API is taken as down: stop early.
 UNAVAILABLE_BREAKER = 5
-MEDAL_SPRITES_KEY = "medal_sprite_paths"
 
 
 @dataclass
@@ -113,15 +105,6 @@ def gaps_closed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]
         delta = count - before.get(part, 0)
         closed[part] = max(0, delta if part in GROWING else -delta)
     return closed
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def is_fatal(exc: BaseException) -> bool:
-    """Errors that stop the backfill (it is retried as a whole later), not just one entry."""
-    return isinstance(exc, RUN_ENDING_ERRORS) or not isinstance(exc, HaloApiError)
 
 
 class Backfiller:
@@ -194,34 +177,30 @@ class Backfiller:
         transform models them from the API's JSON and their imported rows step aside."""
         if not self.plan.matches:
             return
-        from levelup_pipeline.ingest.engine import SyncEngine
-        from levelup_pipeline.ingest.options import SyncOptions
-
         engine = SyncEngine(self.api, self.writer, "", self.xuid, SyncOptions(), on_log=self.log)
         report = await engine.fetch_matches(self.plan.matches)
         result = self.results["matches"]
         result.requested = len(self.plan.matches)
         result.absent = len(report.unavailable)
 
-    async def _guarded(self, part: str, fetch: Awaitable[Any]) -> tuple[str, Any]:
-        """('ok', body) / ('absent', None) / ('failed', None); fatal errors propagate."""
+    async def _guarded(self, part: str, fetch: Awaitable[core.Part]) -> tuple[str, Any]:
+        """('ok', body) / ('absent', None) / ('failed', None); run-ending errors propagate,
+        and so does the API being down once UNAVAILABLE_BREAKER requests gave up on it."""
         result = self.results[part]
         result.requested += 1
-        try:
-            return "ok", await fetch
-        except (ResourceNotFound, MatchNotFound, FilmUnavailable):
+        answer = await fetch
+        if answer.not_found:
             result.absent += 1
             return gaps.ABSENT, None
-        except HaloApiError as exc:
-            if is_fatal(exc):
-                raise
-            result.failed += 1
-            if isinstance(exc, HaloApiUnavailable):
-                self._unavailable += 1
-                if self._unavailable >= UNAVAILABLE_BREAKER:
-                    raise
-            self.log(f"Gap fill {part}: {exc} (left for the next gap fill).")
-            return "failed", None
+        if answer.error is None:
+            return "ok", answer.body
+        result.failed += 1
+        if isinstance(answer.error, HaloApiUnavailable):
+            self._unavailable += 1
+            if self._unavailable >= UNAVAILABLE_BREAKER:
+                raise answer.error
+        self.log(f"Gap fill {part}: {answer.error} (left for the next gap fill).")
+        return "failed", None
 
     async def _raw_parts(self, out: list[RawParts]) -> None:
         """Skill and film highlights of the planned matches, many in flight at once."""
@@ -230,7 +209,7 @@ class Backfiller:
         async def skill(match_id: str) -> None:
             async with gate:
                 status, body = await self._guarded(
-                    "skill", self.api.match_skill(match_id, [self.xuid])
+                    "skill", core.fetch_skill(self.api, match_id, self.xuid)
                 )
             if status != "failed":  # a failure leaves the stored row as it was
                 out.append(RawParts(match_id, skill=body, skill_status=status))
@@ -238,13 +217,13 @@ class Backfiller:
         async def film(match_id: str) -> None:
             async with gate:
                 status, events = await self._guarded(
-                    "highlights", self.api.highlight_events(match_id)
+                    "highlights", core.fetch_film(self.api, match_id)
                 )
             if status != "failed":
                 out.append(RawParts(match_id, highlights=events, film_status=status))
 
         tasks = [skill(m) for m in self.plan.skill] + [film(m) for m in self.plan.highlights]
-        await _gather_or_cancel(tasks)
+        await core.gather_or_cancel(*tasks)
 
     # ------------------------------------------------------------------ reference parts
     async def _aliases(self) -> None:
@@ -254,86 +233,29 @@ class Backfiller:
             return
         result = self.results["aliases"]
         result.requested = len(xuids)
-        try:
-            users = await self.api.users(xuids)
-        except HaloApiError as exc:
-            if is_fatal(exc):
-                raise
+        answer = await core.fetch_profiles(self.api, self.writer, xuids)
+        if answer.error is not None:
             result.failed = len(xuids)
-            self.log(f"Gap fill aliases: {exc} (left for the next gap fill).")
+            self.log(f"Gap fill aliases: {answer.error} (left for the next gap fill).")
             return
-        self.writer.write_profiles(users, _now())
-        answered = {str(u.get("xuid", "")).removeprefix("xuid(").rstrip(")") for u in users}
-        unresolved = [x for x in xuids if x not in answered]
-        result.absent = len(unresolved)
-        result.stored = len(xuids) - len(unresolved)
-        gaps.remember(self.writer, gaps.UNRESOLVED_XUIDS_KEY, unresolved)
+        result.absent = len(answer.unresolved)
+        result.stored = len(xuids) - len(answer.unresolved)
+        gaps.remember(self.writer, gaps.UNRESOLVED_XUIDS_KEY, answer.unresolved)
 
     async def _names(self) -> None:
         if self.plan.ugc:
-            await fetch_ugc_assets(self.api, self.writer, self.plan.ugc, self.results["names"])
+            result = self.results["names"]
+            result.requested += len(self.plan.ugc)
+            answers = await core.fetch_ugc_names(self.api, self.writer, self.plan.ugc)
+            result.absent += len(answers.absent)
+            result.failed += answers.failed
+            result.stored += answers.stored
 
     async def _medals(self) -> None:
         if self.plan.medals:
-            await fetch_medal_metadata(self.api, self.writer, self.results["medals"])
-
-
-async def fetch_ugc_assets(
-    api: Any, writer: StoreWriter, refs: Sequence[gaps.UgcRef], result: PartResult
-) -> None:
-    """Fetch UGC asset versions, store them (the model step names the matches), remember 404s."""
-    result.requested += len(refs)
-    answers = await asyncio.gather(
-        *(api.ugc_asset(kind, aid, vid) for kind, aid, vid in refs), return_exceptions=True
-    )
-    by_kind: dict[str, list[dict]] = {}
-    unresolved = []
-    for ref, answer in zip(refs, answers, strict=True):
-        if isinstance(answer, ResourceNotFound):
-            result.absent += 1
-            unresolved.append(gaps.ugc_ref_key(ref))
-        elif isinstance(answer, BaseException):
-            if is_fatal(answer):
-                raise answer
-            result.failed += 1
-        else:
-            by_kind.setdefault(ref[0], []).append(answer)
-    for kind, bodies in by_kind.items():
-        writer.write_ugc_assets(bodies, asset_kind=STORE_ASSET_KINDS[kind])
-        result.stored += len(bodies)
-    gaps.remember(writer, gaps.UNRESOLVED_UGC_KEY, unresolved)
-
-
-async def fetch_medal_metadata(api: Any, writer: StoreWriter, result: PartResult) -> None:
-    """Fetch the medal metadata document, store it, remember its sprite sheets and the medal
-    ids it still does not describe (so they are not asked about again)."""
-    result.requested += 1
-    try:
-        doc = await api.medal_metadata()
-    except HaloApiError as exc:
-        if is_fatal(exc):
-            raise
-        result.failed += 1
-        return
-    writer.write_medal_metadata(doc)
-    result.stored += 1
-    sprites = doc.get("sprites") if isinstance(doc, dict) else None
-    paths = [
-        s["path"]
-        for s in (sprites or {}).values()
-        if isinstance(s, dict) and isinstance(s.get("path"), str)
-    ]
-    writer.set_meta(MEDAL_SPRITES_KEY, json.dumps(sorted(set(paths))))  # set even when empty
-    gaps.remember(writer, gaps.UNKNOWN_MEDALS_KEY, gaps.unknown_medal_ids(writer))
-
-
-async def _gather_or_cancel(tasks: list[Awaitable[None]]) -> None:
-    """Run tasks together; on the first error cancel the others, then re-raise it."""
-    running = [asyncio.ensure_future(t) for t in tasks]
-    try:
-        await asyncio.gather(*running)
-    except BaseException:
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
-        raise
+            result = self.results["medals"]
+            result.requested += 1
+            if await core.fetch_medal_metadata(self.api, self.writer):
+                result.stored += 1
+            else:
+                result.failed += 1

@@ -31,10 +31,8 @@ class DiscoveryResult:
     planned: list[PlannedMatch] = field(default_factory=list)
     seen: int = 0
     already_stored: int = 0
-    pages: int = 0
     capped: bool = False
     reached_end: bool = False
-    reached_stored_floor: bool = False
 
 
 HistoryPage = Callable[[int, int], Awaitable[dict]]
@@ -58,7 +56,6 @@ async def discover(
     start = 0
     while True:
         page = await fetch_page(start, PAGE_SIZE)
-        result.pages += 1
         entries = [e for e in (page.get("Results") or []) if e.get("MatchId")]
         first_new = len(result.planned)
         done = _walk_page(result, entries, stored, options, cursor)
@@ -88,7 +85,6 @@ def _walk_page(
         if match_id in known:
             result.already_stored += 1
             if options.mode == "delta" and not (cursor and start_time >= cursor):
-                result.reached_stored_floor = True
                 return True
         else:
             result.planned.append(PlannedMatch(match_id, start_time))
@@ -101,11 +97,12 @@ def _walk_page(
     return False
 
 
-def cursor_during_fetch(previous: str | None, plan: DiscoveryResult) -> str | None:
-    """The cursor to persist before fetching, so a crash mid-fetch leaves no silent gap."""
-    if not plan.planned:
+def cursor_during_fetch(previous: str | None, planned: list[PlannedMatch]) -> str | None:
+    """The cursor to persist before fetching `planned`, so a crash mid-fetch leaves no silent
+    gap (the engine persists it page by page)."""
+    if not planned:
         return previous
-    oldest = min(p.start_time for p in plan.planned)
+    oldest = min(p.start_time for p in planned)
     return min(previous, oldest) if previous else oldest
 
 
@@ -118,5 +115,5 @@ def cursor_after_success(
     if plan.capped:
         # Keep the OLDEST gap: every stored match above it is walked through (history pages
         # only, no refetch), so gaps left by earlier capped runs are never forgotten.
-        return cursor_during_fetch(previous, plan)
+        return cursor_during_fetch(previous, plan.planned)
     return None

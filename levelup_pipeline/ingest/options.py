@@ -54,8 +54,7 @@ class SyncOptions:
 
 def options_from(mode: str, config: Mapping[str, object] | None = None) -> SyncOptions:
     """Defaults for `mode`, then the given options (None keeps the default), validated."""
-    if mode not in DEFAULT_MAX_MATCHES:
-        raise InvalidSyncOption(f"Unknown sync mode {mode!r}: use 'delta' or 'full'.")
-    opts = SyncOptions(mode=mode, max_matches=DEFAULT_MAX_MATCHES[mode])  # type: ignore[arg-type]
+    default = DEFAULT_MAX_MATCHES.get(mode, 1)  # an unknown mode fails in validated()
+    opts = SyncOptions(mode=mode, max_matches=default)  # type: ignore[arg-type]
     known = {k: v for k, v in (config or {}).items() if k in OPTION_NAMES and v is not None}
     return replace(opts, **known).validated()  # type: ignore[arg-type]

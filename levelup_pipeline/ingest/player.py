@@ -6,12 +6,12 @@ so a renamed gamertag keeps syncing and the new name is recorded as an alias.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-from levelup_pipeline.halo.errors import AuthenticationFailed, HaloApiError, RateLimitExhausted
+from levelup_pipeline.halo.errors import HaloApiError
+from levelup_pipeline.ingest.fetch_core import ends_run, now
 from levelup_pipeline.store.gamertag import same_player
 from levelup_pipeline.transform._common import normalize_xuid
 
@@ -59,9 +59,9 @@ async def check_gamertag(api: Any, writer: Any, xuid: str, gamertag: str) -> str
     hint logged), else None. A failed lookup never stops the sync."""
     try:
         users = await api.users([xuid])
-    except (AuthenticationFailed, RateLimitExhausted):
-        raise
     except HaloApiError as exc:
+        if ends_run(exc):
+            raise
         _logger(api).info(f"{gamertag}: gamertag check skipped ({exc}).")
         return None
     current = next(
@@ -74,7 +74,7 @@ async def check_gamertag(api: Any, writer: Any, xuid: str, gamertag: str) -> str
     )
     renamed = current if current and not same_player(current, gamertag) else None
     if renamed:
-        writer.write_profiles(users, dt.datetime.now(dt.UTC))
+        writer.write_profiles(users, now())
         _logger(api).warning(rename_hint(gamertag, renamed, xuid))
     if renamed != writer.get_meta(RENAMED_TO_KEY):
         writer.set_meta(RENAMED_TO_KEY, renamed)

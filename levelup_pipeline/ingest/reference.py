@@ -18,12 +18,11 @@ from typing import Any
 
 from levelup_pipeline.halo.errors import HaloApiError, ResourceNotFound
 from levelup_pipeline.halo.images import UntrustedImageUrl, download_image, medal_sprite_url
-from levelup_pipeline.ingest.backfill import (
+from levelup_pipeline.ingest.fetch_core import (
     MEDAL_SPRITES_KEY,
-    PartResult,
+    ends_run,
     fetch_medal_metadata,
-    fetch_ugc_assets,
-    is_fatal,
+    fetch_ugc_names,
 )
 from levelup_pipeline.store import backfill as gaps
 from levelup_pipeline.store.writer import StoreWriter
@@ -122,13 +121,10 @@ async def fetch_reference(
     """Fetch the planned metadata, then every image still missing; returns the report."""
     report = ReferenceReport()
     if plan.ugc:
-        result = PartResult()
-        await fetch_ugc_assets(api, writer, plan.ugc, result)
-        report.ugc_assets_fetched = result.requested - result.absent - result.failed
+        answers = await fetch_ugc_names(api, writer, plan.ugc)
+        report.ugc_assets_fetched = len(plan.ugc) - len(answers.absent) - answers.failed
     if plan.medals:
-        result = PartResult()
-        await fetch_medal_metadata(api, writer, result)
-        report.medal_metadata_fetched = result.failed == 0
+        report.medal_metadata_fetched = await fetch_medal_metadata(api, writer)
     urls = missing_images(writer, assets_root)  # metadata just fetched adds URLs
     gate = asyncio.Semaphore(DOWNLOADERS)
     absent: list[str] = []
@@ -141,7 +137,7 @@ async def fetch_reference(
                 absent.append(url)
                 return
             except HaloApiError as exc:
-                if is_fatal(exc):
+                if ends_run(exc):
                     raise
                 report.images_failed += 1
                 return

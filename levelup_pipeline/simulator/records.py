@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from levelup_pipeline.simulator.api_formats import iso_duration
+from levelup_pipeline.simulator.catalog import BLOCKS, PVE_SPECIES
 from levelup_pipeline.simulator.film import _seconds
-from levelup_pipeline.simulator.synthetic import iso_duration
 from levelup_pipeline.simulator.world import World, unwrap
 
 _SR_CORE = [
@@ -40,131 +41,35 @@ _SR_CORE = [
     "Spawns",
     "ObjectivesCompleted",
 ]
-# service-record block -> (match block it sums, {sr key: match key}) ; keys in capture order
-_SR_BLOCKS: dict[str, tuple[str, list[str], dict[str, str]]] = {
-    "CaptureTheFlagStats": (
-        "CaptureTheFlagStats",
-        [
-            "FlagCaptureAssists",
-            "FlagCaptures",
-            "FlagCarriersKilled",
-            "FlagGrabs",
-            "FlagReturnersKilled",
-            "FlagReturns",
-            "FlagSecures",
-            "FlagSteals",
-            "KillsAsFlagCarrier",
-            "KillsAsFlagReturner",
-            "TimeAsFlagCarrier",
-        ],
-        {},
-    ),
-    "EliminationStats": (
-        "EliminationStats",
-        [
-            "AlliesRevived",
-            "EliminationAssists",
-            "Eliminations",
-            "EnemyRevivesDenied",
-            "Executions",
-            "KillsAsLastPlayerStanding",
-            "LastPlayersStandingKilled",
-            "RoundsSurvived",
-            "TimesRevivedByAlly",
-        ],
-        {},
-    ),
-    "ExtractionStats": (
-        "ExtractionStats",
-        [
-            "SuccessfulExtractions",
-            "ExtractionConversionsDenied",
-            "ExtractionConversionsCompleted",
-            "ExtractionInitiationsDenied",
-            "ExtractionInitiationsCompleted",
-        ],
-        {},
-    ),
-    "InfectionStats": (
-        "InfectionStats",
-        [
-            "AlphasKilled",
-            "SpartansInfected",
-            "SpartansInfectedAsAlpha",
-            "KillsAsLastSpartanStanding",
-            "LastSpartansStandingInfected",
-            "RoundsAsAlpha",
-            "RoundsAsLastSpartanStanding",
-            "RoundsFinishedAsInfected",
-            "RoundsSurvivedAsSpartan",
-            "RoundsSurvivedAsLastSpartanStanding",
-            "TimeAsLastSpartanStanding",
-            "InfectedKilled",
-        ],
-        {},
-    ),
-    "OddballStats": (
-        "OddballStats",
-        [
-            "KillsAsSkullCarrier",
-            "LongestTimeAsSkullCarrier",
-            "SkullCarriersKilled",
-            "SkullGrabs",
-            "TimeAsSkullCarrier",
-            "SkullScoringTicks",
-        ],
-        {},
-    ),
-    "ZonesStats": (
-        "ZonesStats",
-        [
-            "ZoneCaptures",
-            "ZoneDefensiveKills",
-            "ZoneOffensiveKills",
-            "ZoneSecures",
-            "TotalZoneOccupationTime",
-            "ZoneScoringTicks",
-        ],
-        {
-            "ZoneCaptures": "StrongholdCaptures",
-            "ZoneDefensiveKills": "StrongholdDefensiveKills",
-            "ZoneOffensiveKills": "StrongholdOffensiveKills",
-            "ZoneSecures": "StrongholdSecures",
-            "TotalZoneOccupationTime": "StrongholdOccupationTime",
-            "ZoneScoringTicks": "StrongholdScoringTicks",
-        },
-    ),
-    "StockpileStats": (
-        "StockpileStats",
-        [
-            "KillsAsPowerSeedCarrier",
-            "PowerSeedCarriersKilled",
-            "PowerSeedsDeposited",
-            "PowerSeedsStolen",
-            "TimeAsPowerSeedCarrier",
-            "TimeAsPowerSeedDriver",
-        ],
-        {},
-    ),
-    "PvpStats": ("PvpStats", ["Kills", "Deaths", "Assists"], {}),
-    "PveStats": (
-        "PveStats",
-        [
-            "Kills",
-            "Deaths",
-            "Assists",
-            "MarineKills",
-            "GruntKills",
-            "JackalKills",
-            "EliteKills",
-            "BruteKills",
-            "HunterKills",
-            "SkimmerKills",
-            "SentinelKills",
-            "BossKills",
-        ],
-        {},
-    ),
+#: Service-record blocks summing the match block of the same name, keys in capture order.
+_SR_SUMMED = (
+    "CaptureTheFlagStats",
+    "EliminationStats",
+    "ExtractionStats",
+    "InfectionStats",
+    "OddballStats",
+    "ZonesStats",
+    "StockpileStats",
+)
+#: Match block key -> service-record key where they differ (the zone modes).
+_SR_NAMES = {
+    "StrongholdCaptures": "ZoneCaptures",
+    "StrongholdDefensiveKills": "ZoneDefensiveKills",
+    "StrongholdOffensiveKills": "ZoneOffensiveKills",
+    "StrongholdSecures": "ZoneSecures",
+    "StrongholdOccupationTime": "TotalZoneOccupationTime",
+    "StrongholdScoringTicks": "ZoneScoringTicks",
+}
+_PVP = ["Kills", "Deaths", "Assists"]
+#: service-record block -> [(service-record key, match block key)]; the counters only (no
+#: per-player nulls or constant zeros).
+_SR_BLOCKS: dict[str, list[tuple[str, str]]] = {
+    **{
+        name: [(_SR_NAMES.get(k, k), k) for k, kind in BLOCKS[name].items() if kind not in "nz"]
+        for name in _SR_SUMMED
+    },
+    "PvpStats": [(k, k) for k in _PVP],
+    "PveStats": [(k, k) for k in _PVP + PVE_SPECIES],
 }
 _LIFECYCLE = {"matchmade": 3, "custom": 1, "local": 7}
 
@@ -233,9 +138,9 @@ def service_record(world: World, xuid: int, match_type: str) -> dict[str, Any]:
                 max_spree = max(max_spree, value)
             elif key not in ("KDA", "Accuracy", "AverageLifeDuration"):
                 _add(core, key, value)
-        for name, (source, keys, rename) in _SR_BLOCKS.items():
-            for key in keys:
-                value = stats.get(source, {}).get(rename.get(key, key))
+        for name, pairs in _SR_BLOCKS.items():
+            for key, match_key in pairs:
+                value = stats.get(name, {}).get(match_key)
                 if value is not None:
                     _add(blocks[name], key, value)
     completed = len(ids)
@@ -272,9 +177,9 @@ def service_record(world: World, xuid: int, match_type: str) -> dict[str, Any]:
         "Ties": outcomes.get(1, 0),
         "CoreStats": out_core,
     }
-    for name, (_, keys, _) in _SR_BLOCKS.items():
+    for name, pairs in _SR_BLOCKS.items():
         block = {}
-        for key in keys:
+        for key, _ in pairs:
             value = blocks[name].get(key, 0)
             is_time = "Time" in key and not key.startswith("Times")
             block[key] = iso_duration(float(value), 1) if is_time else int(value)

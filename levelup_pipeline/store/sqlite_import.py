@@ -31,7 +31,7 @@ from levelup_pipeline.transform._common import normalize_xuid
 CHUNK = 200
 MATCHES_TABLE = "MatchStats"
 SKILL_TABLE = "PlayerMatchStats"
-# Workshop table -> the store's asset_kind label (see ingest.engine.STORE_ASSET_KINDS).
+# Workshop table -> the store's asset_kind label (see ingest.fetch_core.STORE_ASSET_KINDS).
 UGC_TABLES = {
     "Maps": "map",
     "GameVariants": "ugc_game_variant",

@@ -41,7 +41,7 @@ def run_sync(history: FakeHistory, stored: set[str], meta: dict, options: SyncOp
     plan = asyncio.run(
         discover(history.page, lambda ids: {i for i in ids if i in stored}, options, previous)
     )
-    meta["cursor"] = cursor_during_fetch(previous, plan)
+    meta["cursor"] = cursor_during_fetch(previous, plan.planned)
     stored.update(p.match_id for p in plan.planned)
     meta["cursor"] = cursor_after_success(previous, plan, options)
     return plan.planned
@@ -88,7 +88,7 @@ def test_interrupted_fetch_leaves_cursor_so_next_delta_fills_the_gap():
     history, stored, meta = FakeHistory(80), set(), {}
     delta = SyncOptions(mode="delta", max_matches=200)
     plan = asyncio.run(discover(history.page, lambda ids: set(), delta, None))
-    meta["cursor"] = cursor_during_fetch(None, plan)
+    meta["cursor"] = cursor_during_fetch(None, plan.planned)
     stored.update(p.match_id for p in plan.planned[:10])  # crash after the 10 newest
     run_sync(history, stored, meta, delta)
     assert stored == {e["MatchId"] for e in history.entries}

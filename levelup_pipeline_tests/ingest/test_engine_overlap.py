@@ -4,16 +4,12 @@ leave it room, instead of in a tail after the last match. Each name is stored on
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
-from levelup_pipeline.halo.auth import Credentials
-from levelup_pipeline.halo.client import HaloApiSettings, open_halo_api
-from levelup_pipeline.ingest.engine import SyncEngine
 from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.simulator.server import run_simulator
-from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline_tests.ingest.engine_run import sync_first_player
 
 
 def test_ugc_names_are_asked_for_during_the_match_fetch(tmp_path: Path) -> None:
@@ -28,25 +24,13 @@ def test_ugc_names_are_asked_for_during_the_match_fetch(tmp_path: Path) -> None:
 
         setattr(api, name, call)
 
+    def prepare(api) -> None:
+        for name in calls:
+            recorded(api, name)
+
     with run_simulator(players=1, matches=40, seed=11) as sim:
-        player = sim.world.players[0]
-
-        async def main() -> int:
-            settings = HaloApiSettings(
-                endpoint=sim.endpoint,
-                requests_per_second=60.0,
-                credentials=Credentials(simulator=True),
-            )
-            store = PlayerStore(player.gamertag, data_dir=tmp_path)
-            with store.writer() as writer:
-                async with open_halo_api(settings) as api:
-                    for name in calls:
-                        recorded(api, name)
-                    options = SyncOptions(mode="full", max_matches=40, match_type="all")
-                    engine = SyncEngine(api, writer, player.gamertag, str(player.xuid), options)
-                    return (await engine.run()).ugc_assets
-
-        stored = asyncio.run(main())
+        options = SyncOptions(mode="full", max_matches=40, match_type="all")
+        stored = sync_first_player(sim, tmp_path, options, rps=60.0, prepare=prepare).ugc_assets
         served = sim.stats()["requests"]["ugc"]
     assert len(calls["match_stats"]) == 40
     assert len(calls["ugc_asset"]) == served == stored > 0  # each name asked for and stored once

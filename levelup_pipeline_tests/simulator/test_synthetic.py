@@ -8,7 +8,8 @@ import pytest
 from spnkr.models.skill import MatchSkillResult
 from spnkr.models.stats import MatchStats
 
-from levelup_pipeline.simulator.synthetic import accuracy, build_synthetic_world, kda
+from levelup_pipeline.simulator.api_formats import accuracy, kda
+from levelup_pipeline.simulator.synthetic import build_synthetic_world
 from levelup_pipeline.simulator.world import World, parse_time, unwrap
 
 

@@ -1,0 +1,246 @@
+"""What the sync and the gap filler fetch the same way, and which API errors end their run.
+
+Both fetch a match's skill and film parts, the profiles of the players met (XUID ->
+gamertag), the names of maps, modes and playlists (UGC assets) and the medal metadata; the
+engine (`ingest/engine.py`) and the gap filler (`ingest/backfill.py`) only decide what to ask
+for and how to count the answers.
+
+The run-ending rule (`ends_run`): expired credentials and a spent rate budget
+(`halo.errors.RUN_ENDING_ERRORS`) end the run, and so does anything that is not an API error (a
+bug). Every other API error is recorded against its match, part or entry, except the API being
+down after its retries (`HaloApiUnavailable`), which ends the run where the caller says so: a
+sync stops (its next run fetches the rest), a gap fill records the entry as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from levelup_pipeline.halo.errors import (
+    RUN_ENDING_ERRORS,
+    FilmUnavailable,
+    HaloApiError,
+    HaloApiUnavailable,
+    MatchNotFound,
+    ResourceNotFound,
+)
+from levelup_pipeline.store import backfill as gaps
+
+UgcRef = tuple[str, str, str]  # (API kind, asset id, version id)
+#: API path segment of a UGC asset -> the store's asset_kind label.
+STORE_ASSET_KINDS = {
+    "maps": "map",
+    "ugcGameVariants": "ugc_game_variant",
+    "playlists": "playlist",
+    "mapModePairs": "map_mode_pair",
+}
+_UGC_KEYS = (
+    ("MapVariant", "maps"),
+    ("UgcGameVariant", "ugcGameVariants"),
+    ("Playlist", "playlists"),
+    ("PlaylistMapModePair", "mapModePairs"),
+)
+#: sync_meta key: the sprite sheets named by the last medal metadata document stored.
+MEDAL_SPRITES_KEY = "medal_sprite_paths"
+#: Answers meaning the API has nothing for a part (never an error worth retrying).
+NOT_FOUND = (ResourceNotFound, MatchNotFound, FilmUnavailable)
+
+
+def ends_run(exc: BaseException, outage_ends_run: bool = False) -> bool:
+    """True when `exc` must stop the whole run instead of being recorded (module docstring)."""
+    if not isinstance(exc, HaloApiError):
+        return True
+    return isinstance(exc, RUN_ENDING_ERRORS) or (
+        outage_ends_run and isinstance(exc, HaloApiUnavailable)
+    )
+
+
+def now() -> dt.datetime:
+    """The time stamp of what is fetched now."""
+    return dt.datetime.now(dt.UTC)
+
+
+async def cancel_all(tasks: Iterable[asyncio.Future]) -> None:
+    """Cancel the tasks and wait until they have all stopped."""
+    tasks = list(tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:
+    """Run awaitables together; on the first error cancel the others, then re-raise it."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        await cancel_all(tasks)
+        raise
+
+
+# ---------------------------------------------------------------------- what a match names
+def human_xuids(stats: dict) -> list[str]:
+    """XUIDs of the human players of a match stats body (bots have no profile)."""
+    out = []
+    for player in stats.get("Players") or []:
+        pid = str(player.get("PlayerId") or "")
+        if pid.startswith("xuid(") and player.get("PlayerType", 1) == 1:
+            out.append(pid[5:-1])
+    return out
+
+
+def ugc_refs(stats: dict) -> set[UgcRef]:
+    """(kind, asset id, version id) of the map, mode, playlist and map-mode pair of a match."""
+    info = stats.get("MatchInfo") or {}
+    refs = set()
+    for key, kind in _UGC_KEYS:
+        ref = info.get(key) or {}
+        if ref.get("AssetId") and ref.get("VersionId"):
+            refs.add((kind, str(ref["AssetId"]), str(ref["VersionId"])))
+    return refs
+
+
+# ---------------------------------------------------------------------- skill and film parts
+@dataclass(frozen=True)
+class Part:
+    """One skill or film answer: found (`body`), not found, or failed after its retries."""
+
+    body: Any = None
+    not_found: bool = False
+    error: HaloApiError | None = None  # failed: asked again later
+
+
+async def _part(call: Awaitable[Any]) -> Part:
+    try:
+        return Part(body=await call)
+    except NOT_FOUND:
+        return Part(not_found=True)
+    except HaloApiError as exc:
+        if ends_run(exc):
+            raise
+        return Part(error=exc)
+
+
+def fetch_skill(api: Any, match_id: str, xuid: str) -> Awaitable[Part]:
+    """The player's skill (CSR/MMR) in a match; an outage leaves the part failed."""
+    return _part(api.match_skill(match_id, [xuid]))
+
+
+def fetch_film(api: Any, match_id: str) -> Awaitable[Part]:
+    """A match's film highlight events; an outage leaves the part failed."""
+    return _part(api.highlight_events(match_id))
+
+
+# ---------------------------------------------------------------------- profiles
+@dataclass
+class Profiles:
+    """The XUIDs a profile lookup did not resolve, or the error that left it undone."""
+
+    unresolved: list[str] = field(default_factory=list)
+    error: HaloApiError | None = None
+
+
+async def fetch_profiles(
+    api: Any, writer: Any, xuids: list[str], outage_ends_run: bool = False
+) -> Profiles:
+    """Look the XUIDs' gamertags up (batches of 100) and store them as aliases."""
+    try:
+        users = await api.users(xuids)
+    except HaloApiError as exc:
+        if ends_run(exc, outage_ends_run):
+            raise
+        return Profiles(error=exc)
+    writer.write_profiles(users, now())
+    answered = {str(u.get("xuid", "")).removeprefix("xuid(").rstrip(")") for u in users}
+    return Profiles(unresolved=[x for x in xuids if x not in answered])
+
+
+# ---------------------------------------------------------------------- UGC names
+@dataclass
+class UgcAnswers:
+    """What the UGC requests gave: assets stored, refs the API does not have, failures."""
+
+    stored: int = 0
+    absent: list[UgcRef] = field(default_factory=list)
+    failed: int = 0
+
+
+class UgcNames:
+    """Names of maps, modes, playlists and map-mode pairs, each asked for once: requests start
+    as soon as a ref is known (while matches are still being fetched), `store` collects them."""
+
+    def __init__(self, api: Any, known: Iterable[tuple[str, str]] = ()) -> None:
+        self.api = api
+        self.known = set(known)  # (asset id, version id) already stored: never asked
+        self._tasks: dict[UgcRef, asyncio.Future] = {}
+
+    def start(self, refs: Iterable[UgcRef]) -> None:
+        """Start fetching the refs not stored and not already being fetched."""
+        for ref in refs:
+            if ref not in self._tasks and (ref[1], ref[2]) not in self.known:
+                self._tasks[ref] = asyncio.ensure_future(self.api.ugc_asset(*ref))
+
+    async def cancel(self) -> None:
+        """Stop the requests still running (the run is ending)."""
+        await cancel_all(self._tasks.values())
+
+    async def store(self, writer: Any, outage_ends_run: bool = False) -> UgcAnswers:
+        """Wait for every request, store the answers (names land on matches), count the rest;
+        the first run-ending error cancels what is left and is raised."""
+        refs = sorted(self._tasks)
+        try:
+            results = await asyncio.gather(*(self._tasks[r] for r in refs), return_exceptions=True)
+        except BaseException:
+            await self.cancel()
+            raise
+        answers = UgcAnswers()
+        by_kind: dict[str, list[dict]] = {}
+        for ref, result in zip(refs, results, strict=True):
+            if isinstance(result, ResourceNotFound):
+                answers.absent.append(ref)
+            elif isinstance(result, BaseException):
+                if ends_run(result, outage_ends_run):
+                    await self.cancel()
+                    raise result
+                answers.failed += 1
+            else:
+                by_kind.setdefault(ref[0], []).append(result)
+        for kind, bodies in by_kind.items():
+            answers.stored += writer.write_ugc_assets(bodies, asset_kind=STORE_ASSET_KINDS[kind])
+        return answers
+
+
+async def fetch_ugc_names(api: Any, writer: Any, refs: Iterable[UgcRef]) -> UgcAnswers:
+    """Fetch and store the given UGC assets; remember the ones the API does not have."""
+    names = UgcNames(api)
+    names.start(refs)
+    answers = await names.store(writer)
+    gaps.remember(writer, gaps.UNRESOLVED_UGC_KEY, map(gaps.ugc_ref_key, answers.absent))
+    return answers
+
+
+# ---------------------------------------------------------------------- medal metadata
+async def fetch_medal_metadata(api: Any, writer: Any, outage_ends_run: bool = False) -> bool:
+    """Fetch and store the medal metadata document, remember its sprite sheets and the medal
+    ids it still does not describe (not asked about again); False when it was not stored."""
+    try:
+        doc = await api.medal_metadata()
+    except HaloApiError as exc:
+        if ends_run(exc, outage_ends_run):
+            raise
+        return False
+    writer.write_medal_metadata(doc)
+    sprites = doc.get("sprites") if isinstance(doc, dict) else None
+    paths = [
+        s["path"]
+        for s in (sprites or {}).values()
+        if isinstance(s, dict) and isinstance(s.get("path"), str)
+    ]
+    writer.set_meta(MEDAL_SPRITES_KEY, json.dumps(sorted(set(paths))))  # set even when empty
+    gaps.remember(writer, gaps.UNKNOWN_MEDALS_KEY, gaps.unknown_medal_ids(writer))
+    return True
