@@ -119,12 +119,23 @@ def launch_delta_sync(page, server: Webserver, artifacts: Path) -> None:
     dialog.get_by_role("button", name="Launch 1 run").click()
 
 
-def wait_for_run(server: Webserver, deadline: float):
-    """The run launched for the player's partition, once it has finished."""
+def materialize_report(page, server: Webserver, artifacts: Path) -> None:
+    """The report is not part of a sync job (no daemon runs here to follow by automation):
+    player_report > the player's partition > Materialize > Launch 1 run."""
+    open_partition(page, server, "player_report")
+    page.get_by_role("button", name=re.compile("Materialize")).first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text(server.gamertag, exact=True).first.wait_for()  # preselected
+    _shot(page, artifacts, "04b-launch-report")
+    dialog.get_by_role("button", name="Launch 1 run").click()
+
+
+def wait_for_run(server: Webserver, deadline: float, known: frozenset[str] = frozenset()):
+    """The newest run launched for the player's partition (not in `known`), once finished."""
     instance = server.pipeline.instance
     flt = RunsFilter(tags={"dagster/partition": server.gamertag})
     while time.monotonic() < deadline:
-        runs = instance.get_runs(filters=flt)
+        runs = [r for r in instance.get_runs(filters=flt) if r.run_id not in known]
         if runs and runs[0].is_finished:
             return runs[0]
         time.sleep(0.5)
@@ -166,6 +177,9 @@ def run_user_story(page, server: Webserver, artifacts: Path, deadline: float) ->
         matches = conn.execute("SELECT count(*) FROM match_stats").fetchone()[0]
     assert matches > 0
 
+    materialize_report(page, server, artifacts)
+    report_run = wait_for_run(server, deadline, frozenset({run.run_id}))
+    assert report_run.status == DagsterRunStatus.SUCCESS, server.log.read_text()[-3000:]
     check_report_metadata(page, server, artifacts, matches)
 
 
