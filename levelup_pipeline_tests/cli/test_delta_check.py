@@ -26,15 +26,6 @@ DELTA = ["sync", "--delta", "--match-type", "all", "--player"]
 API_ENDPOINTS = ("match_history", "match_stats", "match_skill", "film", "users", "ugc")
 
 
-def _synced(pipeline) -> str:
-    """A registered player whose whole history is stored (full sync of every match type)."""
-    gamertag = pipeline.gamertags()[0]
-    pipeline.add(gamertag)
-    outcome = pipeline.sync(gamertag, "full_sync", match_type="all")
-    assert outcome.success, outcome.error
-    return gamertag
-
-
 def _invoke(pipeline, args: list[str]):
     """Run the CLI; returns (result, API requests per endpoint, Dagster runs started)."""
     runs_before = len(pipeline.instance.get_runs())
@@ -50,8 +41,9 @@ def _delta(pipeline, gamertag: str, *extra: str):
     return _invoke(pipeline, [*DELTA, gamertag, *extra])
 
 
-def test_nothing_new_is_one_history_request_and_no_run(pipeline):
-    gamertag = _synced(pipeline)
+def test_nothing_new_is_one_history_request_and_no_run(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, whole history stored
     result, requests, runs = _delta(pipeline, gamertag)
     assert result.exit_code == 0, result.output
     assert runs == 0
@@ -62,8 +54,9 @@ def test_nothing_new_is_one_history_request_and_no_run(pipeline):
     assert "(1 API request); no run started" in result.output
 
 
-def test_a_new_match_runs_the_job_and_stores_it(pipeline):
-    gamertag = _synced(pipeline)
+def test_a_new_match_runs_the_job_and_stores_it(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, whole history stored
     (new_id,) = pipeline.sim.add_matches(1, gamertag)
     result, requests, runs = _delta(pipeline, gamertag)
     assert result.exit_code == 0, result.output
@@ -77,8 +70,9 @@ def test_a_new_match_runs_the_job_and_stores_it(pipeline):
     assert stored == [(1,)]
 
 
-def test_every_registered_player_is_checked_and_only_news_start_a_run(pipeline):
-    quiet = _synced(pipeline)
+def test_every_registered_player_is_checked_and_only_news_start_a_run(synced_pipeline):
+    pipeline = synced_pipeline
+    quiet = pipeline.gamertags()[0]  # registered, whole history stored
     busy = pipeline.gamertags()[1]
     pipeline.add(busy)
     assert pipeline.sync(busy, "full_sync", match_type="all").success
@@ -111,8 +105,9 @@ def _drop_aggregates(con) -> None:
 
 
 @pytest.mark.parametrize("make_pending", [_set_cursor, _untransform_one, _drop_aggregates])
-def test_pending_work_runs_the_job_then_the_next_delta_is_skipped(pipeline, make_pending):
-    gamertag = _synced(pipeline)
+def test_pending_work_runs_the_job_then_the_next_delta_is_skipped(synced_pipeline, make_pending):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, whole history stored
     with pipeline.store(gamertag).writer() as writer:
         make_pending(writer.connection)
     result, _requests, runs = _delta(pipeline, gamertag)
@@ -123,17 +118,19 @@ def test_pending_work_runs_the_job_then_the_next_delta_is_skipped(pipeline, make
 
 
 @pytest.mark.parametrize("option", ["--force-run", "--backfill-performance-scores"])
-def test_force_run_and_maintenance_options_start_the_job(pipeline, option):
-    gamertag = _synced(pipeline)
+def test_force_run_and_maintenance_options_start_the_job(synced_pipeline, option):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, whole history stored
     result, _requests, runs = _delta(pipeline, gamertag, option)
     assert result.exit_code == 0, result.output
     assert runs >= 1 and f"{gamertag}: 0 new match(es)" in result.output
 
 
-def test_an_unregistered_player_is_resolved_and_registered_before_the_precheck(pipeline):
+def test_an_unregistered_player_is_resolved_and_registered_before_the_precheck(synced_pipeline):
     """`--player` of a player not registered: one profile lookup registers it first (issue 21
     item 12: never register an unknown name), then the pre-check sees nothing new."""
-    gamertag = _synced(pipeline)
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, whole history stored
     removed = CliRunner().invoke(cli, ["players", "remove", gamertag.upper()])
     assert removed.exit_code == 0, removed.output
     result, requests, runs = _delta(pipeline, gamertag.lower())
@@ -143,8 +140,9 @@ def test_an_unregistered_player_is_resolved_and_registered_before_the_precheck(p
     assert registered_players(pipeline.instance) == [gamertag]  # the profile's spelling
 
 
-def test_a_revoked_token_is_the_jobs_one_sentence_and_no_run(pipeline):
-    gamertag = _synced(pipeline)
+def test_a_revoked_token_is_the_jobs_one_sentence_and_no_run(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, whole history stored
     pipeline.sim.knobs.strict_tokens = True
     pipeline.sim.knobs.revoked_refresh_tokens = {SIM_REFRESH_TOKEN}
     result, requests, runs = _delta(pipeline, gamertag)
@@ -157,8 +155,9 @@ def test_a_revoked_token_is_the_jobs_one_sentence_and_no_run(pipeline):
     assert one_line_error(forced.output) == line  # the job says it the same way
 
 
-def test_the_precheck_path_imports_no_dagster_pandas_or_pyarrow(pipeline):
-    gamertag = _synced(pipeline)
+def test_the_precheck_path_imports_no_dagster_pandas_or_pyarrow(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, whole history stored
     code = (
         "import sys\n"
         "from levelup_pipeline.cli.main import cli\n"

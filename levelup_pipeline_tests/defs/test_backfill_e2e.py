@@ -206,10 +206,9 @@ def test_cli_with_backfill_then_rebuild_cache(pipeline):
     assert _counts(pipeline, gamertag) == before
 
 
-def test_performance_scores_job_makes_no_request_and_assets_cache_images(pipeline):
-    gamertag = pipeline.gamertags()[0]
-    pipeline.add(gamertag)
-    assert pipeline.sync(gamertag, "full_sync", match_type="all").success
+def test_performance_scores_job_makes_no_request_and_assets_cache_images(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, full sync of every match type stored
 
     pipeline.sim.reset_stats()
     out = run_job(pipeline.instance, "fill_performance_scores", gamertag)

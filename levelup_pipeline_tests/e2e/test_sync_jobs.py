@@ -44,10 +44,9 @@ def test_full_then_delta_fetches_only_new_matches(pipeline):
     assert stored == expected | set(new_ids)
 
 
-def test_match_stats_values_equal_source_json(pipeline):
-    gamertag = pipeline.gamertags()[1]
-    pipeline.add(gamertag)
-    assert pipeline.sync(gamertag, "full_sync", match_type="all").success
+def test_match_stats_values_equal_source_json(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, full sync of every match type stored
     xuid = pipeline.sim.world.find_player(gamertag)
     with pipeline.store(gamertag).reader() as conn:
         cur = conn.execute("SELECT * FROM match_stats")
@@ -77,10 +76,9 @@ def test_match_stats_values_equal_source_json(pipeline):
         assert row["map_name"], "map names come from the UGC discovery endpoint"
 
 
-def test_rerunning_changes_nothing(pipeline):
-    gamertag = pipeline.gamertags()[0]
-    pipeline.add(gamertag)
-    assert pipeline.sync(gamertag, "full_sync", match_type="all").success
+def test_rerunning_changes_nothing(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, full sync of every match type stored
     before = _counts(pipeline, gamertag)
     pipeline.sim.reset_stats()
     assert pipeline.sync(gamertag, "full_sync", match_type="all").success

@@ -4,6 +4,7 @@ per test, and (once per module) the database of a fault-free sync to compare aga
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from levelup_pipeline.cli.runner import RunOutcome, run_job
+from levelup_pipeline.defs.partitions import register_player
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline_tests.faults.helpers import (
     CORE_ASSETS,
@@ -22,8 +24,11 @@ from levelup_pipeline_tests.faults.helpers import (
 from levelup_pipeline_tests.harness import Pipeline, isolated_pipeline, sync_config
 
 BED_WORLD = {"seed": 21, "players": 2, "matches": 16}
-#: The synthetic world is deterministic, so one fault-free sync serves every module's bed.
+#: The synthetic world is deterministic, so one fault-free sync serves every module's bed:
+#: its snapshot, and its data directory (copied by `FaultBed.synced`).
 _BASELINES: dict[tuple, Snapshot] = {}
+_BASELINE_DIRS: dict[tuple, Path] = {}
+_WORLD_KEY = tuple(sorted(BED_WORLD.items()))
 
 
 @dataclass
@@ -67,19 +72,31 @@ class FaultBed:
     def baseline(self) -> Snapshot:
         """The database a fault-free full sync of the same world produces (computed once)."""
         if self._baseline is None:
-            self._baseline = _BASELINES.get(tuple(sorted(BED_WORLD.items())))
+            self._baseline = _BASELINES.get(_WORLD_KEY)
         if self._baseline is None:
             previous = os.environ["LEVELUP_DATA_DIR"]
-            self.use_data_dir(self.pipeline.root / "baseline")
+            baseline_dir = self.pipeline.root / "baseline"
+            self.use_data_dir(baseline_dir)
             reset_knobs(self.sim.knobs)
             try:
                 outcome = self.sync()
                 assert outcome.success, outcome.error
                 self._baseline = snapshot(self.store())
-                _BASELINES[tuple(sorted(BED_WORLD.items()))] = self._baseline
+                _BASELINES[_WORLD_KEY] = self._baseline
+                _BASELINE_DIRS[_WORLD_KEY] = baseline_dir
             finally:
                 self.use_data_dir(Path(previous))
         return self._baseline
+
+    def synced(self) -> Path:
+        """Give the test's data dir the fault-free full sync's files (a copy of the baseline's,
+        instead of syncing again) with the player registered; returns the database path."""
+        self.baseline()
+        shutil.copytree(
+            _BASELINE_DIRS[_WORLD_KEY], os.environ["LEVELUP_DATA_DIR"], dirs_exist_ok=True
+        )
+        register_player(self.instance, self.gamertag)
+        return self.store().path
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""`levelup sync --full` killed with SIGKILL at random points, five times in a row: every
+"""`levelup sync --full` killed with SIGKILL at random points, four times in a row: every
 rerun resumes where the last one stopped, no killed run keeps a Halo pool slot (or a later
 run would wait forever), and at the end the database is exactly a fault-free sync's."""
 
@@ -41,7 +41,7 @@ def _raw_count(store: PlayerStore) -> int:
 
 
 def _kill_points(rng: random.Random) -> list[tuple[str, float]]:
-    """Where the five kills land, drawn from a seeded RNG: ("fetched", k) kills once k more
+    """Where the four kills land, drawn from a seeded RNG: ("fetched", k) kills once k more
     matches were fetched; ("after", s) kills s seconds after the last match was fetched, i.e.
     while profiles, names, the model, the aggregates or the report are being written."""
     return [
@@ -49,7 +49,6 @@ def _kill_points(rng: random.Random) -> list[tuple[str, float]]:
         ("fetched", rng.randint(1, 40)),
         ("after", rng.uniform(0.0, 0.8)),
         ("after", rng.uniform(0.8, 2.5)),
-        rng.choice([("fetched", rng.randint(1, 30)), ("after", rng.uniform(0.0, 2.5))]),
     ]
 
 

@@ -36,12 +36,6 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _synced(bed) -> Path:
-    outcome = bed.sync()
-    assert outcome.success, outcome.error
-    return bed.store().path
-
-
 def _damage(kind: str, good: bytes) -> bytes:
     if kind == "truncated":
         return good[: len(good) // 2]
@@ -53,7 +47,7 @@ def _damage(kind: str, good: bytes) -> bytes:
 
 
 def test_damaged_database_gives_one_line_and_is_left_untouched(bed):
-    path = _synced(bed)
+    path = bed.synced()
     good = path.read_bytes()
     runner = CliRunner()
     for kind in ("truncated", "zeroed header", "garbage", "empty"):
@@ -189,7 +183,7 @@ def _read_only_cli(bed, data: Path, root: Path) -> tuple[dict[str, int], str, st
 
 
 def test_read_only_data_folder_refuses_writes_in_one_line_but_reads(bed, tmp_path: Path):
-    path = _synced(bed)
+    path = bed.synced()
     data = Path(os.environ["LEVELUP_DATA_DIR"])
     before = {p: _digest(p) for p in path.parent.iterdir() if p.is_file()}
     codes, out, err = _read_only_cli(bed, data, tmp_path / "install")

@@ -30,12 +30,6 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _synced(bed) -> Path:
-    outcome = bed.sync()
-    assert outcome.success, outcome.error
-    return bed.store().path
-
-
 def _truncate_blob(path: Path, column: str, match_id: str) -> None:
     """Cut a stored zstd frame in half (what a bad sector or a bad copy leaves)."""
     with duckdb.connect(str(path)) as con:
@@ -51,7 +45,7 @@ def _cli(*args: str):
 
 
 def test_a_damaged_film_is_isolated_not_emptying_the_tables_then_refetched(bed):
-    path = _synced(bed)
+    path = bed.synced()
     victim = bed.match_ids()[3]
     with duckdb.connect(str(path), read_only=True) as con:
         before = con.execute("SELECT count(*) FROM match_stats").fetchone()[0]
@@ -84,7 +78,7 @@ def test_a_damaged_film_is_isolated_not_emptying_the_tables_then_refetched(bed):
 
 
 def test_a_damaged_stats_body_is_recorded_and_fetched_again_by_the_next_sync(bed):
-    path = _synced(bed)
+    path = bed.synced()
     victim = bed.match_ids()[5]  # in the middle of the history: a delta stops above it
     _truncate_blob(path, "stats_json_zst", victim)
     with duckdb.connect(str(path)) as con:  # make it pending, as a refetch or backfill does
@@ -111,7 +105,7 @@ def test_a_damaged_stats_body_is_recorded_and_fetched_again_by_the_next_sync(bed
 
 
 def test_damage_in_the_middle_of_the_file_is_found_before_the_sync_writes(bed):
-    path = _synced(bed)
+    path = bed.synced()
     data = bytearray(path.read_bytes())
     third = len(data) // 3
     data[third : 2 * third] = bytes(third)
@@ -126,7 +120,7 @@ def test_damage_in_the_middle_of_the_file_is_found_before_the_sync_writes(bed):
 
 
 def test_the_full_sync_recommended_for_a_truncated_file_rebuilds_it(bed):
-    path = _synced(bed)
+    path = bed.synced()
     good = path.read_bytes()
     path.write_bytes(good[: len(good) // 2])
     damaged = _digest(path)
@@ -144,7 +138,7 @@ def test_the_full_sync_recommended_for_a_truncated_file_rebuilds_it(bed):
 
 @pytest.mark.skipif(not unshare_available(), reason=NO_NAMESPACES)
 def test_a_full_disk_during_archive_is_called_a_full_disk(bed, tmp_path: Path):
-    path = _synced(bed)
+    path = bed.synced()
     root = tmp_path / "install"
     (root / "data").mkdir(parents=True)
     env = cli_env(root, bed.sim.endpoint, rps=500)

@@ -43,10 +43,9 @@ def _days_to_archive_about_half(store: PlayerStore) -> tuple[int, dt.datetime]:
 
 
 @pytest.mark.e2e
-def test_archive_keeps_every_row_and_syncs_do_not_refetch(pipeline):
-    gamertag = pipeline.gamertags()[0]
-    pipeline.add(gamertag)
-    assert pipeline.sync(gamertag, "full_sync", match_type="all").success
+def test_archive_keeps_every_row_and_syncs_do_not_refetch(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]  # registered, full sync of every match type stored
     store = pipeline.store(gamertag)
     with store.reader() as con:
         tables = per_match_tables(con)

@@ -35,18 +35,43 @@ COMPARED = {
 }
 
 
+WORLD = {"seed": 19, "players": 2, "matches": 24}
+REFERENCE = "reference.duckdb"
+
+
+@pytest.fixture(scope="module")
+def referenced_installation(tmp_path_factory) -> Path:
+    """An installation whose first player is registered, fully synced with gap filling, that
+    database copied aside as REFERENCE and the player's files removed (made once, copied)."""
+    root = tmp_path_factory.mktemp("migrate_reference")
+    with isolated_pipeline(root, **WORLD) as handle:
+        _build_reference(handle, root, handle.gamertags()[0])
+        handle.instance.dispose()  # SQLite files closed before they are copied
+    return root
+
+
 @pytest.fixture
-def pipeline(tmp_path):
-    with isolated_pipeline(tmp_path, seed=19, players=2, matches=24) as handle:
+def pipeline(referenced_installation: Path, tmp_path: Path):
+    """A copy of `referenced_installation`, with a fresh simulator of the same world."""
+    shutil.copytree(referenced_installation, tmp_path, dirs_exist_ok=True)
+    with isolated_pipeline(tmp_path, **WORLD) as handle:
         yield handle
 
 
 def _reference(pipeline, tmp_path: Path, gamertag: str) -> Path:
+    """The fresh full sync with gap filling of `gamertag` (the first player) copied aside by
+    `referenced_installation`; the player is registered and has no file."""
+    assert gamertag == pipeline.gamertags()[0]
+    assert not pipeline.store(gamertag).exists()
+    return tmp_path / REFERENCE
+
+
+def _build_reference(pipeline, root: Path, gamertag: str) -> Path:
     """A fresh full sync with gap filling, copied aside; the player's files then removed."""
     pipeline.add(gamertag)
     _sync_then_fill_gaps(pipeline, gamertag)
     store = pipeline.store(gamertag)
-    reference = tmp_path / "reference.duckdb"
+    reference = root / REFERENCE
     with duckdb.connect(str(store.path)) as con:
         con.execute("CHECKPOINT")
     shutil.copy2(store.path, reference)
