@@ -6,9 +6,8 @@ transaction committed: one query per invariant and no extra step, DuckDB connect
 run events (two check steps cost a 5-match delta ~0.4 s for ~30 ms of queries).
 """
 
-from collections.abc import Callable, Iterator
-
 import warnings
+from collections.abc import Callable, Iterator
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, PreviewWarning
 
