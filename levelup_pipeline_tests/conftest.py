@@ -34,9 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def _no_tokens_from_earlier_tests():
     """Each test signs in afresh: in-process token reuse (halo/token_cache.py) would otherwise
     carry tokens from one test's simulator to the next one on the same port."""
-    from levelup_pipeline.halo import token_cache
+    from levelup_pipeline.halo import history_handoff, token_cache
 
     token_cache.forget_all()
+    history_handoff.drop()  # nor a history page offered by another test's pre-check
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ import filelock
 
 from levelup_pipeline.cli import instance_peek
 from levelup_pipeline.config import dagster_home
+from levelup_pipeline.halo import history_handoff
 from levelup_pipeline.halo.auth import Credentials
 from levelup_pipeline.halo.client import HaloApiSettings, open_halo_api
 from levelup_pipeline.halo.endpoint import configured_endpoint
@@ -43,6 +44,10 @@ from levelup_pipeline.store.shared_lock import shared_lock
 CURSOR_KEY_PREFIX = "resume_cursor:"
 #: API errors the job would stop on too: said once, the same way, instead of running the job.
 REPORTED_ERRORS = (*RUN_ENDING_ERRORS, HaloApiUnavailable, InsecureTokenFile, PlayerNotFound)
+
+
+#: The first history page the last pre-check read ({"count", "body"}), for `history_handoff`.
+first_page: dict = {}
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,7 @@ async def first_page_plan(
     """
     known_set = set(known)
     newest = ""
+    first_page.clear()
     logger = _EchoLogger() if options.verbose else None
     async with open_halo_api(api_settings(options.verbose), logger=logger) as api:
 
@@ -190,6 +196,7 @@ async def first_page_plan(
             body = await api.match_history(
                 xuid, start=0, count=count, match_type=options.match_type
             )
+            first_page.update(count=count, body=body)
             entries = [e for e in (body.get("Results") or []) if e.get("MatchId")]
             if entries:
                 newest = str((entries[0].get("MatchInfo") or {}).get("StartTime") or "")
@@ -259,6 +266,10 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
     finally:
         lock.release()
     if plan is None or plan.planned:
+        if first_page:  # the run starts from this page instead of asking for it again
+            history_handoff.offer(
+                state.xuid or "", options.match_type, first_page["count"], first_page["body"]
+            )
         return Verdict(run_reason="the history has new matches")
     return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
 

@@ -252,7 +252,12 @@ def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> s
         return verdict.error
     if options.verbose:
         click.echo(f"{gamertag}: running the job: {verdict.run_reason}.", err=True)
-    return jobs.run(gamertag, options)
+    from levelup_pipeline.halo import history_handoff
+
+    try:
+        return jobs.run(gamertag, options)
+    finally:
+        history_handoff.drop()  # one run, one page
 
 
 class _JobRunner:

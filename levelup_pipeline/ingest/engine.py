@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from levelup_pipeline.halo import history_handoff
 from levelup_pipeline.halo.errors import MalformedResponse, MatchNotFound
 from levelup_pipeline.ingest import fetch_core as core
 from levelup_pipeline.ingest.discovery import (
@@ -149,8 +150,12 @@ class SyncEngine:
 
     async def _discover(self, cursor: str | None, on_page: Any = None) -> DiscoveryResult:
         async def page(start: int, count: int) -> dict:
+            xuid, match_type = self.report.xuid, self.options.match_type
+            handed = history_handoff.take(xuid, start, count, match_type)  # the pre-check's
+            if handed is not None:
+                return handed
             return await self.api.match_history(
-                self.report.xuid, start=start, count=count, match_type=self.options.match_type
+                xuid, start=start, count=count, match_type=match_type
             )
 
         # One snapshot of what is stored, taken before any fetch: the walk then never reads

@@ -63,6 +63,8 @@ def test_a_new_match_runs_the_job_and_stores_it(synced_pipeline):
     assert runs == 1
     assert f"{gamertag}: 1 new match(es)" in result.output
     assert requests["match_stats"] == 1
+    # the job starts from the page the pre-check read (halo/history_handoff.py)
+    assert requests["match_history"] == 1
     with pipeline.store(gamertag).reader() as con:
         stored = con.execute(
             "SELECT count(*) FROM match_stats WHERE match_id = ?", [new_id]
@@ -82,8 +84,8 @@ def test_every_registered_player_is_checked_and_only_news_start_a_run(synced_pip
     assert f"{quiet}: up to date - no new match" in result.output
     assert f"{busy}: 1 new match(es)" in result.output
     assert runs == 1
-    # one pre-check page per player, then the job's own first page (the new match is on it)
-    assert requests["match_history"] == 3
+    # one pre-check page per player; the job starts from the page its pre-check read
+    assert requests["match_history"] == 2
 
 
 def _set_cursor(con) -> None:
@@ -229,3 +231,37 @@ def test_an_older_schema_means_the_job_migrates_it(tmp_path: Path):
     state = delta_check.read_stored_state(path, "all")
     assert state.schema_version == 4
     assert delta_check.pending_work(state) == "the database schema needs a migration"
+
+
+def test_a_handed_page_is_used_once_fresh_and_for_its_player_only(monkeypatch):
+    from levelup_pipeline.halo import history_handoff as handoff
+
+    page = {"Results": [{"MatchId": "m1"}]}
+    handoff.offer("1", "all", 25, page)
+    assert handoff.take("2", 0, 25, "all") is None  # another player: dropped, not kept
+    assert handoff.take("1", 0, 25, "all") is None
+    handoff.offer("1", "all", 25, page)
+    assert handoff.take("1", 25, 25, "all") is None  # a later page is never handed
+    assert handoff.take("1", 0, 25, "matchmaking") is None
+    handoff.offer("1", "all", 25, page)
+    assert handoff.take("1", 0, 25, "all") is page
+    assert handoff.take("1", 0, 25, "all") is None  # once
+    handoff.offer("1", "all", 25, page)
+    now = handoff.time.monotonic()
+    monkeypatch.setattr(handoff.time, "monotonic", lambda: now + handoff.MAX_AGE_SECONDS + 1)
+    assert handoff.take("1", 0, 25, "all") is None  # stale
+
+
+def test_a_forced_run_after_an_up_to_date_check_asks_for_its_own_page(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]
+    quiet, _requests, runs = _delta(pipeline, gamertag)
+    assert runs == 0, quiet.output
+    (new_id,) = pipeline.sim.add_matches(1, gamertag)
+    forced, requests, runs = _delta(pipeline, gamertag, "--force-run")
+    assert forced.exit_code == 0 and runs == 1, forced.output
+    assert requests["match_history"] == 1  # its own, fresh: the new match is found
+    with pipeline.store(gamertag).reader() as con:
+        assert con.execute(
+            "SELECT count(*) FROM match_stats WHERE match_id = ?", [new_id]
+        ).fetchall() == [(1,)]
