@@ -17,7 +17,6 @@ from levelup_pipeline.defs.config import (
     sync_partitioned_config,
     sync_run_config,
 )
-from levelup_pipeline.defs.partitions import players_partitions
 
 RAW = AssetSelection.assets("raw_match_json")
 DATA = AssetSelection.groups("model", "aggregates")
@@ -39,8 +38,7 @@ FETCH_ONLY = [AssetKey(RAW_OP)]
 def _job(name: str, selection: AssetSelection, description: str, config=None):
     return define_asset_job(
         name,
-        selection=selection,
-        partitions_def=players_partitions,
+        selection=selection,  # partitioned by player: inferred from the assets (1.13)
         executor_def=in_process_executor,
         config=config,
         description=description,
