@@ -29,7 +29,7 @@ from levelup_pipeline.halo.resource import HaloApiResource
 from levelup_pipeline.ingest.backfill import Backfiller, PartResult, plan_backfill
 from levelup_pipeline.ingest.engine import SyncEngine, SyncReport
 from levelup_pipeline.ingest.options import InvalidSyncOption, SyncOptions, options_from
-from levelup_pipeline.ingest.player import resolve_identity
+from levelup_pipeline.ingest.player import check_gamertag, lookup_gamertag, resolve_identity
 from levelup_pipeline.store.errors import StoreError
 from levelup_pipeline.store.player_store import PlayerStore
 
@@ -157,6 +157,13 @@ async def _sync(context, halo, player_store, gamertag: str, options: SyncOptions
         resolved = None if player_store.exists() else await api.resolve_player(gamertag)
         with player_store.writer() as writer:
             identity = await resolve_identity(api, writer, gamertag, resolved)
+            # The stored XUID's gamertag check goes out with the fetch, not before it; its
+            # writes (an alias, the rename hint) follow the engine's, on this one connection.
+            lookup = (
+                None
+                if identity.just_resolved
+                else asyncio.ensure_future(lookup_gamertag(api, identity.xuid, gamertag))
+            )
             engine = SyncEngine(
                 api,
                 writer,
@@ -168,5 +175,13 @@ async def _sync(context, halo, player_store, gamertag: str, options: SyncOptions
                 ),
                 on_log=context.log.info,
             )
-            report = await engine.run()
+            try:
+                report = await engine.run()
+            except BaseException:
+                if lookup is not None:
+                    lookup.cancel()
+                    await asyncio.gather(lookup, return_exceptions=True)
+                raise
+            if lookup is not None:
+                check_gamertag(api, writer, identity.xuid, gamertag, await lookup)
         return report, api.metrics.requests

@@ -25,25 +25,22 @@ class Identity:
 
     xuid: str
     gamertag: str
+    just_resolved: bool = False  # from the profile API now: no gamertag check needed
 
 
 async def resolve_identity(
     api: Any, writer: Any, gamertag: str, resolved: Any | None = None
 ) -> Identity:
     """The partition's XUID from the store, else `resolved` (the caller's profile lookup),
-    else from the profile API (then remembered).
-
-    A known XUID costs one profile lookup per sync: when it now answers to another gamertag,
-    the new name is recorded as an alias and a hint says how to rename the player.
-    """
+    else from the profile API (then remembered). A stored XUID is checked against its current
+    gamertag by `check_gamertag`, which the caller runs alongside the sync."""
     xuid = writer.get_meta("player_xuid")
     if xuid:
-        await check_gamertag(api, writer, xuid, gamertag)
         return Identity(xuid=xuid, gamertag=gamertag)
     resolved = resolved or await api.resolve_player(gamertag)
     writer.set_meta("player_xuid", resolved.xuid)
     writer.set_meta("player_gamertag", resolved.gamertag)
-    return Identity(xuid=resolved.xuid, gamertag=gamertag)
+    return Identity(xuid=resolved.xuid, gamertag=gamertag, just_resolved=True)
 
 
 def rename_hint(old: str, new: str, xuid: str) -> str:
@@ -54,15 +51,27 @@ def rename_hint(old: str, new: str, xuid: str) -> str:
     )
 
 
-async def check_gamertag(api: Any, writer: Any, xuid: str, gamertag: str) -> str | None:
-    """The XUID's current gamertag when it differs from the partition's (alias recorded and a
-    hint logged), else None. A failed lookup never stops the sync."""
+async def lookup_gamertag(api: Any, xuid: str, gamertag: str) -> list | None:
+    """The XUID's profile (one request), None when the lookup failed: a failed lookup never
+    stops the sync. Runs while the sync fetches (it is off the critical path)."""
     try:
-        users = await api.users([xuid])
+        return await api.users([xuid])
     except HaloApiError as exc:
         if ends_run(exc):
             raise
         _logger(api).info(f"{gamertag}: gamertag check skipped ({exc}).")
+        return None
+
+
+def check_gamertag(
+    api: Any, writer: Any, xuid: str, gamertag: str, users: list | None
+) -> str | None:
+    """The XUID's current gamertag (from `lookup_gamertag`'s answer) when it differs from the
+    partition's (alias recorded and a hint logged), else None.
+
+    A known XUID costs one profile lookup per sync: when it now answers to another gamertag,
+    the new name is recorded as an alias and a hint says how to rename the player."""
+    if users is None:
         return None
     current = next(
         (
