@@ -46,10 +46,6 @@ CURSOR_KEY_PREFIX = "resume_cursor:"
 REPORTED_ERRORS = (*RUN_ENDING_ERRORS, HaloApiUnavailable, InsecureTokenFile, PlayerNotFound)
 
 
-#: The first history page the last pre-check read ({"count", "body"}), for `history_handoff`.
-first_page: dict = {}
-
-
 @dataclass(frozen=True)
 class Verdict:
     """What the pre-check decided for one player: exactly one of the three fields is set."""
@@ -185,7 +181,6 @@ async def first_page_plan(
     """
     known_set = set(known)
     newest = ""
-    first_page.clear()
     logger = _EchoLogger() if options.verbose else None
     async with open_halo_api(api_settings(options.verbose), logger=logger) as api:
 
@@ -196,7 +191,8 @@ async def first_page_plan(
             body = await api.match_history(
                 xuid, start=0, count=count, match_type=options.match_type
             )
-            first_page.update(count=count, body=body)
+            # offered to the run this check may start (the CLI drops it after the player)
+            history_handoff.offer(xuid, options.match_type, count, body)
             entries = [e for e in (body.get("Results") or []) if e.get("MatchId")]
             if entries:
                 newest = str((entries[0].get("MatchInfo") or {}).get("StartTime") or "")
@@ -266,10 +262,6 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
     finally:
         lock.release()
     if plan is None or plan.planned:
-        if first_page:  # the run starts from this page instead of asking for it again
-            history_handoff.offer(
-                state.xuid or "", options.match_type, first_page["count"], first_page["body"]
-            )
         return Verdict(run_reason="the history has new matches")
     return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
 

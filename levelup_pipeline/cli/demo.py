@@ -15,7 +15,7 @@ import click
 
 from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.cli.players_cmd import add_player
-from levelup_pipeline.cli.runner import run_job
+from levelup_pipeline.cli.runner import RunOutcome, run_job
 from levelup_pipeline.cli.stats_cmd import print_stats
 from levelup_pipeline.config import data_dir
 from levelup_pipeline.simulator.server import run_simulator
@@ -36,10 +36,16 @@ def _step(text: str) -> None:
     click.secho(f"\n== {text}", bold=True)
 
 
-def _run(instance, job: str, gamertag: str, tags: dict) -> dict:
+def _succeeded(instance, job: str, gamertag: str, tags: dict) -> RunOutcome:
+    """The run's outcome; one sentence and exit 1 if it failed."""
     outcome = run_job(instance, job, gamertag, tags=tags)
     if not outcome.success:
         raise click.ClickException(f"{job} for {gamertag} failed: {outcome.error}")
+    return outcome
+
+
+def _run(instance, job: str, gamertag: str, tags: dict) -> dict:
+    outcome = _succeeded(instance, job, gamertag, tags)
     raw = outcome.metadata.get("raw_match_json", {})
     click.echo(
         f"   {gamertag}: {raw.get('new_matches')} new match(es), "
@@ -95,10 +101,8 @@ def main() -> None:
                 click.echo("   (the delta stopped at the first stored match)")
         _step("levelup report  (job refresh_report; under make dev it follows by automation)")
         for gamertag in players:
-            outcome = run_job(instance, "refresh_report", gamertag, tags=tags)
-            if not outcome.success:
-                raise click.ClickException(f"refresh_report for {gamertag} failed: {outcome.error}")
-            click.echo(f"   {gamertag}: {outcome.metadata['player_report'].get('report_file')}")
+            report = _succeeded(instance, "refresh_report", gamertag, tags)
+            click.echo(f"   {gamertag}: {report.metadata['player_report'].get('report_file')}")
         _step("What landed where (levelup stats --player ...)")
         for gamertag in players:
             print_stats(gamertag)

@@ -241,23 +241,23 @@ def _registered(jobs: _JobRunner, precheck: bool) -> list[str]:
 
 
 def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> str | None:
-    """A delta: one history request first; the job runs only if something may be new."""
+    """A delta: one history request first; the job runs only if something may be new, and
+    starts from the page the check read (`halo/history_handoff.py`)."""
     from levelup_pipeline.cli.delta_check import check_player
-
-    verdict = check_player(gamertag, options)
-    if verdict.up_to_date:
-        click.echo(verdict.up_to_date)
-        return None
-    if verdict.error:
-        return verdict.error
-    if options.verbose:
-        click.echo(f"{gamertag}: running the job: {verdict.run_reason}.", err=True)
     from levelup_pipeline.halo import history_handoff
 
     try:
+        verdict = check_player(gamertag, options)
+        if verdict.up_to_date:
+            click.echo(verdict.up_to_date)
+            return None
+        if verdict.error:
+            return verdict.error
+        if options.verbose:
+            click.echo(f"{gamertag}: running the job: {verdict.run_reason}.", err=True)
         return jobs.run(gamertag, options)
     finally:
-        history_handoff.drop()  # one run, one page
+        history_handoff.drop()  # the page serves this player's run only
 
 
 class _JobRunner:
