@@ -220,8 +220,10 @@ class TokenManager:
                 f"no Halo credentials: set {CLIENT_ID_ENV}/{CLIENT_SECRET_ENV} or "
                 f"{SPARTAN_ENV}/{CLEARANCE_ENV}"
             )
-        stored = read_token_file(self._token_file) if self._token_file else None
-        cached = token_cache.recall(self._cache_key(), stored)
+        token_file = self._token_file
+        cached = token_cache.recall(
+            self._cache_key(), lambda: read_token_file(token_file) if token_file else None
+        )
         if cached is not None:
             self.tokens = cached
             return cached

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,14 +33,15 @@ def _valid(tokens: Tokens | None) -> bool:
     )
 
 
-def recall(key: tuple[str, str, str], stored: dict | None) -> Tokens | None:
-    """Valid tokens of this account: from memory, else from the token file's content."""
+def recall(key: tuple[str, str, str], load: Callable[[], dict | None]) -> Tokens | None:
+    """Valid tokens of this account: from memory, else from the token file's content
+    (`load` reads it, only when memory has none)."""
     from levelup_pipeline.halo.auth import Tokens
 
     tokens = _MEMORY.get(key)
     if _valid(tokens):
         return tokens
-    cached = (stored or {}).get("spartan")
+    cached = (load() or {}).get("spartan")
     if not isinstance(cached, dict) or cached.get("endpoint") != key[2]:
         return None
     try:
