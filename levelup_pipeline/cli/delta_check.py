@@ -36,6 +36,7 @@ from levelup_pipeline.halo.errors import (
 from levelup_pipeline.ingest.discovery import DiscoveryResult, discover
 from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.store.gamertag import run_lock_name
+from levelup_pipeline.store.imported import imported_only_match_ids
 from levelup_pipeline.store.migrate import latest_version
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
 from levelup_pipeline.store.shared_lock import shared_lock
@@ -100,11 +101,11 @@ def read_stored_state(db_path: Path, match_type: str) -> StoredState:
             " (SELECT count(*) FROM mv_global_stats),"
             " (SELECT max(matches) FROM mv_global_stats)"
         ).fetchall()[0]
-        # Everything the job's delta walk counts as known: stored, archived or unavailable.
+        # Everything the job's walk counts as known: stored, archived, unavailable, imported.
         ids = con.execute(
             "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
             " UNION SELECT match_id FROM unavailable_matches"
-        ).fetchall()
+        ).fetchall() + [(i,) for i in imported_only_match_ids(con)]
     return StoredState(
         schema_version=version,
         xuid=meta.get("player_xuid") or None,

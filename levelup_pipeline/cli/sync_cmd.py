@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from levelup_pipeline.cli.runner import RunOutcome
 
 
+#: Set to 0 to turn the prefetch off (for A/B measurements).
+PREFETCH_ENV = "LEVELUP_PREFETCH"
+
+
 def _summary(outcome: RunOutcome) -> str:
     raw = outcome.metadata.get("raw_match_json", {})
     glob = outcome.metadata.get("mv_global_stats", {})
@@ -285,6 +289,19 @@ class _JobRunner:
 
     def run(self, gamertag: str, options: SyncOptions) -> str | None:
         """Run the sync job then the maintenance jobs for one player; the error, if any."""
+        try:
+            return self._run(gamertag, options)
+        finally:
+            from levelup_pipeline.ingest import prefetch
+
+            prefetch.drop()
+
+    def _run(self, gamertag: str, options: SyncOptions) -> str | None:
+        rebuild_cache = self.flags[0]
+        if not rebuild_cache:  # the sync job runs
+            if options.mode == "full":
+                _set_aside_if_damaged(gamertag)
+            _start_prefetch(gamertag, options)  # before Dagster's import: see its docstring
         from levelup_pipeline.cli.backfill_steps import AfterSync
         from levelup_pipeline.cli.runner import run_job
         from levelup_pipeline.defs.config import sync_run_config
@@ -296,8 +313,6 @@ class _JobRunner:
             outcome: RunOutcome = after.run(self.instance, gamertag, tags, options=verbose)
         else:
             job = "full_sync" if options.mode == "full" else "delta_sync"
-            if options.mode == "full":
-                _set_aside_if_damaged(gamertag)
             click.echo(
                 f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
             )
@@ -316,6 +331,29 @@ class _JobRunner:
             if outcome.success:
                 outcome = after.run(self.instance, gamertag, tags, outcome, options=verbose)
         return None if outcome.success else outcome.error
+
+
+def _start_prefetch(gamertag: str, options: SyncOptions) -> None:
+    """Start the sync's requests while Dagster loads (`ingest/prefetch.py`), from the state
+    the run will find; not when that state cannot be read as is (the run says why)."""
+    if os.environ.get(PREFETCH_ENV, "1") == "0":
+        return
+    from levelup_pipeline.cli.delta_check import api_settings, read_stored_state
+    from levelup_pipeline.ingest import prefetch
+    from levelup_pipeline.store.migrate import latest_version
+    from levelup_pipeline.store.paths import player_db_path
+
+    db_path = player_db_path(gamertag)
+    plan = prefetch.PrefetchPlan(gamertag, options, None, frozenset(), None)
+    if db_path.is_file():
+        try:
+            state = read_stored_state(db_path, options.match_type)
+        except Exception:  # noqa: BLE001 - busy or damaged: the run waits or reports it
+            return
+        if state.schema_version != latest_version():
+            return
+        plan = prefetch.PrefetchPlan(gamertag, options, state.xuid, state.known_ids, state.cursor)
+    prefetch.start(plan, api_settings(options.verbose))
 
 
 def _set_aside_if_damaged(gamertag: str) -> None:

@@ -7,6 +7,7 @@ medal metadata); the model step downstream turns it into the tables a player que
 """
 
 import asyncio
+import contextlib
 
 from dagster import (
     AssetExecutionContext,
@@ -26,6 +27,7 @@ from levelup_pipeline.defs.table_schemas import column_schema_metadata
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.halo.metrics import ProgressReporter
 from levelup_pipeline.halo.resource import HaloApiResource
+from levelup_pipeline.ingest import prefetch
 from levelup_pipeline.ingest.backfill import Backfiller, PartResult, plan_backfill
 from levelup_pipeline.ingest.engine import SyncEngine, SyncReport
 from levelup_pipeline.ingest.options import InvalidSyncOption, SyncOptions, options_from
@@ -95,13 +97,14 @@ def raw_match_json(
         else:
             options = sync_options(config, gamertag)
             player_store = store.for_player(gamertag)
-            report, requests = asyncio.run(_sync(context, halo, player_store, gamertag, options))
+            report, requests, prefetched = _run_sync(context, halo, player_store, gamertag, options)
             context.log.info(
                 f"{gamertag}: {report.fetched} new match(es) stored "
                 f"({requests} API requests, {report.seconds:.1f}s)"
             )
             meta = report_metadata(report, requests)
             meta["match_type"] = options.match_type
+            meta["prefetched_requests"] = prefetched
         with player_store.reader() as conn:
             total = conn.execute("SELECT count(*) FROM raw_match_json").fetchone()[0]
     except (HaloApiError, StoreError, InvalidSyncOption) as exc:
@@ -150,8 +153,22 @@ async def _fill(
             return await backfiller.run(), api.metrics.requests
 
 
-async def _sync(context, halo, player_store, gamertag: str, options: SyncOptions):
-    async with halo.open(logger=context.log, verbose=options.verbose) as api:
+def _run_sync(context, halo, player_store, gamertag: str, options: SyncOptions):
+    """The sync, on the session and loop of the CLI's prefetch when it started one; returns
+    (report, API requests, requests answered by the prefetch)."""
+    prefetched = prefetch.claim(gamertag, options)
+    if prefetched is None:
+        return *asyncio.run(_sync(context, halo, player_store, gamertag, options)), 0
+    report, requests = prefetched.run(
+        lambda api: _sync(context, halo, player_store, gamertag, options, api),
+        logger=context.log,
+    )
+    return report, requests, prefetched.served
+
+
+async def _sync(context, halo, player_store, gamertag: str, options: SyncOptions, api=None):
+    session = halo.open(logger=context.log, verbose=options.verbose) if api is None else None
+    async with session or contextlib.nullcontext(api) as api:
         # A new partition (UI, roster) is resolved before its file exists: a mistyped
         # gamertag fails with PlayerNotFound and leaves no empty database behind.
         resolved = None if player_store.exists() else await api.resolve_player(gamertag)

@@ -36,7 +36,6 @@ __all__ = ["BATCH_SIZE", "CURSOR_KEY", "NO_PLAYER_ROW", "SyncEngine", "SyncRepor
 log = logging.getLogger(__name__)
 
 CURSOR_KEY = "resume_cursor"
-MATCHMADE = 3  # MatchInfo.LifecycleMode of matchmade games (1 custom, 7 local)
 #: unavailable_matches reasons of stats bodies the sync cannot store.
 NO_PLAYER_ROW = "player not in the match stats"
 TOO_DEEP = "malformed response (nested too deeply)"
@@ -236,9 +235,7 @@ class SyncEngine:
                 f"Match {match_id}: the API's stats do not list the player; recorded, skipped.",
             )
         self.names.start(core.ugc_refs(stats))  # names go out while skill and film are fetched
-        lifecycle = (stats.get("MatchInfo") or {}).get("LifecycleMode")
-        # Skill (MMR, CSR, expectations) exists for matchmade games only: no request, no gap.
-        matchmade = lifecycle is None or lifecycle == MATCHMADE
+        matchmade = core.is_matchmade(stats)  # only they have skill: no request, no gap
         skill, film = await asyncio.gather(
             core.fetch_skill(self.api, match_id, self.report.xuid) if matchmade else _nothing(),
             core.fetch_film(self.api, match_id),

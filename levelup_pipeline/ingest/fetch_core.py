@@ -30,6 +30,7 @@ from levelup_pipeline.halo.errors import (
     ResourceNotFound,
 )
 from levelup_pipeline.store import backfill as gaps
+from levelup_pipeline.transform.modes import LIFECYCLE_MATCHMADE
 
 UgcRef = tuple[str, str, str]  # (API kind, asset id, version id)
 #: API path segment of a UGC asset -> the store's asset_kind label.
@@ -106,6 +107,12 @@ def ugc_refs(stats: dict) -> set[UgcRef]:
 
 
 # ---------------------------------------------------------------------- skill and film parts
+def is_matchmade(stats: dict) -> bool:
+    """Skill (MMR, CSR, expectations) exists for matchmade games only."""
+    lifecycle = (stats.get("MatchInfo") or {}).get("LifecycleMode")
+    return lifecycle is None or lifecycle == LIFECYCLE_MATCHMADE
+
+
 @dataclass(frozen=True)
 class Part:
     """One skill or film answer: found (`body`), not found, or failed after its retries."""
