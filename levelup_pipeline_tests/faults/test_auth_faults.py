@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from levelup_pipeline.cli.main import cli
+from levelup_pipeline.halo import token_cache
 from levelup_pipeline.halo.auth import SIM_REFRESH_TOKEN
 from levelup_pipeline_tests.faults.helpers import assert_same_as, one_line_error
 
@@ -27,6 +28,10 @@ def test_token_expiry_mid_sync_refreshes_and_continues(bed):
 
 
 def test_revoked_refresh_token_is_one_line_and_writes_nothing(bed):
+    bed.pipeline.add(bed.gamertag)  # registered: the error is the run's, named by player
+    token_cache.forget_all()  # a new process: no spartan token in memory to reuse
+    created_by_add = bed.store().exists()
+    bed.sim.reset_stats()
     bed.sim.knobs.strict_tokens = True
     bed.sim.knobs.revoked_refresh_tokens = {SIM_REFRESH_TOKEN}
     result = CliRunner().invoke(
@@ -37,4 +42,7 @@ def test_revoked_refresh_token_is_one_line_and_writes_nothing(bed):
     assert line.startswith(f"Error: {bed.gamertag}: Authentication failed: run 'levelup auth'")
     assert SIM_REFRESH_TOKEN not in result.output
     assert bed.sim.stats()["requests"]["match_history"] == 0
-    assert not bed.store().exists()
+    assert bed.store().exists() == created_by_add
+    if created_by_add:
+        with bed.store().reader() as con:
+            assert con.execute("SELECT count(*) FROM raw_match_json").fetchone() == (0,)
