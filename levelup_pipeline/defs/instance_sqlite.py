@@ -9,6 +9,11 @@ are never the last one) and sets `synchronous=NORMAL`, SQLite's recommended sett
 commits stay atomic and the database consistent; only the last commits before a power cut
 (not a process crash) can be lost, which for run history is an acceptable trade. The same run
 then pays ~100 fsyncs. `LEVELUP_SQLITE_FULL_SYNC=1` turns it off.
+
+Dagster's SQLite run, event-log and schedule storages also build a SQLAlchemy engine per
+operation and connect anew each time: ~400 engines and connections for one delta run, 0.5-2 ms
+each on this machine. In the process that executes a run (the CLI, a run worker), they take
+their connections from one pooled engine per database file instead (`pooled_engines`).
 """
 
 from __future__ import annotations
@@ -16,13 +21,24 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 _LOCK = threading.Lock()
 _PINNED: dict[str, sqlite3.Connection] = {}
 _INSTALLED = False
+_ENGINES: OrderedDict[str, Engine] = OrderedDict()
+MAX_ENGINES = 16  # index, runs, schedules and the latest runs' event shards
 
 
 def _on_connect(dbapi_connection: object, _record: object) -> None:
@@ -50,13 +66,75 @@ def cheaper_commits() -> None:
     if _INSTALLED or os.environ.get("LEVELUP_SQLITE_FULL_SYNC"):
         return
     event.listen(Engine, "connect", _on_connect)
+    pooled_engines()
     _INSTALLED = True
 
 
+def _engine(conn_string: str) -> Engine:
+    """The process's pooled engine for one database file (the least recently used ones
+    beyond MAX_ENGINES are disposed)."""
+    with _LOCK:
+        engine = _ENGINES.pop(conn_string, None)
+        if engine is None:
+            engine = create_engine(
+                conn_string,
+                pool_size=1,
+                max_overflow=8,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            )
+        _ENGINES[conn_string] = engine
+        while len(_ENGINES) > MAX_ENGINES:
+            _ENGINES.popitem(last=False)[1].dispose()
+    return engine
+
+
+@contextmanager
+def _event_log_connect(self: SqliteEventLogStorage, shard: str) -> Iterator[Connection]:
+    """SqliteEventLogStorage._connect with a pooled engine (same lock, init and transaction)."""
+    with self._db_lock:
+        conn_string = self.conn_string_for_shard(shard)
+        if shard not in self._initialized_dbs:
+            # Dagster's own init (its WAL switch needs no other connection open): unpooled.
+            init_engine = create_engine(conn_string, poolclass=NullPool)
+            self._initdb(init_engine)
+            init_engine.dispose()
+            self._initialized_dbs.add(shard)
+        with _engine(conn_string).connect() as conn, conn.begin():
+            yield conn
+
+
+@contextmanager
+def _storage_connect(self: Any) -> Iterator[Connection]:
+    """SqliteRunStorage/SqliteScheduleStorage.connect with a pooled engine."""
+    with _engine(self._conn_string).connect() as conn, conn.begin():
+        yield conn
+
+
+#: Dagster's own methods, replaced by `pooled_engines` (a test compares the two).
+DAGSTER_CONNECTS = {
+    (SqliteEventLogStorage, "_connect"): SqliteEventLogStorage._connect,
+    (SqliteRunStorage, "connect"): SqliteRunStorage.connect,
+    (SqliteScheduleStorage, "connect"): SqliteScheduleStorage.connect,
+}
+
+
+def pooled_engines() -> None:
+    """Dagster's SQLite storages take their connections from one pooled engine per file in
+    this process (Dagster's own methods build an engine and connect per operation)."""
+    SqliteEventLogStorage._connect = _event_log_connect  # type: ignore[method-assign]
+    SqliteRunStorage.connect = _storage_connect  # type: ignore[method-assign]
+    SqliteScheduleStorage.connect = _storage_connect  # type: ignore[method-assign]
+
+
 def release() -> None:
-    """Close the idle connections (the last close checkpoints each database, as usual)."""
+    """Close the idle connections and pooled engines (the last close checkpoints each
+    database, as usual)."""
     with _LOCK:
         pins = list(_PINNED.values())
         _PINNED.clear()
+        engines = list(_ENGINES.values())
+        _ENGINES.clear()
+    for engine in engines:
+        engine.dispose()
     for pin in pins:
         pin.close()

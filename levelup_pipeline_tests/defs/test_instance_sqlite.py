@@ -90,3 +90,48 @@ def test_full_sync_setting_turns_it_off(tmp_path, monkeypatch):
     monkeypatch.setattr(instance_sqlite.event, "listen", lambda *a: listened.append(a))
     instance_sqlite.cheaper_commits()
     assert listened == []
+
+
+def _connections_of_a_run(tmp_path: Path) -> tuple[int, bool]:
+    """DBAPI connections a small run opens on a SQLite instance, and whether it succeeded."""
+    from dagster import DagsterInstance, job, op
+
+    @op
+    def step(context) -> int:
+        context.log.info("working")
+        return 1
+
+    @op
+    def after(context, value: int) -> None:
+        context.log.info(f"got {value}")
+
+    @job
+    def small():
+        after(step())
+
+    connects = []
+
+    def count(*_args) -> None:
+        connects.append(1)
+
+    tmp_path.mkdir(parents=True)
+    with DagsterInstance.local_temp(str(tmp_path)) as instance:
+        small.execute_in_process(instance=instance)  # creates the shards first
+        event.listen(Engine, "connect", count)
+        try:
+            ok = small.execute_in_process(instance=instance).success
+        finally:
+            event.remove(Engine, "connect", count)
+    return len(connects), ok
+
+
+def test_a_run_takes_its_connections_from_pooled_engines(tmp_path, cheaper, monkeypatch):
+    pooled, ok = _connections_of_a_run(tmp_path / "pooled")
+    assert ok
+    instance_sqlite.release()
+    for (cls, name), method in instance_sqlite.DAGSTER_CONNECTS.items():
+        monkeypatch.setattr(cls, name, method)  # Dagster's own: an engine per operation
+    unpooled, ok = _connections_of_a_run(tmp_path / "unpooled")
+    assert ok
+    assert unpooled >= 20
+    assert pooled <= unpooled / 5

@@ -16,6 +16,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from levelup_pipeline.cli.run_guard import process_alive, process_tags, reap_dead_runs
+from levelup_pipeline.cli.sync_cmd import PREFETCH_ENV
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline_tests.faults.helpers import (
     assert_same_as,
@@ -56,6 +57,9 @@ def _run_and_kill(args: list[str], env: dict, sim, point: tuple[str, float], tod
     """Start `levelup ARGS`, SIGKILL it at `point` (`todo` = matches it has to fetch)."""
     kind, value = point
     sim.reset_stats()
+    # The points are timed by the requests the run makes: the CLI's prefetch (which fetches
+    # while Dagster loads, before the run writes anything) is off, so they land in the writes.
+    env = {**env, PREFETCH_ENV: "0"}
     proc = subprocess.Popen(
         cli_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
