@@ -1,9 +1,7 @@
 """Ingest: `raw_match_json`, the verbatim API responses, source of truth of every other table.
 
-Its run config (`defs/config.py`) says what to fetch: a delta, a full walk of the history, or
-only the gaps of stored matches (`fill_gaps`, the guide's --with-backfill). Whatever the mode,
-everything this asset writes is raw API data (match bodies, skill, films, profiles, UGC names,
-medal metadata); the model step downstream turns it into the tables a player queries.
+Its run config says what to fetch (delta, full, or `fill_gaps`: the guide's --with-backfill);
+whatever the mode, it writes raw API data only, which the model step turns into tables.
 """
 
 import asyncio
@@ -35,8 +33,8 @@ from levelup_pipeline.store.player_store import PlayerStore
 
 
 def sync_options(config: SyncConfig, gamertag: str) -> SyncOptions:
-    """The validated options of a delta or full sync: the run config, and for a field it
-    leaves out (match_type, e.g. a materialization from the asset page) the player's setting."""
+    """The validated options of a delta or full sync: the run config, else (match_type left
+    out, e.g. from the asset page) the player's setting."""
     values = config.model_dump(exclude={"mode", "gap_parts", "match_type"})
     chosen = config.match_type
     values["match_type"] = (
@@ -72,12 +70,10 @@ def report_metadata(report: SyncReport, requests: int) -> dict:
     pool="halo_api",
     metadata=column_schema_metadata("raw_match_json"),
     retry_policy=RetryPolicy(max_retries=1, delay=10, backoff=Backoff.EXPONENTIAL),
-    description=(
-        "Verbatim Halo API responses per match (stats, skill, film highlight events): the "
-        "source of truth. Config mode: delta pages the history newest-first and stops at the "
-        "first stored match; full walks back to max_matches; fill_gaps fetches only what "
-        "stored matches lack. Every derived table is rebuilt from here."
-    ),
+    description="Verbatim Halo API responses per match (stats, skill, film highlight events): "
+    "the source of truth. Config mode: delta pages the history newest-first and stops at the "
+    "first stored match; full walks back to max_matches; fill_gaps fetches only what stored "
+    "matches lack. Every derived table is rebuilt from here.",
 )
 def raw_match_json(
     context: AssetExecutionContext,

@@ -1,21 +1,11 @@
-"""Reference data: `game_assets`, the guide's --with-assets (game metadata and images).
-
-Map, mode, playlist and medal metadata (names, image URLs) missing from the player's database,
-and their images cached on disk under `<data>/assets/`, shared by every player.
-"""
+"""Reference data: `game_assets`, the guide's --with-assets (game metadata and images)."""
 
 import asyncio
 
-from dagster import (
-    AssetExecutionContext,
-    AssetKey,
-    Failure,
-    MaterializeResult,
-    asset,
-)
+from dagster import AssetExecutionContext, Failure, MaterializeResult, asset
 
 from levelup_pipeline.defs.partitions import players_partitions
-from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.defs.resources import PlayerStoreResource, never_synced
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.halo.resource import HaloApiResource
 from levelup_pipeline.ingest.reference import (
@@ -27,33 +17,25 @@ from levelup_pipeline.ingest.reference import (
 from levelup_pipeline.store.errors import StoreError
 from levelup_pipeline.store.player_store import PlayerStore
 
-RAW = AssetKey("raw_match_json")
-
 
 def synced_store(store: PlayerStoreResource, gamertag: str) -> PlayerStore:
     """The player's store, or a Failure saying to sync first when it has never been synced."""
     player_store = store.for_player(gamertag)
     if not player_store.exists():
-        raise Failure(
-            description=(
-                f"Player {gamertag} has never been synced: run delta_sync or full_sync first."
-            ),
-            allow_retries=False,
-        )
+        raise never_synced(gamertag)
     return player_store
 
 
 @asset(
-    deps=[RAW],
+    deps=["raw_match_json"],
     partitions_def=players_partitions,
     group_name="reference",
     kinds={"halo", "duckdb", "file"},
     owners=["team:levelup"],
     pool="halo_api",
-    description=(
-        "The guide's --with-assets: map, mode, playlist and medal metadata (names, image URLs) "
-        "missing from the player's database, and their images cached under <data>/assets/."
-    ),
+    description="The guide's --with-assets: map, mode, playlist and medal metadata (names, "
+    "image URLs) missing from the player's database, and their images cached under "
+    "<data>/assets/ (shared by every player).",
 )
 def game_assets(
     context: AssetExecutionContext, halo: HaloApiResource, store: PlayerStoreResource

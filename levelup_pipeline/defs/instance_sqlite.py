@@ -1,14 +1,10 @@
 """Cheaper commits to the Dagster instance's SQLite files while a run executes.
 
-Dagster's default storages open a connection per operation and close it after. In WAL mode
-the last connection to close checkpoints the database and deletes the WAL (two fsyncs and a
-directory fsync), and every commit fsyncs the WAL: a 5-match delta run paid ~700 fsyncs,
-about a second on this machine's disk (measured with `strace -f -e fdatasync`). While a run
-executes, this module keeps one idle connection open per WAL-mode database file (so closes
-are never the last one) and sets `synchronous=NORMAL`, SQLite's recommended setting for WAL:
-commits stay atomic and the database consistent; only the last commits before a power cut
-(not a process crash) can be lost, which for run history is an acceptable trade. The same run
-then pays ~100 fsyncs. `LEVELUP_SQLITE_FULL_SYNC=1` turns it off.
+Dagster closes each connection after use: in WAL mode the last close checkpoints and deletes
+the WAL, and every commit fsyncs it (~700 fsyncs per delta run, `strace -e fdatasync`). One
+idle connection per WAL database and `synchronous=NORMAL` (SQLite's advice for WAL: a power
+cut may lose the last commits, never consistency) leave ~100. `LEVELUP_SQLITE_FULL_SYNC=1`
+turns it off.
 """
 
 from __future__ import annotations

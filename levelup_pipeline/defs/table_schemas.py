@@ -1,12 +1,15 @@
-"""Column metadata (TableSchema) of every table asset, so the UI documents the schema.
+"""What the UI shows of a player's tables: column schemas, previews, and writes made outside a run.
 
-Names and types follow store/migrations/001_initial.sql and store/sql/aggregates.sql; a test
-compares them with a freshly migrated database, so they cannot drift silently.
+Names and types follow the store's migrations and aggregates.sql; a test compares them with a
+freshly migrated database.
 """
 
 from __future__ import annotations
 
-from dagster import TableColumn, TableSchema
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dagster import AssetMaterialization, DagsterInstance, MetadataValue, TableColumn, TableSchema
 
 _V, _I, _B, _D, _BOOL = "VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN"
 _TS, _J, _Z = "TIMESTAMP WITH TIME ZONE", "JSON", "BLOB"
@@ -217,3 +220,45 @@ TABLE_SCHEMAS: dict[str, TableSchema] = {
 def column_schema_metadata(table: str) -> dict[str, TableSchema]:
     """Asset metadata that makes the UI show the table's columns and their meaning."""
     return {"dagster/column_schema": TABLE_SCHEMAS[table]}
+
+
+def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-style markdown table (pandas' to_markdown needs an extra dependency)."""
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            return f"{value:.2f}"
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    head = "| " + " | ".join(columns) + " |"
+    rule = "|" + "|".join(" --- " for _ in columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join([head, rule, *body])
+
+
+def preview(conn: Any, table: str, order_by: str | None = None, limit: int = 10) -> MetadataValue:
+    """Markdown preview of the first rows of a store table (table names are ours, not input)."""
+    order = f" ORDER BY {order_by}" if order_by else ""
+    cur = conn.execute(f"SELECT * FROM {table}{order} LIMIT {int(limit)}")
+    return MetadataValue.md(markdown_table([d[0] for d in cur.description], cur.fetchall()))
+
+
+def record_table_changes(
+    instance: DagsterInstance, gamertag: str, counts: Mapping[str, int], operation: str
+) -> list[str]:
+    """Archive, restore and rename change tables without a run: one runless materialization
+    per modelled table in `counts` (its row count now) keeps the UI's history true to the file
+    (automation then refreshes what follows). Returns the tables recorded."""
+    recorded = [table for table in COLUMNS if table in counts]
+    for table in recorded:
+        instance.report_runless_asset_event(
+            AssetMaterialization(
+                asset_key=table,
+                partition=gamertag,
+                description=f"levelup {operation} (outside a run)",
+                metadata={"dagster/row_count": int(counts[table]), "operation": operation},
+            )
+        )
+    return recorded
