@@ -7,9 +7,8 @@ import os
 from dagster import Definitions, EnvVar, in_process_executor
 
 from levelup_pipeline.defs.assets_aggregates import aggregate_tables
-from levelup_pipeline.defs.assets_ingest import raw_match_json
+from levelup_pipeline.defs.assets_ingest import game_assets, raw_match_json
 from levelup_pipeline.defs.assets_model import model_tables
-from levelup_pipeline.defs.assets_reference import game_assets
 from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.jobs import JOBS
 from levelup_pipeline.defs.resources import PlayerStoreResource

@@ -4,7 +4,7 @@ check (totals equal a recount) in the same step."""
 from dagster import AssetExecutionContext, Failure, MaterializeResult, multi_asset
 
 from levelup_pipeline.defs.assets_model import table_specs
-from levelup_pipeline.defs.checks import AGGREGATE_CHECKS, check_results
+from levelup_pipeline.defs.checks import AGGREGATE_CHECKS, check_results, check_specs
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.defs.table_schemas import preview
@@ -30,7 +30,7 @@ AGGREGATES: dict[str, tuple[str, str | None]] = {
 
 @multi_asset(
     specs=table_specs(AGGREGATES, ["match_stats", "player_match_stats", "medals"], "aggregates"),
-    check_specs=[spec for spec, _inv in AGGREGATE_CHECKS],
+    check_specs=check_specs(AGGREGATE_CHECKS),
     partitions_def=players_partitions,
 )
 def aggregate_tables(context: AssetExecutionContext, store: PlayerStoreResource):

@@ -15,7 +15,7 @@ from dagster import (
     multi_asset,
 )
 
-from levelup_pipeline.defs.checks import MODEL_CHECKS, check_results
+from levelup_pipeline.defs.checks import MODEL_CHECKS, check_results, check_specs
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource, never_synced
 from levelup_pipeline.defs.table_schemas import column_schema_metadata, preview
@@ -80,7 +80,7 @@ class ModelConfig(Config):
 
 @multi_asset(
     specs=table_specs(MODEL_TABLES, ["raw_match_json"], "model"),
-    check_specs=[spec for spec, _inv in MODEL_CHECKS],
+    check_specs=check_specs(MODEL_CHECKS),
     partitions_def=players_partitions,
 )
 def model_tables(context: AssetExecutionContext, config: ModelConfig, store: PlayerStoreResource):

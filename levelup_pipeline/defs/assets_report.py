@@ -25,23 +25,15 @@ from levelup_pipeline.report.build import REPORT_DIRNAME
 from levelup_pipeline.report.serve import report_base_url, report_file_url
 from levelup_pipeline.store.errors import StoreError
 
-HEADLINES = (  # (aggregate column, metadata name, scale)
-    ("win_rate", "win_rate_percent", 100.0),
-    ("kd", "kd", 1.0),
-    ("avg_kda", "avg_kda", 1.0),
-    ("accuracy", "accuracy_percent", 1.0),
-    ("avg_performance_score", "avg_performance_score", 1.0),
-    ("hours_played", "hours_played", 1.0),
-)
-
-
-def _headline_numbers(totals: dict) -> dict[str, float | int]:
-    """Numeric metadata: the UI plots these across materializations (progress over time)."""
-    numbers: dict[str, float | int] = {"matches": int(totals.get("matches") or 0)}
-    for key, name, scale in HEADLINES:
-        if totals.get(key) is not None:
-            numbers[name] = round(float(totals[key]) * scale, 2)
-    return numbers
+#: numbers the UI plots across materializations: aggregate column -> (metadata name, scale)
+HEADLINES = {
+    "win_rate": ("win_rate_percent", 100.0),
+    "kd": ("kd", 1.0),
+    "avg_kda": ("avg_kda", 1.0),
+    "accuracy": ("accuracy_percent", 1.0),
+    "avg_performance_score": ("avg_performance_score", 1.0),
+    "hours_played": ("hours_played", 1.0),
+}
 
 
 @asset(
@@ -80,17 +72,26 @@ def player_report(context: AssetExecutionContext, store: PlayerStoreResource) ->
     redrawn = ", ".join(report.rendered) or "none (their rows did not change)"
     context.log.info(f"{gamertag}: report written to {paths['report']}; plots redrawn: {redrawn}")
     metadata = report_metadata(gamertag, report, paths)
-    metadata.update(_headline_numbers(data.totals))
+    metadata["matches"] = int(data.totals.get("matches") or 0)
+    for key, (name, scale) in HEADLINES.items():
+        if data.totals.get(key) is not None:
+            metadata[name] = round(float(data.totals[key]) * scale, 2)
     metadata["plots_redrawn"] = len(report.rendered)
     return MaterializeResult(metadata=metadata)
 
 
 def report_metadata(gamertag: str, report: PlayerReport, paths: dict) -> dict:
-    """Status line first, then the summary and the plots, inline when a report server runs."""
+    """Status line first, a link that syncs the player from the UI (a fetch alone: a failed
+    sync marks nothing else failed), then the summary and the plots, inline when a report
+    server runs."""
     base = report_base_url()
+    sync_page = f"/assets/raw_match_json?view=partitions&partition={quote(gamertag)}"
     metadata: dict = {
         "status": MetadataValue.text(report.status),
-        "sync": MetadataValue.md(sync_link(gamertag)),
+        "sync": MetadataValue.md(
+            f"[Sync {gamertag} now]({sync_page}) (Materialize, then Launch 1 run; the model, "
+            "aggregates and this report follow by automation)"
+        ),
         "summary": MetadataValue.md(report.summary),
     }
     for name, (title, _rows, _fn) in PLOTS.items():
@@ -104,16 +105,6 @@ def report_metadata(gamertag: str, report: PlayerReport, paths: dict) -> dict:
         metadata["report_page"] = MetadataValue.url(report_file_url(base, gamertag, "index.html"))
     metadata["report_file"] = MetadataValue.path(str(paths["report"]))
     return metadata
-
-
-def sync_link(gamertag: str) -> str:
-    """A link (on the UI's own origin) to raw_match_json's page with this player's partition
-    selected: a fetch alone, so a failed sync marks nothing else failed."""
-    path = f"/assets/raw_match_json?view=partitions&partition={quote(gamertag)}"
-    return (
-        f"[Sync {gamertag} now]({path}) (Materialize, then Launch 1 run; the model, "
-        "aggregates and this report follow by automation)"
-    )
 
 
 def _previous_matches(context: AssetExecutionContext, gamertag: str) -> int | None:

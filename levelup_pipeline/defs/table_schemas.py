@@ -15,6 +15,25 @@ _V, _I, _B, _D, _BOOL = "VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN"
 _TS, _J, _Z = "TIMESTAMP WITH TIME ZONE", "JSON", "BLOB"
 _OUTCOME = "1 tie, 2 win, 3 loss, 4 left / did not finish"
 
+_RATES = [
+    ("matches", _B, "Matches played."),
+    ("wins", _B, "Matches won (outcome 2)."),
+    ("losses", _B, "Matches lost (outcome 3)."),
+]
+_TOTALS = [
+    ("kills", _B, "Total kills."),
+    ("deaths", _B, "Total deaths."),
+    ("assists", _B, "Total assists."),
+    ("kd", _D, "Total kills / total deaths (kills when no death)."),
+]
+_GROUP_TAIL = [
+    ("avg_kda", _D, "Mean of the API's per-match KDA (K + A/3 - D)."),
+    ("accuracy", _D, "Shots hit / shots fired over the group, in percent."),
+    ("avg_performance_score", _D, "Mean performance score (0-100)."),
+    ("time_played_seconds", _D, "Time played."),
+]
+_WIN_RATE = ("win_rate", _D, "wins / matches (0-1).")
+
 COLUMNS: dict[str, list[tuple[str, str, str]]] = {
     "raw_match_json": [
         ("match_id", _V, "Match GUID (primary key)."),
@@ -148,68 +167,44 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("last_seen", _TS, "Last time the pair was seen."),
         ("source", _V, "film or profile: the first source that saw the pair."),
     ],
+    "mv_map_stats": [
+        ("map_id", _V, "Map asset id."),
+        ("map_name", _V, "Map name."),
+        *_RATES,
+        _WIN_RATE,
+        *_TOTALS,
+        *_GROUP_TAIL,
+    ],
+    "mv_mode_category_stats": [
+        ("mode_category", _V, "Mode category (Slayer, CTF, ...)."),
+        *_RATES,
+        _WIN_RATE,
+        *_TOTALS,
+        *_GROUP_TAIL,
+    ],
+    "mv_session_stats": [
+        ("session_id", _I, "Play session number."),
+        ("start_time", _TS, "Start of the session's first match."),
+        ("end_time", _TS, "End of the session's last match."),
+        *_RATES,
+        *_TOTALS,
+        ("avg_performance_score", _D, "Mean performance score (0-100)."),
+        ("time_played_seconds", _D, "Time played."),
+    ],
+    "mv_global_stats": [
+        *_RATES,
+        ("ties", _B, "Ties (outcome 1)."),
+        ("left_early", _B, "Matches left before the end."),
+        _WIN_RATE,
+        *_TOTALS,
+        *_GROUP_TAIL[:3],
+        ("hours_played", _D, "Time played, in hours."),
+        ("first_match", _TS, "Start of the first stored match."),
+        ("last_match", _TS, "Start of the last stored match."),
+        ("sessions", _B, "Number of play sessions."),
+        ("last_sync", _TS, "Last sync time."),
+    ],
 }
-
-_RATES = [
-    ("matches", _B, "Matches played."),
-    ("wins", _B, "Matches won (outcome 2)."),
-    ("losses", _B, "Matches lost (outcome 3)."),
-]
-_TOTALS = [
-    ("kills", _B, "Total kills."),
-    ("deaths", _B, "Total deaths."),
-    ("assists", _B, "Total assists."),
-    ("kd", _D, "Total kills / total deaths (kills when no death)."),
-]
-_GROUP_TAIL = [
-    ("avg_kda", _D, "Mean of the API's per-match KDA (K + A/3 - D)."),
-    ("accuracy", _D, "Shots hit / shots fired over the group, in percent."),
-    ("avg_performance_score", _D, "Mean performance score (0-100)."),
-    ("time_played_seconds", _D, "Time played."),
-]
-_WIN_RATE = ("win_rate", _D, "wins / matches (0-1).")
-
-COLUMNS.update(
-    {
-        "mv_map_stats": [
-            ("map_id", _V, "Map asset id."),
-            ("map_name", _V, "Map name."),
-            *_RATES,
-            _WIN_RATE,
-            *_TOTALS,
-            *_GROUP_TAIL,
-        ],
-        "mv_mode_category_stats": [
-            ("mode_category", _V, "Mode category (Slayer, CTF, ...)."),
-            *_RATES,
-            _WIN_RATE,
-            *_TOTALS,
-            *_GROUP_TAIL,
-        ],
-        "mv_session_stats": [
-            ("session_id", _I, "Play session number."),
-            ("start_time", _TS, "Start of the session's first match."),
-            ("end_time", _TS, "End of the session's last match."),
-            *_RATES,
-            *_TOTALS,
-            ("avg_performance_score", _D, "Mean performance score (0-100)."),
-            ("time_played_seconds", _D, "Time played."),
-        ],
-        "mv_global_stats": [
-            *_RATES,
-            ("ties", _B, "Ties (outcome 1)."),
-            ("left_early", _B, "Matches left before the end."),
-            _WIN_RATE,
-            *_TOTALS,
-            *_GROUP_TAIL[:3],
-            ("hours_played", _D, "Time played, in hours."),
-            ("first_match", _TS, "Start of the first stored match."),
-            ("last_match", _TS, "Start of the last stored match."),
-            ("sessions", _B, "Number of play sessions."),
-            ("last_sync", _TS, "Last sync time."),
-        ],
-    }
-)
 
 TABLE_SCHEMAS: dict[str, TableSchema] = {
     table: TableSchema(columns=[TableColumn(n, t, description=d) for n, t, d in columns])
