@@ -6,6 +6,7 @@ import os
 
 from dagster import Definitions, EnvVar, in_process_executor
 
+from levelup_pipeline.config import SECRET_ENV
 from levelup_pipeline.defs.assets_aggregates import aggregate_tables
 from levelup_pipeline.defs.assets_ingest import game_assets, raw_match_json
 from levelup_pipeline.defs.assets_model import model_tables
@@ -16,19 +17,10 @@ from levelup_pipeline.defs.schedules import SCHEDULES
 from levelup_pipeline.defs.sensors import SENSORS
 from levelup_pipeline.halo.resource import HaloApiResource
 
-# Secrets are EnvVars (the UI shows the variable's name, never its value); one that is not set
-# is left out, and the resource falls back to the token file.
-SECRET_ENV = {
-    "spartan_token": "HALO_SPARTAN_TOKEN",
-    "clearance_token": "HALO_CLEARANCE_TOKEN",
-    "client_id": "SPNKR_CLIENT_ID",
-    "client_secret": "SPNKR_CLIENT_SECRET",
-    "redirect_uri": "SPNKR_REDIRECT_URI",
-}
-
 
 def halo_resource() -> HaloApiResource:
-    """The API resource, with every secret that is set passed by reference (EnvVar)."""
+    """The API resource, with every secret that is set passed by reference (EnvVar); one that
+    is not set is left out, and the resource falls back to the token file."""
     secrets = {field: EnvVar(var) for field, var in SECRET_ENV.items() if os.environ.get(var)}
     return HaloApiResource(**secrets)
 
