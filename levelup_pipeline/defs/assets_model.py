@@ -52,7 +52,9 @@ MODEL_TABLES: dict[str, tuple[str, str]] = {
 }
 
 
-def table_specs(tables: dict[str, tuple[str, str | None]], deps: list[str], group: str) -> list:
+def table_specs(
+    tables: dict[str, tuple[str, str | None]], deps: list[str], group: str
+) -> list[AssetSpec]:
     """One eager, partitioned DuckDB table asset per table, documented with its columns."""
     return [
         AssetSpec(

@@ -75,7 +75,9 @@ def check_specs(checks: dict[str, tuple[str, Invariant, str]]) -> list[AssetChec
 CHECK_SPECS = check_specs(MODEL_CHECKS | AGGREGATE_CHECKS)
 
 
-def check_results(checks: dict[str, tuple[str, Invariant, str]], conn: object) -> Iterator:
+def check_results(
+    checks: dict[str, tuple[str, Invariant, str]], conn: object
+) -> Iterator[AssetCheckResult]:
     """The results of `checks` (MODEL_CHECKS or AGGREGATE_CHECKS) on one connection."""
     for name, (asset, check, _text) in checks.items():
         problems, detail = check(conn)
