@@ -1,8 +1,4 @@
-"""Where things live: the data directory and the project-local Dagster home.
-
-Everything is overridable by environment variables so that tests, the demo and a real
-installation can point the same code at different folders.
-"""
+"""Where things live (data directory, Dagster home), overridable by the environment."""
 
 from __future__ import annotations
 
@@ -10,6 +6,24 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The API resource's secret fields and their variables (wired as EnvVar: the UI shows names).
+SECRET_ENV = {
+    "spartan_token": "HALO_SPARTAN_TOKEN",
+    "clearance_token": "HALO_CLEARANCE_TOKEN",
+    "client_id": "SPNKR_CLIENT_ID",
+    "client_secret": "SPNKR_CLIENT_SECRET",
+    "redirect_uri": "SPNKR_REDIRECT_URI",
+}
+#: Every variable that points LevelUp at an installation, an API or credentials: what tests
+#: and benchmarks clear so a developer's real setup never leaks into them.
+INSTALLATION_ENV = (
+    "LEVELUP_HALO_ENDPOINT",
+    "LEVELUP_HALO_RPS",
+    "LEVELUP_DATA_DIR",
+    "LEVELUP_TOKEN_FILE",
+    "DAGSTER_HOME",
+    *SECRET_ENV.values(),
+)
 
 
 def data_dir() -> Path:
@@ -20,19 +34,3 @@ def data_dir() -> Path:
 def dagster_home() -> Path:
     """The Dagster instance folder (`DAGSTER_HOME`, default the repo's `.dagster_home/`)."""
     return Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
-
-
-#: Every environment variable that points LevelUp at an installation, an API or credentials:
-#: what tests and benchmarks must clear so a developer's real setup never leaks into them.
-INSTALLATION_ENV = (
-    "LEVELUP_HALO_ENDPOINT",
-    "LEVELUP_HALO_RPS",
-    "LEVELUP_DATA_DIR",
-    "LEVELUP_TOKEN_FILE",
-    "DAGSTER_HOME",
-    "HALO_SPARTAN_TOKEN",
-    "HALO_CLEARANCE_TOKEN",
-    "SPNKR_CLIENT_ID",
-    "SPNKR_CLIENT_SECRET",
-    "SPNKR_REDIRECT_URI",
-)

@@ -168,7 +168,7 @@ def restore_command(player: str, source: Path | None) -> None:
 
 def _record(gamertag: str, counts: dict[str, int], operation: str) -> None:
     """The tables the operation changed, recorded as runless materializations."""
-    from levelup_pipeline.defs.table_events import record_table_changes
+    from levelup_pipeline.defs.table_schemas import record_table_changes
 
     record_table_changes(get_instance(), gamertag, counts, operation)
 

@@ -19,7 +19,7 @@ from levelup_pipeline.defs.partitions import (
     registered_as,
     registered_players,
 )
-from levelup_pipeline.defs.table_events import record_table_changes
+from levelup_pipeline.defs.table_schemas import record_table_changes
 from levelup_pipeline.halo.resource import HaloApiResource
 from levelup_pipeline.store.errors import InvalidGamertag
 from levelup_pipeline.store.gamertag import gamertag_key, parse_xuid, same_player

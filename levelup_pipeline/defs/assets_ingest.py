@@ -1,13 +1,12 @@
-"""Ingest: `raw_match_json`, the verbatim API responses, source of truth of every other table.
+"""The assets that call the Halo API: `raw_match_json` and `game_assets`.
 
-Its run config (`defs/config.py`) says what to fetch: a delta, a full walk of the history, or
-only the gaps of stored matches (`fill_gaps`, the guide's --with-backfill). Whatever the mode,
-everything this asset writes is raw API data (match bodies, skill, films, profiles, UGC names,
-medal metadata); the model step downstream turns it into the tables a player queries.
+`raw_match_json` holds the verbatim API responses, source of truth of every other table. Its
+run config says what to fetch (delta, full, or `fill_gaps`: the guide's --with-backfill);
+whatever the mode, it writes raw API data only, which the model step turns into tables.
 """
 
 import asyncio
-import contextlib
+from contextlib import nullcontext
 
 from dagster import (
     AssetExecutionContext,
@@ -19,10 +18,9 @@ from dagster import (
     asset,
 )
 
-from levelup_pipeline.defs.assets_reference import synced_store
 from levelup_pipeline.defs.config import GapPart, MatchType, SyncConfig, player_settings
 from levelup_pipeline.defs.partitions import players_partitions
-from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.defs.resources import PlayerStoreResource, never_synced
 from levelup_pipeline.defs.table_schemas import column_schema_metadata
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.halo.metrics import ProgressReporter
@@ -32,13 +30,27 @@ from levelup_pipeline.ingest.backfill import Backfiller, PartResult, plan_backfi
 from levelup_pipeline.ingest.engine import SyncEngine, SyncReport
 from levelup_pipeline.ingest.options import InvalidSyncOption, SyncOptions, options_from
 from levelup_pipeline.ingest.player import check_gamertag, lookup_gamertag, resolve_identity
+from levelup_pipeline.ingest.reference import (
+    ReferenceReport,
+    cached_images,
+    fetch_reference,
+    plan_reference,
+)
 from levelup_pipeline.store.errors import StoreError
 from levelup_pipeline.store.player_store import PlayerStore
 
 
+def synced_store(store: PlayerStoreResource, gamertag: str) -> PlayerStore:
+    """The player's store, or a Failure saying to sync first when it has never been synced."""
+    player_store = store.for_player(gamertag)
+    if not player_store.exists():
+        raise never_synced(gamertag)
+    return player_store
+
+
 def sync_options(config: SyncConfig, gamertag: str) -> SyncOptions:
-    """The validated options of a delta or full sync: the run config, and for a field it
-    leaves out (match_type, e.g. a materialization from the asset page) the player's setting."""
+    """The validated options of a delta or full sync: the run config, else (match_type left
+    out, e.g. from the asset page) the player's setting."""
     values = config.model_dump(exclude={"mode", "gap_parts", "match_type"})
     chosen = config.match_type
     values["match_type"] = (
@@ -74,12 +86,10 @@ def report_metadata(report: SyncReport, requests: int) -> dict:
     pool="halo_api",
     metadata=column_schema_metadata("raw_match_json"),
     retry_policy=RetryPolicy(max_retries=1, delay=10, backoff=Backoff.EXPONENTIAL),
-    description=(
-        "Verbatim Halo API responses per match (stats, skill, film highlight events): the "
-        "source of truth. Config mode: delta pages the history newest-first and stops at the "
-        "first stored match; full walks back to max_matches; fill_gaps fetches only what "
-        "stored matches lack. Every derived table is rebuilt from here."
-    ),
+    description="Verbatim Halo API responses per match (stats, skill, film highlight events): "
+    "the source of truth. Config mode: delta pages the history newest-first and stops at the "
+    "first stored match; full walks back to max_matches; fill_gaps fetches only what stored "
+    "matches lack. Every derived table is rebuilt from here.",
 )
 def raw_match_json(
     context: AssetExecutionContext,
@@ -146,11 +156,10 @@ async def _fill(
                 allow_retries=False,
             )
         plan = plan_backfill(writer, [GapPart(p).value for p in config.gap_parts])
-        if not plan.needs_api():
-            return await Backfiller(writer, xuid, plan, on_log=context.log.info).run(), 0
-        async with halo.open(logger=context.log, verbose=config.verbose) as api:
-            backfiller = Backfiller(writer, xuid, plan, api=api, on_log=context.log.info)
-            return await backfiller.run(), api.metrics.requests
+        session = halo.open(logger=context.log, verbose=config.verbose)
+        async with session if plan.needs_api() else nullcontext() as api:
+            results = await Backfiller(writer, xuid, plan, api=api, on_log=context.log.info).run()
+            return results, api.metrics.requests if api else 0
 
 
 def _run_sync(context, halo, player_store, gamertag: str, options: SyncOptions):
@@ -168,7 +177,7 @@ def _run_sync(context, halo, player_store, gamertag: str, options: SyncOptions):
 
 async def _sync(context, halo, player_store, gamertag: str, options: SyncOptions, api=None):
     session = halo.open(logger=context.log, verbose=options.verbose) if api is None else None
-    async with session or contextlib.nullcontext(api) as api:
+    async with session or nullcontext(api) as api:
         # A new partition (UI, roster) is resolved before its file exists: a mistyped
         # gamertag fails with PlayerNotFound and leaves no empty database behind.
         resolved = None if player_store.exists() else await api.resolve_player(gamertag)
@@ -202,3 +211,43 @@ async def _sync(context, halo, player_store, gamertag: str, options: SyncOptions
             if lookup is not None:
                 check_gamertag(api, writer, identity.xuid, gamertag, await lookup)
         return report, api.metrics.requests
+
+
+@asset(
+    deps=["raw_match_json"],
+    partitions_def=players_partitions,
+    group_name="reference",
+    kinds={"halo", "duckdb", "file"},
+    owners=["team:levelup"],
+    pool="halo_api",
+    description="The guide's --with-assets: map, mode, playlist and medal metadata (names, "
+    "image URLs) missing from the player's database, and their images cached under "
+    "<data>/assets/ (shared by every player).",
+)
+def game_assets(
+    context: AssetExecutionContext, halo: HaloApiResource, store: PlayerStoreResource
+) -> MaterializeResult:
+    """Fetch missing metadata and images; zero requests when everything is already here."""
+    player_store = synced_store(store, context.partition_key)
+    assets_root = store.root() / "assets"
+    try:
+        report, requests = asyncio.run(_reference(context, halo, player_store, assets_root))
+    except (HaloApiError, StoreError) as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
+    context.log.info(
+        f"{context.partition_key}: {report.images_downloaded} image(s) downloaded, "
+        f"{report.images_cached} cached under {assets_root} ({requests} API requests)"
+    )
+    return MaterializeResult(
+        metadata={**report.as_metadata(), "api_requests": requests, "path": str(assets_root)}
+    )
+
+
+async def _reference(context, halo, player_store: PlayerStore, assets_root) -> tuple:
+    with player_store.writer() as writer:
+        plan = plan_reference(writer, assets_root)
+        if not plan.needs_api():
+            return ReferenceReport(images_cached=cached_images(writer, assets_root)), 0
+        async with halo.open(logger=context.log) as api:
+            report = await fetch_reference(api, writer, plan, assets_root)
+            return report, api.metrics.requests

@@ -1,13 +1,11 @@
-"""Model: the tables a player queries, derived from `raw_match_json` by pure transformers, and
-their checks (defs/checks.py), run in the same step on the same connection.
+"""Model: the tables a player queries, derived from `raw_match_json`, and their checks.
 
-One multi-asset so each raw body is parsed once and every table of a match lands in the same
-transaction, while the UI still shows one asset (and its lineage) per table.
+One multi-asset: each raw body is parsed once and a match's tables land in one transaction,
+while the UI still shows one asset (and its lineage) per table.
 """
 
 from dagster import (
     AssetExecutionContext,
-    AssetKey,
     AssetSpec,
     AutomationCondition,
     Config,
@@ -17,15 +15,15 @@ from dagster import (
     multi_asset,
 )
 
-from levelup_pipeline.defs.checks import MODEL_CHECK_SPECS, MODEL_CHECKS, check_results
-from levelup_pipeline.defs.metadata import preview
+from levelup_pipeline.defs.checks import MODEL_CHECKS, check_results, check_specs
 from levelup_pipeline.defs.partitions import players_partitions
-from levelup_pipeline.defs.resources import PlayerStoreResource
-from levelup_pipeline.defs.table_schemas import column_schema_metadata
+from levelup_pipeline.defs.resources import PlayerStoreResource, never_synced
+from levelup_pipeline.defs.table_schemas import column_schema_metadata, preview
 from levelup_pipeline.ingest.backfill import gaps_closed
 from levelup_pipeline.store import backfill as gaps
 from levelup_pipeline.store.errors import StoreError
 
+#: table -> (description, preview order)
 MODEL_TABLES: dict[str, tuple[str, str]] = {
     "match_stats": (
         "One row per match for this player: when, where (map, mode, playlist names), outcome, "
@@ -54,55 +52,52 @@ MODEL_TABLES: dict[str, tuple[str, str]] = {
 }
 
 
+def table_specs(
+    tables: dict[str, tuple[str, str | None]], deps: list[str], group: str
+) -> list[AssetSpec]:
+    """One eager, partitioned DuckDB table asset per table, documented with its columns."""
+    return [
+        AssetSpec(
+            name,
+            deps=deps,
+            description=description,
+            group_name=group,
+            kinds={"duckdb"},
+            owners=["team:levelup"],
+            metadata=column_schema_metadata(name),
+            automation_condition=AutomationCondition.eager(),
+        )
+        for name, (description, _order) in tables.items()
+    ]
+
+
 class ModelConfig(Config):
-    """`rebuild: true` recomputes every derived row from raw_match_json (zero API calls);
-    `measure_gaps: true` (gap-filling runs) reports in match_stats' metadata what the
-    transform filled: skill rows, film events, names, medal names, performance scores."""
+    """`rebuild`: recompute every derived row from raw_match_json (zero API calls);
+    `measure_gaps` (gap-filling runs): report in match_stats' metadata what the transform
+    filled (skill rows, film events, names, medal names, performance scores)."""
 
     rebuild: bool = False
     measure_gaps: bool = False
 
 
 @multi_asset(
-    specs=[
-        AssetSpec(
-            name,
-            deps=[AssetKey("raw_match_json")],
-            description=description,
-            group_name="model",
-            kinds={"duckdb"},
-            owners=["team:levelup"],
-            metadata=column_schema_metadata(name),
-            automation_condition=AutomationCondition.eager(),
-        )
-        for name, (description, _order) in MODEL_TABLES.items()
-    ],
-    check_specs=MODEL_CHECK_SPECS,
+    specs=table_specs(MODEL_TABLES, ["raw_match_json"], "model"),
+    check_specs=check_specs(MODEL_CHECKS),
     partitions_def=players_partitions,
 )
 def model_tables(context: AssetExecutionContext, config: ModelConfig, store: PlayerStoreResource):
     """Transform raw bodies not yet modelled (or all of them on rebuild) in one transaction."""
-    player_store = store.for_player(context.partition_key)
     try:
-        with player_store.writer() as writer:
+        with store.for_player(context.partition_key).writer() as writer:
             xuid = writer.get_meta("player_xuid")
             if not xuid:
-                raise Failure(
-                    description=(
-                        f"Player {context.partition_key} has never been synced: run delta_sync "
-                        "or full_sync first."
-                    ),
-                    allow_retries=False,
-                )
+                raise never_synced(context.partition_key)
             before = writer.table_counts()
             gaps_before = gaps.gap_counts(writer) if config.measure_gaps else {}
             written = writer.transform_pending(xuid, rebuild=config.rebuild)
             totals = writer.table_counts()
             closed = gaps_closed(gaps_before, gaps.gap_counts(writer)) if gaps_before else {}
-            previews = {
-                name: preview(writer.connection, name, order)
-                for name, (_d, order) in MODEL_TABLES.items()
-            }
+            previews = {n: preview(writer.connection, n, o) for n, (_d, o) in MODEL_TABLES.items()}
             checks = list(check_results(MODEL_CHECKS, writer.connection))
     except StoreError as exc:
         raise Failure(description=str(exc), allow_retries=False) from None

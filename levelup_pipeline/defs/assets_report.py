@@ -1,11 +1,7 @@
 """Report: `player_report`, the player's dashboard shown in the asset's metadata.
 
-First a one-line status (last sync, matches, new since the previous report), then a markdown
-summary (matches, win rate, K/D, KDA, accuracy, hours played, last sync) and four plots
-(performance score over time, K/D per map, win rate per mode category, sessions). The PNGs,
-report.md and index.html are saved under the player's folder. Under `make dev` the plots are
-links to the report file server, which the UI draws inline; otherwise they are data URIs
-(behind "Show Markdown"). Plots whose rows did not change are not redrawn.
+Under `make dev` the plots are links to the report file server, which the UI draws inline;
+otherwise they are data URIs (behind "Show Markdown").
 """
 
 import hashlib
@@ -13,7 +9,6 @@ from urllib.parse import quote
 
 from dagster import (
     AssetExecutionContext,
-    AssetKey,
     AssetRecordsFilter,
     AutomationCondition,
     Failure,
@@ -22,6 +17,7 @@ from dagster import (
     asset,
 )
 
+from levelup_pipeline.defs.assets_aggregates import AGGREGATES
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.report import PLOTS, PlayerReport, load_report_data, update_report
@@ -29,55 +25,35 @@ from levelup_pipeline.report.build import REPORT_DIRNAME
 from levelup_pipeline.report.serve import report_base_url, report_file_url
 from levelup_pipeline.store.errors import StoreError
 
-REPORT_DEPS = [
-    AssetKey(name)
-    for name in (
-        "match_stats",
-        "mv_map_stats",
-        "mv_mode_category_stats",
-        "mv_session_stats",
-        "mv_global_stats",
-    )
-]
-
-
-def _headline_numbers(totals: dict) -> dict[str, float | int]:
-    """Numeric metadata: the UI plots these across materializations (progress over time)."""
-    numbers: dict[str, float | int] = {"matches": int(totals.get("matches") or 0)}
-    for key, name, scale in (
-        ("win_rate", "win_rate_percent", 100.0),
-        ("kd", "kd", 1.0),
-        ("avg_kda", "avg_kda", 1.0),
-        ("accuracy", "accuracy_percent", 1.0),
-        ("avg_performance_score", "avg_performance_score", 1.0),
-        ("hours_played", "hours_played", 1.0),
-    ):
-        value = totals.get(key)
-        if value is not None:
-            numbers[name] = round(float(value) * scale, 2)
-    return numbers
+#: numbers the UI plots across materializations: aggregate column -> (metadata name, scale)
+HEADLINES = {
+    "win_rate": ("win_rate_percent", 100.0),
+    "kd": ("kd", 1.0),
+    "avg_kda": ("avg_kda", 1.0),
+    "accuracy": ("accuracy_percent", 1.0),
+    "avg_performance_score": ("avg_performance_score", 1.0),
+    "hours_played": ("hours_played", 1.0),
+}
 
 
 @asset(
-    deps=REPORT_DEPS,
+    deps=["match_stats", *AGGREGATES],
     partitions_def=players_partitions,
     group_name="report",
     kinds={"python", "duckdb"},
     automation_condition=AutomationCondition.eager(),
     owners=["team:levelup"],
-    description=(
-        "The player's dashboard: one status line (last sync, matches, new since the previous "
-        "report), a summary (matches, win rate, K/D, KDA, accuracy, hours played) and plots "
-        "(performance score over time, K/D per map, win rate per mode category, sessions), "
-        "shown in this asset's metadata. Files (report.md, index.html, PNGs) under "
-        f"`data/players/<gamertag>/{REPORT_DIRNAME}/`; plots are redrawn only when their rows "
-        "change."
-    ),
+    description="The player's dashboard: one status line (last sync, matches, new since the "
+    "previous report), a summary (matches, win rate, K/D, KDA, accuracy, hours played) and plots "
+    "(performance score over time, K/D per map, win rate per mode category, sessions), shown in "
+    "this asset's metadata. Files (report.md, index.html, PNGs) under "
+    f"`data/players/<gamertag>/{REPORT_DIRNAME}/`; plots are redrawn only when their rows change.",
 )
 def player_report(context: AssetExecutionContext, store: PlayerStoreResource) -> MaterializeResult:
     """Read the aggregates read-only, update the report files, show them in the metadata."""
     gamertag = context.partition_key
     player_store = store.for_player(gamertag)
+    folder = player_store.path.parent
     try:
         with player_store.reader() as conn:
             data = load_report_data(conn)
@@ -86,34 +62,42 @@ def player_report(context: AssetExecutionContext, store: PlayerStoreResource) ->
     previous = _previous_matches(context, gamertag)
     new_matches = None if previous is None else max(data.matches - previous, 0)
     try:
-        report, paths = update_report(gamertag, data, player_store.path.parent, new_matches)
+        report, paths = update_report(gamertag, data, folder, new_matches)
     except OSError as exc:
         raise Failure(
-            description=(
-                f"Could not write the report of {gamertag} under {player_store.path.parent} "
-                f"({exc.strerror or exc}); check that the folder is writable and the disk not full."
-            ),
+            description=f"Could not write the report of {gamertag} under {folder} "
+            f"({exc.strerror or exc}); check that the folder is writable and the disk not full.",
             allow_retries=False,
         ) from None
     redrawn = ", ".join(report.rendered) or "none (their rows did not change)"
     context.log.info(f"{gamertag}: report written to {paths['report']}; plots redrawn: {redrawn}")
     metadata = report_metadata(gamertag, report, paths)
-    metadata.update(_headline_numbers(data.totals))
+    metadata["matches"] = int(data.totals.get("matches") or 0)
+    for key, (name, scale) in HEADLINES.items():
+        if data.totals.get(key) is not None:
+            metadata[name] = round(float(data.totals[key]) * scale, 2)
     metadata["plots_redrawn"] = len(report.rendered)
     return MaterializeResult(metadata=metadata)
 
 
 def report_metadata(gamertag: str, report: PlayerReport, paths: dict) -> dict:
-    """Status line first, then the summary and the plots, inline when a report server runs."""
+    """Status line first, a link that syncs the player from the UI (a fetch alone: a failed
+    sync marks nothing else failed), then the summary and the plots, inline when a report
+    server runs."""
     base = report_base_url()
+    sync_page = f"/assets/raw_match_json?view=partitions&partition={quote(gamertag)}"
     metadata: dict = {
         "status": MetadataValue.text(report.status),
-        "sync": MetadataValue.md(sync_link(gamertag)),
+        "sync": MetadataValue.md(
+            f"[Sync {gamertag} now]({sync_page}) (Materialize, then Launch 1 run; the model, "
+            "aggregates and this report follow by automation)"
+        ),
         "summary": MetadataValue.md(report.summary),
     }
     for name, (title, _rows, _fn) in PLOTS.items():
         if base:
-            url = report_file_url(base, gamertag, f"{name}.png", _digest(report.images[name]))
+            digest = hashlib.sha256(report.images[name]).hexdigest()[:12]
+            url = report_file_url(base, gamertag, f"{name}.png", digest)
             metadata[name] = MetadataValue.md(f"![{title}]({url})")
         else:
             metadata[name] = MetadataValue.md(report.image_markdown(name))
@@ -121,26 +105,6 @@ def report_metadata(gamertag: str, report: PlayerReport, paths: dict) -> dict:
         metadata["report_page"] = MetadataValue.url(report_file_url(base, gamertag, "index.html"))
     metadata["report_file"] = MetadataValue.path(str(paths["report"]))
     return metadata
-
-
-#: The asset a player's sync materializes from the UI; the rest follows by automation.
-SYNC_ASSET = "raw_match_json"
-
-
-def sync_link(gamertag: str) -> str:
-    """A link to raw_match_json's page with this player's partition selected: from there,
-    "Materialize" then "Launch 1 run" fetch the new matches, and the model, aggregates and this
-    report follow by automation (a path on the UI's own origin). Fetching alone, a failed sync
-    marks nothing else failed."""
-    path = f"/assets/{SYNC_ASSET}?view=partitions&partition={quote(gamertag)}"
-    return (
-        f"[Sync {gamertag} now]({path}) (Materialize, then Launch 1 run; the model, "
-        "aggregates and this report follow by automation)"
-    )
-
-
-def _digest(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()[:12]
 
 
 def _previous_matches(context: AssetExecutionContext, gamertag: str) -> int | None:

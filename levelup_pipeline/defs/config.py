@@ -1,52 +1,38 @@
-"""Run config of the sync: typed fields (the launchpad renders them as a form), set by the jobs.
-
-No asset looks at the job that runs it: `raw_match_json` does what its config says. The sync
-jobs give each player partition its default config from the player's settings
-(`store/settings.py`: match type; the schedules use the cadence), so a run launched from the
-UI, a schedule, a sensor or the CLI syncs the same matches. The launchpad can override any
-field; `dagster job execute` takes them with `--config`.
-"""
+"""Run config of the sync (a launchpad form) and each player's defaults: no asset reads its job."""
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from dagster import Config, PartitionedConfig
 from pydantic import Field
 
+from levelup_pipeline.config import data_dir
 from levelup_pipeline.defs.partitions import players_partitions
-from levelup_pipeline.defs.resources import PlayerStoreResource
-from levelup_pipeline.ingest.options import DEFAULT_MAX_MATCHES
+from levelup_pipeline.ingest.backfill import PARTS
+from levelup_pipeline.ingest.options import DEFAULT_MAX_MATCHES, InvalidSyncOption, options_from
 from levelup_pipeline.store.errors import InvalidGamertag
-from levelup_pipeline.store.settings import PlayerSettings, has_settings, load_settings
+from levelup_pipeline.store.gamertag import gamertag_key
+from levelup_pipeline.store.paths import validate_gamertag
+from levelup_pipeline.store.settings import (
+    CADENCES,
+    MATCH_TYPES,
+    PlayerSettings,
+    has_settings,
+    load_settings,
+)
 
-RAW_OP = "raw_match_json"
-MODEL_OP = "model_tables"
-
-
-class MatchType(StrEnum):
-    """Which matches of the history a sync fetches (the API's match types)."""
-
-    all = "all"
-    matchmaking = "matchmaking"
-    custom = "custom"
-    local = "local"
-
-
-class GapPart(StrEnum):
-    """A kind of gap `fill_gaps` can fill (the names `ingest.backfill.plan_backfill` takes)."""
-
-    matches = "matches"
-    skill = "skill"
-    highlights = "highlights"
-    aliases = "aliases"
-    names = "names"
-    medals = "medals"
-
-
-#: Run tags that label a run with the options it ran with (labels only: nothing reads them).
-LABEL_PREFIX = "levelup/"
+RAW_OP, MODEL_OP = "raw_match_json", "model_tables"
+ROSTER_NAMES = ("players.yaml", "players.yml", "players.toml")
+ROSTER_KEYS = {"gamertag", "max_matches", "match_type", "cadence"}
+FIRST_SYNC_MAX_MATCHES = 1000
+MatchType = StrEnum("MatchType", {t: t for t in MATCH_TYPES})
+GapPart = StrEnum("GapPart", {p: p for p in PARTS if p != "performance_scores"})
 
 
 class SyncConfig(Config):
@@ -93,43 +79,88 @@ def merged(*configs: dict[str, Any]) -> dict[str, Any]:
     return {"ops": {op: cfg for c in configs for op, cfg in c.get("ops", {}).items()}}
 
 
+def labels(**values: object) -> dict[str, str]:
+    """Run tags `levelup/<name>` showing what a run started with (labels, read by nothing)."""
+    return {f"levelup/{name}": str(value) for name, value in values.items() if value}
+
+
+class RosterError(ValueError):
+    """The roster file cannot be used; the message says which file and what to fix."""
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """A player of the roster and the options of their first full sync."""
+
+    gamertag: str
+    max_matches: int = FIRST_SYNC_MAX_MATCHES
+    match_type: str | None = None
+    cadence: str | None = None
+
+
+def roster_path(root: Path) -> Path | None:
+    """The roster file of a data directory (players.yaml, .yml or .toml), if any."""
+    return next((root / n for n in ROSTER_NAMES if (root / n).is_file()), None)
+
+
+def _entry(raw: Any, path: Path) -> RosterEntry:
+    raw = {"gamertag": raw} if isinstance(raw, str) else raw
+    if not isinstance(raw, dict) or not isinstance(raw.get("gamertag"), str):
+        raise RosterError(f"{path}: each player must be a gamertag or have a 'gamertag' key.")
+    if unknown := set(raw) - ROSTER_KEYS:
+        raise RosterError(f"{path}: unknown key(s) {sorted(unknown)} for {raw['gamertag']!r}.")
+    match_type, cadence = raw.get("match_type"), raw.get("cadence")
+    try:
+        gamertag = validate_gamertag(raw["gamertag"])
+        max_matches = raw.get("max_matches", FIRST_SYNC_MAX_MATCHES)
+        options = options_from("full", {"max_matches": max_matches, "match_type": match_type})
+    except (InvalidGamertag, InvalidSyncOption) as exc:
+        raise RosterError(f"{path}: {exc}") from None
+    if cadence is not None and cadence not in CADENCES:
+        raise RosterError(f"{path}: cadence must be one of {', '.join(CADENCES)}, got {cadence!r}.")
+    return RosterEntry(gamertag, options.max_matches, match_type or None, cadence)
+
+
+def read_roster(path: Path) -> list[RosterEntry]:
+    """Parse a roster file (YAML or TOML, see docs); RosterError with one sentence if bad."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RosterError(f"{path} could not be read ({first_line}); fix the file.") from None
+    players = data.get("players") if isinstance(data, dict) else data
+    if players is not None and not isinstance(players, list):
+        raise RosterError(f"{path}: 'players' must be a list of gamertags.")
+    entries: dict[str, RosterEntry] = {}
+    for raw in players or []:
+        entry = _entry(raw, path)
+        entries.setdefault(gamertag_key(entry.gamertag), entry)  # case variants: one player
+    return list(entries.values())
+
+
 def player_settings(gamertag: str) -> PlayerSettings:
-    """The settings of a player partition: the saved ones, else the roster file's entry for
-    the player, else the defaults (also for a key that is no valid gamertag)."""
-    root = PlayerStoreResource().root()
+    """The saved settings of a player partition, else its roster entry's, else the defaults
+    (also for a key that is no valid gamertag)."""
+    root = data_dir()
     try:
         if has_settings(gamertag, root):
             return load_settings(gamertag, root)
     except InvalidGamertag:
         return PlayerSettings()
-    return _roster_settings(gamertag, root)
-
-
-def _roster_settings(gamertag: str, root) -> PlayerSettings:
-    from levelup_pipeline.defs.sensors import RosterError, read_roster, roster_path
-
-    path = roster_path(root)
     try:
+        path = roster_path(root)
         entries = read_roster(path) if path else []
     except RosterError:
         entries = []
-    wanted = gamertag.casefold()
+    defaults = PlayerSettings()
     for entry in entries:
-        if entry.gamertag.casefold() == wanted:
-            defaults = PlayerSettings()
+        if gamertag_key(entry.gamertag) == gamertag_key(gamertag):
             return PlayerSettings(
                 match_type=entry.match_type or defaults.match_type,
                 cadence=entry.cadence or defaults.cadence,  # type: ignore[arg-type]
             )
-    return PlayerSettings()
-
-
-def settings_labels(settings: PlayerSettings) -> dict[str, str]:
-    """Run tags showing the settings a run started with (labels, read by nothing)."""
-    return {
-        f"{LABEL_PREFIX}match_type": settings.match_type,
-        f"{LABEL_PREFIX}cadence": settings.cadence,
-    }
+    return defaults
 
 
 def sync_partitioned_config(mode: str) -> PartitionedConfig:
@@ -139,7 +170,8 @@ def sync_partitioned_config(mode: str) -> PartitionedConfig:
         return sync_run_config(mode, match_type=player_settings(partition_key).match_type)
 
     def tags(partition_key: str) -> dict[str, str]:
-        return settings_labels(player_settings(partition_key))
+        settings = player_settings(partition_key)
+        return labels(match_type=settings.match_type, cadence=settings.cadence)
 
     return PartitionedConfig(
         partitions_def=players_partitions,

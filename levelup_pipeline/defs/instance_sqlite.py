@@ -1,19 +1,13 @@
 """Cheaper commits to the Dagster instance's SQLite files while a run executes.
 
-Dagster's default storages open a connection per operation and close it after. In WAL mode
-the last connection to close checkpoints the database and deletes the WAL (two fsyncs and a
-directory fsync), and every commit fsyncs the WAL: a 5-match delta run paid ~700 fsyncs,
-about a second on this machine's disk (measured with `strace -f -e fdatasync`). While a run
-executes, this module keeps one idle connection open per WAL-mode database file (so closes
-are never the last one) and sets `synchronous=NORMAL`, SQLite's recommended setting for WAL:
-commits stay atomic and the database consistent; only the last commits before a power cut
-(not a process crash) can be lost, which for run history is an acceptable trade. The same run
-then pays ~100 fsyncs. `LEVELUP_SQLITE_FULL_SYNC=1` turns it off.
+Dagster closes each connection after use: in WAL mode the last close checkpoints and deletes
+the WAL, and every commit fsyncs it (~700 fsyncs per delta run, `strace -e fdatasync`). One
+idle connection per WAL database and `synchronous=NORMAL` (SQLite's advice for WAL: a power
+cut may lose the last commits, never consistency) leave ~100. `LEVELUP_SQLITE_FULL_SYNC=1`
+turns it off.
 
-Dagster's SQLite run, event-log and schedule storages also build a SQLAlchemy engine per
-operation and connect anew each time: ~400 engines and connections for one delta run, 0.5-2 ms
-each on this machine. In the process that executes a run (the CLI, a run worker), they take
-their connections from one pooled engine per database file instead (`pooled_engines`).
+Dagster's SQLite storages also build an engine and connect per operation (~400 per delta run,
+0.5-2 ms each here): in a process that executes a run they share one pooled engine per file.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Players are partitions: one DuckDB file, one partition key (the gamertag) each.
-
-Gamertags are case-insensitive on Xbox, so a player has one partition whatever the case it is
-typed in: the first spelling registered (the profile API's, see `levelup players add`) is
-the partition key, and every other spelling resolves to it.
-"""
+"""Players are partitions: one DuckDB file and one key each, the first spelling registered
+(gamertags are case-insensitive: every other spelling resolves to it)."""
 
 from __future__ import annotations
 

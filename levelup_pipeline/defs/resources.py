@@ -1,13 +1,10 @@
-"""Dagster resources: the player store (DuckDB, one guarded writer per file).
-
-The Halo API resource lives with the API code in `levelup_pipeline.halo.resource`.
-"""
+"""The player store resource (the Halo API's lives in `halo/resource.py`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, Failure, InitResourceContext
 from dagster_duckdb import DuckDBResource
 
 from levelup_pipeline.config import data_dir as default_data_dir
@@ -26,10 +23,8 @@ class PlayerStoreResource(ConfigurableResource):
     lock_timeout_seconds: float = 600.0
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        """Every run that touches a player's file (CLI, `dagster job execute`, UI run workers)
-        commits its run events cheaply while it executes (see `defs/instance_sqlite.py`); the
-        files of the previous run of this process are let go (no teardown hook: it would make
-        this a context-manager resource, which direct asset invocation cannot use)."""
+        """Runs touching a player's file commit their events cheaply (`instance_sqlite`); the
+        previous run's pins go here (a teardown hook would break direct asset invocation)."""
         instance_sqlite.release()
         instance_sqlite.cheaper_commits()
 
@@ -50,3 +45,11 @@ class PlayerStoreResource(ConfigurableResource):
             lock_timeout=self.lock_timeout_seconds,
             duckdb=lambda read_only: self.duckdb(gamertag, read_only),
         )
+
+
+def never_synced(gamertag: str) -> Failure:
+    """The Failure of a step that needs the player's first sync."""
+    return Failure(
+        description=f"Player {gamertag} has never been synced: run delta_sync or full_sync first.",
+        allow_retries=False,
+    )

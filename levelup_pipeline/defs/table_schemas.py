@@ -1,16 +1,38 @@
-"""Column metadata (TableSchema) of every table asset, so the UI documents the schema.
+"""What the UI shows of a player's tables: column schemas, previews, and writes made outside a run.
 
-Names and types follow store/migrations/001_initial.sql and store/sql/aggregates.sql; a test
-compares them with a freshly migrated database, so they cannot drift silently.
+Names and types follow the store's migrations and aggregates.sql; a test compares them with a
+freshly migrated database.
 """
 
 from __future__ import annotations
 
-from dagster import TableColumn, TableSchema
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dagster import AssetMaterialization, DagsterInstance, MetadataValue, TableColumn, TableSchema
 
 _V, _I, _B, _D, _BOOL = "VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN"
 _TS, _J, _Z = "TIMESTAMP WITH TIME ZONE", "JSON", "BLOB"
 _OUTCOME = "1 tie, 2 win, 3 loss, 4 left / did not finish"
+
+_RATES = [
+    ("matches", _B, "Matches played."),
+    ("wins", _B, "Matches won (outcome 2)."),
+    ("losses", _B, "Matches lost (outcome 3)."),
+]
+_TOTALS = [
+    ("kills", _B, "Total kills."),
+    ("deaths", _B, "Total deaths."),
+    ("assists", _B, "Total assists."),
+    ("kd", _D, "Total kills / total deaths (kills when no death)."),
+]
+_GROUP_TAIL = [
+    ("avg_kda", _D, "Mean of the API's per-match KDA (K + A/3 - D)."),
+    ("accuracy", _D, "Shots hit / shots fired over the group, in percent."),
+    ("avg_performance_score", _D, "Mean performance score (0-100)."),
+    ("time_played_seconds", _D, "Time played."),
+]
+_WIN_RATE = ("win_rate", _D, "wins / matches (0-1).")
 
 COLUMNS: dict[str, list[tuple[str, str, str]]] = {
     "raw_match_json": [
@@ -145,68 +167,44 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("last_seen", _TS, "Last time the pair was seen."),
         ("source", _V, "film or profile: the first source that saw the pair."),
     ],
+    "mv_map_stats": [
+        ("map_id", _V, "Map asset id."),
+        ("map_name", _V, "Map name."),
+        *_RATES,
+        _WIN_RATE,
+        *_TOTALS,
+        *_GROUP_TAIL,
+    ],
+    "mv_mode_category_stats": [
+        ("mode_category", _V, "Mode category (Slayer, CTF, ...)."),
+        *_RATES,
+        _WIN_RATE,
+        *_TOTALS,
+        *_GROUP_TAIL,
+    ],
+    "mv_session_stats": [
+        ("session_id", _I, "Play session number."),
+        ("start_time", _TS, "Start of the session's first match."),
+        ("end_time", _TS, "End of the session's last match."),
+        *_RATES,
+        *_TOTALS,
+        ("avg_performance_score", _D, "Mean performance score (0-100)."),
+        ("time_played_seconds", _D, "Time played."),
+    ],
+    "mv_global_stats": [
+        *_RATES,
+        ("ties", _B, "Ties (outcome 1)."),
+        ("left_early", _B, "Matches left before the end."),
+        _WIN_RATE,
+        *_TOTALS,
+        *_GROUP_TAIL[:3],
+        ("hours_played", _D, "Time played, in hours."),
+        ("first_match", _TS, "Start of the first stored match."),
+        ("last_match", _TS, "Start of the last stored match."),
+        ("sessions", _B, "Number of play sessions."),
+        ("last_sync", _TS, "Last sync time."),
+    ],
 }
-
-_RATES = [
-    ("matches", _B, "Matches played."),
-    ("wins", _B, "Matches won (outcome 2)."),
-    ("losses", _B, "Matches lost (outcome 3)."),
-]
-_TOTALS = [
-    ("kills", _B, "Total kills."),
-    ("deaths", _B, "Total deaths."),
-    ("assists", _B, "Total assists."),
-    ("kd", _D, "Total kills / total deaths (kills when no death)."),
-]
-_GROUP_TAIL = [
-    ("avg_kda", _D, "Mean of the API's per-match KDA (K + A/3 - D)."),
-    ("accuracy", _D, "Shots hit / shots fired over the group, in percent."),
-    ("avg_performance_score", _D, "Mean performance score (0-100)."),
-    ("time_played_seconds", _D, "Time played."),
-]
-_WIN_RATE = ("win_rate", _D, "wins / matches (0-1).")
-
-COLUMNS.update(
-    {
-        "mv_map_stats": [
-            ("map_id", _V, "Map asset id."),
-            ("map_name", _V, "Map name."),
-            *_RATES,
-            _WIN_RATE,
-            *_TOTALS,
-            *_GROUP_TAIL,
-        ],
-        "mv_mode_category_stats": [
-            ("mode_category", _V, "Mode category (Slayer, CTF, ...)."),
-            *_RATES,
-            _WIN_RATE,
-            *_TOTALS,
-            *_GROUP_TAIL,
-        ],
-        "mv_session_stats": [
-            ("session_id", _I, "Play session number."),
-            ("start_time", _TS, "Start of the session's first match."),
-            ("end_time", _TS, "End of the session's last match."),
-            *_RATES,
-            *_TOTALS,
-            ("avg_performance_score", _D, "Mean performance score (0-100)."),
-            ("time_played_seconds", _D, "Time played."),
-        ],
-        "mv_global_stats": [
-            *_RATES,
-            ("ties", _B, "Ties (outcome 1)."),
-            ("left_early", _B, "Matches left before the end."),
-            _WIN_RATE,
-            *_TOTALS,
-            *_GROUP_TAIL[:3],
-            ("hours_played", _D, "Time played, in hours."),
-            ("first_match", _TS, "Start of the first stored match."),
-            ("last_match", _TS, "Start of the last stored match."),
-            ("sessions", _B, "Number of play sessions."),
-            ("last_sync", _TS, "Last sync time."),
-        ],
-    }
-)
 
 TABLE_SCHEMAS: dict[str, TableSchema] = {
     table: TableSchema(columns=[TableColumn(n, t, description=d) for n, t, d in columns])
@@ -217,3 +215,45 @@ TABLE_SCHEMAS: dict[str, TableSchema] = {
 def column_schema_metadata(table: str) -> dict[str, TableSchema]:
     """Asset metadata that makes the UI show the table's columns and their meaning."""
     return {"dagster/column_schema": TABLE_SCHEMAS[table]}
+
+
+def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-style markdown table (pandas' to_markdown needs an extra dependency)."""
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            return f"{value:.2f}"
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    head = "| " + " | ".join(columns) + " |"
+    rule = "|" + "|".join(" --- " for _ in columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join([head, rule, *body])
+
+
+def preview(conn: Any, table: str, order_by: str | None = None, limit: int = 10) -> MetadataValue:
+    """Markdown preview of the first rows of a store table (table names are ours, not input)."""
+    order = f" ORDER BY {order_by}" if order_by else ""
+    cur = conn.execute(f"SELECT * FROM {table}{order} LIMIT {int(limit)}")
+    return MetadataValue.md(markdown_table([d[0] for d in cur.description], cur.fetchall()))
+
+
+def record_table_changes(
+    instance: DagsterInstance, gamertag: str, counts: Mapping[str, int], operation: str
+) -> list[str]:
+    """Archive, restore and rename change tables without a run: one runless materialization
+    per modelled table in `counts` (its row count now) keeps the UI's history true to the file
+    (automation then refreshes what follows). Returns the tables recorded."""
+    recorded = [table for table in COLUMNS if table in counts]
+    for table in recorded:
+        instance.report_runless_asset_event(
+            AssetMaterialization(
+                asset_key=table,
+                partition=gamertag,
+                description=f"levelup {operation} (outside a run)",
+                metadata={"dagster/row_count": int(counts[table]), "operation": operation},
+            )
+        )
+    return recorded

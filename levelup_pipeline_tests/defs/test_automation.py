@@ -126,7 +126,7 @@ def test_a_scheduled_sync_fetches_and_automation_brings_the_rest(pipeline):
 
 
 def test_the_automation_interval_comes_from_the_environment(monkeypatch):
-    from levelup_pipeline.defs.automation import INTERVAL_ENV, automation_interval
+    from levelup_pipeline.defs.sensors import INTERVAL_ENV, automation_interval
 
     monkeypatch.delenv(INTERVAL_ENV, raising=False)
     assert automation_interval() == 30

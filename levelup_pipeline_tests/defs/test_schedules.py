@@ -97,3 +97,23 @@ def test_a_run_without_match_type_uses_the_players_setting(tmp_path, monkeypatch
     assert sync_options(SyncConfig(), "Cortana").match_type == "all"
     assert sync_options(SyncConfig(), "Chief117").match_type == "matchmaking"
     assert sync_options(SyncConfig(match_type="custom"), "Cortana").match_type == "custom"
+
+
+def test_a_roster_entry_is_the_players_whatever_its_case_and_unicode_form(tmp_path, monkeypatch):
+    """Gamertags compare case- and form-insensitively (issue 21 item 13), in the roster too:
+    its settings reach the partition's run config and its run tags (labels)."""
+    from levelup_pipeline.defs.config import player_settings
+
+    monkeypatch.setenv("LEVELUP_DATA_DIR", str(tmp_path))
+    (tmp_path / "players.yaml").write_text(
+        "players:\n  - gamertag: E\u0301LODIE\n    cadence: weekly\n    match_type: all\n",
+        encoding="utf-8",
+    )
+    settings = player_settings("\u00e9lodie")
+    assert (settings.cadence, settings.match_type) == ("weekly", "all")
+    config = defs.resolve_job_def("delta_sync").partitioned_config
+    tags = config.get_tags_for_partition_key("\u00e9lodie")
+    assert {k: v for k, v in tags.items() if k.startswith("levelup/")} == {
+        "levelup/match_type": "all",
+        "levelup/cadence": "weekly",
+    }

@@ -21,14 +21,10 @@ from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializa
 from dagster._core.events.log import EventLogEntry
 from dagster._core.test_utils import create_run_for_test, instance_for_test
 
+from levelup_pipeline.defs.config import RosterError, read_roster
 from levelup_pipeline.defs.partitions import register_player, registered_players
 from levelup_pipeline.defs.resources import PlayerStoreResource
-from levelup_pipeline.defs.sensors import (
-    RosterError,
-    gap_fill_sensor,
-    read_roster,
-    roster_sensor,
-)
+from levelup_pipeline.defs.sensors import gap_fill_sensor, roster_sensor
 
 
 @pytest.fixture
