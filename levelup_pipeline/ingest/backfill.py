@@ -1,14 +1,9 @@
 """Gap filling (the guide's --with-backfill): fetch only what stored matches lack.
 
-Parts: matches (known only from an import of the original LevelUp: fetched whole, as a sync
-would), skill (CSR/MMR), film highlight events, aliases (profiles of players met), names (map,
-mode, playlist UGC assets) and medal names (medal metadata). Each asks the store what is
-missing, asks the API for exactly that and writes the answers into the raw layer with the
-store's own methods (`update_raw_parts`, `write_profiles`, ...): it runs inside a
-materialization of `raw_match_json` (mode `fill_gaps`), and the model step that follows
-transforms the touched matches again. What the API confirms it does not have is remembered, so
-a second run fetches nothing and changes nothing. Performance scores need no API call: every
-model run computes the missing ones (`performance.sql`).
+Parts: matches known only from an import (fetched whole), skill, film highlights, aliases,
+names (UGC assets) and medal names. Answers go to the raw layer inside a materialization of
+`raw_match_json`; the model step then transforms them. What the API confirms it does not have
+is remembered, so a second run fetches nothing.
 """
 
 from __future__ import annotations
@@ -29,15 +24,12 @@ from levelup_pipeline.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
-PARTS = ("matches", "skill", "highlights", "aliases", "names", "medals", "performance_scores")
-#: Parts measured by rows added (the others by gaps closed): see `gaps_closed`.
+# Parts measured by rows added (the others by gaps closed): see `gaps_closed`.
 GROWING = ("skill", "highlights")
-#: Parts whose gaps close in the raw step itself: imported matches once their API body is
-#: stored (the model step then models them from it). Reference data (aliases, names, medal
-#: names) is stored raw here and put on the model's rows by the model step, like skill.
+# Parts whose gaps close in the raw step itself (the others once the model step ran).
 CLOSED_IN_RAW_STEP = ("matches",)
 WORKERS = 16
-#: After this many requests gave up on 5xx/timeouts, the API is taken as down: stop early.
+# After this many requests gave up on 5xx/timeouts, the API is taken as down: stop early.
 UNAVAILABLE_BREAKER = 5
 
 
@@ -59,7 +51,7 @@ class PartResult:
 
 @dataclass
 class BackfillPlan:
-    """What is missing, computed before any request (so no API session opens for nothing)."""
+    """What is missing, computed before any request (no API session opens for nothing)."""
 
     parts: tuple[str, ...]
     matches: list[str] = field(default_factory=list)
@@ -78,9 +70,6 @@ class BackfillPlan:
 
 def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
     """The backfill's plan for the selected parts (read-only)."""
-    unknown = [p for p in parts if p not in PARTS]
-    if unknown:
-        raise ValueError(f"Unknown backfill part(s) {unknown}: use some of {', '.join(PARTS)}.")
     plan = BackfillPlan(parts=tuple(parts))
     if "matches" in parts:
         plan.matches = sorted(writer.imported_only_match_ids())
@@ -98,8 +87,7 @@ def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
 
 
 def gaps_closed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    """What a transform filled, from `store.backfill.gap_counts` taken before and after it:
-    rows added for skill and film events, gaps closed for the other parts."""
+    """What a step filled, from `store.backfill.gap_counts` before and after it."""
     closed = {}
     for part, count in after.items():
         delta = count - before.get(part, 0)
@@ -129,8 +117,7 @@ class Backfiller:
         self._unavailable = 0
 
     async def run(self) -> dict[str, PartResult]:
-        """Fetch and write into the raw layer; returns what each part did. The transform is
-        the model step's job (downstream of raw_match_json), not this one's."""
+        """Fetch and write into the raw layer; returns what each part did."""
         plan = self.plan
         before = gaps.gap_counts(self.writer)
         for part, entries in (
@@ -144,10 +131,6 @@ class Backfiller:
                 self.results[part].missing = len(entries)
         if "medals" in self.results:
             self.results["medals"].missing = len(gaps.unknown_medal_ids(self.writer))
-        if "performance_scores" in self.results:
-            self.results["performance_scores"].missing = gaps.performance_scores_missing(
-                self.writer
-            )
         raw_parts: list[RawParts] = []
         try:
             await self._imported_matches()
@@ -156,7 +139,7 @@ class Backfiller:
             await self._names()
             await self._medals()
         finally:
-            # Whatever was fetched is kept, even when a fatal error stops the rest.
+            # What was fetched is kept, even when a fatal error stops the rest.
             if raw_parts:
                 self.writer.update_raw_parts(raw_parts)
                 for part in raw_parts:
@@ -170,11 +153,9 @@ class Backfiller:
                 self.results[part].filled = closed[part]
         return self.results
 
-    # ------------------------------------------------------------------ per-match parts
     async def _imported_matches(self) -> None:
-        """Matches known only from an import: fetched whole by the sync engine's own fetch
-        (stats, skill, film, then the profiles and names they bring); once stored raw, the
-        transform models them from the API's JSON and their imported rows step aside."""
+        """Matches known only from an import, fetched whole by the sync engine (their
+        imported rows step aside once the model step models them from the API's JSON)."""
         if not self.plan.matches:
             return
         engine = SyncEngine(self.api, self.writer, "", self.xuid, SyncOptions(), on_log=self.log)
@@ -184,8 +165,8 @@ class Backfiller:
         result.absent = len(report.unavailable)
 
     async def _guarded(self, part: str, fetch: Awaitable[core.Part]) -> tuple[str, Any]:
-        """('ok', body) / ('absent', None) / ('failed', None); run-ending errors propagate,
-        and so does the API being down once UNAVAILABLE_BREAKER requests gave up on it."""
+        """('ok', body) / ('absent', None) / ('failed', None); the API being down propagates
+        once UNAVAILABLE_BREAKER requests gave up on it."""
         result = self.results[part]
         result.requested += 1
         answer = await fetch
@@ -225,7 +206,6 @@ class Backfiller:
         tasks = [skill(m) for m in self.plan.skill] + [film(m) for m in self.plan.highlights]
         await core.gather_or_cancel(*tasks)
 
-    # ------------------------------------------------------------------ reference parts
     async def _aliases(self) -> None:
         """Profiles of the players met whose gamertag is unknown (batches of 100)."""
         xuids = self.plan.xuids

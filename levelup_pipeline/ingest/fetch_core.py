@@ -1,15 +1,5 @@
-"""What the sync and the gap filler fetch the same way, and which API errors end their run.
-
-Both fetch a match's skill and film parts, the profiles of the players met (XUID ->
-gamertag), the names of maps, modes and playlists (UGC assets) and the medal metadata; the
-engine (`ingest/engine.py`) and the gap filler (`ingest/backfill.py`) only decide what to ask
-for and how to count the answers.
-
-The run-ending rule (`ends_run`): expired credentials and a spent rate budget
-(`halo.errors.RUN_ENDING_ERRORS`) end the run, and so does anything that is not an API error (a
-bug). Every other API error is recorded against its match, part or entry, except the API being
-down after its retries (`HaloApiUnavailable`), which ends the run where the caller says so: a
-sync stops (its next run fetches the rest), a gap fill records the entry as failed.
+"""What the sync and the gap filler fetch the same way (skill and film parts, profiles, UGC
+names, medal metadata), and which API errors end their run (`ends_run`).
 """
 
 from __future__ import annotations
@@ -32,7 +22,7 @@ from levelup_pipeline.halo.errors import (
 from levelup_pipeline.store import backfill as gaps
 
 UgcRef = tuple[str, str, str]  # (API kind, asset id, version id)
-#: API path segment of a UGC asset -> the store's asset_kind label.
+# API path segment of a UGC asset -> the store's asset_kind label.
 STORE_ASSET_KINDS = {
     "maps": "map",
     "ugcGameVariants": "ugc_game_variant",
@@ -45,14 +35,15 @@ _UGC_KEYS = (
     ("Playlist", "playlists"),
     ("PlaylistMapModePair", "mapModePairs"),
 )
-#: sync_meta key: the sprite sheets named by the last medal metadata document stored.
+# sync_meta key: the sprite sheets named by the last medal metadata document stored.
 MEDAL_SPRITES_KEY = "medal_sprite_paths"
-#: Answers meaning the API has nothing for a part (never an error worth retrying).
 NOT_FOUND = (ResourceNotFound, MatchNotFound, FilmUnavailable)
 
 
 def ends_run(exc: BaseException, outage_ends_run: bool = False) -> bool:
-    """True when `exc` must stop the whole run instead of being recorded (module docstring)."""
+    """True when `exc` must stop the run instead of being recorded: expired credentials, a
+    spent rate budget, a bug, and the API being down after its retries where the caller
+    says so (a sync stops; a gap fill records the entry as failed)."""
     if not isinstance(exc, HaloApiError):
         return True
     return isinstance(exc, RUN_ENDING_ERRORS) or (
@@ -83,7 +74,6 @@ async def gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:
         raise
 
 
-# ---------------------------------------------------------------------- what a match names
 def human_xuids(stats: dict) -> list[str]:
     """XUIDs of the human players of a match stats body (bots have no profile)."""
     out = []
@@ -105,7 +95,6 @@ def ugc_refs(stats: dict) -> set[UgcRef]:
     return refs
 
 
-# ---------------------------------------------------------------------- skill and film parts
 @dataclass(frozen=True)
 class Part:
     """One skill or film answer: found (`body`), not found, or failed after its retries."""
@@ -136,7 +125,6 @@ def fetch_film(api: Any, match_id: str) -> Awaitable[Part]:
     return _part(api.highlight_events(match_id))
 
 
-# ---------------------------------------------------------------------- profiles
 @dataclass
 class Profiles:
     """The XUIDs a profile lookup did not resolve, or the error that left it undone."""
@@ -160,7 +148,6 @@ async def fetch_profiles(
     return Profiles(unresolved=[x for x in xuids if x not in answered])
 
 
-# ---------------------------------------------------------------------- UGC names
 @dataclass
 class UgcAnswers:
     """What the UGC requests gave: assets stored, refs the API does not have, failures."""
@@ -171,8 +158,8 @@ class UgcAnswers:
 
 
 class UgcNames:
-    """Names of maps, modes, playlists and map-mode pairs, each asked for once: requests start
-    as soon as a ref is known (while matches are still being fetched), `store` collects them."""
+    """Names of maps, modes, playlists and map-mode pairs, each asked for once as soon as a
+    ref is known (while matches are still fetched); `store` collects them."""
 
     def __init__(self, api: Any, known: Iterable[tuple[str, str]] = ()) -> None:
         self.api = api
@@ -190,8 +177,8 @@ class UgcNames:
         await cancel_all(self._tasks.values())
 
     async def store(self, writer: Any, outage_ends_run: bool = False) -> UgcAnswers:
-        """Wait for every request, store the answers (names land on matches), count the rest;
-        the first run-ending error cancels what is left and is raised."""
+        """Wait for every request, store the answers, count the rest; the first run-ending
+        error cancels what is left and is raised."""
         refs = sorted(self._tasks)
         try:
             results = await asyncio.gather(*(self._tasks[r] for r in refs), return_exceptions=True)
@@ -224,10 +211,9 @@ async def fetch_ugc_names(api: Any, writer: Any, refs: Iterable[UgcRef]) -> UgcA
     return answers
 
 
-# ---------------------------------------------------------------------- medal metadata
 async def fetch_medal_metadata(api: Any, writer: Any, outage_ends_run: bool = False) -> bool:
-    """Fetch and store the medal metadata document, remember its sprite sheets and the medal
-    ids it still does not describe (not asked about again); False when it was not stored."""
+    """Fetch and store the medal metadata, remember its sprite sheets and the medal ids it
+    does not describe (not asked about again); False when it was not stored."""
     try:
         doc = await api.medal_metadata()
     except HaloApiError as exc:

@@ -1,9 +1,8 @@
 """`--with-assets`: map, mode, playlist and medal metadata, with their images cached on disk.
 
-Metadata lands in the player's database (ugc_assets, medal_metadata: names and image URLs);
-images land once under `<data dir>/assets/<host>/<url path>`, shared by every player, written
-atomically (temp file + rename) so two runs never leave a half-written picture. Only what is
-missing is fetched; images the API does not have are remembered and not asked again.
+Metadata lands in the player's database; images once under `<data dir>/assets/<host>/<path>`,
+shared by every player, written atomically (temp file + rename). Only what is missing is
+fetched; images the API does not have are remembered and not asked again.
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ def image_path(assets_root: Path, url: str) -> Path:
 def _local(assets_root: Path, url: str) -> Path | None:
     try:
         return image_path(assets_root, url)
-    except ValueError:
+    except ValueError:  # an unsafe URL is never downloaded nor counted
         return None
 
 
