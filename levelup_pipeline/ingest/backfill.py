@@ -190,7 +190,7 @@ class Backfiller:
         async def skill(match_id: str) -> None:
             async with gate:
                 status, body = await self._guarded(
-                    "skill", core.fetch_skill(self.api, match_id, self.xuid)
+                    "skill", core.fetch_part(self.api.match_skill(match_id, [self.xuid]))
                 )
             if status != "failed":  # a failure leaves the stored row as it was
                 out.append(RawParts(match_id, skill=body, skill_status=status))
@@ -198,7 +198,7 @@ class Backfiller:
         async def film(match_id: str) -> None:
             async with gate:
                 status, events = await self._guarded(
-                    "highlights", core.fetch_film(self.api, match_id)
+                    "highlights", core.fetch_part(self.api.highlight_events(match_id))
                 )
             if status != "failed":
                 out.append(RawParts(match_id, highlights=events, film_status=status))

@@ -244,8 +244,10 @@ class SyncEngine:
         # Skill exists for matchmade games only: no request, no gap.
         matchmade = lifecycle is None or lifecycle == MATCHMADE
         skill, film = await asyncio.gather(
-            core.fetch_skill(self.api, match_id, self.report.xuid) if matchmade else _nothing(),
-            core.fetch_film(self.api, match_id),
+            core.fetch_part(self.api.match_skill(match_id, [self.report.xuid]))
+            if matchmade
+            else _nothing(),
+            core.fetch_part(self.api.highlight_events(match_id)),
         )
         skill_status = _status(skill) if matchmade else "absent"
         film_status = _status(film)

@@ -76,12 +76,12 @@ async def gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:
 
 def human_xuids(stats: dict) -> list[str]:
     """XUIDs of the human players of a match stats body (bots have no profile)."""
-    out = []
-    for player in stats.get("Players") or []:
-        pid = str(player.get("PlayerId") or "")
-        if pid.startswith("xuid(") and player.get("PlayerType", 1) == 1:
-            out.append(pid[5:-1])
-    return out
+    return [
+        pid[5:-1]
+        for player in stats.get("Players") or []
+        if (pid := str(player.get("PlayerId") or "")).startswith("xuid(")
+        and player.get("PlayerType", 1) == 1
+    ]
 
 
 def ugc_refs(stats: dict) -> set[UgcRef]:
@@ -104,7 +104,8 @@ class Part:
     error: HaloApiError | None = None  # failed: asked again later
 
 
-async def _part(call: Awaitable[Any]) -> Part:
+async def fetch_part(call: Awaitable[Any]) -> Part:
+    """A skill or film request's answer as a Part (an outage leaves the part failed)."""
     try:
         return Part(body=await call)
     except NOT_FOUND:
@@ -113,16 +114,6 @@ async def _part(call: Awaitable[Any]) -> Part:
         if ends_run(exc):
             raise
         return Part(error=exc)
-
-
-def fetch_skill(api: Any, match_id: str, xuid: str) -> Awaitable[Part]:
-    """The player's skill (CSR/MMR) in a match; an outage leaves the part failed."""
-    return _part(api.match_skill(match_id, [xuid]))
-
-
-def fetch_film(api: Any, match_id: str) -> Awaitable[Part]:
-    """A match's film highlight events; an outage leaves the part failed."""
-    return _part(api.highlight_events(match_id))
 
 
 @dataclass

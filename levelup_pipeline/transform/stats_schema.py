@@ -52,12 +52,15 @@ class CoreStats(_Node):
     PersonalScores: list[Award] = []
 
 
-class PlayerStats(_Node):
+class Stats(_Node):
     CoreStats: CoreStats | None = None
 
 
-class PlayerTeamStats(_Node):
-    Stats: PlayerStats | None = None
+class TeamStats(_Node):
+    """A Teams entry, and a player's PlayerTeamStats entry (one per team played for)."""
+
+    TeamId: Int | None = None
+    Stats: Stats | None = None
 
 
 class BotAttributes(_Node):
@@ -77,20 +80,7 @@ class Player(_Node):
     Outcome: Int | None = None
     Rank: Int | None = None
     ParticipationInfo: ParticipationInfo | None = None
-    PlayerTeamStats: list[PlayerTeamStats] = []
-
-
-class TeamCoreStats(_Node):
-    Score: Int | None = None
-
-
-class TeamStats(_Node):
-    CoreStats: TeamCoreStats | None = None
-
-
-class Team(_Node):
-    TeamId: Int | None = None
-    Stats: TeamStats | None = None
+    PlayerTeamStats: list[TeamStats] = []
 
 
 class AssetRef(_Node):
@@ -117,7 +107,7 @@ class MatchStatsBody(_Node):
     """The part of a match stats response that becomes rows (the stored key is its id)."""
 
     MatchInfo: MatchInfo | None = None
-    Teams: list[Team] = []
+    Teams: list[TeamStats] = []
     Players: list[Player] = []
 
 
