@@ -14,7 +14,6 @@ from typing import Any
 
 from levelup_pipeline.transform._common import (
     as_int,
-    as_str,
     dig,
     load_json,
     normalize_xuid,
@@ -29,7 +28,6 @@ from levelup_pipeline.transform.stats_schema import (
     MatchInfo,
     MatchStatsBody,
     Player,
-    lenient_body,
 )
 
 RANKED_NAME_RE = re.compile(r"\branked\b", re.IGNORECASE)  # 'Unranked' does not match
@@ -301,37 +299,6 @@ def core_stats_of(player: dict[str, Any]) -> list[dict[str, Any]]:
         for entry in (entries if isinstance(entries, list) else ())
         if isinstance(core := dig(entry, "Stats", "CoreStats"), dict)
     ]
-
-
-def parsed_rows(
-    stats: Any,
-    player_xuid: str,
-    skill_result: dict[str, Any] | None = None,
-    names: dict[str, str] | None = None,
-) -> dict[str, list[dict[str, Any]]]:
-    """stats_rows of a parsed body, its id read from its MatchId."""
-    match_id = as_str(stats.get("MatchId")) if isinstance(stats, dict) else None
-    body = lenient_body(stats)
-    if match_id is None or body is None:
-        return {"match_stats": [], "match_players": [], "medals": [], "personal_scores": []}
-    return stats_rows(match_id, body, skill_result, player_xuid, names or {})
-
-
-def match_stats_row(
-    stats: Any,
-    player_xuid: str,
-    skill_result: dict[str, Any] | None = None,
-    names: dict[str, str] | None = None,
-) -> dict[str, Any] | None:
-    """The match_stats row of a parsed body, or None (no MatchId, or not the player's)."""
-    return next(iter(parsed_rows(stats, player_xuid, skill_result, names)["match_stats"]), None)
-
-
-def match_player_rows(stats: Any) -> list[dict[str, Any]]:
-    """The match_players rows of a parsed body ([] without a MatchId)."""
-    match_id = as_str(stats.get("MatchId")) if isinstance(stats, dict) else None
-    body = lenient_body(stats)
-    return [] if match_id is None or body is None else participant_rows(match_id, body)
 
 
 def parse_json(value: str | bytes | dict[str, Any] | list[Any] | None) -> Any:
