@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from levelup_pipeline.halo.errors import HaloApiUnavailable
@@ -49,41 +49,31 @@ class PartResult:
         return asdict(self)
 
 
+# part -> what the store lacks: match ids, xuids, UGC refs, or whether medal metadata is needed
+_MISSING: dict[str, Callable[[StoreWriter], Any]] = {
+    "matches": lambda writer: sorted(writer.imported_only_match_ids()),
+    "skill": gaps.skill_candidates,
+    "highlights": gaps.film_candidates,
+    "aliases": gaps.xuids_without_alias,
+    "names": gaps.missing_ugc_refs,
+    "medals": gaps.medal_metadata_needed,
+}
+
+
 @dataclass
 class BackfillPlan:
-    """What is missing, computed before any request (no API session opens for nothing)."""
+    """What each selected part lacks, computed before any request (no session for nothing)."""
 
-    parts: tuple[str, ...]
-    matches: list[str] = field(default_factory=list)
-    skill: list[str] = field(default_factory=list)
-    highlights: list[str] = field(default_factory=list)
-    xuids: list[str] = field(default_factory=list)
-    ugc: list[gaps.UgcRef] = field(default_factory=list)
-    medals: bool = False
+    todo: dict[str, Any]
 
     def needs_api(self) -> bool:
         """True when some part has something to ask the API."""
-        return bool(
-            self.matches or self.skill or self.highlights or self.xuids or self.ugc or self.medals
-        )
+        return any(self.todo.values())
 
 
 def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
     """The backfill's plan for the selected parts (read-only)."""
-    plan = BackfillPlan(parts=tuple(parts))
-    if "matches" in parts:
-        plan.matches = sorted(writer.imported_only_match_ids())
-    if "skill" in parts:
-        plan.skill = gaps.skill_candidates(writer)
-    if "highlights" in parts:
-        plan.highlights = gaps.film_candidates(writer)
-    if "aliases" in parts:
-        plan.xuids = gaps.xuids_without_alias(writer)
-    if "names" in parts:
-        plan.ugc = gaps.missing_ugc_refs(writer)
-    if "medals" in parts:
-        plan.medals = gaps.medal_metadata_needed(writer)
-    return plan
+    return BackfillPlan({part: _MISSING[part](writer) for part in parts})
 
 
 def gaps_closed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -110,27 +100,18 @@ class Backfiller:
             raise ValueError("This backfill needs the Halo API but no session was given.")
         self.writer = writer
         self.xuid = xuid
-        self.plan = plan
         self.api = api
         self.log = on_log or log.info
-        self.results = {part: PartResult() for part in plan.parts}
+        self.todo = plan.todo
+        self.results = {part: PartResult() for part in plan.todo}
         self._unavailable = 0
 
     async def run(self) -> dict[str, PartResult]:
         """Fetch and write into the raw layer; returns what each part did."""
-        plan = self.plan
         before = gaps.gap_counts(self.writer)
-        for part, entries in (
-            ("matches", plan.matches),
-            ("skill", plan.skill),
-            ("highlights", plan.highlights),
-            ("aliases", plan.xuids),
-            ("names", plan.ugc),
-        ):
-            if part in self.results:
-                self.results[part].missing = len(entries)
-        if "medals" in self.results:
-            self.results["medals"].missing = len(gaps.unknown_medal_ids(self.writer))
+        for part, entries in self.todo.items():
+            missing = gaps.unknown_medal_ids(self.writer) if part == "medals" else entries
+            self.results[part].missing = len(missing)
         raw_parts: list[RawParts] = []
         try:
             await self._imported_matches()
@@ -156,12 +137,13 @@ class Backfiller:
     async def _imported_matches(self) -> None:
         """Matches known only from an import, fetched whole by the sync engine (their
         imported rows step aside once the model step models them from the API's JSON)."""
-        if not self.plan.matches:
+        matches = self.todo.get("matches")
+        if not matches:
             return
         engine = SyncEngine(self.api, self.writer, "", self.xuid, SyncOptions(), on_log=self.log)
-        report = await engine.fetch_matches(self.plan.matches)
+        report = await engine.fetch_matches(matches)
         result = self.results["matches"]
-        result.requested = len(self.plan.matches)
+        result.requested = len(matches)
         result.absent = len(report.unavailable)
 
     async def _guarded(self, part: str, fetch: Awaitable[core.Part]) -> tuple[str, Any]:
@@ -203,12 +185,13 @@ class Backfiller:
             if status != "failed":
                 out.append(RawParts(match_id, highlights=events, film_status=status))
 
-        tasks = [skill(m) for m in self.plan.skill] + [film(m) for m in self.plan.highlights]
+        tasks = [skill(m) for m in self.todo.get("skill", [])]
+        tasks += [film(m) for m in self.todo.get("highlights", [])]
         await core.gather_or_cancel(*tasks)
 
     async def _aliases(self) -> None:
         """Profiles of the players met whose gamertag is unknown (batches of 100)."""
-        xuids = self.plan.xuids
+        xuids = self.todo.get("aliases")
         if not xuids:
             return
         result = self.results["aliases"]
@@ -223,16 +206,17 @@ class Backfiller:
         gaps.remember(self.writer, gaps.UNRESOLVED_XUIDS_KEY, answer.unresolved)
 
     async def _names(self) -> None:
-        if self.plan.ugc:
+        refs = self.todo.get("names")
+        if refs:
             result = self.results["names"]
-            result.requested += len(self.plan.ugc)
-            answers = await core.fetch_ugc_names(self.api, self.writer, self.plan.ugc)
+            result.requested += len(refs)
+            answers = await core.fetch_ugc_names(self.api, self.writer, refs)
             result.absent += len(answers.absent)
             result.failed += answers.failed
             result.stored += answers.stored
 
     async def _medals(self) -> None:
-        if self.plan.medals:
+        if self.todo.get("medals"):
             result = self.results["medals"]
             result.requested += 1
             if await core.fetch_medal_metadata(self.api, self.writer):
