@@ -43,6 +43,10 @@ BATCH_SIZE = 50
 WORKERS = 32
 
 
+def _cursor_key(options: SyncOptions) -> str:
+    return f"{CURSOR_KEY}:{options.match_type}"
+
+
 @dataclass
 class SyncReport:
     """What one sync did: the numbers shown in the run's metadata and on the CLI."""
@@ -91,7 +95,7 @@ class SyncEngine:
         """Discover, fetch, store; return the report."""
         started = time.monotonic()
         opts = self.options
-        key = f"{CURSOR_KEY}:{opts.match_type}"
+        key = _cursor_key(opts)
         previous_cursor = self.writer.get_meta(key)
         self.names.known = self.writer.known_ugc_refs()  # read now: no batch write is running
         for stats in self.writer.pending_stats():
