@@ -63,7 +63,9 @@ def transform_chunks(
     stats_reader = con.cursor()  # own connections: read while chunks are written
     film_reader = con.cursor()
     try:
-        pending = pending_match_ids(stats_reader)
+        # in storage order: a chunk then reads few vectors
+        query = "SELECT match_id FROM pending_matches ORDER BY raw_rowid"
+        pending = [row[0] for row in stats_reader.execute(query).fetchall()]
         with (
             ThreadPoolExecutor(1, thread_name_prefix="levelup-film") as film_pool,
             ThreadPoolExecutor(1, thread_name_prefix="levelup-write") as write_pool,
@@ -82,12 +84,6 @@ def transform_chunks(
     finally:
         stats_reader.close()
         film_reader.close()
-
-
-def pending_match_ids(reader: duckdb.DuckDBPyConnection) -> list[str]:
-    """Ids of the raw matches to transform, in storage order (chunks then read few vectors)."""
-    rows = reader.execute("SELECT match_id FROM pending_matches ORDER BY raw_rowid").fetchall()
-    return [r[0] for r in rows]
 
 
 def rows_to_arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
