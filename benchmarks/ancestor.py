@@ -12,9 +12,9 @@ from typing import Any
 import duckdb
 
 from levelup_pipeline.transform.highlights import HIGHLIGHT_EVENTS_COLUMNS
-from levelup_pipeline.transform.stages import STATS_COLUMNS, add_stats_rows
+from levelup_pipeline.transform.stages import STATS_TABLES, add_stats_rows
 
-TABLES = {**STATS_COLUMNS, "highlight_events": HIGHLIGHT_EVENTS_COLUMNS}
+TABLES = (*STATS_TABLES, "highlight_events")
 
 
 def empty_rows() -> dict[str, list[dict[str, Any]]]:
@@ -51,8 +51,9 @@ def add_match_rows(
 
 def insert_row_by_row(con: duckdb.DuckDBPyConnection, out: dict[str, list[dict[str, Any]]]) -> None:
     """Insert every row with one statement per row (the caller owns the transaction)."""
-    for table, cols in TABLES.items():
+    for table in TABLES:
         if out[table]:
+            cols = HIGHLIGHT_EVENTS_COLUMNS if table == "highlight_events" else list(out[table][0])
             marks = ", ".join("?" for _ in cols)
             con.executemany(
                 f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",

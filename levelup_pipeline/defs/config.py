@@ -32,7 +32,7 @@ ROSTER_NAMES = ("players.yaml", "players.yml", "players.toml")
 ROSTER_KEYS = {"gamertag", "max_matches", "match_type", "cadence"}
 FIRST_SYNC_MAX_MATCHES = 1000
 MatchType = StrEnum("MatchType", {t: t for t in MATCH_TYPES})
-GapPart = StrEnum("GapPart", {p: p for p in PARTS if p != "performance_scores"})
+GapPart = StrEnum("GapPart", {p: p for p in PARTS})
 
 
 class SyncConfig(Config):

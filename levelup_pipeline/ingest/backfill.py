@@ -1,14 +1,9 @@
 """Gap filling (the guide's --with-backfill): fetch only what stored matches lack.
 
-Parts: matches (known only from an import of the original LevelUp: fetched whole, as a sync
-would), skill (CSR/MMR), film highlight events, aliases (profiles of players met), names (map,
-mode, playlist UGC assets) and medal names (medal metadata). Each asks the store what is
-missing, asks the API for exactly that and writes the answers into the raw layer with the
-store's own methods (`update_raw_parts`, `write_profiles`, ...): it runs inside a
-materialization of `raw_match_json` (mode `fill_gaps`), and the model step that follows
-transforms the touched matches again. What the API confirms it does not have is remembered, so
-a second run fetches nothing and changes nothing. Performance scores need no API call: every
-model run computes the missing ones (`performance.sql`).
+Parts: matches known only from an import (fetched whole), skill, film highlights, aliases,
+names (UGC assets) and medal names. Answers go to the raw layer inside a materialization of
+`raw_match_json`; the model step then transforms them. What the API confirms it does not have
+is remembered, so a second run fetches nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from levelup_pipeline.halo.errors import HaloApiUnavailable
@@ -29,15 +24,12 @@ from levelup_pipeline.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
-PARTS = ("matches", "skill", "highlights", "aliases", "names", "medals", "performance_scores")
-#: Parts measured by rows added (the others by gaps closed): see `gaps_closed`.
+# Parts measured by rows added (the others by gaps closed): see `gaps_closed`.
 GROWING = ("skill", "highlights")
-#: Parts whose gaps close in the raw step itself: imported matches once their API body is
-#: stored (the model step then models them from it). Reference data (aliases, names, medal
-#: names) is stored raw here and put on the model's rows by the model step, like skill.
+# Parts whose gaps close in the raw step itself (the others once the model step ran).
 CLOSED_IN_RAW_STEP = ("matches",)
 WORKERS = 16
-#: After this many requests gave up on 5xx/timeouts, the API is taken as down: stop early.
+# After this many requests gave up on 5xx/timeouts, the API is taken as down: stop early.
 UNAVAILABLE_BREAKER = 5
 
 
@@ -57,49 +49,36 @@ class PartResult:
         return asdict(self)
 
 
+# part -> what the store lacks: match ids, xuids, UGC refs, or whether medal metadata is needed
+_MISSING: dict[str, Callable[[StoreWriter], Any]] = {
+    "matches": lambda writer: sorted(writer.imported_only_match_ids()),
+    "skill": gaps.skill_candidates,
+    "highlights": gaps.film_candidates,
+    "aliases": gaps.xuids_without_alias,
+    "names": gaps.missing_ugc_refs,
+    "medals": gaps.medal_metadata_needed,
+}
+PARTS = tuple(_MISSING)  # the gap parts the raw step fills (run config `gap_parts`)
+
+
 @dataclass
 class BackfillPlan:
-    """What is missing, computed before any request (so no API session opens for nothing)."""
+    """What each selected part lacks, computed before any request (no session for nothing)."""
 
-    parts: tuple[str, ...]
-    matches: list[str] = field(default_factory=list)
-    skill: list[str] = field(default_factory=list)
-    highlights: list[str] = field(default_factory=list)
-    xuids: list[str] = field(default_factory=list)
-    ugc: list[gaps.UgcRef] = field(default_factory=list)
-    medals: bool = False
+    todo: dict[str, Any]
 
     def needs_api(self) -> bool:
         """True when some part has something to ask the API."""
-        return bool(
-            self.matches or self.skill or self.highlights or self.xuids or self.ugc or self.medals
-        )
+        return any(self.todo.values())
 
 
 def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
     """The backfill's plan for the selected parts (read-only)."""
-    unknown = [p for p in parts if p not in PARTS]
-    if unknown:
-        raise ValueError(f"Unknown backfill part(s) {unknown}: use some of {', '.join(PARTS)}.")
-    plan = BackfillPlan(parts=tuple(parts))
-    if "matches" in parts:
-        plan.matches = sorted(writer.imported_only_match_ids())
-    if "skill" in parts:
-        plan.skill = gaps.skill_candidates(writer)
-    if "highlights" in parts:
-        plan.highlights = gaps.film_candidates(writer)
-    if "aliases" in parts:
-        plan.xuids = gaps.xuids_without_alias(writer)
-    if "names" in parts:
-        plan.ugc = gaps.missing_ugc_refs(writer)
-    if "medals" in parts:
-        plan.medals = gaps.medal_metadata_needed(writer)
-    return plan
+    return BackfillPlan({part: _MISSING[part](writer) for part in parts})
 
 
 def gaps_closed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    """What a transform filled, from `store.backfill.gap_counts` taken before and after it:
-    rows added for skill and film events, gaps closed for the other parts."""
+    """What a step filled, from `store.backfill.gap_counts` before and after it."""
     closed = {}
     for part, count in after.items():
         delta = count - before.get(part, 0)
@@ -122,32 +101,18 @@ class Backfiller:
             raise ValueError("This backfill needs the Halo API but no session was given.")
         self.writer = writer
         self.xuid = xuid
-        self.plan = plan
         self.api = api
         self.log = on_log or log.info
-        self.results = {part: PartResult() for part in plan.parts}
+        self.todo = plan.todo
+        self.results = {part: PartResult() for part in plan.todo}
         self._unavailable = 0
 
     async def run(self) -> dict[str, PartResult]:
-        """Fetch and write into the raw layer; returns what each part did. The transform is
-        the model step's job (downstream of raw_match_json), not this one's."""
-        plan = self.plan
+        """Fetch and write into the raw layer; returns what each part did."""
         before = gaps.gap_counts(self.writer)
-        for part, entries in (
-            ("matches", plan.matches),
-            ("skill", plan.skill),
-            ("highlights", plan.highlights),
-            ("aliases", plan.xuids),
-            ("names", plan.ugc),
-        ):
-            if part in self.results:
-                self.results[part].missing = len(entries)
-        if "medals" in self.results:
-            self.results["medals"].missing = len(gaps.unknown_medal_ids(self.writer))
-        if "performance_scores" in self.results:
-            self.results["performance_scores"].missing = gaps.performance_scores_missing(
-                self.writer
-            )
+        for part, entries in self.todo.items():
+            missing = gaps.unknown_medal_ids(self.writer) if part == "medals" else entries
+            self.results[part].missing = len(missing)
         raw_parts: list[RawParts] = []
         try:
             await self._imported_matches()
@@ -156,7 +121,7 @@ class Backfiller:
             await self._names()
             await self._medals()
         finally:
-            # Whatever was fetched is kept, even when a fatal error stops the rest.
+            # What was fetched is kept, even when a fatal error stops the rest.
             if raw_parts:
                 self.writer.update_raw_parts(raw_parts)
                 for part in raw_parts:
@@ -170,22 +135,21 @@ class Backfiller:
                 self.results[part].filled = closed[part]
         return self.results
 
-    # ------------------------------------------------------------------ per-match parts
     async def _imported_matches(self) -> None:
-        """Matches known only from an import: fetched whole by the sync engine's own fetch
-        (stats, skill, film, then the profiles and names they bring); once stored raw, the
-        transform models them from the API's JSON and their imported rows step aside."""
-        if not self.plan.matches:
+        """Matches known only from an import, fetched whole by the sync engine (their
+        imported rows step aside once the model step models them from the API's JSON)."""
+        matches = self.todo.get("matches")
+        if not matches:
             return
         engine = SyncEngine(self.api, self.writer, "", self.xuid, SyncOptions(), on_log=self.log)
-        report = await engine.fetch_matches(self.plan.matches)
+        report = await engine.fetch_matches(matches)
         result = self.results["matches"]
-        result.requested = len(self.plan.matches)
+        result.requested = len(matches)
         result.absent = len(report.unavailable)
 
     async def _guarded(self, part: str, fetch: Awaitable[core.Part]) -> tuple[str, Any]:
-        """('ok', body) / ('absent', None) / ('failed', None); run-ending errors propagate,
-        and so does the API being down once UNAVAILABLE_BREAKER requests gave up on it."""
+        """('ok', body) / ('absent', None) / ('failed', None); the API being down propagates
+        once UNAVAILABLE_BREAKER requests gave up on it."""
         result = self.results[part]
         result.requested += 1
         answer = await fetch
@@ -209,7 +173,7 @@ class Backfiller:
         async def skill(match_id: str) -> None:
             async with gate:
                 status, body = await self._guarded(
-                    "skill", core.fetch_skill(self.api, match_id, self.xuid)
+                    "skill", core.fetch_part(self.api.match_skill(match_id, [self.xuid]))
                 )
             if status != "failed":  # a failure leaves the stored row as it was
                 out.append(RawParts(match_id, skill=body, skill_status=status))
@@ -217,18 +181,18 @@ class Backfiller:
         async def film(match_id: str) -> None:
             async with gate:
                 status, events = await self._guarded(
-                    "highlights", core.fetch_film(self.api, match_id)
+                    "highlights", core.fetch_part(self.api.highlight_events(match_id))
                 )
             if status != "failed":
                 out.append(RawParts(match_id, highlights=events, film_status=status))
 
-        tasks = [skill(m) for m in self.plan.skill] + [film(m) for m in self.plan.highlights]
+        tasks = [skill(m) for m in self.todo.get("skill", [])]
+        tasks += [film(m) for m in self.todo.get("highlights", [])]
         await core.gather_or_cancel(*tasks)
 
-    # ------------------------------------------------------------------ reference parts
     async def _aliases(self) -> None:
         """Profiles of the players met whose gamertag is unknown (batches of 100)."""
-        xuids = self.plan.xuids
+        xuids = self.todo.get("aliases")
         if not xuids:
             return
         result = self.results["aliases"]
@@ -243,16 +207,17 @@ class Backfiller:
         gaps.remember(self.writer, gaps.UNRESOLVED_XUIDS_KEY, answer.unresolved)
 
     async def _names(self) -> None:
-        if self.plan.ugc:
+        refs = self.todo.get("names")
+        if refs:
             result = self.results["names"]
-            result.requested += len(self.plan.ugc)
-            answers = await core.fetch_ugc_names(self.api, self.writer, self.plan.ugc)
+            result.requested += len(refs)
+            answers = await core.fetch_ugc_names(self.api, self.writer, refs)
             result.absent += len(answers.absent)
             result.failed += answers.failed
             result.stored += answers.stored
 
     async def _medals(self) -> None:
-        if self.plan.medals:
+        if self.todo.get("medals"):
             result = self.results["medals"]
             result.requested += 1
             if await core.fetch_medal_metadata(self.api, self.writer):

@@ -47,11 +47,8 @@ async def discover(
     cursor: str | None,
     on_page: PlannedPage | None = None,
 ) -> DiscoveryResult:
-    """Walk the history pages and return the matches to fetch, newest first.
-
-    `on_page`, when given, receives each page's newly planned matches as soon as the page is
-    read, so the caller can fetch them while the walk goes on (pages then cost no wall time).
-    """
+    """Walk the history pages and return the matches to fetch, newest first; `on_page`
+    gets each page's planned matches as soon as it is read (fetched while the walk goes on)."""
     result = DiscoveryResult()
     start = 0
     while True:
@@ -98,8 +95,7 @@ def _walk_page(
 
 
 def cursor_during_fetch(previous: str | None, planned: list[PlannedMatch]) -> str | None:
-    """The cursor to persist before fetching `planned`, so a crash mid-fetch leaves no silent
-    gap (the engine persists it page by page)."""
+    """The cursor to persist before fetching `planned` (a crash then leaves no silent gap)."""
     if not planned:
         return previous
     oldest = min(p.start_time for p in planned)
@@ -113,7 +109,6 @@ def cursor_after_success(
     if options.mode == "full":
         return None if plan.reached_end else previous
     if plan.capped:
-        # Keep the OLDEST gap: every stored match above it is walked through (history pages
-        # only, no refetch), so gaps left by earlier capped runs are never forgotten.
+        # Keep the OLDEST gap: gaps left by earlier capped runs are never forgotten.
         return cursor_during_fetch(previous, plan.planned)
     return None

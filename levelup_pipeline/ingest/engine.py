@@ -1,10 +1,8 @@
 """The sync engine: discover, fetch concurrently, write in transactional batches.
 
-Every match is fetched with its stats, skill and film highlights in flight together (and many
-matches at once): the API layer's single limiter is what bounds the pace. A match is written
-complete or not at all; a batch is one transaction; the resume cursor is persisted before the
-first fetch so an interrupted run never leaves a silent gap. What the gap filler fetches the
-same way (parts, profiles, names, medals, the run-ending rule) is in `ingest/fetch_core.py`.
+A match is fetched with its stats, skill and film in flight together (and many matches at once:
+the API layer's limiter sets the pace), written complete or not at all, a batch per transaction;
+the resume cursor is persisted before the first fetch, so an interruption never leaves a gap.
 """
 
 from __future__ import annotations
@@ -13,10 +11,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from levelup_pipeline.halo import history_handoff
 from levelup_pipeline.halo.errors import MalformedResponse, MatchNotFound
+from levelup_pipeline.halo.metrics import ProgressReporter
 from levelup_pipeline.ingest import fetch_core as core
 from levelup_pipeline.ingest.discovery import (
     DiscoveryResult,
@@ -26,7 +26,6 @@ from levelup_pipeline.ingest.discovery import (
     discover,
 )
 from levelup_pipeline.ingest.options import SyncOptions
-from levelup_pipeline.ingest.sync_report import NoProgress, Progress, SyncReport
 from levelup_pipeline.ingest.sync_writes import SyncWrites
 from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform.match_stats import find_player
@@ -36,7 +35,7 @@ __all__ = ["BATCH_SIZE", "CURSOR_KEY", "NO_PLAYER_ROW", "SyncEngine", "SyncRepor
 log = logging.getLogger(__name__)
 
 CURSOR_KEY = "resume_cursor"
-#: unavailable_matches reasons of stats bodies the sync cannot store.
+# unavailable_matches reasons of stats bodies the sync cannot store.
 NO_PLAYER_ROW = "player not in the match stats"
 TOO_DEEP = "malformed response (nested too deeply)"
 BATCH_SIZE = 50
@@ -45,6 +44,26 @@ WORKERS = 32
 
 def _cursor_key(options: SyncOptions) -> str:
     return f"{CURSOR_KEY}:{options.match_type}"
+
+
+@dataclass
+class SyncReport:
+    """What one sync did: the numbers shown in the run's metadata and on the CLI."""
+
+    gamertag: str
+    xuid: str
+    mode: str
+    history_seen: int = 0
+    already_stored: int = 0
+    planned: int = 0
+    fetched: int = 0
+    unavailable: list[str] = field(default_factory=list)
+    skill_gaps: int = 0
+    film_gaps: int = 0
+    capped: bool = False
+    cursor: str | None = None
+    ugc_assets: int = 0
+    seconds: float = 0.0
 
 
 class SyncEngine:
@@ -57,20 +76,18 @@ class SyncEngine:
         gamertag: str,
         xuid: str,
         options: SyncOptions,
-        progress: Progress | None = None,
+        progress: ProgressReporter | None = None,
         on_log: Callable[[str], None] | None = None,
     ) -> None:
         self.api = api
         self.writer = writer
         self.options = options
-        self.progress = progress or NoProgress()
+        self.progress = progress
         self.log = on_log or log.info
         self.report = SyncReport(gamertag=gamertag, xuid=xuid, mode=options.mode)
         self.writes = SyncWrites(writer, BATCH_SIZE)
         self._new_xuids: set[str] = set()
-        # Names of maps, modes and playlists are fetched as soon as a match names them, while
-        # the other matches are fetched: the discovery service's budget then serves film and
-        # UGC requests together instead of a tail of UGC requests after the last match.
+        # UGC names are asked for as soon as a match names them, alongside the film requests.
         self.names = core.UgcNames(api)
 
     async def run(self) -> SyncReport:
@@ -81,7 +98,7 @@ class SyncEngine:
         previous_cursor = self.writer.get_meta(key)
         self.names.known = self.writer.known_ugc_refs()  # read now: no batch write is running
         for stats in self.writer.pending_stats():
-            # Stored by an interrupted run that never got to their names and profiles.
+            # Stored by an interrupted run that never got to their names and profiles:
             self._new_xuids.update(core.human_xuids(stats))
             self.names.start(core.ugc_refs(stats))
         plan = await self._fetch_then_reference(self._discover_and_fetch(previous_cursor, key))
@@ -96,8 +113,8 @@ class SyncEngine:
         return self.report
 
     async def fetch_matches(self, match_ids: list[str]) -> SyncReport:
-        """Fetch given matches whole (stats, skill, film) as a sync does, with the profiles and
-        names they bring: the gap filling's refetch of matches known only from an import."""
+        """Fetch given matches whole as a sync does, with the profiles and names they bring
+        (the gap filling's refetch of matches known only from an import)."""
         self.names.known = self.writer.known_ugc_refs()  # read now: no batch write is running
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         for match_id in match_ids:
@@ -109,8 +126,7 @@ class SyncEngine:
         return self.report
 
     async def _fetch_then_reference(self, fetch: Awaitable[Any]) -> Any:
-        """The matches (with the UGC names they mention, started as they come), then the
-        profiles of everyone met and the UGC names still missing."""
+        """The matches, then the profiles of everyone met and the UGC names still missing."""
         try:
             result = await fetch
             await self.writes.flush()
@@ -130,13 +146,13 @@ class SyncEngine:
         self.report.fetched = self.writes.written
 
     async def _fetch_queued(self, queue: asyncio.Queue, workers: int, feed: Awaitable[Any]) -> Any:
-        """Fetch the match ids of `queue` with `workers` tasks while `feed` fills it; any error
-        cancels every worker (writes in flight finish first)."""
+        """Fetch `queue`'s ids with `workers` tasks while `feed` fills it; an error cancels all."""
 
         async def worker() -> None:
             while (match_id := await queue.get()) is not None:
                 await self._fetch_one(match_id)
-                self.progress.advance()
+                if self.progress is not None:
+                    self.progress.advance()
 
         async def feeder() -> Any:
             result = await feed
@@ -157,12 +173,8 @@ class SyncEngine:
                 xuid, start=start, count=count, match_type=match_type
             )
 
-        # One snapshot of what is stored, taken before any fetch: the walk then never reads
-        # the database while batches are being written, and it sees the store as it was when
-        # the sync started (this run's own writes are never mistaken for a stored floor).
-        # Matches known only from an import of the original LevelUp count as stored too: the
-        # gap filling fetches them (ingest/backfill.py), a delta stops at them as it would
-        # have in the original tool.
+        # What is stored, read once before any fetch (this run's writes are never a floor);
+        # matches known only from an import count as stored (the gap filling fetches them).
         known = (
             self.writer.stored_match_ids()
             | self.writer.unavailable_match_ids()
@@ -175,13 +187,8 @@ class SyncEngine:
         return await discover(page, stored, self.options, cursor or None, on_page)
 
     async def _discover_and_fetch(self, cursor: str | None, key: str) -> DiscoveryResult:
-        """Page the history and fetch what it plans at the same time.
-
-        Each page's planned matches are queued as soon as the page is read, once the resume
-        cursor persisted in sync_meta covers them (cursor_during_fetch, page by page): an
-        interruption at any point leaves no silent gap, and the history pages cost no wall
-        time of their own.
-        """
+        """Page the history and fetch what it plans at the same time: a page's matches are
+        queued once the persisted resume cursor covers them (no silent gap if interrupted)."""
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         planned: list[PlannedMatch] = []
         saved: list[str | None] = []  # the cursor last persisted by this run
@@ -193,14 +200,16 @@ class SyncEngine:
             if not saved or needed != current:
                 await self.writes.call(self.writer.set_meta, key, needed or "")
                 saved.append(needed)
-            self.progress.set_total(len(planned))
+            if self.progress is not None:
+                self.progress.set_total(len(planned))
             for item in items:
                 queue.put_nowait(item.match_id)
 
         try:
             plan = await self._fetch_queued(queue, WORKERS, self._discover(cursor, on_page))
         finally:
-            self.progress.close()
+            if self.progress is not None:
+                self.progress.close()
         report = self.report
         report.history_seen, report.already_stored = plan.seen, plan.already_stored
         report.planned, report.capped = len(plan.planned), plan.capped
@@ -228,7 +237,6 @@ class SyncEngine:
                 f"Match {match_id}: the API answered an unreadable body; recorded, skipped.",
             )
         if find_player(stats, self.report.xuid) is None:
-            # No row of the player to build: stored, it would vanish from every table unseen.
             return await self._unavailable(
                 match_id,
                 NO_PLAYER_ROW,
@@ -237,8 +245,10 @@ class SyncEngine:
         self.names.start(core.ugc_refs(stats))  # names go out while skill and film are fetched
         matchmade = core.is_matchmade(stats)  # only they have skill: no request, no gap
         skill, film = await asyncio.gather(
-            core.fetch_skill(self.api, match_id, self.report.xuid) if matchmade else _nothing(),
-            core.fetch_film(self.api, match_id),
+            core.fetch_part(self.api.match_skill(match_id, [self.report.xuid]))
+            if matchmade
+            else _nothing(),
+            core.fetch_part(self.api.highlight_events(match_id)),
         )
         skill_status = _status(skill) if matchmade else "absent"
         film_status = _status(film)
@@ -256,9 +266,8 @@ class SyncEngine:
         self._new_xuids.update(core.human_xuids(stats))
         if skill_status != "failed" and film_status != "failed":
             return await self.writes.add(raw)
-        # A skill/film call that failed after its retries leaves a gap for backfill, but only
-        # if the sync then completes: during an outage the run stops before this match is
-        # written, and the next run fetches it whole.
+        # A failed skill/film part leaves a gap only if the sync completes: during an outage
+        # the run stops before this match is written, and the next run fetches it whole.
         try:
             self.writes.keep_for_last(raw)
         except RecursionError:  # a body nested hundreds of levels deep: one lost match
@@ -269,7 +278,7 @@ class SyncEngine:
             )
 
     async def _fetch_profiles(self) -> None:
-        """Batch-resolve the gamertags of everyone met in the new matches (aliases)."""
+        """The gamertags of everyone met in the new matches (aliases)."""
         answer = await core.fetch_profiles(
             self.api, self.writer, sorted(self._new_xuids), outage_ends_run=True
         )

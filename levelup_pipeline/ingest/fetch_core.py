@@ -1,15 +1,5 @@
-"""What the sync and the gap filler fetch the same way, and which API errors end their run.
-
-Both fetch a match's skill and film parts, the profiles of the players met (XUID ->
-gamertag), the names of maps, modes and playlists (UGC assets) and the medal metadata; the
-engine (`ingest/engine.py`) and the gap filler (`ingest/backfill.py`) only decide what to ask
-for and how to count the answers.
-
-The run-ending rule (`ends_run`): expired credentials and a spent rate budget
-(`halo.errors.RUN_ENDING_ERRORS`) end the run, and so does anything that is not an API error (a
-bug). Every other API error is recorded against its match, part or entry, except the API being
-down after its retries (`HaloApiUnavailable`), which ends the run where the caller says so: a
-sync stops (its next run fetches the rest), a gap fill records the entry as failed.
+"""What the sync and the gap filler fetch the same way (skill and film parts, profiles, UGC
+names, medal metadata), and which API errors end their run (`ends_run`).
 """
 
 from __future__ import annotations
@@ -30,10 +20,9 @@ from levelup_pipeline.halo.errors import (
     ResourceNotFound,
 )
 from levelup_pipeline.store import backfill as gaps
-from levelup_pipeline.transform.modes import LIFECYCLE_MATCHMADE
 
 UgcRef = tuple[str, str, str]  # (API kind, asset id, version id)
-#: API path segment of a UGC asset -> the store's asset_kind label.
+# API path segment of a UGC asset -> the store's asset_kind label.
 STORE_ASSET_KINDS = {
     "maps": "map",
     "ugcGameVariants": "ugc_game_variant",
@@ -46,14 +35,15 @@ _UGC_KEYS = (
     ("Playlist", "playlists"),
     ("PlaylistMapModePair", "mapModePairs"),
 )
-#: sync_meta key: the sprite sheets named by the last medal metadata document stored.
+# sync_meta key: the sprite sheets named by the last medal metadata document stored.
 MEDAL_SPRITES_KEY = "medal_sprite_paths"
-#: Answers meaning the API has nothing for a part (never an error worth retrying).
 NOT_FOUND = (ResourceNotFound, MatchNotFound, FilmUnavailable)
 
 
 def ends_run(exc: BaseException, outage_ends_run: bool = False) -> bool:
-    """True when `exc` must stop the whole run instead of being recorded (module docstring)."""
+    """True when `exc` must stop the run instead of being recorded: expired credentials, a
+    spent rate budget, a bug, and the API being down after its retries where the caller
+    says so (a sync stops; a gap fill records the entry as failed)."""
     if not isinstance(exc, HaloApiError):
         return True
     return isinstance(exc, RUN_ENDING_ERRORS) or (
@@ -84,15 +74,14 @@ async def gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:
         raise
 
 
-# ---------------------------------------------------------------------- what a match names
 def human_xuids(stats: dict) -> list[str]:
     """XUIDs of the human players of a match stats body (bots have no profile)."""
-    out = []
-    for player in stats.get("Players") or []:
-        pid = str(player.get("PlayerId") or "")
-        if pid.startswith("xuid(") and player.get("PlayerType", 1) == 1:
-            out.append(pid[5:-1])
-    return out
+    return [
+        pid[5:-1]
+        for player in stats.get("Players") or []
+        if (pid := str(player.get("PlayerId") or "")).startswith("xuid(")
+        and player.get("PlayerType", 1) == 1
+    ]
 
 
 def ugc_refs(stats: dict) -> set[UgcRef]:
@@ -106,11 +95,10 @@ def ugc_refs(stats: dict) -> set[UgcRef]:
     return refs
 
 
-# ---------------------------------------------------------------------- skill and film parts
 def is_matchmade(stats: dict) -> bool:
     """Skill (MMR, CSR, expectations) exists for matchmade games only."""
     lifecycle = (stats.get("MatchInfo") or {}).get("LifecycleMode")
-    return lifecycle is None or lifecycle == LIFECYCLE_MATCHMADE
+    return lifecycle is None or lifecycle == gaps.LIFECYCLE_MATCHMADE
 
 
 @dataclass(frozen=True)
@@ -122,7 +110,8 @@ class Part:
     error: HaloApiError | None = None  # failed: asked again later
 
 
-async def _part(call: Awaitable[Any]) -> Part:
+async def fetch_part(call: Awaitable[Any]) -> Part:
+    """A skill or film request's answer as a Part (an outage leaves the part failed)."""
     try:
         return Part(body=await call)
     except NOT_FOUND:
@@ -133,17 +122,6 @@ async def _part(call: Awaitable[Any]) -> Part:
         return Part(error=exc)
 
 
-def fetch_skill(api: Any, match_id: str, xuid: str) -> Awaitable[Part]:
-    """The player's skill (CSR/MMR) in a match; an outage leaves the part failed."""
-    return _part(api.match_skill(match_id, [xuid]))
-
-
-def fetch_film(api: Any, match_id: str) -> Awaitable[Part]:
-    """A match's film highlight events; an outage leaves the part failed."""
-    return _part(api.highlight_events(match_id))
-
-
-# ---------------------------------------------------------------------- profiles
 @dataclass
 class Profiles:
     """The XUIDs a profile lookup did not resolve, or the error that left it undone."""
@@ -167,7 +145,6 @@ async def fetch_profiles(
     return Profiles(unresolved=[x for x in xuids if x not in answered])
 
 
-# ---------------------------------------------------------------------- UGC names
 @dataclass
 class UgcAnswers:
     """What the UGC requests gave: assets stored, refs the API does not have, failures."""
@@ -178,8 +155,8 @@ class UgcAnswers:
 
 
 class UgcNames:
-    """Names of maps, modes, playlists and map-mode pairs, each asked for once: requests start
-    as soon as a ref is known (while matches are still being fetched), `store` collects them."""
+    """Names of maps, modes, playlists and map-mode pairs, each asked for once as soon as a
+    ref is known (while matches are still fetched); `store` collects them."""
 
     def __init__(self, api: Any, known: Iterable[tuple[str, str]] = ()) -> None:
         self.api = api
@@ -197,8 +174,8 @@ class UgcNames:
         await cancel_all(self._tasks.values())
 
     async def store(self, writer: Any, outage_ends_run: bool = False) -> UgcAnswers:
-        """Wait for every request, store the answers (names land on matches), count the rest;
-        the first run-ending error cancels what is left and is raised."""
+        """Wait for every request, store the answers, count the rest; the first run-ending
+        error cancels what is left and is raised."""
         refs = sorted(self._tasks)
         try:
             results = await asyncio.gather(*(self._tasks[r] for r in refs), return_exceptions=True)
@@ -231,10 +208,9 @@ async def fetch_ugc_names(api: Any, writer: Any, refs: Iterable[UgcRef]) -> UgcA
     return answers
 
 
-# ---------------------------------------------------------------------- medal metadata
 async def fetch_medal_metadata(api: Any, writer: Any, outage_ends_run: bool = False) -> bool:
-    """Fetch and store the medal metadata document, remember its sprite sheets and the medal
-    ids it still does not describe (not asked about again); False when it was not stored."""
+    """Fetch and store the medal metadata, remember its sprite sheets and the medal ids it
+    does not describe (not asked about again); False when it was not stored."""
     try:
         doc = await api.medal_metadata()
     except HaloApiError as exc:

@@ -1,9 +1,4 @@
-"""Sync options: one validated object shared by the Dagster jobs and the CLI.
-
-The jobs take them as run config (`defs/config.py`, typed fields the launchpad renders as a
-form), the CLI from its options. Validation happens here, once, with messages that list the
-valid values.
-"""
+"""Sync options: one validated object shared by the Dagster jobs (run config) and the CLI."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Who a partition is: the gamertag names the folder, the XUID is the stable identity.
-
-The XUID is resolved once (profile API) and kept in `sync_meta`; every later request uses it,
-so a renamed gamertag keeps syncing and the new name is recorded as an alias.
-"""
+"""Who a partition is: the gamertag names the folder, the XUID (resolved once, kept in
+`sync_meta`) is the stable identity, so a renamed gamertag keeps syncing."""
 
 from __future__ import annotations
 
@@ -31,9 +28,8 @@ class Identity:
 async def resolve_identity(
     api: Any, writer: Any, gamertag: str, resolved: Any | None = None
 ) -> Identity:
-    """The partition's XUID from the store, else `resolved` (the caller's profile lookup),
-    else from the profile API (then remembered). A stored XUID is checked against its current
-    gamertag by `check_gamertag`, which the caller runs alongside the sync."""
+    """The partition's XUID from the store, else `resolved` (the caller's lookup), else from
+    the profile API (then remembered)."""
     xuid = writer.get_meta("player_xuid")
     if xuid:
         return Identity(xuid=xuid, gamertag=gamertag)
@@ -52,8 +48,7 @@ def rename_hint(old: str, new: str, xuid: str) -> str:
 
 
 async def lookup_gamertag(api: Any, xuid: str, gamertag: str) -> list | None:
-    """The XUID's profile (one request), None when the lookup failed: a failed lookup never
-    stops the sync. Runs while the sync fetches (it is off the critical path)."""
+    """The XUID's profile (one request, alongside the sync), None when the lookup failed."""
     try:
         return await api.users([xuid])
     except HaloApiError as exc:
@@ -67,10 +62,7 @@ def check_gamertag(
     api: Any, writer: Any, xuid: str, gamertag: str, users: list | None
 ) -> str | None:
     """The XUID's current gamertag (from `lookup_gamertag`'s answer) when it differs from the
-    partition's (alias recorded and a hint logged), else None.
-
-    A known XUID costs one profile lookup per sync: when it now answers to another gamertag,
-    the new name is recorded as an alias and a hint says how to rename the player."""
+    partition's (then recorded as an alias, with a hint on how to rename), else None."""
     if users is None:
         return None
     current = next(

@@ -1,9 +1,8 @@
 """`--with-assets`: map, mode, playlist and medal metadata, with their images cached on disk.
 
-Metadata lands in the player's database (ugc_assets, medal_metadata: names and image URLs);
-images land once under `<data dir>/assets/<host>/<url path>`, shared by every player, written
-atomically (temp file + rename) so two runs never leave a half-written picture. Only what is
-missing is fetched; images the API does not have are remembered and not asked again.
+Metadata lands in the player's database; images once under `<data dir>/assets/<host>/<path>`,
+shared by every player, written atomically (temp file + rename). Only what is missing is
+fetched; images the API does not have are remembered and not asked again.
 """
 
 from __future__ import annotations
@@ -45,28 +44,24 @@ def image_path(assets_root: Path, url: str) -> Path:
     return assets_root.joinpath(host, *segments)
 
 
-def _local(assets_root: Path, url: str) -> Path | None:
-    try:
-        return image_path(assets_root, url)
-    except ValueError:
-        return None
-
-
-def sprite_urls(writer: StoreWriter) -> list[str]:
-    """Medal sprite sheets named by the last medal metadata document fetched."""
-    return sorted(medal_sprite_url(p) for p in gaps.remembered(writer, MEDAL_SPRITES_KEY))
+def _images(writer: StoreWriter, assets_root: Path) -> dict[str, Path]:
+    """Image URL -> cache path, for the stored metadata and the medal sprite sheets (an
+    unsafe URL is left out: never downloaded nor counted)."""
+    sprites = sorted(medal_sprite_url(p) for p in gaps.remembered(writer, MEDAL_SPRITES_KEY))
+    out = {}
+    for url in gaps.image_urls(writer) + sprites:
+        try:
+            out[url] = image_path(assets_root, url)
+        except ValueError:
+            continue
+    return out
 
 
 def missing_images(writer: StoreWriter, assets_root: Path) -> list[str]:
     """Image URLs of stored metadata not cached on disk yet (nor known to be absent)."""
     absent = gaps.remembered(writer, MISSING_IMAGES_KEY)
-    urls = gaps.image_urls(writer) + sprite_urls(writer)
-    out = []
-    for url in urls:
-        local = _local(assets_root, url)
-        if url not in absent and local is not None and not local.exists():
-            out.append(url)
-    return out
+    images = _images(writer, assets_root)
+    return [url for url, path in images.items() if url not in absent and not path.exists()]
 
 
 @dataclass
@@ -154,5 +149,4 @@ async def fetch_reference(
 
 def cached_images(writer: StoreWriter, assets_root: Path) -> int:
     """How many images of the player's metadata are on disk."""
-    cached = (_local(assets_root, u) for u in gaps.image_urls(writer) + sprite_urls(writer))
-    return sum(1 for path in cached if path is not None and path.exists())
+    return sum(1 for path in _images(writer, assets_root).values() if path.exists())

@@ -1,10 +1,5 @@
-"""The store writes of a running sync: one at a time, off the event loop, in batches.
-
-A DuckDB connection is not safe for concurrent use and a batch flush runs in a worker thread,
-so every write goes through one lock. A match whose skill or film part failed is kept aside,
-compressed (~10 KB a match: a failing film or skill endpoint can leave every match of a long
-history here), and written last, once the whole sync got through.
-"""
+"""The store writes of a running sync: one at a time (one lock), off the event loop, in
+batches. A match with a failed skill or film part is kept aside compressed, written last."""
 
 from __future__ import annotations
 
@@ -62,9 +57,8 @@ class SyncWrites:
 
 
 async def _finish_even_if_cancelled(write: Callable[..., Any], *args: Any) -> Any:
-    """Run a store write in a thread. If the caller is cancelled (another worker failed), the
-    thread cannot be stopped: wait for it before unwinding, so that the write lock is never
-    released - and the connection never closed - under a write still running."""
+    """Run a store write in a thread; if the caller is cancelled, wait for the thread anyway:
+    the write lock is never released (nor the connection closed) under a running write."""
     task = asyncio.ensure_future(asyncio.to_thread(write, *args))
     try:
         return await asyncio.shield(task)

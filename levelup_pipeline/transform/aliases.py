@@ -1,5 +1,4 @@
-"""Gamertag aliases (xuid -> gamertag seen at a time) from profile lookups (a film's aliases
-are read in SQL from its stored events: store/sql/film_aliases.sql)."""
+"""Gamertag aliases from profile lookups (films' aliases: store/sql/film_aliases.sql)."""
 
 from __future__ import annotations
 
@@ -8,8 +7,6 @@ from typing import Any
 
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.highlights import clean_gamertag
-
-ALIAS_COLUMNS: tuple[str, ...] = ("xuid", "gamertag", "first_seen", "last_seen", "source")
 
 
 def aliases_from_profiles(

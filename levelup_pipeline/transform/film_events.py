@@ -1,12 +1,8 @@
 """Film highlight-events chunk -> event dicts, bit for bit what spnkr's reader returns.
 
-`spnkr.film.highlight_events.read` walks the chunk through `bitstring`, whose per-slice
-Python overhead costs ~15-40 ms a match: on a 2-core machine that is most of the CPU a
-rate-limited sync has, and it runs on the event loop that should be sending requests. This
-module does the same walk with `bitarray` (the C library under bitstring) directly: the
-same bit-level marker search, the same slicing rules, the same fields, the same errors
-raised where spnkr raises (a caller treats any exception as an unreadable film). Parity
-with spnkr is tested on real captured chunks of every film layout and on fuzzed chunks.
+spnkr's reader walks the chunk through `bitstring` (~15-40 ms a match of event-loop CPU); this
+does the same walk, slicing rules, fields and errors with `bitarray` (the C library under it).
+Parity with spnkr is tested on captured chunks of every film layout and on fuzzed chunks.
 """
 
 from __future__ import annotations
@@ -23,7 +19,7 @@ _MAX_XUID = int(3e15)
 _XUID_BITS = 64
 _WINDOW = 20_000  # bits spnkr looks at after an xuid to find the event's end marker
 _EVENT_BITS = 60 * 8
-_MODE, _DEATH, _KILL = 10, 20, 50
+_TYPES = {10: "mode", 20: "death", 50: "kill"}  # type hint -> event type
 _MEDAL_SORTING_WEIGHTS = frozenset(
     {50, 51, 52, 100, 101, 150, 200, 205, 210, 220, 225, 230, 235, 240, 245, 250}
 )
@@ -31,21 +27,16 @@ _MARKER = bitarray("11000000")  # 0xc0, searched at every bit offset
 _TAILS = (bitarray("00101101"), bitarray("00100101"))  # 0x2d, 0x25 just before the marker
 _END = bitarray()
 _END.frombytes(bytes.fromhex("00002ee0"))
-#: Most bytes a highlight chunk may inflate to. Real chunks inflate to ~1.2 MB at most (the
-#: captures of every film layout); without a bound, 1 MB of zeros inflating to 1 GB cost
-#: 2.1 GB of memory and 25 s of event-loop CPU. A larger chunk is refused (a film gap).
+# Most bytes a highlight chunk may inflate to (real ones: ~1.2 MB at most); unbounded, 1 MB
+# of zeros inflating to 1 GB cost 2.1 GB of memory and 25 s of event-loop CPU.
 MAX_HIGHLIGHT_CHUNK_BYTES = 16 * 2**20
 
 
 def _event_type(hint: int, is_medal: bool) -> str:
     if is_medal and hint in _MEDAL_SORTING_WEIGHTS:
         return "medal"
-    if hint == _MODE:
-        return "mode"
-    if hint == _DEATH:
-        return "death"
-    if hint == _KILL:
-        return "kill"
+    if hint in _TYPES:
+        return _TYPES[hint]
     raise FilmReadError(f"Unhandled event type args: {hint=}, {is_medal=}")
 
 
@@ -106,12 +97,8 @@ def inflate_chunk(data: bytes, limit: int = MAX_HIGHLIGHT_CHUNK_BYTES) -> bytes:
 
 
 def read_highlight_events(data: bytes, version: int) -> list[dict[str, Any]]:
-    """Events of a zlib-compressed highlight chunk of film major `version`, in film order.
-
-    Same dicts as `[e._asdict() for e in spnkr.film.highlight_events.read(data, version)]`;
-    raises (zlib.error, FilmReadError, UnicodeDecodeError) where spnkr raises, and
-    FilmReadError for a chunk inflating beyond MAX_HIGHLIGHT_CHUNK_BYTES.
-    """
+    """Events of a zlib-compressed highlight chunk of film major `version`, in film order:
+    spnkr's `read` as dicts, raising where it raises (and beyond MAX_HIGHLIGHT_CHUNK_BYTES)."""
     bits = bitarray()
     bits.frombytes(inflate_chunk(data))
     return [_event(bits, start, version) for start in _xuid_starts(bits)]

@@ -1,5 +1,5 @@
-"""The rules on film highlight event values (highlight_events rows are parsed by DuckDB:
-store/sql/highlight_events.sql, transform/stages.film_stage), shared with legacy imports."""
+"""The rules on film highlight event values (events are parsed by DuckDB: stages.film_stage),
+shared with legacy imports."""
 
 from __future__ import annotations
 

@@ -28,24 +28,18 @@ MEDAL_METADATA_COLUMNS: tuple[str, ...] = (
     "sorting_weight",
     "personal_score",
 )
-# The blob prefix names the kind: .../ugcstorage/<kind>/<asset>/<version>/
+# The blob prefix names the kind: .../ugcstorage/<kind>/<asset>/<version>/ (others as named)
 _KINDS = {
-    "map": "map",
-    "playlist": "playlist",
     "ugcgamevariant": "ugc_game_variant",
     "mapmodepair": "map_mode_pair",
     "enginegamevariant": "engine_game_variant",
-    "film": "film",
-    "prefab": "prefab",
 }
 _KIND_RE = re.compile(r"/ugcstorage/([a-z]+)/", re.IGNORECASE)
 
 
 def _localized(value: Any) -> str | None:
     """Medal texts are {'value': 'Double Kill', 'translations': {...}}; plain strings also work."""
-    if isinstance(value, dict):
-        return as_str(value.get("value"))
-    return as_str(value)
+    return as_str(value.get("value") if isinstance(value, dict) else value)
 
 
 def infer_asset_kind(asset: dict[str, Any]) -> str | None:

@@ -1,15 +1,8 @@
 """Values of a match_stats row no real match can have: flagged, and kept out of the totals.
 
-Why: the API sometimes answers glitched numbers (accuracy 1e308, kills 16.5, -3 deaths). They
-are valid JSON of the right type, so the transformers would store them and every aggregate
-and report would carry them silently. Such a value becomes NULL in the row (the match stays,
-its other values count) and the match is recorded in `suspect_matches` with the reason; the
-`values_plausible` asset check reports it (store/invariants.py). The raw body is kept as
-the API sent it.
-
-The rebuild screens a batch of rows column by column in Arrow (screen): only the matches
-with a value outside BOUNDS (or a fraction in their raw counts) go through the per-row
-rules of flag_implausible.
+The API sometimes answers glitched numbers (accuracy 1e308, kills 16.5, -3 deaths) of the right
+JSON type. Such a value becomes NULL in the row, the match is recorded in `suspect_matches` with
+the reason (the `values_plausible` check reports it), the raw body stays as the API sent it.
 """
 
 from __future__ import annotations
@@ -22,12 +15,9 @@ import pyarrow.compute as pc
 
 from levelup_pipeline.transform.match_stats import _SUMMED
 
-SUSPECT_MATCHES_COLUMNS: tuple[str, ...] = ("match_id", "reasons")
-
 _COUNT = (0, 10**6)  # kills, shots... of one match: never negative, never near a million
 _DAMAGE = (0, 10**8)
 _SIGNED = (-(10**8), 10**8)  # scores and KDA can be negative (betrayals, deaths)
-#: match_stats column -> (lowest, highest) plausible value.
 BOUNDS: dict[str, tuple[float, float]] = {
     "kills": _COUNT,
     "deaths": _COUNT,
@@ -80,14 +70,9 @@ def flag_implausible(
     players: list[dict[str, Any]] | None = None,
     player_xuid: str | None = None,
 ) -> dict[str, Any] | None:
-    """Set the implausible values of a match_stats row, and of the match's match_players
-    rows (`players`), to NULL; the suspect_matches row that records them (None when every
-    value is plausible).
-
-    `cores` are the player's raw CoreStats blocks when the row was built from parsed JSON
-    (the typed path only ever holds whole numbers): a fraction there is flagged too. The
-    player's own match_players row (xuid `player_xuid`) loses the same values as the row.
-    """
+    """NULL the implausible values of a match_stats row and its match_players rows; the
+    suspect_matches row recording them, or None. A fraction in the raw `cores` counts too,
+    and the player's own match_players row loses the same values as the row."""
     reasons = {c: f"{c} {v!r} is not a whole number" for c, v in fractions(cores or []).items()}
     reasons.update(_outside(row, set(reasons)))
     flagged = set(reasons)
@@ -110,7 +95,7 @@ def flag_implausible(
 
 def screened_schema(schema: pa.Schema) -> pa.Schema:
     """`schema` with its bounded integer columns as int64: a count too big for an INTEGER
-    column must reach the screen (and be explained), not be nulled by the conversion."""
+    must reach the screen (and be explained), not be nulled by the conversion."""
     return pa.schema(
         f.with_type(pa.int64()) if f.name in BOUNDS and pa.types.is_integer(f.type) else f
         for f in schema
@@ -135,9 +120,8 @@ def screen(
     raw_cores: dict[str, list[dict[str, Any]]],
     player_xuid: str | None,
 ) -> dict[str, pa.Table]:
-    """flag_implausible over a batch of rows (tables keyed by name: match_stats,
-    match_players, suspect_matches), applied only to the matches that fail the vectorized
-    test; `raw_cores` holds the raw CoreStats of the matches with a fraction in them."""
+    """flag_implausible over a batch of tables, applied only to the matches that fail the
+    column-by-column test or have a fraction in their raw CoreStats (`raw_cores`)."""
     stats, players = tables["match_stats"], tables["match_players"]
     bad = _outside_ids(stats) | _outside_ids(players) | set(raw_cores)
     if not bad:

@@ -7,28 +7,6 @@ from typing import Any
 
 from levelup_pipeline.transform._common import as_float, as_int, as_str, dig, normalize_xuid
 
-PLAYER_MATCH_STATS_COLUMNS: tuple[str, ...] = (
-    "match_id",
-    "xuid",
-    "team_id",
-    "team_mmr",
-    "enemy_mmr",
-    "team_mmrs",
-    "expected_kills",
-    "stddev_kills",
-    "actual_kills",
-    "expected_deaths",
-    "stddev_deaths",
-    "actual_deaths",
-    "pre_match_csr",
-    "post_match_csr",
-    "pre_match_tier",
-    "post_match_tier",
-    "pre_match_sub_tier",
-    "post_match_sub_tier",
-    "measurement_matches_remaining",
-)
-
 
 def skill_result_for(skill: dict[str, Any] | None, player_xuid: str) -> dict[str, Any] | None:
     """The `Result` block of the player's entry (ResultCode 0) in a skill response, or None."""
@@ -64,22 +42,15 @@ def _csr(recap: Any, key: str) -> tuple[int | None, str | None, int | None, int 
 def player_match_stats_row(
     match_id: str, skill: dict[str, Any] | None, player_xuid: str
 ) -> dict[str, Any] | None:
-    """One row from the skill response for the player; None when the player has no result.
-
-    enemy_mmr is the mean of the other teams' TeamMmrs; team_mmrs keeps the whole map as JSON
-    text. A missing RankRecap gives NULL CSR columns (unranked playlists).
-    """
+    """The player's row of a skill response (None without a result); enemy_mmr is the mean
+    of the other teams' MMRs, and no RankRecap (unranked) gives NULL CSR columns."""
     result = skill_result_for(skill, player_xuid)
     if result is None or not match_id:
         return None
     team_id = as_int(result.get("TeamId"))
-    mmrs_raw = result.get("TeamMmrs")
-    mmrs: dict[str, float] = {}
-    if isinstance(mmrs_raw, dict):
-        for key, value in mmrs_raw.items():
-            mmr = as_float(value)
-            if mmr is not None:
-                mmrs[str(key)] = mmr
+    raw = result.get("TeamMmrs")
+    mmrs = {str(k): as_float(v) for k, v in (raw.items() if isinstance(raw, dict) else ())}
+    mmrs = {k: v for k, v in mmrs.items() if v is not None}
     team_mmr = as_float(result.get("TeamMmr"))
     if team_mmr is None and team_id is not None:
         team_mmr = mmrs.get(str(team_id))

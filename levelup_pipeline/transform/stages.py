@@ -1,14 +1,6 @@
-"""The read-and-parse stages of `StoreWriter.transform_pending`, one chunk of raw matches at a
-time (the writer then stores a chunk's rows in one transaction).
-
-- film: the highlight events of films of any shape, parsed by DuckDB
-  (`store/sql/highlight_events.sql`, no Python per event);
-- stats: the stats and skill JSON, decompressed (store/raw_codec.py) and turned into rows by
-  the typed transform (transform/match_stats.py), screened for implausible values
-  (transform/plausibility.py).
-
-Each stage reads through its own DuckDB cursor, so the two can run on different threads:
-DuckDB releases the GIL while it reads and parses.
+"""The read-and-parse stages of `transform_pending`, one chunk of raw matches at a time: films
+parsed by DuckDB (store/sql/highlight_events.sql), stats and skill JSON turned into rows by the
+typed transform (transform/match_stats.py) and screened (transform/plausibility.py).
 """
 
 from __future__ import annotations
@@ -36,28 +28,22 @@ from levelup_pipeline.transform import skill as t_skill
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.stats_schema import decode_stats, lenient_body
 
-# Raw matches per chunk (one transaction each). ~1,000 keeps the three stages busy on two
-# cores, and a chunk's film events (~230 a match, ~25 MB of Arrow) then fill more than one
-# DuckDB row group (122,880 rows), which DuckDB writes straight to the file instead of the WAL.
+# Raw matches per chunk (one transaction each): a chunk's film events (~230 a match) then fill
+# more than one DuckDB row group, which DuckDB writes straight to the file instead of the WAL.
 TRANSFORM_CHUNK = 1024
-# JSON text of the films parsed per query (see read_films, film_stage): DuckDB holds their
-# parsed form at once, ~8x the text, so batches are cut by size, not count (films vary 10x).
-# 8 MB: 4 MB cost ~8% of the 10k rebuild's speed for ~15 MB less peak memory (README).
+# Film text parsed per query: DuckDB holds ~8x the text parsed at once, so cut by size.
 FILM_BATCH_BYTES = 8 * 2**20
-# Matches whose stats rows are turned into Arrow at once (see stats_stage).
+# Matches whose stats rows are turned into Arrow at once (few dicts alive at a time).
 STATS_BATCH = 256
-STATS_COLUMNS: dict[str, tuple[str, ...]] = {
-    "match_stats": t_match.MATCH_STATS_COLUMNS,
-    "match_players": t_match.MATCH_PLAYERS_COLUMNS,
-    "medals": t_match.MEDALS_COLUMNS,
-    "personal_scores": t_match.PERSONAL_SCORES_COLUMNS,
-    "player_match_stats": t_skill.PLAYER_MATCH_STATS_COLUMNS,
-    "suspect_matches": t_plausible.SUSPECT_MATCHES_COLUMNS,
-}
-STATS_TABLES = tuple(STATS_COLUMNS)
-
-# The chunk's rows, picked by rowid in the same statement: DuckDB then reads only their
-# vectors. A plain `match_id IN (...)` makes it scan every raw row (~65 KB each) per chunk.
+STATS_TABLES = (
+    "match_stats",
+    "match_players",
+    "medals",
+    "personal_scores",
+    "player_match_stats",
+    "suspect_matches",
+)
+# By rowid: a plain `match_id IN (...)` makes DuckDB scan every raw row (~65 KB) per chunk.
 _CHUNK_ROWS = (
     "rowid IN (SELECT rowid FROM raw_match_json WHERE match_id IN (SELECT unnest($ids::VARCHAR[])))"
 )
@@ -70,16 +56,16 @@ def transform_chunks(
     schemas: dict[str, pa.Schema],
     commit: Callable[[list[str], StatsRows, Future[FilmEvents]], None],
 ) -> None:
-    """Transform every pending raw match, chunk by chunk (TRANSFORM_CHUNK matches): each
-    chunk's ids, stats rows and film events (a future) go to `commit`, which stores them in
-    one transaction (StoreWriter._commit_chunk).
-
-    Three stages in step, on three threads: while Python parses the stats of chunk n,
-    DuckDB (which releases the GIL) parses its films and `commit` writes chunk n-1."""
+    """Transform every pending raw match, TRANSFORM_CHUNK at a time, each chunk's ids, stats
+    rows and film events (a future) given to `commit` (one transaction). Three threads in
+    step: Python parses chunk n's stats while DuckDB (GIL released) parses its films and
+    `commit` writes chunk n-1."""
     stats_reader = con.cursor()  # own connections: read while chunks are written
     film_reader = con.cursor()
     try:
-        pending = pending_match_ids(stats_reader)
+        # in storage order: a chunk then reads few vectors
+        query = "SELECT match_id FROM pending_matches ORDER BY raw_rowid"
+        pending = [row[0] for row in stats_reader.execute(query).fetchall()]
         with (
             ThreadPoolExecutor(1, thread_name_prefix="levelup-film") as film_pool,
             ThreadPoolExecutor(1, thread_name_prefix="levelup-write") as write_pool,
@@ -100,24 +86,15 @@ def transform_chunks(
         film_reader.close()
 
 
-def pending_match_ids(reader: duckdb.DuckDBPyConnection) -> list[str]:
-    """Ids of the raw matches to transform, in storage order (chunks then read few vectors)."""
-    rows = reader.execute("SELECT match_id FROM pending_matches ORDER BY raw_rowid").fetchall()
-    return [r[0] for r in rows]
-
-
 def rows_to_arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    """Transformer rows (dicts) -> an Arrow table of `schema`'s columns.
-
-    Column by column (a list per column, converted by pa.array): ~40% less time than
-    pa.Table.from_pylist, which looks every key up twice per row."""
+    """Transformer rows (dicts) -> an Arrow table of `schema`'s columns (a key missing from
+    the rows is NULL); column by column, ~40% less time than pa.Table.from_pylist."""
     columns = [[row.get(name) for row in rows] for name in schema.names]
     kinds = [field.type for field in schema]
     try:
         arrays = [pa.array(c, kind) for c, kind in zip(columns, kinds, strict=True)]
     except (OverflowError, pa.ArrowInvalid):
-        # A number too big for its column (an API glitch like 1e300 kills): NULL, not a
-        # failed sync. Rare, so only then is every integer checked.
+        # A number too big for its column (1e300 kills): NULL, not a failed sync.
         arrays = [pa.array(_fit_ints(c, k), k) for c, k in zip(columns, kinds, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)
 
@@ -131,14 +108,9 @@ def _fit_ints(values: list[Any], kind: pa.DataType) -> list[Any]:
     return [v if not isinstance(v, int) or low <= v <= high else None for v in values]
 
 
-def _columns(schema: pa.Schema, columns: tuple[str, ...]) -> pa.Schema:
-    return pa.schema([schema.field(c) for c in columns])
-
-
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while JSON is parsed: the parsed documents are trees freed
-    by reference counting, and collections triggered by their many dicts only cost time."""
+    """No cyclic GC while JSON is parsed: its many dicts are trees freed by refcounting."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -151,8 +123,7 @@ def gc_paused() -> Iterator[None]:
 # ------------------------------------------------------------------ film
 @dataclass
 class FilmTexts:
-    """A chunk's films, decompressed: tables of (match_id, highlights_json), FILM_BATCH_BYTES
-    of text each."""
+    """A chunk's films, decompressed: tables of FILM_BATCH_BYTES of text each."""
 
     batches: list[pa.Table]
     damaged: DamagedRaw = field(default_factory=DamagedRaw)
@@ -160,21 +131,15 @@ class FilmTexts:
 
 @dataclass
 class FilmEvents:
-    """A chunk's highlight events (parsed by DuckDB), and the
-    films found damaged on the way (store/raw_damage.py)."""
+    """A chunk's highlight events, and the films found damaged (store/raw_damage.py)."""
 
     events: pa.Table
     damaged: DamagedRaw = field(default_factory=DamagedRaw)
 
 
 def read_films(cursor: duckdb.DuckDBPyConnection, match_ids: list[str]) -> FilmTexts:
-    """The films of some raw matches, read in one query (DuckDB reads whole vectors of 2,048
-    rows: one read per chunk), decompressed and cut into batches of FILM_BATCH_BYTES of text.
-
-    Called on the thread that parses the stats: decompression is quick (raw_codec.decode_column,
-    ~0.03 ms a film) but holds the GIL, and from another thread it waited for the GIL behind
-    the stats parsing (measured: 0.4 s per 10,000 films here, 2.4 s from a thread).
-    """
+    """The films of some raw matches in one query, decompressed (on the stats thread: from
+    another, it waited for the GIL) and cut into batches of FILM_BATCH_BYTES of text."""
     frames = cursor.sql(
         "SELECT match_id, highlights_json_zst, film_plain FROM raw_match_json"
         f" WHERE {_CHUNK_ROWS} AND highlights_json_zst IS NOT NULL",
@@ -227,8 +192,7 @@ def _without_damaged_films(frames: pa.Table, damaged: DamagedRaw) -> tuple[pa.Ta
 def film_stage(
     cursor: duckdb.DuckDBPyConnection, films: FilmTexts, schemas: dict[str, pa.Schema]
 ) -> FilmEvents:
-    """Highlight events of some films, as a table of `schemas['highlight_events']`: DuckDB
-    parses one batch per query (it holds a batch's parsed JSON at once)."""
+    """Highlight events of some films (`schemas['highlight_events']`), a batch per query."""
     schema = schemas["highlight_events"]
     parts = [schema.empty_table()]
     while films.batches:  # the batches share the chunk's text buffer: freed after the last
@@ -243,9 +207,8 @@ def film_stage(
 
 
 def _parse_films(cursor: duckdb.DuckDBPyConnection, batch: pa.Table) -> pa.Table:
-    """The events of one batch of films (numbered by their position): highlight_events.sql
-    for the plain films, highlight_events_odd.sql for the others, if the batch has any (its
-    value-by-value reading costs ~10% more)."""
+    """The events of one batch of films (numbered by position): highlight_events.sql, and
+    highlight_events_odd.sql (~10% slower) only if the batch has films of another shape."""
     numbered = batch.append_column("film", pa.array(range(batch.num_rows), pa.int32()))
     odd = not pc.all(pc.fill_null(batch["film_plain"], False)).as_py()
     with registered(cursor, "_films", numbered):
@@ -269,7 +232,6 @@ def _without_unparsable_films(
     return batch.filter(flags)
 
 
-# The transformer's rules on event values, applied by film_stage to each distinct value.
 _VALUE_RULES: dict[str, Callable[[Any], str | None]] = {
     "event_type": t_highlights.known_event_type,
     "xuid": normalize_xuid,
@@ -279,9 +241,8 @@ _VALUE_RULES: dict[str, Callable[[Any], str | None]] = {
 
 
 def _event_rows(match_ids: pa.ChunkedArray, parsed: pa.Table, schema: pa.Schema) -> pa.Table:
-    """highlight_events.sql's output as rows of `schema`: each event's match id taken from
-    its film's position, and _VALUE_RULES applied once per distinct value (a dictionary
-    encoding) instead of once per event in SQL: ~0.35 s less CPU per 10,000 films."""
+    """highlight_events.sql's output as rows of `schema`, _VALUE_RULES applied once per
+    distinct value (a dictionary encoding): ~0.35 s less CPU per 10,000 films than in SQL."""
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     for name in schema.names:
         if name == "match_id":
@@ -316,12 +277,9 @@ def add_stats_rows(
     names: dict[str, str],
     fractions: dict[str, list[dict[str, Any]]],
 ) -> bool:
-    """Append one match's rows of the stats-derived tables to `out` (keyed by table); False,
-    and nothing appended, when the stats body is unreadable or lacks the player.
-
-    The body is decoded strictly (transform/stats_schema.py); one with values of another
-    type is parsed and read leniently, and its player's raw CoreStats kept in `fractions`
-    when a count there has a fraction (the plausibility screen flags it)."""
+    """Append one match's stats-derived rows to `out` (False, nothing appended, when the body
+    is unreadable or lacks the player). A body the strict decoding refuses is read leniently,
+    its player's raw CoreStats kept in `fractions` when a count has a fraction."""
     body = decode_stats(stats_json)
     cores = None
     if body is None:
@@ -351,9 +309,8 @@ def stats_stage(
     names: dict[str, str],
     schemas: dict[str, pa.Schema],
 ) -> StatsRows:
-    """Rows of the stats-derived tables for some raw matches; a match without the player or
-    with unreadable JSON is skipped (no row in any table). Implausible values are screened
-    per batch, column by column (transform/plausibility.screen)."""
+    """Rows of the stats-derived tables for some raw matches, screened for implausible
+    values; a match without the player or with unreadable JSON gets no row."""
     frames = cursor.execute(
         f"SELECT match_id, stats_json_zst, skill_json_zst FROM raw_match_json WHERE {_CHUNK_ROWS}",
         {"ids": match_ids},
@@ -361,9 +318,8 @@ def stats_stage(
     parts: dict[str, list[pa.Table]] = {t: [] for t in STATS_TABLES}
     skipped = 0
     damaged = DamagedRaw()
-    wide = {t: t_plausible.screened_schema(_columns(schemas[t], STATS_COLUMNS[t])) for t in parts}
+    wide = {t: t_plausible.screened_schema(schemas[t]) for t in parts}
     with gc_paused():
-        # rows (dicts, ~3 KB each) become Arrow every STATS_BATCH matches: few dicts alive
         for start in range(0, len(frames), STATS_BATCH):
             out: dict[str, list[dict[str, Any]]] = {t: [] for t in STATS_TABLES}
             fractions: dict[str, list[dict[str, Any]]] = {}
@@ -382,6 +338,6 @@ def stats_stage(
                         damaged.add("stats", match_id)
             batch = {t: rows_to_arrow(rows, wide[t]) for t, rows in out.items()}
             for t, table in t_plausible.screen(batch, fractions, normalize_xuid(xuid)).items():
-                parts[t].append(table.cast(_columns(schemas[t], STATS_COLUMNS[t])))
+                parts[t].append(table.cast(schemas[t]))
     tables = {t: pa.concat_tables(chunks) for t, chunks in parts.items()}
     return StatsRows(tables, skipped, damaged)

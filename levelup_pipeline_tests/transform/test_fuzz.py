@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from levelup_pipeline.transform import match_stats as t
 from levelup_pipeline.transform.metadata import medal_metadata_rows, ugc_asset_row
 from levelup_pipeline.transform.skill import player_match_stats_row
+from levelup_pipeline_tests.transform.rows import match_player_rows, match_stats_row, stage_rows
 
 PLAYER = "xuid(2535445291321133)"
 _REPLACEMENTS: list[Any] = [None, "", "garbage", -1, 1.5, True, [], {}, float("nan")]
@@ -49,11 +49,11 @@ def _mutate(doc: Any, seed: int, n: int) -> Any:
     return doc
 
 
-def _run_all(stats: Any, skill: Any) -> None:
-    rows = t.parsed_rows(stats, PLAYER)
+def _run_all(stats: Any, skill: Any, columns: set[str]) -> None:
+    rows = stage_rows(stats, PLAYER)
     for row in rows["match_stats"]:
-        assert set(row) == set(t.MATCH_STATS_COLUMNS)
-    t.match_player_rows(stats)
+        assert set(row) == columns
+    match_player_rows(stats, PLAYER)
     player_match_stats_row("m", skill, PLAYER)
 
 
@@ -62,7 +62,8 @@ def _run_all(stats: Any, skill: Any) -> None:
 def test_mutated_match_stats_never_crash(load_capture, seed: int, n: int) -> None:
     stats = load_capture("get_match_stats.json")
     skill = load_capture("get_match_skill.json")
-    _run_all(_mutate(stats, seed, n), _mutate(skill, seed, max(1, n // 4)))
+    columns = set(match_stats_row(stats, PLAYER))  # the unmutated body's row
+    _run_all(_mutate(stats, seed, n), _mutate(skill, seed, max(1, n // 4)), columns)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from levelup_pipeline.transform import match_stats as t
-from levelup_pipeline.transform.skill import skill_result_for
 from levelup_pipeline.transform.stages import STATS_TABLES, add_stats_rows
 from levelup_pipeline_tests.captures import MATCH_STATS_CAPTURES
+from levelup_pipeline_tests.transform.rows import match_player_rows, match_stats_row, stage_rows
 
 PLAYER = "xuid(2535445291321133)"
 CAPTURES = MATCH_STATS_CAPTURES
@@ -25,9 +25,8 @@ CAPTURES = MATCH_STATS_CAPTURES
 def test_slayer_row_matches_source_json(load_capture) -> None:
     stats = load_capture("get_match_stats.json")
     skill = load_capture("get_match_skill.json")
-    row = t.match_stats_row(stats, PLAYER, skill_result_for(skill, PLAYER))
+    row = match_stats_row(stats, PLAYER, skill)
     assert row is not None
-    assert set(row) == set(t.MATCH_STATS_COLUMNS)
     info = stats["MatchInfo"]
     player = next(p for p in stats["Players"] if p["PlayerId"] == PLAYER)
     core = player["PlayerTeamStats"][0]["Stats"]["CoreStats"]
@@ -77,6 +76,7 @@ def test_slayer_row_matches_source_json(load_capture) -> None:
         "team_score": 50,
         "enemy_team_score": 31,
     }
+    assert set(row) == set(expected)
     for column, value in expected.items():
         if isinstance(value, float):
             assert row[column] == pytest.approx(value), column
@@ -93,19 +93,19 @@ def test_slayer_row_matches_source_json(load_capture) -> None:
 @pytest.mark.parametrize("name", CAPTURES)
 def test_every_capture_transforms(load_capture, name: str) -> None:
     stats = load_capture(name)
-    row = t.match_stats_row(stats, PLAYER)
+    row = match_stats_row(stats, PLAYER)
     assert row is not None and row["match_id"] == stats["MatchId"]
     assert row["start_time"] is not None and row["start_time"] < row["end_time"]
     assert row["outcome"] in (1, 2, 3, 4)
     assert row["lifecycle"] in ("matchmaking", "custom", "local")
     assert row["is_ranked"] is None  # no skill, no name yet: unknown, not False
-    players = t.match_player_rows(stats)
+    players = match_player_rows(stats, PLAYER)
     assert len(players) == len({p["PlayerId"] for p in stats["Players"]})
     assert {p["xuid"] for p in players} >= {"2535445291321133"}
     for p in players:
         assert p["is_human"] in (True, False)
         assert (p["bot_difficulty"] is None) == p["is_human"]
-    rows = t.parsed_rows(stats, PLAYER)
+    rows = stage_rows(stats, PLAYER)
     medals = rows["medals"]
     player = t.find_player(stats, PLAYER)
     core = player["PlayerTeamStats"][0]["Stats"]["CoreStats"]
@@ -117,7 +117,7 @@ def test_every_capture_transforms(load_capture, name: str) -> None:
 
 
 def test_mode_categories_of_captures(load_capture) -> None:
-    got = {n: t.match_stats_row(load_capture(n), PLAYER)["mode_category"] for n in CAPTURES}
+    got = {n: match_stats_row(load_capture(n), PLAYER)["mode_category"] for n in CAPTURES}
     assert got["get_match_stats.json"] == "Slayer"
     assert got["get_match_stats_ctf.json"] == "CTF"
     assert got["get_match_stats_oddball.json"] == "Oddball"
@@ -128,7 +128,7 @@ def test_mode_categories_of_captures(load_capture) -> None:
 
 
 def test_bots_are_kept_with_their_ids(load_capture) -> None:
-    players = t.match_player_rows(load_capture("get_match_stats_elimination.json"))
+    players = match_player_rows(load_capture("get_match_stats_elimination.json"), PLAYER)
     bots = [p for p in players if not p["is_human"]]
     assert bots and all(p["xuid"].startswith("bid(") for p in bots)
     assert all(p["bot_difficulty"] == 4 for p in bots)
@@ -152,12 +152,12 @@ def test_multi_team_entries_are_summed(load_capture) -> None:
         Medals=[{"NameId": 4229934157, "Count": 1, "TotalPersonalScoreAwarded": 5}],
     )
     player["PlayerTeamStats"].append(second)
-    row = t.match_stats_row(stats, PLAYER)
+    row = match_stats_row(stats, PLAYER)
     assert (row["kills"], row["deaths"], row["assists"]) == (20, 9, 8)
     assert row["kda"] == pytest.approx(11.66 + 2.0)
     assert row["accuracy"] == pytest.approx(round(100 * 185 / 321, 2))
     assert row["max_killing_spree"] == 9
-    medals = t.parsed_rows(stats, PLAYER)["medals"]
+    medals = stage_rows(stats, PLAYER)["medals"]
     snipe = next(m for m in medals if m["name_id"] == 4229934157)
     assert snipe["count"] == 3 and snipe["name"] == "Snipe"
 
@@ -171,11 +171,11 @@ def test_kd_ratio_zero_deaths() -> None:
 
 def test_unknown_player_or_garbage_gives_none(load_capture) -> None:
     stats = load_capture("get_match_stats.json")
-    assert t.match_stats_row(stats, "xuid(1)") is None
-    assert t.match_stats_row({}, PLAYER) is None
-    assert t.match_stats_row(None, PLAYER) is None  # type: ignore[arg-type]
-    assert t.match_player_rows({"MatchId": "m", "Players": "nope"}) == []
-    assert t.parsed_rows({}, PLAYER)["medals"] == []
+    assert match_stats_row(stats, "xuid(1)") is None
+    assert match_stats_row({}, PLAYER) is None
+    assert match_stats_row(None, PLAYER) is None  # type: ignore[arg-type]
+    assert match_player_rows({"MatchId": "m", "Players": "nope"}, PLAYER) == []
+    assert stage_rows({}, PLAYER)["medals"] == []
 
 
 def test_nulls_unknown_enums_and_extra_fields() -> None:
@@ -216,7 +216,7 @@ def test_nulls_unknown_enums_and_extra_fields() -> None:
             },
         ],
     }
-    row = t.match_stats_row(stats, "2535445291321133")
+    row = match_stats_row(stats, "2535445291321133")
     assert row is not None
     assert row["start_time"] is None and row["duration_seconds"] is None
     assert row["lifecycle"] is None and row["game_variant_category"] == 9999
@@ -224,7 +224,7 @@ def test_nulls_unknown_enums_and_extra_fields() -> None:
     assert row["teams_enabled"] is None and row["kills"] is None and row["deaths"] == 3
     assert row["kda"] is None and row["accuracy"] is None and row["kd_ratio"] is None
     assert row["outcome"] == 42  # stored as is; the asset check flags it
-    medals = t.parsed_rows(stats, "2535445291321133")["medals"]
+    medals = stage_rows(stats, "2535445291321133")["medals"]
     assert medals == [
         {
             "match_id": "m1",
@@ -234,7 +234,7 @@ def test_nulls_unknown_enums_and_extra_fields() -> None:
             "total_personal_score_awarded": None,
         }
     ]
-    assert t.match_player_rows(stats)[0]["is_human"] is None
+    assert match_player_rows(stats, "2535445291321133")[0]["is_human"] is None
 
 
 def test_parse_json() -> None:
@@ -327,7 +327,7 @@ def _expected_row(stats: dict, xuid: str) -> dict:
 def test_capture_rows_match_an_independent_reader(load_capture, name: str) -> None:
     stats = load_capture(name)
     xuid = PLAYER[5:-1]
-    rows = t.parsed_rows(stats, PLAYER)
+    rows = stage_rows(stats, PLAYER)
     for column, value in _expected_row(stats, xuid).items():
         got = rows["match_stats"][0][column]
         assert got == (pytest.approx(value) if isinstance(value, float) else value), column

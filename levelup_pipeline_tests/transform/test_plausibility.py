@@ -9,6 +9,7 @@ import pytest
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform.plausibility import flag_implausible
 from levelup_pipeline_tests.captures import MODE_STATS_CAPTURES
+from levelup_pipeline_tests.transform.rows import match_player_rows, match_stats_row
 
 PLAYER = "xuid(2535445291321133)"
 
@@ -17,13 +18,13 @@ XUID = PLAYER[5:-1]
 
 
 def _row_and_cores(body: dict) -> tuple[dict, list[dict]]:
-    row = t_match.match_stats_row(body, PLAYER)
+    row = match_stats_row(body, PLAYER)
     assert row is not None
     return row, t_match.core_stats_of(t_match.find_player(body, PLAYER))
 
 
 def _players(body: dict) -> dict[str, dict]:
-    return {p["xuid"]: p for p in t_match.match_player_rows(body)}
+    return {p["xuid"]: p for p in match_player_rows(body, PLAYER)}
 
 
 @pytest.mark.parametrize("capture", MODE_STATS_CAPTURES)
