@@ -34,7 +34,7 @@ CLEARANCE_ENV = "HALO_CLEARANCE_TOKEN"
 CLIENT_ID_ENV = "SPNKR_CLIENT_ID"
 CLIENT_SECRET_ENV = "SPNKR_CLIENT_SECRET"
 REDIRECT_URI_ENV = "SPNKR_REDIRECT_URI"
-_ENV = {
+CREDENTIAL_ENV = {  # Credentials field -> the variable it falls back to
     "spartan_token": SPARTAN_ENV,
     "clearance_token": CLEARANCE_ENV,
     "client_id": CLIENT_ID_ENV,
@@ -123,7 +123,7 @@ class Credentials:
         """Values given win; missing ones come from the documented env variables."""
         values = {
             name: (given.pop(name, None) or os.environ.get(env, "")).strip() or None
-            for name, env in _ENV.items()
+            for name, env in CREDENTIAL_ENV.items()
         }
         path = Path(token_file).expanduser() if token_file else None
         return cls(**given, **values, token_file=path, simulator=simulator)
