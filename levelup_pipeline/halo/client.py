@@ -97,26 +97,17 @@ def _player_path(player: str) -> str:
     return urllib.parse.quote(wrap_xuid_or_gamertag(player), safe="()")
 
 
+@dataclass(eq=False)
 class HaloApi:
     """Async Halo Infinite API client returning raw JSON; open it with `open_halo_api`."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        tokens: TokenManager,
-        *,
-        limiter: HaloRateLimiter,
-        retry: RetryPolicy,
-        logger: LoggerLike | None = None,
-        verbose: bool = False,
-    ) -> None:
-        self.session = session
-        self.tokens = tokens
-        self.limiter = limiter
-        self.retry = retry
-        self.metrics = ApiMetrics()
-        self.logger: LoggerLike = logger or _log
-        self.verbose = verbose
+    session: aiohttp.ClientSession
+    tokens: TokenManager
+    limiter: HaloRateLimiter
+    retry: RetryPolicy
+    logger: LoggerLike = _log
+    verbose: bool = False
+    metrics: ApiMetrics = field(default_factory=ApiMetrics)
 
     async def _request(
         self, url: str, endpoint: str, not_found: NotFound = None, priority: int = NORMAL, **kw: Any
@@ -354,16 +345,9 @@ async def open_halo_api(
     try:
         tokens = TokenManager(credentials, endpoint)
         await tokens.start(session)
-        api = HaloApi(
-            session,
-            tokens,
-            limiter=limiter,
-            retry=settings.retry,
-            logger=logger,
-            verbose=settings.verbose,
-        )
+        api = HaloApi(session, tokens, limiter, settings.retry, logger or _log, settings.verbose)
         api.metrics.token_refreshes = tokens.refresh_count
-        (logger or _log).info(
+        api.logger.info(
             f"Halo API ready ({'endpoint ' + endpoint if endpoint else 'live services'}, "
             f"{limiter.describe()}, {settings.max_in_flight} in flight)."
         )

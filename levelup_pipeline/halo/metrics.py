@@ -54,7 +54,6 @@ class ProgressReporter:
         *,
         metrics: ApiMetrics | None = None,
         interval_seconds: float = 30.0,
-        unit: str = "matches",
         description: str = "sync",
         use_tqdm: bool | None = None,
     ) -> None:
@@ -63,7 +62,6 @@ class ProgressReporter:
         self.logger = logger or logging.getLogger("levelup_pipeline.halo")
         self.metrics = metrics
         self.interval_seconds = interval_seconds
-        self.unit = unit
         self.description = description
         self.started = self._last_log = time.monotonic()
         self._bar = None
@@ -71,7 +69,7 @@ class ProgressReporter:
         if use_tqdm:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=description, unit=unit[:-1] or unit)
+            self._bar = tqdm(total=total, desc=description, unit="match")
 
     def set_total(self, total: int) -> None:
         """Set or correct the number of items expected."""
@@ -91,7 +89,7 @@ class ProgressReporter:
     def line(self) -> str:
         """The progress line (no secrets: only counts and rates)."""
         total = "?" if self.total is None else str(self.total)
-        parts = [f"{self.description}: {self.done}/{total} {self.unit}"]
+        parts = [f"{self.description}: {self.done}/{total} matches"]
         if (m := self.metrics) is not None:
             parts.append(
                 f"{m.requests} requests ({m.rps:.1f} req/s), {m.retries} retries, "

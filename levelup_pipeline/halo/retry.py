@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import aiohttp
-from tenacity import AsyncRetrying, RetryCallState
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from levelup_pipeline.halo.errors import HaloApiUnavailable, RateLimitExhausted
 from levelup_pipeline.halo.ratelimit import Budget
@@ -46,6 +46,14 @@ class RetryableStatus(Exception):
         super().__init__(f"HTTP {status}")
 
 
+TRANSIENT = (
+    RetryableStatus,
+    aiohttp.ClientConnectionError,
+    aiohttp.ClientPayloadError,
+    TimeoutError,
+)
+
+
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), else None."""
     if not value or not value.strip():
@@ -67,16 +75,9 @@ def backoff_delay(policy: RetryPolicy, attempt: int) -> float:
     return ceiling * random.uniform(0.5, 1.0)
 
 
-def _retryable(exc: BaseException | None) -> bool:
-    if isinstance(exc, aiohttp.ClientSSLError):
-        return False  # a bad certificate does not get better by retrying
-    return isinstance(
-        exc,
-        RetryableStatus
-        | aiohttp.ClientConnectionError
-        | aiohttp.ClientPayloadError
-        | asyncio.TimeoutError,
-    )
+def _retryable(exc: BaseException) -> bool:
+    # A bad certificate (ClientSSLError, a ClientConnectionError) does not get better by retrying.
+    return isinstance(exc, TRANSIENT) and not isinstance(exc, aiohttp.ClientSSLError)
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -132,7 +133,7 @@ async def call_with_retries(
     retrying = AsyncRetrying(
         stop=stop,
         wait=wait,
-        retry=lambda s: bool(s.outcome and s.outcome.failed and _retryable(s.outcome.exception())),
+        retry=retry_if_exception(_retryable),
         before_sleep=before_sleep,
         reraise=True,
     )
