@@ -80,7 +80,6 @@ def serve_reports(
         if not any_port_if_taken:
             raise
         server = ThreadingHTTPServer((host, 0), handler)
-    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="report-files", daemon=True)
     thread.start()
     try:
