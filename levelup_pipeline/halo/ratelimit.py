@@ -249,14 +249,12 @@ class HaloRateLimiter:
         self,
         fixed_rate: float | None = None,
         *,
-        start: float = START_RPS,
         ceiling: float | None = None,
         burst: int = DEFAULT_BURST,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         clock: Clock = time.monotonic,
     ) -> None:
         self.fixed_rate = fixed_rate
-        self.start = start
         self.ceiling = configured_ceiling(ceiling)
         self._clock = clock
         self._budgets: dict[str, Budget] = {}
@@ -273,7 +271,7 @@ class HaloRateLimiter:
             return self._shared
         name = service_of(host)
         if name not in self._budgets:
-            self._budgets[name] = Budget(name, self.start, self.ceiling, clock=self._clock)
+            self._budgets[name] = Budget(name, START_RPS, self.ceiling, clock=self._clock)
         return self._budgets[name]
 
     @contextlib.asynccontextmanager
@@ -289,6 +287,6 @@ class HaloRateLimiter:
         if self._shared is not None:
             return f"fixed {self.fixed_rate:g} req/s for all services"
         return (
-            f"adaptive per service, {self.start:g} req/s to start, up to {self.ceiling:g}"
+            f"adaptive per service, {START_RPS:g} req/s to start, up to {self.ceiling:g}"
             + "".join(f"; {b.describe()}" for b in self._budgets.values())
         )
