@@ -7,7 +7,7 @@ limit, cuts the rate (x `CUT`), pauses the service for Retry-After, then settles
 limit (x `SETTLE`) and probes 5% higher after `PROBE_AFTER` quiet seconds. `LEVELUP_HALO_RPS` /
 `--rps` is one fixed bucket for all services (burst 2). Hand-written rather than aiolimiter: the
 rate is retuned and paused at run time, and waiters are served by priority. The clock is
-injectable, so the policy is tested in simulated time (`tests/halo/test_ratelimit.py`).
+injectable, so the policy is tested in simulated time (`levelup_pipeline_tests/halo/`).
 """
 
 from __future__ import annotations
