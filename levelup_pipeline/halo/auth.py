@@ -1,19 +1,10 @@
-"""Token storage and refresh for the Halo API.
+"""Halo API tokens: where they come from, how they are refreshed, where the secret is kept.
 
-Where tokens come from, in order:
-1. `HALO_SPARTAN_TOKEN` + `HALO_CLEARANCE_TOKEN` (or the resource fields): used as given.
-2. An Azure app (`SPNKR_CLIENT_ID`, `SPNKR_CLIENT_SECRET`, `SPNKR_REDIRECT_URI`) and the
-   refresh token stored by `levelup auth` in `$LEVELUP_TOKEN_FILE` or
-   `~/.config/levelup/refresh_token.json` (mode 0600; a group/world readable file is refused).
-3. Simulator mode (an endpoint is set) with no credentials at all: a fixed fake Azure app and
-   the refresh token `sim-refresh-token`, so spnkr's real token flow runs end to end.
-
-The refresh follows spnkr's `refresh_player_tokens` step by step (OAuth refresh -> Xbox user
-token -> XSTS for Xbox and for Halo -> spartan token -> clearance). It is unrolled here only
-because spnkr's helper drops the *rotated* OAuth refresh token, which must be stored back.
-Tokens are refreshed before the spartan token expires (ExpiresUtc minus a margin) and once
-after a 401; a failed refresh raises `AuthenticationFailed`. No token ever reaches a log
-line or an exception message.
+In order: `HALO_SPARTAN_TOKEN` + `HALO_CLEARANCE_TOKEN` as given; else an Azure app
+(`SPNKR_CLIENT_ID`/`SPNKR_CLIENT_SECRET`/`SPNKR_REDIRECT_URI`) and the refresh token `levelup
+auth` stored in the user-only token file; else, against a simulator, a fake app and refresh
+token so that spnkr's real flow runs end to end. Tokens are refreshed before they expire and
+once after a 401. No token ever reaches a log line, an exception or a repr.
 """
 
 from __future__ import annotations
@@ -31,14 +22,11 @@ from spnkr.auth import halo as spnkr_halo
 from spnkr.auth import oauth as spnkr_oauth
 from spnkr.auth import xbox as spnkr_xbox
 from spnkr.auth.app import AzureApp
-from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE
+from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE, authenticate_player
 
 from levelup_pipeline.halo import token_cache
-from levelup_pipeline.halo.errors import (
-    AuthenticationFailed,
-    HaloApiUnavailable,
-    InsecureTokenFile,
-)
+from levelup_pipeline.halo.endpoint import configured_endpoint, create_session
+from levelup_pipeline.halo.errors import AuthenticationFailed, HaloApiUnavailable, InsecureTokenFile
 
 TOKEN_FILE_ENV = "LEVELUP_TOKEN_FILE"
 SPARTAN_ENV = "HALO_SPARTAN_TOKEN"
@@ -46,36 +34,41 @@ CLEARANCE_ENV = "HALO_CLEARANCE_TOKEN"
 CLIENT_ID_ENV = "SPNKR_CLIENT_ID"
 CLIENT_SECRET_ENV = "SPNKR_CLIENT_SECRET"
 REDIRECT_URI_ENV = "SPNKR_REDIRECT_URI"
+CREDENTIAL_ENV = {  # Credentials field -> the variable it falls back to
+    "spartan_token": SPARTAN_ENV,
+    "clearance_token": CLEARANCE_ENV,
+    "client_id": CLIENT_ID_ENV,
+    "client_secret": CLIENT_SECRET_ENV,
+    "redirect_uri": REDIRECT_URI_ENV,
+}
 
 SIM_APP = AzureApp("sim-client-id", "sim-client-secret", "https://localhost")
 SIM_REFRESH_TOKEN = "sim-refresh-token"
 #: Refresh this long before ExpiresUtc (capped at 10% of the token's lifetime).
-DEFAULT_EXPIRY_MARGIN = dt.timedelta(minutes=5)
+EXPIRY_MARGIN = dt.timedelta(minutes=5)
 
 
 def default_token_file() -> Path:
     """`$LEVELUP_TOKEN_FILE`, else `~/.config/levelup/refresh_token.json`."""
     env = os.environ.get(TOKEN_FILE_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".config" / "levelup" / "refresh_token.json"
+    return Path(env).expanduser() if env else Path.home() / ".config/levelup/refresh_token.json"
 
 
 def read_token_file(path: Path) -> dict | None:
     """The token file's content, None if it is absent; refuse a non-private file."""
     try:
-        st = path.stat()
+        mode = path.stat().st_mode
     except FileNotFoundError:
         return None
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InsecureTokenFile(
             f"Refusing to read the refresh-token file {path}: it is accessible by group/others "
-            f"(mode {stat.S_IMODE(st.st_mode):04o}); run 'chmod 600 {path}' or 'levelup auth'."
+            f"(mode {stat.S_IMODE(mode):04o}); run 'chmod 600 {path}' or 'levelup auth'."
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise AuthenticationFailed(f"the refresh-token file {path} is unreadable") from None
+        data = None
     if not isinstance(data, dict):
         raise AuthenticationFailed(f"the refresh-token file {path} is unreadable")
     return data
@@ -84,10 +77,8 @@ def read_token_file(path: Path) -> dict | None:
 def read_refresh_token(path: Path) -> str | None:
     """The stored refresh token, None if the file is absent; refuse a non-private file."""
     data = read_token_file(path)
-    if data is None:
-        return None
-    token = data.get("refresh_token")
-    if not isinstance(token, str) or not token:
+    token = None if data is None else data.get("refresh_token")
+    if data is not None and (not isinstance(token, str) or not token):
         raise AuthenticationFailed(f"the refresh-token file {path} holds no token")
     return token
 
@@ -95,19 +86,18 @@ def read_refresh_token(path: Path) -> str | None:
 def write_refresh_token(
     path: Path, token: str, tokens: Tokens | None = None, endpoint: str = ""
 ) -> None:
-    """Atomically write the refresh token (and the current spartan/clearance pair, see
-    `token_cache`) to a user-only (0600) file in a 0700 folder."""
+    """Atomically write the refresh token (and the spartan/clearance pair, see `token_cache`)
+    to a user-only (0600) file in a 0700 folder."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     content: dict = {"refresh_token": token, "updated_utc": dt.datetime.now(dt.UTC).isoformat()}
     cached = token_cache.file_entry(tokens, endpoint)
     if cached:
         content["spartan"] = cached
-    payload = json.dumps(content)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
-        os.write(fd, payload.encode("utf-8"))
+        os.write(fd, json.dumps(content).encode("utf-8"))
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -128,31 +118,15 @@ class Credentials:
 
     @classmethod
     def from_env(
-        cls,
-        *,
-        spartan_token: str | None = None,
-        clearance_token: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        redirect_uri: str | None = None,
-        token_file: str | Path | None = None,
-        simulator: bool = False,
+        cls, *, token_file: str | Path | None = None, simulator: bool = False, **given: str | None
     ) -> Credentials:
-        """Explicit values win; missing ones come from the documented env variables."""
-
-        def pick(value: str | None, env: str) -> str | None:
-            value = value if value else os.environ.get(env, "")
-            return value.strip() or None
-
-        return cls(
-            spartan_token=pick(spartan_token, SPARTAN_ENV),
-            clearance_token=pick(clearance_token, CLEARANCE_ENV),
-            client_id=pick(client_id, CLIENT_ID_ENV),
-            client_secret=pick(client_secret, CLIENT_SECRET_ENV),
-            redirect_uri=pick(redirect_uri, REDIRECT_URI_ENV),
-            token_file=Path(token_file).expanduser() if token_file else None,
-            simulator=simulator,
-        )
+        """Values given win; missing ones come from the documented env variables."""
+        values = {
+            name: (given.pop(name, None) or os.environ.get(env, "")).strip() or None
+            for name, env in CREDENTIAL_ENV.items()
+        }
+        path = Path(token_file).expanduser() if token_file else None
+        return cls(**given, **values, token_file=path, simulator=simulator)
 
 
 @dataclass(frozen=True)
@@ -165,87 +139,71 @@ class Tokens:
     refresh_at: dt.datetime | None = None
 
     def headers(self) -> dict[str, str]:
-        """The request headers spnkr's HaloInfiniteClient would set."""
-        return {"x-343-authorization-spartan": self.spartan, "343-clearance": self.clearance}
+        """The request headers spnkr's HaloInfiniteClient sets."""
+        return {
+            "Accept": "application/json",
+            "x-343-authorization-spartan": self.spartan,
+            "343-clearance": self.clearance,
+        }
 
 
 class TokenManager:
     """Obtains, caches and refreshes the tokens of one run."""
 
-    def __init__(
-        self,
-        credentials: Credentials,
-        *,
-        expiry_margin: dt.timedelta = DEFAULT_EXPIRY_MARGIN,
-        endpoint: str | None = None,
-    ) -> None:
-        self.credentials = credentials
+    def __init__(self, credentials: Credentials, endpoint: str | None = None) -> None:
+        self.credentials = creds = credentials
         self.endpoint = endpoint or ""  # "" = the live services
-        self.expiry_margin = expiry_margin
         self.tokens: Tokens | None = None
         self.refresh_count = 0
         self._lock = asyncio.Lock()
         self._refresh_token: str | None = None
         self._token_file: Path | None = None
         self._app: AzureApp | None = None
-        self._setup_refresh_source()
-
-    def _setup_refresh_source(self) -> None:
-        creds = self.credentials
         if creds.client_id and creds.client_secret:
-            self._app = AzureApp(
-                creds.client_id, creds.client_secret, creds.redirect_uri or "https://localhost"
-            )
+            redirect = creds.redirect_uri or "https://localhost"
+            self._app = AzureApp(creds.client_id, creds.client_secret, redirect)
             self._token_file = creds.token_file or default_token_file()
         elif creds.simulator and not creds.spartan_token:
             self._app = SIM_APP
-            # The fake token stays in memory unless a file was explicitly configured.
-            self._token_file = creds.token_file
-
-    @property
-    def can_refresh(self) -> bool:
-        """Whether a refresh token flow is configured (app credentials or simulator)."""
-        return self._app is not None
+            self._token_file = creds.token_file  # the fake token stays in memory unless set
 
     async def start(self, session: aiohttp.ClientSession) -> Tokens:
-        """Get the first pair of tokens (static ones, or via the refresh flow)."""
+        """Get the first pair of tokens (static ones, cached ones, or via the refresh flow)."""
         creds = self.credentials
         if creds.spartan_token:
             if not creds.clearance_token:
                 raise AuthenticationFailed(f"{SPARTAN_ENV} is set but {CLEARANCE_ENV} is not")
             self.tokens = Tokens(creds.spartan_token, creds.clearance_token)
             return self.tokens
-        if not self.can_refresh:
+        if self._app is None:
             raise AuthenticationFailed(
                 f"no Halo credentials: set {CLIENT_ID_ENV}/{CLIENT_SECRET_ENV} or "
                 f"{SPARTAN_ENV}/{CLEARANCE_ENV}"
             )
-        token_file = self._token_file
-        cached = token_cache.recall(
-            self._cache_key(), lambda: read_token_file(token_file) if token_file else None
-        )
+        path = self._token_file
+        cached = token_cache.recall(self._cache_key(), lambda: path and read_token_file(path))
         if cached is not None:
             self.tokens = cached
             return cached
-        return await self._refresh(session)
+        async with self._lock:
+            return await self._refresh_locked(session)
 
-    def _cache_key(self) -> tuple[str, str]:
+    def _cache_key(self) -> tuple[str, str, str]:
         assert self._app is not None
         return token_cache.cache_key(self._app.client_id, self._token_file, self.endpoint)
 
-    def needs_refresh(self) -> bool:
-        """True when the spartan token is within its expiry margin."""
+    def _needs_refresh(self) -> bool:
         tokens = self.tokens
-        if tokens is None or tokens.refresh_at is None or not self.can_refresh:
+        if tokens is None or tokens.refresh_at is None or self._app is None:
             return tokens is None
         return dt.datetime.now(dt.UTC) >= tokens.refresh_at
 
     async def ensure_fresh(self, session: aiohttp.ClientSession) -> Tokens:
-        """Current tokens, refreshed first if they are about to expire."""
-        if self.needs_refresh():
+        """Current tokens, refreshed first if they are within their expiry margin."""
+        if self._needs_refresh():
             current = self.tokens
             async with self._lock:
-                if self.tokens is current and self.needs_refresh():
+                if self.tokens is current and self._needs_refresh():
                     await self._refresh_locked(session)
         assert self.tokens is not None
         return self.tokens
@@ -255,36 +213,28 @@ class TokenManager:
         async with self._lock:
             if self.tokens is not None and self.tokens is not used:
                 return self.tokens
-            if not self.can_refresh:
+            if self._app is None:
                 raise AuthenticationFailed("the Halo API rejected the configured spartan token")
             return await self._refresh_locked(session)
 
-    async def _refresh(self, session: aiohttp.ClientSession) -> Tokens:
-        async with self._lock:
-            return await self._refresh_locked(session)
-
-    def _load_refresh_token(self) -> str:
-        if self._refresh_token:
-            return self._refresh_token
-        token = read_refresh_token(self._token_file) if self._token_file else None
-        if token is None and self._app is SIM_APP:
-            token = SIM_REFRESH_TOKEN
-        if token is None:
-            raise AuthenticationFailed(f"no refresh token stored in {self._token_file}")
-        return token
-
     async def _refresh_locked(self, session: aiohttp.ClientSession) -> Tokens:
+        """spnkr's `refresh_player_tokens`, unrolled because it drops the rotated refresh
+        token, which must be stored back."""
         assert self._app is not None
-        refresh_token = self._load_refresh_token()
+        refresh_token = self._refresh_token
+        if not refresh_token and self._token_file:
+            refresh_token = read_refresh_token(self._token_file)
+        if not refresh_token and self._app is SIM_APP:
+            refresh_token = SIM_REFRESH_TOKEN
+        if not refresh_token:
+            raise AuthenticationFailed(f"no refresh token stored in {self._token_file}")
         try:
             oauth = await spnkr_oauth.refresh_oauth_token(session, refresh_token, self._app)
             user = await spnkr_xbox.request_user_token(session, oauth.access_token)
             # The Xbox-audience XSTS token is part of spnkr's flow (player identity).
             await spnkr_xbox.request_xsts_token(session, user.token, XSTS_V3_XBOX_AUDIENCE)
-            halo_xsts = await spnkr_xbox.request_xsts_token(
-                session, user.token, XSTS_V3_HALO_AUDIENCE
-            )
-            spartan = await spnkr_halo.request_spartan_token(session, halo_xsts.token)
+            xsts = await spnkr_xbox.request_xsts_token(session, user.token, XSTS_V3_HALO_AUDIENCE)
+            spartan = await spnkr_halo.request_spartan_token(session, xsts.token)
             clearance = await spnkr_halo.request_clearance_token(session, spartan.token)
             new_refresh = oauth.refresh_token
             tokens = self._make_tokens(spartan, clearance)
@@ -306,30 +256,22 @@ class TokenManager:
     def _make_tokens(
         self, spartan: spnkr_halo.SpartanToken, clearance: spnkr_halo.ClearanceToken
     ) -> Tokens:
-        spartan_value = spartan.token  # KeyError on an error body -> AuthenticationFailed
-        clearance_value = clearance.token
-        if not spartan_value or not clearance_value:
+        if not spartan.token or not clearance.token:  # KeyError on an error body
             raise ValueError("empty token")
         try:
             expires_at = spartan.expires_at
         except (KeyError, TypeError, ValueError):
-            return Tokens(spartan_value, clearance_value)
+            return Tokens(spartan.token, clearance.token)
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=dt.UTC)
-        lifetime = expires_at - dt.datetime.now(dt.UTC)
-        margin = min(self.expiry_margin, max(lifetime, dt.timedelta(0)) / 10)
-        return Tokens(spartan_value, clearance_value, expires_at, expires_at - margin)
+        lifetime = max(expires_at - dt.datetime.now(dt.UTC), dt.timedelta(0))
+        refresh_at = expires_at - min(EXPIRY_MARGIN, lifetime / 10)
+        return Tokens(spartan.token, clearance.token, expires_at, refresh_at)
 
 
 async def interactive_login(app: AzureApp, token_file: Path | None = None) -> Path:
-    """`levelup auth`: print the sign-in URL, read the code, store the refresh token (0600).
-
-    Uses spnkr's `authenticate_player` (which prints the URL and prompts for the code).
-    """
-    from spnkr.auth.core import authenticate_player
-
-    from levelup_pipeline.halo.endpoint import configured_endpoint, create_session
-
+    """`levelup auth`: spnkr prints the sign-in URL and reads the code; the refresh token is
+    stored (0600)."""
     path = Path(token_file) if token_file else default_token_file()
     async with create_session(configured_endpoint()) as session:
         try:

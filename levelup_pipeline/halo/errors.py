@@ -1,8 +1,5 @@
-"""Typed errors of the Halo API layer.
-
-Each carries one sentence a user can act on; the CLI and the Dagster run log print
-`str(error)` and never a traceback. Messages never contain tokens or secrets.
-"""
+"""Typed errors of the Halo API layer: `str(error)` is one sentence a user can act on (the CLI
+and the run log print it, never a traceback), and never holds a token or secret."""
 
 from __future__ import annotations
 
@@ -62,6 +59,5 @@ class InsecureTokenFile(HaloApiError):
     """The refresh-token file is readable by group/others, so we refuse to use it."""
 
 
-#: Errors after which no single match, part or entry can be retried usefully in this run: the
-#: credentials are gone or the rate-limit budget is spent. Callers add their own extras.
+#: After these, no match or entry can usefully be retried in this run (callers add extras).
 RUN_ENDING_ERRORS: tuple[type[HaloApiError], ...] = (AuthenticationFailed, RateLimitExhausted)

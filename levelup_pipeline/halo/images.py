@@ -1,8 +1,7 @@
 """Image downloads (map/mode/playlist pictures, medal sprite sheets) through the one client.
 
-Image URLs come from API bodies, and every request of the client carries the player's tokens,
-so only HTTPS URLs on Halo Waypoint hosts are ever fetched: a body pointing elsewhere could
-otherwise make us hand the tokens to a stranger.
+Image URLs come from API bodies and every request carries the player's tokens, so only HTTPS
+URLs on Halo Waypoint hosts are fetched: tokens never go to a host a body points at.
 """
 
 from __future__ import annotations
@@ -15,16 +14,19 @@ from levelup_pipeline.halo.client import HaloApi
 from levelup_pipeline.halo.errors import HaloApiError, ResourceNotFound
 
 TRUSTED_HOST_SUFFIX = ".halowaypoint.com"
-#: Medal sprite sheet paths in the medal metadata are relative to this folder.
-MEDAL_FILES = f"{GAMECMS_HOST}/hi/Waypoint/file/"
 
 
 class UntrustedImageUrl(HaloApiError):
     """An image URL outside the Halo services: refused so that tokens never leave them."""
 
 
-def check_image_url(url: str) -> str:
-    """Return `url` when it is an HTTPS URL on a Halo Waypoint host, else raise."""
+def medal_sprite_url(path: str) -> str:
+    """Absolute URL of a sprite sheet named in the medal metadata (`medals/images/...png`)."""
+    return urllib.parse.urljoin(f"{GAMECMS_HOST}/hi/Waypoint/file/", path.lstrip("/"))
+
+
+async def download_image(api: HaloApi, url: str) -> bytes:
+    """The bytes of one image (404/410 -> ResourceNotFound, other errors typed as usual)."""
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme != "https" or not host.endswith(TRUSTED_HOST_SUFFIX):
@@ -32,21 +34,5 @@ def check_image_url(url: str) -> str:
             f"Refusing to download {parts.scheme}://{host}{parts.path}: images are only "
             f"fetched from https://*{TRUSTED_HOST_SUFFIX}."
         )
-    return url
-
-
-def medal_sprite_url(path: str) -> str:
-    """Absolute URL of a sprite sheet named in the medal metadata (`medals/images/...png`)."""
-    return urllib.parse.urljoin(MEDAL_FILES, path.lstrip("/"))
-
-
-async def download_image(api: HaloApi, url: str) -> bytes:
-    """The bytes of one image (404/410 -> ResourceNotFound, other errors typed as usual)."""
-    check_image_url(url)
-    path = urllib.parse.urlsplit(url).path
-    return await api._request(  # noqa: SLF001 - same package: limiter, retries and metrics
-        "GET",
-        url,
-        endpoint="images",
-        not_found=lambda: ResourceNotFound(f"The image {path} was not found."),
-    )
+    not_found = ResourceNotFound(f"The image {parts.path} was not found.")
+    return await api._request(url, "images", lambda: not_found)  # noqa: SLF001 - same package

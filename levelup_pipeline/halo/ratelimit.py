@@ -1,32 +1,13 @@
-"""Rate limits of the Halo client: per-service budgets that find the API's limit by themselves.
+"""Per-service rate limits that find the Halo API's limit by themselves (issue 17).
 
-The Halo API throttles each service (halostats, skill, discovery-infiniteugc, ...) on its own,
-and spnkr, the SDK the original tool used, gives each service 5 req/s with a burst of one
-second's worth (`aiolimiter.AsyncLimiter(5, 1)`). So by default (no `LEVELUP_HALO_RPS`):
-
-* every service gets its own token bucket, starting at `START_RPS` (5 req/s) with a burst of
-  one second's worth of its current rate;
-* while no 429 arrives and the service is actually held back by its budget (a request had to
-  wait for a token), its rate rises additively, by 2 x `START_RPS` per second of such traffic,
-  up to a ceiling (`LEVELUP_HALO_MAX_RPS`, default 4 x the start);
-* on a 429 the rate at which it came (the requests sent in the second before it) is
-  remembered as that service's limit, the rate is cut multiplicatively (x `CUT`), the service
-  alone is paused for `Retry-After`, and the rate then climbs back, within about a second, to
-  just under the remembered limit (x `SETTLE`) and stays there, with a burst that keeps any one
-  second under that limit: no halving sawtooth, which would waste a quarter of the budget and
-  earn a 429 on every tooth. Every `PROBE_AFTER` seconds at that level without a 429 the
-  remembered limit is raised by 5% (the API may allow more now). 429s of requests sent before
-  a cut belong to the same episode and do not cut again.
-
-`LEVELUP_HALO_RPS` (or `--rps`, or the resource's `requests_per_second`) is an explicit, fixed
-budget for the whole client: one bucket shared by every service, burst 2, never raised above
-that rate (a 429 still cuts it and pauses it, then it recovers the same way).
-
-Every request (film blobs included) takes its service's token *before* it is sent, then a slot
-bounding the requests in flight. Why a hand-written bucket rather than `aiolimiter`: the rate
-is retuned at run time and paused until a Retry-After instant, which aiolimiter only allows by
-writing its private attributes. The clock is injectable, so the whole policy is tested in
-simulated time (`levelup_pipeline_tests/halo/test_ratelimit.py`).
+Default (no `LEVELUP_HALO_RPS`): one token bucket per service, starting at spnkr's 5 req/s,
+raised additively while the budget holds the service back and no 429 comes, up to a ceiling
+(`LEVELUP_HALO_MAX_RPS`, default 4x). A 429 remembers the rate it came at as the service's
+limit, cuts the rate (x `CUT`), pauses the service for Retry-After, then settles just under the
+limit (x `SETTLE`) and probes 5% higher after `PROBE_AFTER` quiet seconds. `LEVELUP_HALO_RPS` /
+`--rps` is one fixed bucket for all services (burst 2). Hand-written rather than aiolimiter: the
+rate is retuned and paused at run time, and waiters are served by priority. The clock is
+injectable, so the policy is tested in simulated time (`levelup_pipeline_tests/halo/`).
 """
 
 from __future__ import annotations
@@ -43,19 +24,9 @@ from collections.abc import AsyncIterator, Callable
 
 RPS_ENV = "LEVELUP_HALO_RPS"
 MAX_RPS_ENV = "LEVELUP_HALO_MAX_RPS"
-#: The services the Halo client talks to (the first label of their host name).
-SERVICES = (
-    "halostats",
-    "skill",
-    "discovery-infiniteugc",
-    "blobs-infiniteugc",
-    "profile",
-    "gamecms",
-)
 START_RPS = 5.0
 CEILING_FACTOR = 4.0
-#: Suggested explicit budget of a deployment that runs several syncs at once: the deploy
-#: examples split it between their pool slots (pool x LEVELUP_HALO_RPS <= this).
+#: Explicit budget a deployment running several syncs splits between its pool slots.
 DEFAULT_RPS = 8.0
 DEFAULT_BURST = 2  # burst of an explicit (fixed) budget
 DEFAULT_MAX_IN_FLIGHT = 16
@@ -72,9 +43,7 @@ PROBE_STEP = 1.05
 WINDOW_SLACK = 0.1
 #: A service counts as held back by its budget for this long after a request waited.
 SATURATED_FOR = 1.0
-
-#: Request priorities within a budget: history pages (they feed everything else) before match
-#: requests, and names of maps/modes/playlists in the background (they block no match).
+#: History pages feed every other request; map/mode names block no match.
 URGENT, NORMAL, BACKGROUND = 0, 1, 2
 
 Clock = Callable[[], float]
@@ -87,22 +56,17 @@ def configured_rps(explicit: float | None = None) -> float | None:
 
 def configured_ceiling(explicit: float | None = None) -> float:
     """Per-service ceiling of the adaptive budgets (value, `$LEVELUP_HALO_MAX_RPS`, 4 x 5)."""
-    ceiling = _positive(explicit, MAX_RPS_ENV, START_RPS * CEILING_FACTOR)
-    assert ceiling is not None
-    return ceiling
+    return _positive(explicit, MAX_RPS_ENV, START_RPS * CEILING_FACTOR) or 0.0
 
 
 def _positive(explicit: float | None, env: str, default: float | None) -> float | None:
-    if explicit is not None:
-        value = float(explicit)
-    else:
-        raw = os.environ.get(env, "").strip()
-        if not raw:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{env} must be a number of requests/s, got {raw!r}.") from None
+    raw = os.environ.get(env, "").strip() if explicit is None else explicit
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{env} must be a number of requests/s, got {raw!r}.") from None
     if value <= 0:
         raise ValueError(f"The Halo request rate must be positive, got {value} ({env}).")
     return value
@@ -135,11 +99,11 @@ class Budget:
         self.min_rate = min(float(min_rate), self.start)
         self.limit: float | None = None  # requests/s the API allowed when its last 429 came
         self.throttled = 0
+        self.paused_until = 0.0  # clock instant before which nothing may be sent
         self._clock = clock
         self._tokens = self.burst
         self._last = clock()
         self._sent: deque[float] = deque()  # send times of the last two seconds
-        self._paused_until = 0.0
         self._cut_at = -1e18
         self._waited_at = -1e18
         self._settled_since: float | None = None
@@ -148,18 +112,13 @@ class Budget:
 
     @property
     def burst(self) -> float:
-        """Tokens the bucket holds at most: one second's worth of the rate until a 429, then
-        two (enough to catch up after a late wake-up; the window cap bounds each second)."""
+        """One second's worth of the rate until a 429, then 2 (the window cap bounds each
+        second under the remembered limit)."""
         if self.fixed_burst is not None:
             return self.fixed_burst
-        if self.limit is not None:  # the window cap in try_take keeps each second under it
+        if self.limit is not None:
             return max(2.0, self.limit - self.rate)
         return max(1.0, self.rate)
-
-    @property
-    def paused_until(self) -> float:
-        """Clock instant before which no request of this budget may be sent."""
-        return self._paused_until
 
     def _refill(self, now: float) -> None:
         if now > self._last:
@@ -168,13 +127,12 @@ class Budget:
 
     def try_take(self, now: float) -> float:
         """Take a token if one is there (returns 0), else the seconds to wait before retrying."""
-        if now < self._paused_until:
+        if now < self.paused_until:
             self._waited_at = now
-            return self._paused_until - now
+            return self.paused_until - now
         self._refill(now)
         if self.limit is not None:
-            # Never more than the remembered limit in any window the API may count (one
-            # second, plus latency jitter): catching up after a late wake-up stays under it.
+            # Never more than the limit in any window the API may count (1 s plus jitter).
             horizon = now - 1.0 - WINDOW_SLACK
             recent = [t for t in self._sent if t > horizon]
             if len(recent) >= max(1, math.floor(self.limit + 1e-9)):
@@ -190,9 +148,8 @@ class Budget:
         return max(1e-6, (1.0 - self._tokens) / self.rate)
 
     async def acquire(self, priority: int = NORMAL) -> float:
-        """Wait for the pause to end and a token, take it; returns the clock time it was taken
-        (pass it back to `on_success`/`on_throttled`). Waiters are served by `priority`
-        (URGENT, NORMAL, BACKGROUND), then in arrival order; only the head of the queue polls."""
+        """Wait for the pause to end and a token; returns the clock time it was taken. Waiters
+        are served by priority, then in arrival order; only the head of the queue polls."""
         entry: list = [priority, next(self._seq), asyncio.Event()]
         heapq.heappush(self._queue, entry)
         try:
@@ -220,9 +177,9 @@ class Budget:
         """Send nothing for `seconds` (a 429's Retry-After), then restart with an empty bucket."""
         now = self._clock()
         until = now + max(0.0, seconds)
-        if until > self._paused_until:
+        if until > self.paused_until:
             self._refill(now)
-            self._paused_until = until
+            self.paused_until = until
             self._tokens = 0.0
             self._last = until
 
@@ -234,12 +191,9 @@ class Budget:
     def on_throttled(self, sent_at: float, retry_after: float | None = None) -> None:
         """A 429 for a request sent at `sent_at`: remember the limit, cut the rate, pause.
 
-        The limit is the rate the request was sent at, or less: what went through in the
-        second before it (the API's window held its limit of them; `WINDOW_SLACK` allows for
-        latency jitter), since a burst can exceed the bucket's rate - but one 429 never lowers
-        it by more than `CUT` (traffic that just started says little). A request sent before
-        the last cut went out at the old rate: same episode, no second cut, but its 429 refines
-        the limit downwards the same way (a burst's 429s come back together).
+        The limit is what went through in the second before it (a burst can exceed the rate),
+        never cut by more than `CUT` at once. A request sent before the last cut belongs to the
+        same episode: no second cut, but its 429 may refine the limit downwards.
         """
         self.throttled += 1
         now = self._clock()
@@ -260,8 +214,8 @@ class Budget:
         self._set_rate(self.limit * CUT, now)
 
     def on_success(self, sent_at: float) -> None:
-        """A request went through: raise the rate if the budget is what holds the service back
-        (a request waited for a token within the last second)."""
+        """A request went through: raise the rate if a request waited for a token within the
+        last second (the budget, not the traffic, holds the service back)."""
         del sent_at  # same signature as on_throttled; the clock decides
         now = self._clock()
         if now - self._waited_at > SATURATED_FOR or self.rate >= self.ceiling:
@@ -288,23 +242,20 @@ class Budget:
 
 
 class HaloRateLimiter:
-    """The client's limits: one `Budget` per service (adaptive) or one for all (fixed rate),
-    plus a bound on the requests in flight."""
+    """One `Budget` per service (adaptive) or one for all (fixed), and a bound on requests in
+    flight."""
 
     def __init__(
         self,
         fixed_rate: float | None = None,
         *,
-        start: float = START_RPS,
         ceiling: float | None = None,
         burst: int = DEFAULT_BURST,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         clock: Clock = time.monotonic,
     ) -> None:
         self.fixed_rate = fixed_rate
-        self.start = start
         self.ceiling = configured_ceiling(ceiling)
-        self.max_in_flight = max_in_flight
         self._clock = clock
         self._budgets: dict[str, Budget] = {}
         self._shared = (
@@ -314,38 +265,28 @@ class HaloRateLimiter:
         )
         self._in_flight = asyncio.Semaphore(max_in_flight)
 
-    @property
-    def adaptive(self) -> bool:
-        """True when the budgets are per service and find the limit themselves."""
-        return self._shared is None
-
     def budget(self, host: str) -> Budget:
         """The budget that requests to `host` draw from."""
         if self._shared is not None:
             return self._shared
         name = service_of(host)
-        found = self._budgets.get(name)
-        if found is None:
-            found = self._budgets[name] = Budget(name, self.start, self.ceiling, clock=self._clock)
-        return found
+        if name not in self._budgets:
+            self._budgets[name] = Budget(name, START_RPS, self.ceiling, clock=self._clock)
+        return self._budgets[name]
 
     @contextlib.asynccontextmanager
     async def slot(self, budget: Budget, priority: int = NORMAL) -> AsyncIterator[float]:
-        """A token of `budget`, then an in-flight slot for the duration of one request; yields
-        the time the token was taken."""
+        """A token of `budget`, then an in-flight slot for one request; yields the time the
+        token was taken."""
         sent_at = await budget.acquire(priority)
         async with self._in_flight:
             yield sent_at
-
-    def budgets(self) -> list[Budget]:
-        """The budgets in use (the shared one in fixed mode)."""
-        return [self._shared] if self._shared is not None else list(self._budgets.values())
 
     def describe(self) -> str:
         """One line: the mode and each budget's current rate."""
         if self._shared is not None:
             return f"fixed {self.fixed_rate:g} req/s for all services"
         return (
-            f"adaptive per service, {self.start:g} req/s to start, up to {self.ceiling:g}"
-            + "".join(f"; {b.describe()}" for b in self.budgets())
+            f"adaptive per service, {START_RPS:g} req/s to start, up to {self.ceiling:g}"
+            + "".join(f"; {b.describe()}" for b in self._budgets.values())
         )

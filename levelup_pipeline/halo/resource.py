@@ -1,11 +1,7 @@
 """`HaloApiResource`: the Dagster resource that opens a ready `HaloApi`.
 
-Secrets (`spartan_token`, `clearance_token`, `client_secret`) are meant to be set with
-`dagster.EnvVar("...")` so the run config and the UI only ever show the variable's name.
-Unset fields fall back to the documented environment variables at run time.
-
-    async with context.resources.halo.open(logger=context.log) as api:
-        stats = await api.match_stats(match_id)
+Secrets are set with `dagster.EnvVar("...")`, so run config and the UI only show the variable's
+name; unset fields fall back to the documented environment variables at run time.
 """
 
 from __future__ import annotations
@@ -17,7 +13,7 @@ from collections.abc import AsyncIterator
 import dagster as dg
 from pydantic import Field
 
-from levelup_pipeline.halo.auth import Credentials
+from levelup_pipeline.halo.auth import CREDENTIAL_ENV, Credentials
 from levelup_pipeline.halo.client import HaloApi, HaloApiSettings, open_halo_api
 from levelup_pipeline.halo.endpoint import configured_endpoint
 from levelup_pipeline.halo.metrics import LoggerLike
@@ -30,6 +26,10 @@ def _value(field_value: str | None) -> str | None:
     if isinstance(field_value, dg.EnvVar):
         return os.environ.get(field_value.env_var_name) or None
     return field_value
+
+
+def _secret(env: str) -> str:
+    return f'Set with EnvVar("{env}"), never a literal.'
 
 
 class HaloApiResource(dg.ConfigurableResource):
@@ -65,16 +65,10 @@ class HaloApiResource(dg.ConfigurableResource):
         description="Refresh-token file; unset -> $LEVELUP_TOKEN_FILE or "
         "~/.config/levelup/refresh_token.json.",
     )
-    spartan_token: str | None = Field(
-        default=None, description='Set with EnvVar("HALO_SPARTAN_TOKEN"), never a literal.'
-    )
-    clearance_token: str | None = Field(
-        default=None, description='Set with EnvVar("HALO_CLEARANCE_TOKEN"), never a literal.'
-    )
+    spartan_token: str | None = Field(default=None, description=_secret("HALO_SPARTAN_TOKEN"))
+    clearance_token: str | None = Field(default=None, description=_secret("HALO_CLEARANCE_TOKEN"))
     client_id: str | None = Field(default=None, description="Azure app id ($SPNKR_CLIENT_ID).")
-    client_secret: str | None = Field(
-        default=None, description='Set with EnvVar("SPNKR_CLIENT_SECRET"), never a literal.'
-    )
+    client_secret: str | None = Field(default=None, description=_secret("SPNKR_CLIENT_SECRET"))
     redirect_uri: str | None = Field(
         default=None, description="Azure app redirect URI ($SPNKR_REDIRECT_URI)."
     )
@@ -95,11 +89,7 @@ class HaloApiResource(dg.ConfigurableResource):
                 max_delay=self.retry_max_delay_seconds,
             ),
             credentials=Credentials.from_env(
-                spartan_token=_value(self.spartan_token),
-                clearance_token=_value(self.clearance_token),
-                client_id=_value(self.client_id),
-                client_secret=_value(self.client_secret),
-                redirect_uri=_value(self.redirect_uri),
+                **{name: _value(getattr(self, name)) for name in CREDENTIAL_ENV},
                 token_file=self.token_file,
                 simulator=endpoint is not None,
             ),
@@ -111,9 +101,7 @@ class HaloApiResource(dg.ConfigurableResource):
     async def open(
         self, logger: LoggerLike | None = None, verbose: bool | None = None
     ) -> AsyncIterator[HaloApi]:
-        """Async context manager yielding a ready HaloApi (session open, tokens obtained).
-
-        `verbose` overrides the configured field for this run (e.g. a `--verbose` CLI flag).
-        """
+        """A ready HaloApi (session open, tokens obtained); `verbose` overrides the field for
+        this run (a `--verbose` CLI flag)."""
         async with open_halo_api(self.settings(verbose), logger=logger) as api:
             yield api

@@ -1,17 +1,15 @@
-"""Retries that a multi-hour sync can rely on, built on tenacity.
+"""Bounded retries on tenacity, so a multi-hour sync survives throttling and outages.
 
-* 429: wait for `Retry-After` (seconds or an HTTP date; absent -> exponential backoff). The
-  wait pauses the service's budget, so no request to that service goes out before it elapses.
-* 5xx, 408, timeouts, connection resets: exponential backoff with jitter.
-* 400/401/403/404/410 and TLS certificate errors: never retried here (401 is handled once by
-  the client with a token refresh).
-* Bounded: at most `max_attempts` attempts and `max_total_wait_seconds` since the first try,
-  then `RateLimitExhausted` / `HaloApiUnavailable` with one sentence.
+A 429 waits for Retry-After and pauses its whole service; 5xx, 408, timeouts and resets back
+off exponentially with jitter; other statuses and certificate errors are final (the client
+refreshes tokens once on a 401). Past `max_attempts` or `max_total_wait_seconds`:
+`RateLimitExhausted` / `HaloApiUnavailable`, one sentence each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import email.utils
 import random
@@ -21,7 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import aiohttp
-from tenacity import AsyncRetrying, RetryCallState
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from levelup_pipeline.halo.errors import HaloApiUnavailable, RateLimitExhausted
 from levelup_pipeline.halo.ratelimit import Budget
@@ -48,27 +46,27 @@ class RetryableStatus(Exception):
         super().__init__(f"HTTP {status}")
 
 
+TRANSIENT = (
+    RetryableStatus,
+    aiohttp.ClientConnectionError,
+    aiohttp.ClientPayloadError,
+    TimeoutError,
+)
+
+
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), else None."""
-    if value is None:
+    if not value or not value.strip():
         return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
+    with contextlib.suppress(ValueError):
         return max(0.0, float(value))
-    except ValueError:
-        pass
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    return max(0.0, (when - now).total_seconds())
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
 def backoff_delay(policy: RetryPolicy, attempt: int) -> float:
@@ -77,17 +75,9 @@ def backoff_delay(policy: RetryPolicy, attempt: int) -> float:
     return ceiling * random.uniform(0.5, 1.0)
 
 
-def is_retryable(exc: BaseException) -> bool:
-    """Whether an attempt's exception deserves another attempt."""
-    if isinstance(exc, aiohttp.ClientSSLError):
-        return False  # a bad certificate does not get better by retrying
-    return isinstance(
-        exc,
-        RetryableStatus
-        | aiohttp.ClientConnectionError
-        | aiohttp.ClientPayloadError
-        | asyncio.TimeoutError,
-    )
+def _retryable(exc: BaseException) -> bool:
+    # A bad certificate (ClientSSLError, a ClientConnectionError) does not get better by retrying.
+    return isinstance(exc, TRANSIENT) and not isinstance(exc, aiohttp.ClientSSLError)
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -101,53 +91,49 @@ def describe_failure(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _is_429(exc: BaseException | None) -> bool:
+    return isinstance(exc, RetryableStatus) and exc.status == 429
+
+
 async def call_with_retries(
     attempt: Callable[[], Awaitable[T]],
     *,
     policy: RetryPolicy,
     limiter: Budget,
     what: str,
-    on_retry: Callable[[BaseException, float], None] | None = None,
-    first_sent: Callable[[], float | None] | None = None,
+    on_retry: Callable[[BaseException, float], None],
+    first_sent: Callable[[], float | None],
 ) -> T:
     """Run `attempt` until it succeeds or the budget is spent; raise one-line typed errors.
 
-    `what` names the request in messages (e.g. "GET halostats.svc.halowaypoint.com/hi/...").
-    `first_sent` gives the monotonic time the request was first sent: the waiting budget
-    counts from then, not from the time it joined its service's queue (a request can wait
-    there for minutes behind a long import and must not then fail on its first 429).
+    The waiting budget counts from `first_sent()`, the first send, not from when the request
+    joined its service's queue (where it can wait minutes behind a long import).
     """
 
     def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, RetryableStatus) and exc.status == 429 and exc.retry_after is not None:
-            return exc.retry_after
+        retry_after = getattr(state.outcome and state.outcome.exception(), "retry_after", None)
+        if retry_after is not None:  # only a 429 carries one
+            return retry_after
         return backoff_delay(policy, state.attempt_number)
 
     def stop(state: RetryCallState) -> bool:
         if state.attempt_number >= policy.max_attempts:
             return True
-        sent = first_sent() if first_sent is not None else None
-        if sent is not None:
-            elapsed = time.monotonic() - sent
-        else:
-            elapsed = state.seconds_since_start or 0.0
-        return elapsed + (state.upcoming_sleep or 0.0) > policy.max_total_wait_seconds
+        sent = first_sent()
+        elapsed = time.monotonic() - sent if sent is not None else state.seconds_since_start
+        return (elapsed or 0.0) + (state.upcoming_sleep or 0.0) > policy.max_total_wait_seconds
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        sleep = state.upcoming_sleep or 0.0
-        if isinstance(exc, RetryableStatus) and exc.status == 429:
-            limiter.pause(sleep)  # the whole service waits, not just this coroutine
-        if on_retry is not None and exc is not None:
-            on_retry(exc, sleep)
+        if _is_429(exc):
+            limiter.pause(state.upcoming_sleep)  # the whole service waits, not just this call
+        if exc is not None:
+            on_retry(exc, state.upcoming_sleep)
 
     retrying = AsyncRetrying(
         stop=stop,
         wait=wait,
-        retry=lambda state: bool(
-            state.outcome and state.outcome.failed and is_retryable(state.outcome.exception())
-        ),
+        retry=retry_if_exception(_retryable),
         before_sleep=before_sleep,
         reraise=True,
     )
@@ -156,7 +142,7 @@ async def call_with_retries(
     except (TimeoutError, RetryableStatus, aiohttp.ClientError) as exc:
         attempts = retrying.statistics.get("attempt_number", 1)
         waited = retrying.statistics.get("idle_for", 0.0)
-        if isinstance(exc, RetryableStatus) and exc.status == 429:
+        if _is_429(exc):
             raise RateLimitExhausted(
                 f"The Halo API kept rate-limiting {what} (HTTP 429) after {attempts} attempts "
                 f"and {waited:.0f}s of waiting; try again later, or set a lower fixed rate "

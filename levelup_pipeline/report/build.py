@@ -1,11 +1,8 @@
-"""Assemble the player report and write it under the player's folder.
+"""Write the player report under the player's folder, redrawing only the plots whose rows changed.
 
-Files: `<player folder>/report/{summary.md, report.md, index.html, <plot>.png, plots.json}`.
-report.md and index.html link the PNGs relatively, so they read well next to the database.
-
-A plot is re-rendered only when the rows it draws changed: `plots.json` keeps a fingerprint of
-each plot's input, and a delta that changes nothing a plot shows costs no matplotlib at all
-(not even its import, which is most of the cost of a small render).
+Files: `<player folder>/report/{summary.md, report.md, index.html, <plot>.png, plots.json}`;
+report.md and index.html link the PNGs relatively. `plots.json` keeps a fingerprint of each
+plot's rows: a delta that changes nothing a plot shows costs no matplotlib, not even its import.
 """
 
 from __future__ import annotations
@@ -16,10 +13,8 @@ import html
 import json
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from levelup_pipeline.report.data import ReportData
 from levelup_pipeline.report.summary import status_line, summary_markdown
@@ -29,52 +24,31 @@ FINGERPRINTS_FILE = "plots.json"
 #: Bump when a plot's drawing code changes, so stored PNGs are redrawn once.
 RENDER_VERSION = 1
 
-
-def _performance(data: ReportData) -> Any:
-    return data.performance
-
-
-def _maps(data: ReportData) -> Any:
-    return data.maps
-
-
-def _modes(data: ReportData) -> Any:
-    return data.modes
-
-
-def _sessions(data: ReportData) -> Any:
-    return data.sessions
-
-
-# metadata key / file stem -> (title, the rows the plot draws, name of its function in plots)
-PLOTS: dict[str, tuple[str, Callable[[ReportData], Any], str]] = {
+#: metadata key and file stem -> (title, the ReportData field it draws, its function in plots)
+PLOTS: dict[str, tuple[str, str, str]] = {
     "performance_score_over_time": (
         "Performance score over time",
-        _performance,
+        "performance",
         "performance_plot",
     ),
-    "kd_per_map": ("K/D per map", _maps, "kd_per_map_plot"),
-    "win_rate_per_mode_category": (
-        "Win rate per mode category",
-        _modes,
-        "win_rate_per_mode_plot",
-    ),
-    "sessions": ("Play sessions", _sessions, "sessions_plot"),
+    "kd_per_map": ("K/D per map", "maps", "kd_per_map_plot"),
+    "win_rate_per_mode_category": ("Win rate per mode category", "modes", "win_rate_per_mode_plot"),
+    "sessions": ("Play sessions", "sessions", "sessions_plot"),
 }
 
 
 def plot_fingerprint(name: str, data: ReportData) -> str:
     """A digest of exactly what plot `name` draws (its rows, in order, and the render version)."""
-    rows = PLOTS[name][1](data)
-    text = json.dumps([RENDER_VERSION, name, rows], default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    rows = getattr(data, PLOTS[name][1]).to_csv(index=False)
+    return hashlib.sha256(f"{RENDER_VERSION}\n{name}\n{rows}".encode()).hexdigest()
 
 
 def render_plot(name: str, data: ReportData) -> bytes:
     """PNG bytes of one plot (imports matplotlib on first use)."""
     from levelup_pipeline.report import plots
 
-    return getattr(plots, PLOTS[name][2])(PLOTS[name][1](data))
+    _title, rows, function = PLOTS[name]
+    return getattr(plots, function)(getattr(data, rows))
 
 
 @dataclass
@@ -83,8 +57,8 @@ class PlayerReport:
 
     gamertag: str
     summary: str
-    images: dict[str, bytes]
-    status: str = ""
+    status: str
+    images: dict[str, bytes] = field(default_factory=dict)
     rendered: list[str] = field(default_factory=list)
 
     def image_markdown(self, name: str) -> str:
@@ -99,7 +73,7 @@ class PlayerReport:
             parts += ["", f"## {title}", "", f"![{title}]({name}.png)"]
         return "\n".join(parts) + "\n"
 
-    def file_html(self, version: str = "") -> str:
+    def file_html(self, version: str) -> str:
         """index.html: the same page for a browser (plots one scroll away, nothing to click)."""
         esc = html.escape
         rows = "".join(
@@ -124,18 +98,6 @@ class PlayerReport:
         )
 
 
-def build_report(gamertag: str, data: ReportData, new_matches: int | None = None) -> PlayerReport:
-    """Render the summary and every plot (pure: no file is written)."""
-    images = {name: render_plot(name, data) for name in PLOTS}
-    return PlayerReport(
-        gamertag,
-        summary_markdown(gamertag, data.totals),
-        images,
-        status=status_line(data.totals, new_matches),
-        rendered=list(PLOTS),
-    )
-
-
 def _write_atomic(path: Path, content: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -147,34 +109,24 @@ def _write_atomic(path: Path, content: bytes) -> None:
         raise
 
 
-def _stored_fingerprints(folder: Path) -> dict[str, str]:
-    try:
-        stored = json.loads((folder / FINGERPRINTS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return stored if isinstance(stored, dict) else {}
-
-
 def update_report(
     gamertag: str, data: ReportData, player_folder: Path, new_matches: int | None = None
 ) -> tuple[PlayerReport, dict[str, Path]]:
-    """Write the report, redrawing only the plots whose rows changed since the last one.
-
-    The fingerprints file is written after the PNGs, so an interrupted update redraws next time.
-    """
+    """Write the report, redrawing only the plots whose rows changed since the last one; returns
+    it and the path of each file by name. The fingerprints are written after the PNGs, so an
+    interrupted update redraws next time."""
     folder = Path(player_folder) / REPORT_DIRNAME
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / f"{name}.png" for name in PLOTS}
-    stored = _stored_fingerprints(folder)
+    try:
+        stored = json.loads((folder / FINGERPRINTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = {}
     fingerprints = {name: plot_fingerprint(name, data) for name in PLOTS}
-    report = PlayerReport(
-        gamertag,
-        summary_markdown(gamertag, data.totals),
-        {},
-        status=status_line(data.totals, new_matches),
-    )
+    summary = summary_markdown(gamertag, data.totals)
+    report = PlayerReport(gamertag, summary, status_line(data.totals, new_matches))
     for name, path in paths.items():
-        if stored.get(name) == fingerprints[name] and path.exists():
+        if isinstance(stored, dict) and stored.get(name) == fingerprints[name] and path.exists():
             report.images[name] = path.read_bytes()
             continue
         report.images[name] = render_plot(name, data)
@@ -182,31 +134,14 @@ def update_report(
         _write_atomic(path, report.images[name])
     if report.rendered:
         _write_atomic(folder / FINGERPRINTS_FILE, json.dumps(fingerprints).encode("utf-8"))
-    _write_texts(report, folder, paths, version=report_version(fingerprints))
+    # A short id of the plots' content in image URLs: browsers never show stale images.
+    version = hashlib.sha256("".join(sorted(fingerprints.values())).encode()).hexdigest()[:12]
+    texts = {
+        "summary": ("summary.md", report.summary + "\n"),
+        "report": ("report.md", report.file_markdown()),
+        "html": ("index.html", report.file_html(version)),
+    }
+    for key, (filename, text) in texts.items():
+        paths[key] = folder / filename
+        _write_atomic(paths[key], text.encode("utf-8"))
     return report, paths
-
-
-def report_version(fingerprints: dict[str, str]) -> str:
-    """A short id of the plots' content, appended to image URLs so browsers never show stale
-    images."""
-    return hashlib.sha256("".join(sorted(fingerprints.values())).encode()).hexdigest()[:12]
-
-
-def _write_texts(report: PlayerReport, folder: Path, paths: dict[str, Path], version: str) -> None:
-    paths["summary"] = folder / "summary.md"
-    _write_atomic(paths["summary"], (report.summary + "\n").encode("utf-8"))
-    paths["report"] = folder / "report.md"
-    _write_atomic(paths["report"], report.file_markdown().encode("utf-8"))
-    paths["html"] = folder / "index.html"
-    _write_atomic(paths["html"], report.file_html(version).encode("utf-8"))
-
-
-def write_report(report: PlayerReport, player_folder: Path) -> dict[str, Path]:
-    """Write every file of an already rendered report; returns the path of each file by name."""
-    folder = Path(player_folder) / REPORT_DIRNAME
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {name: folder / f"{name}.png" for name in report.images}
-    for name, content in report.images.items():
-        _write_atomic(paths[name], content)
-    _write_texts(report, folder, paths, version="")
-    return paths

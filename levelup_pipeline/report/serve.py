@@ -1,9 +1,8 @@
 """Show the report files to the Dagster UI: a loopback HTTP server for `<player>/report/*` only.
 
-The UI renders a short markdown metadata value inline, and an image in it is fetched by the
-browser; a data URI is too long to be inline (it hides behind "Show Markdown"). So `make dev`
-serves the players' report folders (and nothing else: no database, no listing) and sets
-`LEVELUP_REPORT_URL`, and the report asset links its plots to that server.
+The UI shows a short markdown value inline (a data URI is too long: it hides behind "Show
+Markdown"), so `make dev` serves the report folders (no database, no listing), sets
+`LEVELUP_REPORT_URL`, and the report asset links its plots there.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from levelup_pipeline.report.build import REPORT_DIRNAME
 from levelup_pipeline.store.paths import player_dir
 
 REPORT_URL_ENV = "LEVELUP_REPORT_URL"
-REPORT_DIRNAME = "report"
 
 
 def report_base_url() -> str | None:
@@ -37,8 +36,6 @@ def report_file_url(base: str, gamertag: str, filename: str, version: str = "") 
 
 class ReportHandler(SimpleHTTPRequestHandler):
     """GET/HEAD of `/<gamertag>/<file>` from that player's report folder; 404 otherwise."""
-
-    data_dir: Path | None = None
 
     def __init__(self, *args, data_dir: Path | None = None, **kwargs) -> None:
         self.data_dir = data_dir
@@ -75,8 +72,7 @@ def serve_reports(
     any_port_if_taken: bool = False,
 ) -> Iterator[str]:
     """Serve the report folders from a background thread; yields the base URL. A stable port
-    keeps the links of earlier materializations working; `any_port_if_taken` falls back to a
-    free one rather than failing."""
+    keeps earlier materializations' links working; `any_port_if_taken` falls back to a free one."""
     handler = partial(ReportHandler, data_dir=data_dir)
     try:
         server = ThreadingHTTPServer((host, port), handler)
@@ -84,7 +80,6 @@ def serve_reports(
         if not any_port_if_taken:
             raise
         server = ThreadingHTTPServer((host, 0), handler)
-    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="report-files", daemon=True)
     thread.start()
     try:

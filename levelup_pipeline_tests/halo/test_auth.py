@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from aiohttp import web
 
 from levelup_pipeline.halo.auth import (
     Credentials,
@@ -155,3 +156,26 @@ def test_resource_open_against_fake_in_simulator_mode(monkeypatch: pytest.Monkey
 
     assert asyncio.run(main()) == "2533274800000001"
     assert fake.count("login.live.com") == 1
+
+
+def test_tokens_travel_with_api_requests_only() -> None:
+    """Every API request carries the tokens and spnkr's Accept header; the sign-in hosts of a
+    refresh after a 401 never see the spartan token."""
+    accepts: list[str | None] = []
+
+    def script(request: web.Request) -> None:
+        if "halostats" in request.host:
+            accepts.append(request.headers.get("Accept"))
+
+    fake = FakeHalo(script=script, token_ttl_requests=3)
+
+    async def run(api: HaloApi) -> None:
+        for i in range(6):
+            await api.match_stats(f"m{i}")
+
+    asyncio.run(with_api(fake, run))
+    assert fake.count("login.live.com") >= 2  # the sign-in and at least one refresh
+    stats = [h for h in fake.hits if "halostats" in h.host]
+    assert stats and all(h.spartan for h in stats) and set(accepts) == {"application/json"}
+    sign_in = [h for h in fake.hits if "login.live.com" in h.host or "xboxlive.com" in h.host]
+    assert sign_in and not any(h.spartan for h in sign_in)

@@ -11,21 +11,14 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 from dagster import Failure, build_asset_context, instance_for_test
 
 from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.resources import PlayerStoreResource
-from levelup_pipeline.report import (
-    PLOTS,
-    build_report,
-    load_report_data,
-    update_report,
-    write_report,
-)
-from levelup_pipeline.report.data import MapRow, ModeRow, ReportData, SessionRow
-from levelup_pipeline.report.plots import rolling_mean
+from levelup_pipeline.report import PLOTS, ReportData, load_report_data, update_report
 from levelup_pipeline.report.serve import report_file_url, serve_reports
 from levelup_pipeline.report.summary import status_line, summary_markdown, summary_rows
 from levelup_pipeline.store import PlayerStore
@@ -59,22 +52,26 @@ def sample_data(n: int = 30) -> ReportData:
             "last_match": start + timedelta(days=9),
             "last_sync": "2025-03-10T12:00:00+00:00",
         },
-        performance=[(start + timedelta(hours=i), float(i * 37 % 100)) for i in range(n)],
-        maps=[MapRow(f"Map {i}", 20 - i, 0.5 + i / 10, 0.5) for i in range(20)],
-        modes=[ModeRow("Slayer", 10, 6, 0.6), ModeRow("CTF", 5, 1, 0.2)],
-        sessions=[SessionRow(i, start + timedelta(days=i), 3, 1, 1.1, None) for i in range(1, 5)],
+        performance=pd.DataFrame(
+            {
+                "start_time": [start + timedelta(hours=i) for i in range(n)],
+                "performance_score": [float(i * 37 % 100) for i in range(n)],
+            }
+        ),
+        maps=pd.DataFrame(
+            [(f"Map {i}", 20 - i, 0.5 + i / 10, 0.5) for i in range(20)],
+            columns=["name", "matches", "kd", "win_rate"],
+        ),
+        modes=modes([("Slayer", 10, 6, 0.6), ("CTF", 5, 1, 0.2)]),
+        sessions=pd.DataFrame(
+            [(i, start + timedelta(days=i), 3, 1, 1.1) for i in range(1, 5)],
+            columns=["session_id", "start_time", "matches", "wins", "kd"],
+        ),
     )
 
 
-def test_rolling_mean_matches_a_naive_window():
-    values = [float(v) for v in (5, 80, 13, 42, 99, 0, 61, 7, 33, 50, 21, 76, 4)]
-    for window in (1, 3, 10):
-        expected = [
-            sum(values[max(0, i - window + 1) : i + 1])
-            / len(values[max(0, i - window + 1) : i + 1])
-            for i in range(len(values))
-        ]
-        assert rolling_mean(values, window) == pytest.approx(expected)
+def modes(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["category", "matches", "wins", "win_rate"])
 
 
 def test_summary_shows_the_totals_it_is_given():
@@ -98,11 +95,11 @@ def test_summary_of_a_player_without_matches():
     assert rows["Last sync"] == "never"
 
 
-def test_every_plot_is_a_png_and_rendering_is_deterministic():
+def test_every_plot_is_a_png_and_rendering_is_deterministic(tmp_path):
     data = sample_data()
-    first = build_report("Some Player", data)
-    second = build_report("Some Player", data)
-    assert set(first.images) == set(PLOTS)
+    first, _ = update_report("Some Player", data, tmp_path / "one")
+    second, _ = update_report("Some Player", data, tmp_path / "two")
+    assert set(first.images) == set(first.rendered) == set(PLOTS)
     for name, image in first.images.items():
         width, height = png_size(image)
         assert width > 300 and height > 150, name
@@ -112,10 +109,15 @@ def test_every_plot_is_a_png_and_rendering_is_deterministic():
 
 
 def test_plots_render_for_an_empty_player(tmp_path):
-    empty = ReportData(totals={"matches": 0})
-    report = build_report("Nobody", empty)
+    store = PlayerStore("Nobody", data_dir=tmp_path)
+    with store.writer() as writer:
+        writer.refresh_aggregates()
+    with store.reader() as conn:
+        empty = load_report_data(conn)
+    assert empty.matches == 0 and empty.maps.empty and empty.sessions.empty
+    report, paths = update_report("Nobody", empty, tmp_path)
+    assert sorted(report.rendered) == sorted(PLOTS)
     assert all(png_size(image)[0] > 0 for image in report.images.values())
-    paths = write_report(report, tmp_path)
     assert paths["report"].read_text().count("](") == len(PLOTS)
 
 
@@ -139,7 +141,7 @@ def test_report_data_agrees_with_the_aggregate_tables(pipeline):
     assert data.matches > 0
     assert (len(data.maps), len(data.modes), len(data.performance)) == (n_maps, n_modes, n_scores)
     assert data.totals["last_sync"] == last_sync
-    times = [t for t, _ in data.performance]
+    times = list(data.performance["start_time"])
     assert times == sorted(times)
 
     assert "player_report" not in outcome.metadata  # a sync stores data; the report follows
@@ -202,7 +204,7 @@ def test_unchanged_rows_redraw_no_plot_and_changed_rows_only_theirs(tmp_path):
     assert again.images == first.images  # read back from the files, byte for byte
     assert {name: paths[name].stat().st_mtime_ns for name in PLOTS} == stamps
     changed = sample_data()
-    changed.modes = [ModeRow("Slayer", 11, 7, 7 / 11), ModeRow("CTF", 5, 1, 0.2)]
+    changed.modes = modes([("Slayer", 11, 7, 7 / 11), ("CTF", 5, 1, 0.2)])
     third, _ = update_report("Some Player", changed, tmp_path, new_matches=1)
     assert third.rendered == ["win_rate_per_mode_category"]
     paths["kd_per_map"].unlink()  # a lost file is redrawn even if its rows did not change
@@ -232,9 +234,8 @@ def test_status_line_says_sync_matches_and_new():
 
 
 def test_report_server_serves_report_files_only(tmp_path):
-    report = build_report("Some Player", sample_data())
     folder = tmp_path / "players" / "Some Player"
-    write_report(report, folder)
+    report, _ = update_report("Some Player", sample_data(), folder)
     (folder / "stats.duckdb").write_bytes(b"secret rows")
     with serve_reports(data_dir=tmp_path) as base:
         url = report_file_url(base, "Some Player", "kd_per_map.png", "v1")
