@@ -9,7 +9,6 @@ the current folder is looked at as the original's install folder (the guide's fo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -20,12 +19,10 @@ from levelup_pipeline.defs.partitions import register_player
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.store.legacy_import import LegacyReport, import_legacy
 from levelup_pipeline.store.legacy_read import (
-    LAYOUT_SQLITE,
     PROFILES_FILE,
     LegacyImportError,
     Profile,
     file_xuids,
-    open_source,
     profiles,
 )
 from levelup_pipeline.store.paths import validate_gamertag
@@ -48,7 +45,7 @@ def choose_xuid(
     gamertag: str,
     given: str | None,
     listed: str | None,
-    from_file: Callable[[], list[str]],
+    path: Path,
 ) -> tuple[str, str]:
     """The player's XUID and how it was found: --xuid, the profile list, the player's
     database, the file itself (when it names exactly one), else the profile API."""
@@ -66,7 +63,7 @@ def choose_xuid(
             ).fetchall()
         if rows and rows[0][0]:
             return rows[0][0], f"recorded in {store.path}"
-    found = from_file()
+    found = file_xuids(path, gamertag)
     if len(found) == 1:
         return found[0], "named by the file"
     try:
@@ -76,23 +73,6 @@ def choose_xuid(
             f"The file names {len(found)} possible XUIDs for {gamertag} and the profile API "
             f"could not resolve it ({exc}); pass the player's XUID with --xuid."
         ) from None
-
-
-def _xuids_in(path: Path, gamertag: str) -> Callable[[], list[str]]:
-    def find() -> list[str]:
-        with open_source(path) as source:
-            found = file_xuids(source, gamertag)
-            if found or source.layout != LAYOUT_SQLITE or "MatchStats" not in source.tables():
-                return found
-        from levelup_pipeline.store.sqlite_import import common_players, open_workshop_db
-
-        con = open_workshop_db(path)
-        try:
-            return sorted(common_players(con))
-        finally:
-            con.close()
-
-    return find
 
 
 def _default_source(gamertag: str | None) -> Path:
@@ -194,9 +174,7 @@ def _migrate_one(profile: Profile, xuid: str | None, dry_run: bool) -> None:
     store = PlayerStore(gamertag)
     if not profile.path.is_file():
         raise LegacyImportError(f"No file at {profile.path} for {gamertag}: check the path.")
-    chosen, how = choose_xuid(
-        store, gamertag, xuid, profile.xuid, _xuids_in(profile.path, gamertag)
-    )
+    chosen, how = choose_xuid(store, gamertag, xuid, profile.xuid, profile.path)
     verb = "checking" if dry_run else "importing"
     click.echo(f"{gamertag}: XUID {chosen} ({how}); {verb} {profile.path}...")
     report = import_legacy(store, profile.path, chosen, dry_run=dry_run)
@@ -228,9 +206,10 @@ def report_lines(report: LegacyReport) -> list[str]:
     ws = report.workshop
     if ws is not None:
         lines.append(
-            f"  MatchStats (Workshop, raw API JSON): {ws.matches_read} read, {ws.imported} "
-            f"{done} ({ws.with_skill} with skill), skipped {ws.not_the_player} without this "
-            f"player, {ws.already_archived} already archived, {ws.unreadable} unreadable"
+            f"  MatchStats (Workshop, raw API JSON): {ws['read']} read, {ws['imported']} "
+            f"{done} ({ws['with_skill']} with skill), skipped {ws['not_the_player']} without "
+            f"this player, {ws['already_archived']} already archived, {ws['unreadable']} "
+            "unreadable"
         )
     model = report.model
     tail = (

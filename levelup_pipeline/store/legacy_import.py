@@ -1,11 +1,11 @@
 """Import one player's file of the original LevelUp into this project's store.
 
-All or nothing: the import runs against a staged copy of the player's database, made under
-the player's writer lock, and the copy replaces the database only once everything went
-through. A failed or refused import - or a `--dry-run`, which runs the very same steps -
-leaves the player's database untouched. Imported rows go to the imported_* tables (migration
-008) with their provenance, then the transform folds them into the model where raw API JSON
-has nothing (store/imported.py). Keys make a second import of the same file change nothing.
+All or nothing: the import (or a `--dry-run`, the very same steps) works on a staged copy of
+the player's database, made under the player's writer lock, which replaces the database only
+once everything went through. Imported rows go to the imported_* tables (migration 008) with
+their provenance and keys (a second import changes nothing); the transform folds them into
+the model where raw API JSON has nothing (store/imported.py). Workshop's raw JSON in the same
+file is stored as a sync stores it.
 """
 
 from __future__ import annotations
@@ -19,31 +19,41 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from levelup_pipeline.store.legacy_read import (
-    LAYOUT_SQLITE,
-    WORKSHOP_TABLES,
+    UGC_TABLES,
     Batch,
     LegacyImportError,
+    Source,
     batches,
     check_layout,
+    has_workshop,
+    human_xuids,
+    json_object,
+    match_bodies,
     not_imported,
     open_source,
+    skill_bodies,
 )
 from levelup_pipeline.store.maintenance import exclusive
 from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.store.views import registered
 from levelup_pipeline.store.writer import StoreWriter
 
 IMPORT_META_KEY = "legacy_import"
 STAGING_DIR = ".import-staging"
-_PROVENANCE = ("source", "layout", "imported_at")
-# imported_highlight_events: a match's events come from one film, imported whole or not at all
-_MATCH_LEVEL = {"imported_highlight_events"}
+MODEL_TABLES = ("match_stats", "player_match_stats", "medals", "highlight_events", "xuid_aliases")
+_KEYS = {
+    "imported_match_stats": ("match_id",),
+    "imported_player_match_stats": ("match_id", "xuid"),
+    "imported_medals": ("match_id", "name_id"),
+    "imported_personal_scores": ("match_id", "award_name"),
+    "imported_highlight_events": ("match_id", "event_index"),
+    "imported_aliases": ("xuid", "gamertag"),
+}
 
 
 @dataclass
@@ -69,7 +79,7 @@ class LegacyReport:
     dry_run: bool
     tables: dict[str, TableReport] = field(default_factory=dict)
     not_imported: list[tuple[str, int, str]] = field(default_factory=list)
-    workshop: Any = None  # sqlite_import.ImportReport of a file with Workshop tables
+    workshop: Counter[str] | None = None  # Workshop's MatchStats: read, imported, skipped...
     model: dict[str, int] = field(default_factory=dict)  # model rows after the import
 
 
@@ -108,11 +118,8 @@ def _checkpoint(store: PlayerStore) -> None:
         return
     with store.reader():  # a damaged file fails here, in one sentence
         pass
-    con = duckdb.connect(str(store.path))
-    try:
+    with duckdb.connect(str(store.path)) as con:
         con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def import_legacy(
@@ -128,61 +135,34 @@ def import_legacy(
         check_layout(source, path)
         report = LegacyReport(path, source.layout, store.gamertag, xuid, dry_run)
         report.not_imported = not_imported(source)
-        has_workshop = source.layout == LAYOUT_SQLITE and bool(
-            set(WORKSHOP_TABLES[:1]) & source.tables()
-        )
-        with staged(store, commit=not dry_run) as stage:
-            with stage.writer() as writer:
-                _check_owner(writer, store.gamertag, xuid)
-                with writer._transaction() as con:  # every imported row, one transaction
-                    for batch in batches(source, xuid):
-                        _write(con, writer, batch, report, path, now)
-                writer.set_meta("player_xuid", xuid)
-                writer.set_meta("player_gamertag", store.gamertag)
-            if has_workshop:
-                report.workshop = _workshop(stage, path, xuid)
-            _check_something(report)
-            with stage.writer() as writer:
-                writer.transform_pending(xuid)  # folds the imported rows into the model
-                writer.refresh_aggregates()
-                writer.set_meta(IMPORT_META_KEY, _record(writer, report, now))
-                report.model = {
-                    t: writer.connection.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-                    for t in ("match_stats", "player_match_stats", "medals",
-                              "highlight_events", "xuid_aliases")
-                }  # fmt: skip
+        with staged(store, commit=not dry_run) as stage, stage.writer() as writer:
+            known = writer.get_meta("player_xuid")
+            if known and known != xuid:
+                raise LegacyImportError(
+                    f"The database of {store.gamertag} belongs to XUID {known}, not {xuid}; "
+                    "nothing imported."
+                )
+            with writer._transaction() as con:  # every imported row, one transaction
+                for batch in batches(source, xuid):
+                    _write(con, writer, batch, report, now)
+            writer.set_meta("player_xuid", xuid)
+            writer.set_meta("player_gamertag", store.gamertag)
+            if has_workshop(source):
+                report.workshop = _workshop(writer, source, xuid, now)
+            found = sum(t.imported + t.kept for t in report.tables.values())
+            ws = report.workshop or Counter()
+            if not (found or ws["imported"] or ws["already_archived"]):
+                raise LegacyImportError(
+                    f"{path} holds nothing to import for {store.gamertag} (its tables are "
+                    "empty or unusable, see --dry-run); nothing imported."
+                )
+            writer.transform_pending(xuid)  # folds the imported rows into the model
+            writer.refresh_aggregates()
+            writer.set_meta(IMPORT_META_KEY, _record(writer, report, now))
+            for table in MODEL_TABLES:
+                count = writer.connection.execute(f"SELECT count(*) FROM {table}").fetchall()
+                report.model[table] = count[0][0]
     return report
-
-
-def _check_owner(writer: StoreWriter, gamertag: str, xuid: str) -> None:
-    known = writer.get_meta("player_xuid")
-    if known and known != xuid:
-        raise LegacyImportError(
-            f"The database of {gamertag} belongs to XUID {known}, not {xuid}; nothing imported."
-        )
-
-
-def _check_something(report: LegacyReport) -> None:
-    """An import that finds nothing at all is refused: an empty file is no history."""
-    found = sum(t.imported + t.kept for t in report.tables.values())
-    ws = report.workshop
-    if found or (ws is not None and (ws.imported or ws.already_archived)):
-        return
-    raise LegacyImportError(
-        f"{report.source} holds nothing to import for {report.gamertag} (its tables are empty "
-        "or unusable, see --dry-run); nothing imported."
-    )
-
-
-def _workshop(stage: PlayerStore, path: Path, xuid: str) -> Any:
-    """Workshop's MatchStats/PlayerMatchStats bodies of the same SQLite file, as raw JSON."""
-    from levelup_pipeline.store.sqlite_import import import_workshop_db, open_workshop_db
-
-    con = open_workshop_db(path)
-    try:
-        return import_workshop_db(stage, con, path, xuid, stage.gamertag)
-    finally:
-        con.close()
 
 
 def _write(
@@ -190,7 +170,6 @@ def _write(
     writer: StoreWriter,
     batch: Batch,
     report: LegacyReport,
-    path: Path,
     now: dt.datetime,
 ) -> None:
     """Insert one batch (keys already present are kept as they are) and count it."""
@@ -199,52 +178,67 @@ def _write(
     entry.skipped.update(batch.skipped)
     if not batch.target:
         return
-    entry.target = batch.target
-    rows = _dedupe(batch, entry)
-    if not rows:
+    entry.target = target = batch.target
+    unique: dict[tuple, dict] = {}
+    for row in batch.rows:
+        unique.setdefault(tuple(row[k] for k in _KEYS[target]), row)
+    if duplicates := len(batch.rows) - len(unique):
+        entry.skipped["the same key twice in the file (first row kept)"] += duplicates
+    if not unique:
         return
-    schema = writer._schema(batch.target)
-    columns = [c for c in schema.names if c not in _PROVENANCE and c in rows[0]]
-    data = writer._arrow(batch.target, rows, columns)
-    data = data.append_column("source", pa.array([str(path)] * data.num_rows, pa.string()))
-    data = data.append_column("layout", pa.array([report.layout] * data.num_rows, pa.string()))
-    data = data.append_column(
-        "imported_at", pa.array([now] * data.num_rows, pa.timestamp("us", tz="UTC"))
-    )
-    names = ", ".join(data.column_names)
-    with registered(con, "_legacy_in", data):
-        if batch.target in _MATCH_LEVEL:
-            sql = (
-                f"INSERT INTO {batch.target} ({names}) SELECT {names} FROM _legacy_in"
-                f" WHERE match_id NOT IN (SELECT match_id FROM {batch.target})"
-            )
-        else:
-            sql = f"INSERT OR IGNORE INTO {batch.target} ({names}) SELECT {names} FROM _legacy_in"
-        inserted = int(con.execute(sql).fetchall()[0][0])
+    rows = list(unique.values())
+    columns = [c for c in writer._schema(target).names if c in rows[0]]
+    names = ", ".join(columns)
+    whole = ""  # a match's events come from one film: imported whole or not at all
+    if target == "imported_highlight_events":
+        whole = f" WHERE match_id NOT IN (SELECT match_id FROM {target})"
+    with registered(con, "_legacy_in", writer._arrow(target, rows, columns)):
+        inserted = con.execute(
+            f"INSERT OR IGNORE INTO {target} ({names}, source, layout, imported_at)"
+            f" SELECT {names}, ?, ?, ? FROM _legacy_in{whole}",
+            [str(report.source), report.layout, now],
+        ).fetchall()[0][0]
     entry.imported += inserted
     entry.kept += len(rows) - inserted
 
 
-_KEYS = {
-    "imported_match_stats": ("match_id",),
-    "imported_player_match_stats": ("match_id", "xuid"),
-    "imported_medals": ("match_id", "name_id"),
-    "imported_personal_scores": ("match_id", "award_name"),
-    "imported_highlight_events": ("match_id", "event_index"),
-    "imported_aliases": ("xuid", "gamertag"),
-}
-
-
-def _dedupe(batch: Batch, entry: TableReport) -> list[dict[str, Any]]:
-    """One row per key within the batch (the first); the others are counted as skipped."""
-    key = _KEYS[batch.target]
-    unique: dict[tuple, dict[str, Any]] = {}
-    for row in batch.rows:
-        unique.setdefault(tuple(row[k] for k in key), row)
-    duplicates = len(batch.rows) - len(unique)
-    if duplicates:
-        entry.skipped["the same key twice in the file (first row kept)"] += duplicates
-    return list(unique.values())
+def _workshop(writer: StoreWriter, source: Source, xuid: str, now: dt.datetime) -> Counter[str]:
+    """Workshop's MatchStats bodies of the player (with their skill) and UGC assets, stored as
+    raw API JSON like a sync's; matches already archived to Parquet stay there."""
+    counts: Counter[str] = Counter()
+    archived_ids = writer.connection.execute("SELECT match_id FROM archived_matches").fetchall()
+    archived = {r[0] for r in archived_ids}
+    for chunk in match_bodies(source):
+        counts["read"] += len(chunk)
+        mine = []
+        for body in chunk:
+            if body is None:
+                counts["unreadable"] += 1
+            elif xuid not in human_xuids(body):
+                counts["not_the_player"] += 1
+            elif str(body["MatchId"]) in archived:
+                counts["already_archived"] += 1
+            else:
+                mine.append(body)
+        skills = skill_bodies(source, [str(b["MatchId"]) for b in mine])
+        rows = []
+        for body in mine:
+            skill = skills.get(str(body["MatchId"]).lower())
+            status = "ok" if skill is not None else None
+            rows.append(RawMatch(str(body["MatchId"]), body, skill, None, status, None, now))
+            counts["with_skill"] += skill is not None
+        counts["imported"] += writer.write_raw_matches(rows)
+    if counts["read"] and not counts["imported"] and not counts["already_archived"]:
+        raise LegacyImportError(
+            f"None of the {counts['read']} matches in {source.path} includes XUID {xuid}; "
+            "pass the right player with --xuid."
+        )
+    for table, kind in UGC_TABLES.items():
+        if source.has(table, "ResponseBody"):
+            bodies = [json_object(r["ResponseBody"]) for c in source.table(table) for r in c]
+            assets = [b for b in bodies if b and b.get("AssetId")]
+            counts["ugc"] += writer.write_ugc_assets(assets, asset_kind=kind, fetched_at=now)
+    return counts
 
 
 def _record(writer: StoreWriter, report: LegacyReport, now: dt.datetime) -> str:
@@ -253,14 +247,13 @@ def _record(writer: StoreWriter, report: LegacyReport, now: dt.datetime) -> str:
         past = json.loads(writer.get_meta(IMPORT_META_KEY) or "{}")
     except ValueError:
         past = {}
-    if not isinstance(past, dict):
-        past = {}
+    imported = {t.table: t.imported for t in report.tables.values() if t.target}
+    if report.workshop is not None:
+        imported["MatchStats"] = report.workshop["imported"]
+    past = past if isinstance(past, dict) else {}
     past[str(report.source)] = {
         "layout": report.layout,
         "at": now.isoformat(),
-        "imported": {t.table: t.imported for t in report.tables.values() if t.target},
+        "imported": imported,
     }
     return json.dumps(past, separators=(",", ":"), sort_keys=True)
-
-
-__all__ = ["LegacyImportError", "LegacyReport", "TableReport", "import_legacy", "staged"]
