@@ -1,12 +1,6 @@
-"""Import one player's file of the original LevelUp into this project's store.
-
-All or nothing: the import (or a `--dry-run`, the very same steps) works on a staged copy of
-the player's database, made under the player's writer lock, which replaces the database only
-once everything went through. Imported rows go to the imported_* tables (migration 008) with
-their provenance and keys (a second import changes nothing); the transform folds them into
-the model where raw API JSON has nothing (store/imported.py). Workshop's raw JSON in the same
-file is stored as a sync stores it.
-"""
+"""Import one player's file of the original LevelUp, all or nothing: into a staged copy of
+the player's database (a dry run throws it away), imported rows to the imported_* tables with
+their provenance and keys (a re-import changes nothing), Workshop's raw JSON as a sync's."""
 
 from __future__ import annotations
 
@@ -24,9 +18,9 @@ import duckdb
 
 from levelup_pipeline.store.legacy_read import (
     UGC_TABLES,
-    Batch,
     LegacyImportError,
     Source,
+    TableReport,
     batches,
     check_layout,
     has_workshop,
@@ -46,26 +40,6 @@ from levelup_pipeline.store.writer import StoreWriter
 IMPORT_META_KEY = "legacy_import"
 STAGING_DIR = ".import-staging"
 MODEL_TABLES = ("match_stats", "player_match_stats", "medals", "highlight_events", "xuid_aliases")
-_KEYS = {
-    "imported_match_stats": ("match_id",),
-    "imported_player_match_stats": ("match_id", "xuid"),
-    "imported_medals": ("match_id", "name_id"),
-    "imported_personal_scores": ("match_id", "award_name"),
-    "imported_highlight_events": ("match_id", "event_index"),
-    "imported_aliases": ("xuid", "gamertag"),
-}
-
-
-@dataclass
-class TableReport:
-    """One legacy table: rows read, imported (new), kept (already there), skipped by reason."""
-
-    table: str
-    target: str = ""
-    read: int = 0
-    imported: int = 0
-    kept: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -143,8 +117,8 @@ def import_legacy(
                     "nothing imported."
                 )
             with writer._transaction() as con:  # every imported row, one transaction
-                for batch in batches(source, xuid):
-                    _write(con, writer, batch, report, now)
+                for entry, rows in batches(source, xuid, report.tables):
+                    _write(con, writer, entry, rows, report, now)
             writer.set_meta("player_xuid", xuid)
             writer.set_meta("player_gamertag", store.gamertag)
             if has_workshop(source):
@@ -168,33 +142,35 @@ def import_legacy(
 def _write(
     con: duckdb.DuckDBPyConnection,
     writer: StoreWriter,
-    batch: Batch,
+    entry: TableReport,
+    rows: list[dict],
     report: LegacyReport,
     now: dt.datetime,
 ) -> None:
     """Insert one batch (keys already present are kept as they are) and count it."""
-    entry = report.tables.setdefault(batch.legacy_table, TableReport(batch.legacy_table))
-    entry.read += batch.read
-    entry.skipped.update(batch.skipped)
-    if not batch.target:
+    if not entry.target:
         return
-    entry.target = target = batch.target
+    key = con.execute(
+        "SELECT constraint_column_names FROM duckdb_constraints()"
+        " WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
+        [entry.target],
+    ).fetchall()[0][0]
     unique: dict[tuple, dict] = {}
-    for row in batch.rows:
-        unique.setdefault(tuple(row[k] for k in _KEYS[target]), row)
-    if duplicates := len(batch.rows) - len(unique):
+    for row in rows:
+        unique.setdefault(tuple(row[k] for k in key), row)
+    if duplicates := len(rows) - len(unique):
         entry.skipped["the same key twice in the file (first row kept)"] += duplicates
     if not unique:
         return
     rows = list(unique.values())
-    columns = [c for c in writer._schema(target).names if c in rows[0]]
+    columns = [c for c in writer._schema(entry.target).names if c in rows[0]]
     names = ", ".join(columns)
     whole = ""  # a match's events come from one film: imported whole or not at all
-    if target == "imported_highlight_events":
-        whole = f" WHERE match_id NOT IN (SELECT match_id FROM {target})"
-    with registered(con, "_legacy_in", writer._arrow(target, rows, columns)):
+    if entry.target == "imported_highlight_events":
+        whole = " WHERE match_id NOT IN (SELECT match_id FROM imported_highlight_events)"
+    with registered(con, "_legacy_in", writer._arrow(entry.target, rows, columns)):
         inserted = con.execute(
-            f"INSERT OR IGNORE INTO {target} ({names}, source, layout, imported_at)"
+            f"INSERT OR IGNORE INTO {entry.target} ({names}, source, layout, imported_at)"
             f" SELECT {names}, ?, ?, ? FROM _legacy_in{whole}",
             [str(report.source), report.layout, now],
         ).fetchall()[0][0]

@@ -4,11 +4,12 @@ table or column may be missing (the layouts file says so): it reads as empty / N
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,15 +54,11 @@ ROWS = {
     "medals_earned": ("imported_medals", t_legacy.medal_row),
     "personal_score_awards": ("imported_personal_scores", t_legacy.personal_score_row),
 }
-#: legacy alias tables -> (xuid column, gamertag column, seen column)
-ALIAS_TABLES: dict[str, tuple[str, str, str]] = {
-    "xuid_aliases": ("xuid", "gamertag", "last_seen"),
-    "XuidAliases": ("xuid", "gamertag", "last_seen"),
-    "Players": ("xuid", "gamertag", ""),
-    "teammates_aggregate": ("teammate_xuid", "teammate_gamertag", "last_played"),
-    "TeammatesAggregate": ("teammate_xuid", "teammate_gamertag", "last_played"),
-    "antagonists": ("opponent_xuid", "opponent_gamertag", "last_encounter"),
-}
+#: The legacy tables of (xuid, gamertag) sightings: t_legacy.ALIAS_COLUMNS reads them all.
+ALIAS_TABLES = (
+    *("xuid_aliases", "XuidAliases", "Players"),
+    *("teammates_aggregate", "TeammatesAggregate", "antagonists"),
+)
 IMPORTED_FROM = (
     *("match_stats", "MatchCache", "player_match_stats", "highlight_events", "HighlightEvents"),
     *ROWS,
@@ -74,13 +71,14 @@ class LegacyImportError(StoreError):
 
 
 @dataclass
-class Batch:
-    """Rows of one imported_* table read from one legacy table, and what was skipped."""
+class TableReport:
+    """One legacy table: rows read, imported (new), kept (already there), skipped by reason."""
 
-    legacy_table: str
-    target: str
-    rows: list[Row]
+    table: str
+    target: str = ""
     read: int = 0
+    imported: int = 0
+    kept: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
 
 
@@ -115,8 +113,8 @@ class Source:
             yield [dict(zip(names, row, strict=True)) for row in chunk]
 
     def table(self, table: str) -> Iterator[list[Row]]:
-        """Every row of a table, in file order."""
-        return self.rows(f'SELECT * FROM "{table}"')
+        """Every row of a table, in file order (none when the file lacks the table)."""
+        return self.rows(f'SELECT * FROM "{table}"') if table in self.tables else iter(())
 
     def count(self, table: str) -> int:
         return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0])
@@ -173,13 +171,13 @@ def open_source(path: Path) -> Iterator[Source]:
             f"{path} is neither a DuckDB nor a SQLite file: it is not one of the original "
             "LevelUp's databases (see docs/migration.md for the files it wrote)."
         )
-    con: duckdb.DuckDBPyConnection | sqlite3.Connection | None = None
     try:
         if head.startswith(_SQLITE_MAGIC):
             con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         else:
             con = duckdb.connect(str(path), read_only=True)
-        yield Source(path, con)
+        with closing(con):
+            yield Source(path, con)
     except (duckdb.Error, sqlite3.Error) as exc:
         text = " ".join(str(exc).split())[:200]
         if "lock" in text.lower():
@@ -190,9 +188,6 @@ def open_source(path: Path) -> Iterator[Source]:
         raise LegacyImportError(
             f"{path} is damaged and cannot be read ({text}); nothing was imported."
         ) from None
-    finally:
-        if con is not None:
-            con.close()
 
 
 def check_layout(source: Source, path: Path) -> None:
@@ -229,19 +224,16 @@ def file_xuids(path: Path, gamertag: str) -> list[str]:
     the alias / Players rows of this gamertag, else the one player of every Workshop match."""
     with open_source(path) as source:
         counts: Counter[str] = Counter()
-        if "player_match_stats" in source.tables:
-            for chunk in source.table("player_match_stats"):
-                counts.update(x for r in chunk if (x := normalize_xuid(r.get("xuid"))))
+        for chunk in source.table("player_match_stats"):
+            counts.update(x for r in chunk if (x := normalize_xuid(r.get("xuid"))))
         if counts:
             return [x for x, _ in counts.most_common()]
         found: dict[str, None] = {}
         for table in ("Players", "xuid_aliases", "XuidAliases"):
-            for chunk in source.table(table) if table in source.tables else ():
-                for row in chunk:
-                    name = t_legacy.decode_gamertag(row.get("gamertag"))
-                    xuid = normalize_xuid(row.get("xuid"))
-                    if xuid and name and name.lower() == gamertag.lower():
-                        found[xuid] = None
+            for chunk in source.table(table):
+                for alias in filter(None, (t_legacy.alias_row(r, table)[0] for r in chunk)):
+                    if alias["gamertag"].lower() == gamertag.lower():
+                        found[alias["xuid"]] = None
         if found or not has_workshop(source):
             return list(found)
         common: set[str] | None = None
@@ -259,12 +251,7 @@ def has_workshop(source: Source) -> bool:
 
 def json_object(text: Any) -> dict[str, Any] | None:
     """A stored JSON object, or None (unreadable, or another shape)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    try:
-        body = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
+    body = t_legacy.parse_json(text)
     return body if isinstance(body, dict) else None
 
 
@@ -300,9 +287,13 @@ def skill_bodies(source: Source, match_ids: list[str]) -> dict[str, dict[str, An
 
 
 # ------------------------------------------------------------------ what each table becomes
-def batches(source: Source, player_xuid: str) -> Iterator[Batch]:
-    """Every legacy table's rows as imported_* rows, table by table: matches first (their MMR
-    joins the skill rows), aliases last (the film events' gamertags join them)."""
+Batches = Iterator[tuple[TableReport, list[Row]]]
+
+
+def batches(source: Source, player_xuid: str, tables: dict[str, TableReport]) -> Batches:
+    """Every legacy table's rows as imported_* rows, chunk by chunk, each with the report
+    entry of its table (rows read and skipped counted there): matches first (their MMR joins
+    the skill rows), aliases last (the film events' gamertags join them)."""
     v4 = source.layout == LAYOUT_V4
     skill: dict[tuple[str, str], Row] = {}
 
@@ -322,57 +313,63 @@ def batches(source: Source, player_xuid: str) -> Iterator[Batch]:
             merge_skill(t_legacy.skill_row(mmr_row, player_xuid))
         return out, reason
 
-    matches_table = "match_stats" if v4 else "MatchCache"
-    yield from _convert(source, matches_table, "imported_match_stats", match)
+    def skill_of(row: Row) -> Converted:
+        return merge_skill(t_legacy.skill_row(row, player_xuid))
+
+    matches = "match_stats" if v4 else "MatchCache"
+    yield from _convert(source, tables, matches, "imported_match_stats", match)
     if v4:
-
-        def skill_of(row: Row) -> Converted:
-            return merge_skill(t_legacy.skill_row(row, player_xuid))
-
-        yield from _convert(source, "player_match_stats", "", skill_of)
+        yield from _convert(source, tables, "player_match_stats", "", skill_of)
     if skill:
+        name = "player_match_stats" if v4 else f"{matches} (MMR)"
         rows = [r for r in skill.values() if t_legacy.has_skill(r)]
-        name = "player_match_stats" if v4 else f"{matches_table} (MMR)"
-        yield Batch(name, "imported_player_match_stats", rows)
+        yield _entry(tables, name, "imported_player_match_stats"), rows
     for table, (target, convert) in ROWS.items():
-        yield from _convert(source, table, target, convert)
+        yield from _convert(source, tables, table, target, convert)
     film_aliases: set[tuple[str, str]] = set()
-    for batch in _events(source):
-        film_aliases.update((r["xuid"], r["gamertag"]) for r in batch.rows)
-        yield batch
+    for entry, rows in _events(source, tables):
+        film_aliases.update((r["xuid"], r["gamertag"]) for r in rows)
+        yield entry, rows
     for table in ALIAS_TABLES:
-        yield from _convert(source, table, "imported_aliases", _alias_of(table))
+        alias = functools.partial(t_legacy.alias_row, table=table)
+        yield from _convert(source, tables, table, "imported_aliases", alias)
     rows = [
         {"xuid": x, "gamertag": g, "last_seen": None, "legacy_table": "highlight_events"}
         for x, g in sorted(a for a in film_aliases if all(a))
     ]
     if rows:
-        yield Batch("highlight events (gamertags)", "imported_aliases", rows, read=len(rows))
+        entry = _entry(tables, "highlight events (gamertags)", "imported_aliases")
+        entry.read += len(rows)
+        yield entry, rows
 
 
-def _alias_of(table: str) -> Callable[[Row], Converted]:
-    xuid, gamertag, seen = ALIAS_TABLES[table]
-    return lambda row: t_legacy.alias_row(row.get(xuid), row.get(gamertag), row.get(seen), table)
+def _entry(tables: dict[str, TableReport], table: str, target: str) -> TableReport:
+    entry = tables.setdefault(table, TableReport(table))
+    entry.target = target or entry.target
+    return entry
 
 
 def _convert(
-    source: Source, table: str, target: str, convert: Callable[[Row], Converted]
-) -> Iterator[Batch]:
-    """One batch per chunk of a table's rows (none when the file has no such table)."""
-    if table not in source.tables:
-        return
+    source: Source,
+    tables: dict[str, TableReport],
+    table: str,
+    target: str,
+    convert: Callable[[Row], Converted],
+) -> Batches:
+    """A table's rows converted one by one, chunk by chunk."""
     for chunk in source.table(table):
-        batch = Batch(table, target, [], read=len(chunk))
-        for row in chunk:
-            out, reason = convert(row)
+        entry = _entry(tables, table, target)
+        entry.read += len(chunk)
+        rows = []
+        for out, reason in map(convert, chunk):
             if out is not None:
-                batch.rows.append(out)
+                rows.append(out)
             elif reason:
-                batch.skipped[reason] += 1
-        yield batch
+                entry.skipped[reason] += 1
+        yield entry, rows
 
 
-def _events(source: Source) -> Iterator[Batch]:
+def _events(source: Source, tables: dict[str, TableReport]) -> Batches:
     """One row per match, so that its events are imported whole or not at all: v4 event rows
     grouped (numbered in id order), or a SQLite body (a list, or one object; the first
     readable body of a match is kept)."""
@@ -389,7 +386,8 @@ def _events(source: Source) -> Iterator[Batch]:
     )
     seen: set[str] = set()
     for chunk in source.rows(sql):
-        batch = Batch(table, "imported_highlight_events", [])
+        entry = _entry(tables, table, "imported_highlight_events")
+        rows: list[Row] = []
         for row in chunk:
             match_id = t_legacy.match_id_of(row["match_id"])
             if v4:
@@ -398,17 +396,17 @@ def _events(source: Source) -> Iterator[Batch]:
                 parsed = t_legacy.sqlite_events(row["events"])
                 events = parsed and [(e, json.dumps(e, ensure_ascii=False)) for e in parsed]
             count = len(events) if events else 1
-            batch.read += count
+            entry.read += count
             if match_id is None:
-                batch.skipped[t_legacy.NO_MATCH_ID] += count
+                entry.skipped[t_legacy.NO_MATCH_ID] += count
             elif events is None:
-                batch.skipped[t_legacy.UNREADABLE_EVENTS] += 1
+                entry.skipped[t_legacy.UNREADABLE_EVENTS] += 1
             elif match_id in seen:
-                batch.skipped["another body of a match already read"] += count
+                entry.skipped["another body of a match already read"] += count
             else:
                 seen.add(match_id)
-                batch.rows.extend(
+                rows.extend(
                     t_legacy.event_row(match_id, i, event, text)
                     for i, (event, text) in enumerate(events)
                 )
-        yield batch
+        yield entry, rows

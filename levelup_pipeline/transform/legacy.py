@@ -44,24 +44,18 @@ def match_id_of(value: Any) -> str | None:
 
 
 def legacy_bool(value: Any) -> bool | None:
-    """SQLite keeps booleans as 0/1; DuckDB as booleans; NULL stays NULL."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false"):
-        return value.strip().lower() in ("1", "true")
-    return None
+    """SQLite keeps booleans as 0/1 (or text); DuckDB as booleans; NULL stays NULL."""
+    if isinstance(value, str):
+        value = {"0": False, "1": True, "false": False, "true": True}.get(value.strip().lower())
+    return bool(value) if isinstance(value, int | float) else None
 
 
 def legacy_time(value: Any) -> dt.datetime | None:
     """A timestamp as the original stored it (naive = UTC, or ISO text) -> aware UTC."""
+    if isinstance(value, str):
+        value = parse_timestamp(value.strip().replace(" ", "T", 1))
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, str):
-        parsed = parse_timestamp(value.strip().replace(" ", "T", 1))
-        if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     return None
 
 
@@ -79,11 +73,13 @@ def decode_gamertag(value: Any) -> str | None:
     or without a byte-order mark); cleaned like a film's gamertag (cut at the first NUL)."""
     if isinstance(value, list) and all(isinstance(b, int) and 0 <= b < 256 for b in value):
         value = bytes(value)
+    if isinstance(value, str) and _utf16_read_as_text(value):
+        value = value.encode("latin-1")
     if isinstance(value, bytes | bytearray | memoryview):
         value = _decode_bytes(bytes(value))
     if not isinstance(value, str):
         return None
-    return clean_gamertag(_utf16_text(value).replace("\ufeff", ""))  # byte-order marks too
+    return clean_gamertag(value.replace("\ufeff", ""))  # byte-order marks too
 
 
 def _decode_bytes(data: bytes) -> str:
@@ -96,16 +92,13 @@ def _decode_bytes(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _utf16_text(text: str) -> str:
-    """UTF-16 bytes that were read as 8-bit text ('G\\x00a\\x00...', 'ÿþG\\x00...') -> text."""
-    if text[:2] in ("\xff\xfe", "\xfe\xff"):
-        return _decode_bytes(text.encode("latin-1", errors="replace"))
-    body = text.rstrip("\x00")
-    if len(body) >= 3 and all(ord(c) < 256 for c in text):
-        low, high = text[0::2].rstrip("\x00"), text[1::2].rstrip("\x00")
-        if high == "" and "\x00" not in low or low == "" and "\x00" not in high:
-            return _decode_bytes(text.encode("latin-1"))
-    return text
+def _utf16_read_as_text(text: str) -> bool:
+    """True for UTF-16 bytes that were read as 8-bit text ('G\\x00a\\x00...', 'ÿþG\\x00...')."""
+    if not all(ord(c) < 256 for c in text):
+        return False
+    low, high = text[0::2].rstrip("\x00"), text[1::2].rstrip("\x00")
+    alternating = high == "" and "\x00" not in low or low == "" and "\x00" not in high
+    return text[:2] in ("\xff\xfe", "\xfe\xff") or len(text.rstrip("\x00")) >= 3 and alternating
 
 
 def _columns(*groups: tuple[Callable[[Any], Any], str]) -> Columns:
@@ -143,6 +136,12 @@ SCORE_COLUMNS = _columns(
     (_text, "award_category"),
     (as_int, "count=award_count points=award_score"),
 )
+# Every alias table's names: xuid_aliases, Players, teammates_aggregate, antagonists...
+ALIAS_COLUMNS = _columns(
+    (normalize_xuid, "xuid=xuid,teammate_xuid,opponent_xuid"),
+    (decode_gamertag, "gamertag=gamertag,teammate_gamertag,opponent_gamertag"),
+    (legacy_time, "last_seen=last_seen,last_played,last_encounter"),
+)
 # Every variant of a highlight event's keys the original's writers used.
 EVENT_COLUMNS = _columns(
     (known_event_type, "event_type=event_type,EventType"),
@@ -173,6 +172,16 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
     return str(value)
+
+
+def parse_json(text: Any) -> Any:
+    """Stored JSON (text or UTF-8 bytes) -> its value; None when it is not JSON."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def _of_match(row: Row, columns: Columns) -> Converted:
@@ -232,10 +241,7 @@ def v4_event(row: Row) -> tuple[Row, str]:
     """A v4 highlight_events row -> (the event, its JSON text): the typed columns win over
     its raw_json, which may hold more (the medal fields)."""
     text = row.get("raw_json")
-    try:
-        extra = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        extra = None
+    extra = parse_json(text) if isinstance(text, str) else None
     typed = {k: row.get(k) for k in ("event_type", "time_ms", "xuid", "gamertag", "type_hint")}
     merged = dict(extra) if isinstance(extra, dict) else {}
     merged.update({k: v for k, v in typed.items() if v is not None})
@@ -244,12 +250,7 @@ def v4_event(row: Row) -> tuple[Row, str]:
 
 def sqlite_events(body: Any) -> list[Row] | None:
     """A HighlightEvents.ResponseBody: a JSON list of events, or one event object."""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    try:
-        parsed = json.loads(body) if isinstance(body, str) else body
-    except ValueError:
-        return None
+    parsed = parse_json(body)
     if isinstance(parsed, dict):
         lists = [parsed.get(k) for k in ("events", "Events", "HighlightEvents", "Value")]
         parsed = next((v for v in lists if isinstance(v, list)), [parsed])
@@ -258,17 +259,9 @@ def sqlite_events(body: Any) -> list[Row] | None:
     return [e for e in parsed if isinstance(e, dict)]
 
 
-def alias_row(xuid: Any, gamertag: Any, seen: Any, table: str) -> Converted:
-    """One (xuid, gamertag) sighting of any legacy table -> an imported_aliases row."""
-    bare = normalize_xuid(xuid)
-    if bare is None:
+def alias_row(row: Row, table: str) -> Converted:
+    """One (xuid, gamertag) sighting of any legacy alias table -> an imported_aliases row."""
+    out = {**_convert(row, ALIAS_COLUMNS), "legacy_table": table}
+    if out["xuid"] is None:
         return None, NO_XUID
-    name = decode_gamertag(gamertag)
-    if name is None:
-        return None, NO_GAMERTAG
-    return {
-        "xuid": bare,
-        "gamertag": name,
-        "last_seen": legacy_time(seen),
-        "legacy_table": table,
-    }, None
+    return (None, NO_GAMERTAG) if out["gamertag"] is None else (out, None)
