@@ -1,10 +1,5 @@
-"""`levelup migrate`: the guide's `migrate_all_to_duckdb.py --gamertag X`.
-
-`--from-levelup PATH` reads the original LevelUp's files (a v4 `stats.duckdb`, or its install
-folder with `db_profiles.json`: every profile, or the one `--gamertag` names); `--from-sqlite
-PATH` a legacy SQLite file (the original's tables and OpenSpartan Workshop's). Without either,
-the current folder is looked at as the original's install folder (the guide's form).
-"""
+"""`levelup migrate`: the guide's `migrate_all_to_duckdb.py --gamertag X` (without a path, the
+current folder is the original's install folder)."""
 
 from __future__ import annotations
 
@@ -40,22 +35,17 @@ async def _resolve_xuid(gamertag: str) -> str:
         return (await api.resolve_player(gamertag)).xuid
 
 
-def choose_xuid(
-    store: PlayerStore,
-    gamertag: str,
-    given: str | None,
-    listed: str | None,
-    path: Path,
-) -> tuple[str, str]:
+def choose_xuid(store: PlayerStore, given: str | None, profile: Profile) -> tuple[str, str]:
     """The player's XUID and how it was found: --xuid, the profile list, the player's
     database, the file itself (when it names exactly one), else the profile API."""
+    gamertag = store.gamertag
     if given:
         xuid = normalize_xuid(given.strip())
         if xuid is None or not xuid.isdigit():
             raise UserError(f"--xuid {given!r} is not an XUID (16 digits, or xuid(...)).")
         return xuid, "--xuid"
-    if listed:
-        return listed, PROFILES_FILE
+    if profile.xuid:
+        return profile.xuid, PROFILES_FILE
     if store.exists():
         with store.reader() as reader:
             rows = reader.execute(
@@ -63,7 +53,7 @@ def choose_xuid(
             ).fetchall()
         if rows and rows[0][0]:
             return rows[0][0], f"recorded in {store.path}"
-    found = file_xuids(path, gamertag)
+    found = file_xuids(profile.path, gamertag)
     if len(found) == 1:
         return found[0], "named by the file"
     try:
@@ -88,23 +78,6 @@ def _default_source(gamertag: str | None) -> Path:
         "folder, or a player's stats.duckdb) or --from-sqlite PATH, or run the command in "
         f"the original's install folder (where {PROFILES_FILE} is)."
     )
-
-
-def _targets(source: Path, gamertag: str | None) -> list[Profile]:
-    found = profiles(source)
-    if source.is_dir():
-        if gamertag is None:
-            return found
-        picked = [p for p in found if (p.gamertag or "").lower() == gamertag.lower()]
-        if not picked:
-            names = ", ".join(sorted(p.gamertag or "?" for p in found)) or "none"
-            raise UserError(
-                f"{gamertag} is not a profile of {source / PROFILES_FILE} (profiles: {names})."
-            )
-        return picked
-    if gamertag is None:
-        raise UserError(f"Pass the player whose file {source} is with --gamertag.")
-    return [Profile(gamertag=gamertag, path=found[0].path)]
 
 
 @click.command("migrate")
@@ -151,7 +124,7 @@ def migrate_command(
     if gamertag is not None:
         gamertag = validate_gamertag(gamertag)
     source = levelup_source or sqlite_source or _default_source(gamertag)
-    targets = _targets(Path(source).expanduser(), gamertag)
+    targets = profiles(source, gamertag)
     failures = []
     for profile in targets:
         try:
@@ -165,16 +138,16 @@ def migrate_command(
     if failures:
         raise UserError(
             f"{len(failures)} of {len(targets)} profiles were not imported "
-            f"({', '.join(str(f) for f in failures)}): see above; the others were."
+            f"({', '.join(failures)}): see above; the others were."
         )
 
 
 def _migrate_one(profile: Profile, xuid: str | None, dry_run: bool) -> None:
-    gamertag = validate_gamertag(str(profile.gamertag))
+    gamertag = validate_gamertag(profile.gamertag)
     store = PlayerStore(gamertag)
     if not profile.path.is_file():
         raise LegacyImportError(f"No file at {profile.path} for {gamertag}: check the path.")
-    chosen, how = choose_xuid(store, gamertag, xuid, profile.xuid, profile.path)
+    chosen, how = choose_xuid(store, xuid, profile)
     verb = "checking" if dry_run else "importing"
     click.echo(f"{gamertag}: XUID {chosen} ({how}); {verb} {profile.path}...")
     report = import_legacy(store, profile.path, chosen, dry_run=dry_run)

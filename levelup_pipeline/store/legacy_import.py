@@ -36,6 +36,7 @@ from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.store.views import registered
 from levelup_pipeline.store.writer import StoreWriter
+from levelup_pipeline.transform.legacy import parse_json
 
 IMPORT_META_KEY = "legacy_import"
 STAGING_DIR = ".import-staging"
@@ -219,14 +220,11 @@ def _workshop(writer: StoreWriter, source: Source, xuid: str, now: dt.datetime) 
 
 def _record(writer: StoreWriter, report: LegacyReport, now: dt.datetime) -> str:
     """sync_meta record of the imports (the last one per source file)."""
-    try:
-        past = json.loads(writer.get_meta(IMPORT_META_KEY) or "{}")
-    except ValueError:
-        past = {}
+    past = parse_json(writer.get_meta(IMPORT_META_KEY))
+    past = past if isinstance(past, dict) else {}
     imported = {t.table: t.imported for t in report.tables.values() if t.target}
     if report.workshop is not None:
         imported["MatchStats"] = report.workshop["imported"]
-    past = past if isinstance(past, dict) else {}
     past[str(report.source)] = {
         "layout": report.layout,
         "at": now.isoformat(),

@@ -86,7 +86,7 @@ class TableReport:
 class Profile:
     """One player of an original install: its gamertag, file and XUID (when listed)."""
 
-    gamertag: str | None
+    gamertag: str
     path: Path
     xuid: str | None = None
 
@@ -128,13 +128,16 @@ class Source:
 
 
 # ------------------------------------------------------------------ finding and opening
-def profiles(path: Path) -> list[Profile]:
-    """The files an import path names: an install folder's profiles, or one file."""
+def profiles(path: Path, gamertag: str | None) -> list[Profile]:
+    """The players an import path names: the one of a file (`gamertag`), or an install
+    folder's profiles (every one, or the one `gamertag` names)."""
     path = Path(path).expanduser()
     if not path.is_dir():
         if not path.is_file():
             raise LegacyImportError(f"Nothing at {path}: check the path given to the import.")
-        return [Profile(gamertag=None, path=path)]
+        if gamertag is None:
+            raise LegacyImportError(f"Pass the player whose file {path} is with --gamertag.")
+        return [Profile(gamertag, path)]
     listing = path / PROFILES_FILE
     if not listing.is_file():
         raise LegacyImportError(
@@ -142,7 +145,7 @@ def profiles(path: Path) -> list[Profile]:
             "install folder, or a player's stats.duckdb file."
         )
     try:
-        return [
+        found = [
             Profile(str(name), (path / str(entry["db_path"])).resolve(), _xuid(entry))
             for name, entry in json.loads(listing.read_text(encoding="utf-8"))["profiles"].items()
         ]
@@ -151,6 +154,11 @@ def profiles(path: Path) -> list[Profile]:
             f"{listing} is not a readable profile list ({type(exc).__name__}: {exc}); "
             'expected {"profiles": {"<gamertag>": {"db_path": ..., "xuid": ...}}}.'
         ) from None
+    picked = [p for p in found if gamertag is None or p.gamertag.lower() == gamertag.lower()]
+    if gamertag and not picked:
+        names = ", ".join(sorted(p.gamertag for p in found)) or "none"
+        raise LegacyImportError(f"{gamertag} is not a profile of {listing} (profiles: {names}).")
+    return picked
 
 
 def _xuid(entry: dict[str, Any]) -> str | None:

@@ -11,7 +11,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from levelup_pipeline.transform._common import as_float, as_int, normalize_xuid, parse_timestamp
+from levelup_pipeline.transform._common import (
+    as_float,
+    as_int,
+    load_json,
+    normalize_xuid,
+    parse_timestamp,
+)
 from levelup_pipeline.transform.highlights import clean_gamertag, known_event_type, medal_name_of
 
 Row = dict[str, Any]
@@ -176,10 +182,8 @@ def _json_default(value: Any) -> Any:
 
 def parse_json(text: Any) -> Any:
     """Stored JSON (text or UTF-8 bytes) -> its value; None when it is not JSON."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
     try:
-        return json.loads(text) if isinstance(text, str) else None
+        return load_json(text) if isinstance(text, str | bytes) else None
     except ValueError:
         return None
 
