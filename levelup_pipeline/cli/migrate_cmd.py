@@ -38,7 +38,6 @@ async def _resolve_xuid(gamertag: str) -> str:
 def choose_xuid(store: PlayerStore, given: str | None, profile: Profile) -> tuple[str, str]:
     """The player's XUID and how it was found: --xuid, the profile list, the player's
     database, the file itself (when it names exactly one), else the profile API."""
-    gamertag = store.gamertag
     if given:
         xuid = normalize_xuid(given.strip())
         if xuid is None or not xuid.isdigit():
@@ -48,19 +47,17 @@ def choose_xuid(store: PlayerStore, given: str | None, profile: Profile) -> tupl
         return profile.xuid, PROFILES_FILE
     if store.exists():
         with store.reader() as reader:
-            rows = reader.execute(
-                "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
-            ).fetchall()
-        if rows and rows[0][0]:
-            return rows[0][0], f"recorded in {store.path}"
-    found = file_xuids(profile.path, gamertag)
+            sql = "SELECT max(value) FROM sync_meta WHERE key = 'player_xuid'"
+            if recorded := reader.execute(sql).fetchall()[0][0]:
+                return recorded, f"recorded in {store.path}"
+    found = file_xuids(profile.path, store.gamertag)
     if len(found) == 1:
         return found[0], "named by the file"
     try:
-        return asyncio.run(_resolve_xuid(gamertag)), "the profile API"
+        return asyncio.run(_resolve_xuid(store.gamertag)), "the profile API"
     except HaloApiError as exc:
         raise UserError(
-            f"The file names {len(found)} possible XUIDs for {gamertag} and the profile API "
+            f"The file names {len(found)} possible XUIDs for {store.gamertag} and the profile API "
             f"could not resolve it ({exc}); pass the player's XUID with --xuid."
         ) from None
 

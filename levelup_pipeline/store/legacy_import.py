@@ -23,9 +23,7 @@ from levelup_pipeline.store.legacy_read import (
     TableReport,
     batches,
     check_layout,
-    has_workshop,
     human_xuids,
-    json_object,
     match_bodies,
     not_imported,
     open_source,
@@ -122,7 +120,7 @@ def import_legacy(
                     _write(con, writer, entry, rows, report, now)
             writer.set_meta("player_xuid", xuid)
             writer.set_meta("player_gamertag", store.gamertag)
-            if has_workshop(source):
+            if source.has("MatchStats", "ResponseBody"):  # Workshop's raw API JSON
                 report.workshop = _workshop(writer, source, xuid, now)
             found = sum(t.imported + t.kept for t in report.tables.values())
             ws = report.workshop or Counter()
@@ -212,8 +210,8 @@ def _workshop(writer: StoreWriter, source: Source, xuid: str, now: dt.datetime) 
         )
     for table, kind in UGC_TABLES.items():
         if source.has(table, "ResponseBody"):
-            bodies = [json_object(r["ResponseBody"]) for c in source.table(table) for r in c]
-            assets = [b for b in bodies if b and b.get("AssetId")]
+            bodies = [parse_json(r["ResponseBody"]) for c in source.table(table) for r in c]
+            assets = [b for b in bodies if isinstance(b, dict) and b.get("AssetId")]
             counts["ugc"] += writer.write_ugc_assets(assets, asset_kind=kind, fetched_at=now)
     return counts
 

@@ -116,9 +116,6 @@ class Source:
         """Every row of a table, in file order (none when the file lacks the table)."""
         return self.rows(f'SELECT * FROM "{table}"') if table in self.tables else iter(())
 
-    def count(self, table: str) -> int:
-        return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0])
-
     def has(self, table: str, *columns: str) -> bool:
         """True when the file has the table, with these columns."""
         if table not in self.tables:
@@ -220,10 +217,11 @@ def check_layout(source: Source, path: Path) -> None:
 
 def not_imported(source: Source) -> list[tuple[str, int, str]]:
     """(table, rows, why) of the file's tables that are not imported (Workshop's excepted)."""
-    return [
-        (table, source.count(table), NOT_IMPORTED.get(table, _UNKNOWN))
-        for table in sorted(source.tables - {*IMPORTED_FROM, *WORKSHOP_TABLES})
-    ]
+    out = []
+    for table in sorted(source.tables - {*IMPORTED_FROM, *WORKSHOP_TABLES}):
+        count = source.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+        out.append((table, count, NOT_IMPORTED.get(table, _UNKNOWN)))
+    return out
 
 
 # ------------------------------------------------------------------ the file's player
@@ -242,7 +240,7 @@ def file_xuids(path: Path, gamertag: str) -> list[str]:
                 for alias in filter(None, (t_legacy.alias_row(r, table)[0] for r in chunk)):
                     if alias["gamertag"].lower() == gamertag.lower():
                         found[alias["xuid"]] = None
-        if found or not has_workshop(source):
+        if found or not source.has("MatchStats", "ResponseBody"):
             return list(found)
         common: set[str] | None = None
         for chunk in match_bodies(source):
@@ -252,22 +250,11 @@ def file_xuids(path: Path, gamertag: str) -> list[str]:
 
 
 # ------------------------------------------------------------------ Workshop's raw JSON
-def has_workshop(source: Source) -> bool:
-    """True when the file holds Workshop's MatchStats bodies (raw API JSON)."""
-    return source.has("MatchStats", "ResponseBody")
-
-
-def json_object(text: Any) -> dict[str, Any] | None:
-    """A stored JSON object, or None (unreadable, or another shape)."""
-    body = t_legacy.parse_json(text)
-    return body if isinstance(body, dict) else None
-
-
 def match_bodies(source: Source, size: int = 200) -> Iterator[list[dict[str, Any] | None]]:
     """Workshop's MatchStats bodies in file order, `size` at a time (None: unreadable)."""
     for chunk in source.rows('SELECT ResponseBody FROM "MatchStats" ORDER BY rowid', size=size):
-        bodies = [json_object(r["ResponseBody"]) for r in chunk]
-        yield [b if b and b.get("MatchId") else None for b in bodies]
+        bodies = [t_legacy.parse_json(r["ResponseBody"]) for r in chunk]
+        yield [b if isinstance(b, dict) and b.get("MatchId") else None for b in bodies]
 
 
 def human_xuids(body: dict[str, Any]) -> set[str]:
@@ -288,8 +275,8 @@ def skill_bodies(source: Source, match_ids: list[str]) -> dict[str, dict[str, An
     out = {}
     for chunk in source.rows(sql, [m.lower() for m in match_ids]):
         for row in chunk:
-            body = json_object(row["ResponseBody"])
-            if body is not None and isinstance(body.get("Value"), list):
+            body = t_legacy.parse_json(row["ResponseBody"])
+            if isinstance(body, dict) and isinstance(body.get("Value"), list):
                 out[row["id"]] = body
     return out
 

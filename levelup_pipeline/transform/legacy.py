@@ -245,7 +245,7 @@ def v4_event(row: Row) -> tuple[Row, str]:
     """A v4 highlight_events row -> (the event, its JSON text): the typed columns win over
     its raw_json, which may hold more (the medal fields)."""
     text = row.get("raw_json")
-    extra = parse_json(text) if isinstance(text, str) else None
+    extra = parse_json(text)
     typed = {k: row.get(k) for k in ("event_type", "time_ms", "xuid", "gamertag", "type_hint")}
     merged = dict(extra) if isinstance(extra, dict) else {}
     merged.update({k: v for k, v in typed.items() if v is not None})
