@@ -164,15 +164,13 @@ def report_lines(report: LegacyReport) -> list[str]:
     for entry in report.tables.values():
         parts = [f"{entry.read} read"]
         if entry.target:
-            parts.append(f"{entry.imported} {done}")
-            parts.append(f"{entry.kept} kept (already there)")
+            parts += [f"{entry.imported} {done}", f"{entry.kept} kept (already there)"]
         if entry.skipped:
             reasons = "; ".join(f"{n} {why}" for why, n in entry.skipped.most_common())
-            parts.append(f"{sum(entry.skipped.values())} skipped ({reasons})")
+            parts.append(f"{entry.skipped.total()} skipped ({reasons})")
         target = f" -> {entry.target}" if entry.target else " (merged below)"
         lines.append(f"  {entry.table}{target}: " + ", ".join(parts))
-    for table, rows, why in report.not_imported:
-        lines.append(f"  {table}: {rows} row(s) not imported - {why}")
+    lines += [f"  {t}: {n} row(s) not imported - {why}" for t, n, why in report.not_imported]
     ws = report.workshop
     if ws is not None:
         lines.append(

@@ -48,7 +48,6 @@ class LegacyReport:
     source: Path
     layout: str
     gamertag: str
-    xuid: str
     dry_run: bool
     tables: dict[str, TableReport] = field(default_factory=dict)
     not_imported: list[tuple[str, int, str]] = field(default_factory=list)
@@ -61,8 +60,7 @@ def staged(store: PlayerStore, commit: bool) -> Iterator[PlayerStore]:
     """A copy of the player's database to work on, under the player's writer lock; it
     replaces the database on exit when `commit`, and is deleted in every case."""
     root = store.path.parent / STAGING_DIR
-    created = not store.path.parent.exists()
-    committed = False
+    created = not store.path.parent.exists()  # a dry run or a failure leaves no empty folder
     try:
         with exclusive(store):
             shutil.rmtree(root, ignore_errors=True)
@@ -77,11 +75,11 @@ def staged(store: PlayerStore, commit: bool) -> Iterator[PlayerStore]:
                     if Path(f"{stage.path}.wal").exists():  # the file alone must be whole
                         duckdb.connect(str(stage.path)).close()
                     os.replace(stage.path, store.path)
-                    committed = True
+                    created = False
             finally:
                 shutil.rmtree(root, ignore_errors=True)
     finally:
-        if created and not committed:  # a dry run (or a failure) leaves no empty player folder
+        if created:
             shutil.rmtree(store.path.parent, ignore_errors=True)
 
 
@@ -106,7 +104,7 @@ def import_legacy(
     now = now or dt.datetime.now(dt.UTC)
     with open_source(path) as source:
         check_layout(source, path)
-        report = LegacyReport(path, source.layout, store.gamertag, xuid, dry_run)
+        report = LegacyReport(path, source.layout, store.gamertag, dry_run)
         report.not_imported = not_imported(source)
         with staged(store, commit=not dry_run) as stage, stage.writer() as writer:
             known = writer.get_meta("player_xuid")
