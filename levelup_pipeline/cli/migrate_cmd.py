@@ -1,15 +1,9 @@
-"""`levelup migrate`: the guide's `migrate_all_to_duckdb.py --gamertag X`.
-
-`--from-levelup PATH` reads the original LevelUp's files (a v4 `stats.duckdb`, or its install
-folder with `db_profiles.json`: every profile, or the one `--gamertag` names); `--from-sqlite
-PATH` a legacy SQLite file (the original's tables and OpenSpartan Workshop's). Without either,
-the current folder is looked at as the original's install folder (the guide's form).
-"""
+"""`levelup migrate`: the guide's `migrate_all_to_duckdb.py --gamertag X` (without a path, the
+current folder is the original's install folder)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -20,12 +14,10 @@ from levelup_pipeline.defs.partitions import register_player
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.store.legacy_import import LegacyReport, import_legacy
 from levelup_pipeline.store.legacy_read import (
-    LAYOUT_SQLITE,
     PROFILES_FILE,
     LegacyImportError,
     Profile,
     file_xuids,
-    open_source,
     profiles,
 )
 from levelup_pipeline.store.paths import validate_gamertag
@@ -43,13 +35,7 @@ async def _resolve_xuid(gamertag: str) -> str:
         return (await api.resolve_player(gamertag)).xuid
 
 
-def choose_xuid(
-    store: PlayerStore,
-    gamertag: str,
-    given: str | None,
-    listed: str | None,
-    from_file: Callable[[], list[str]],
-) -> tuple[str, str]:
+def choose_xuid(store: PlayerStore, given: str | None, profile: Profile) -> tuple[str, str]:
     """The player's XUID and how it was found: --xuid, the profile list, the player's
     database, the file itself (when it names exactly one), else the profile API."""
     if given:
@@ -57,42 +43,23 @@ def choose_xuid(
         if xuid is None or not xuid.isdigit():
             raise UserError(f"--xuid {given!r} is not an XUID (16 digits, or xuid(...)).")
         return xuid, "--xuid"
-    if listed:
-        return listed, PROFILES_FILE
+    if profile.xuid:
+        return profile.xuid, PROFILES_FILE
     if store.exists():
         with store.reader() as reader:
-            rows = reader.execute(
-                "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
-            ).fetchall()
-        if rows and rows[0][0]:
-            return rows[0][0], f"recorded in {store.path}"
-    found = from_file()
+            sql = "SELECT max(value) FROM sync_meta WHERE key = 'player_xuid'"
+            if recorded := reader.execute(sql).fetchall()[0][0]:
+                return recorded, f"recorded in {store.path}"
+    found = file_xuids(profile.path, store.gamertag)
     if len(found) == 1:
         return found[0], "named by the file"
     try:
-        return asyncio.run(_resolve_xuid(gamertag)), "the profile API"
+        return asyncio.run(_resolve_xuid(store.gamertag)), "the profile API"
     except HaloApiError as exc:
         raise UserError(
-            f"The file names {len(found)} possible XUIDs for {gamertag} and the profile API "
+            f"The file names {len(found)} possible XUIDs for {store.gamertag} and the profile API "
             f"could not resolve it ({exc}); pass the player's XUID with --xuid."
         ) from None
-
-
-def _xuids_in(path: Path, gamertag: str) -> Callable[[], list[str]]:
-    def find() -> list[str]:
-        with open_source(path) as source:
-            found = file_xuids(source, gamertag)
-            if found or source.layout != LAYOUT_SQLITE or "MatchStats" not in source.tables():
-                return found
-        from levelup_pipeline.store.sqlite_import import common_players, open_workshop_db
-
-        con = open_workshop_db(path)
-        try:
-            return sorted(common_players(con))
-        finally:
-            con.close()
-
-    return find
 
 
 def _default_source(gamertag: str | None) -> Path:
@@ -108,23 +75,6 @@ def _default_source(gamertag: str | None) -> Path:
         "folder, or a player's stats.duckdb) or --from-sqlite PATH, or run the command in "
         f"the original's install folder (where {PROFILES_FILE} is)."
     )
-
-
-def _targets(source: Path, gamertag: str | None) -> list[Profile]:
-    found = profiles(source)
-    if source.is_dir():
-        if gamertag is None:
-            return found
-        picked = [p for p in found if (p.gamertag or "").lower() == gamertag.lower()]
-        if not picked:
-            names = ", ".join(sorted(p.gamertag or "?" for p in found)) or "none"
-            raise UserError(
-                f"{gamertag} is not a profile of {source / PROFILES_FILE} (profiles: {names})."
-            )
-        return picked
-    if gamertag is None:
-        raise UserError(f"Pass the player whose file {source} is with --gamertag.")
-    return [Profile(gamertag=gamertag, path=found[0].path)]
 
 
 @click.command("migrate")
@@ -171,7 +121,7 @@ def migrate_command(
     if gamertag is not None:
         gamertag = validate_gamertag(gamertag)
     source = levelup_source or sqlite_source or _default_source(gamertag)
-    targets = _targets(Path(source).expanduser(), gamertag)
+    targets = profiles(source, gamertag)
     failures = []
     for profile in targets:
         try:
@@ -185,18 +135,16 @@ def migrate_command(
     if failures:
         raise UserError(
             f"{len(failures)} of {len(targets)} profiles were not imported "
-            f"({', '.join(str(f) for f in failures)}): see above; the others were."
+            f"({', '.join(failures)}): see above; the others were."
         )
 
 
 def _migrate_one(profile: Profile, xuid: str | None, dry_run: bool) -> None:
-    gamertag = validate_gamertag(str(profile.gamertag))
+    gamertag = validate_gamertag(profile.gamertag)
     store = PlayerStore(gamertag)
     if not profile.path.is_file():
         raise LegacyImportError(f"No file at {profile.path} for {gamertag}: check the path.")
-    chosen, how = choose_xuid(
-        store, gamertag, xuid, profile.xuid, _xuids_in(profile.path, gamertag)
-    )
+    chosen, how = choose_xuid(store, xuid, profile)
     verb = "checking" if dry_run else "importing"
     click.echo(f"{gamertag}: XUID {chosen} ({how}); {verb} {profile.path}...")
     report = import_legacy(store, profile.path, chosen, dry_run=dry_run)
@@ -216,21 +164,20 @@ def report_lines(report: LegacyReport) -> list[str]:
     for entry in report.tables.values():
         parts = [f"{entry.read} read"]
         if entry.target:
-            parts.append(f"{entry.imported} {done}")
-            parts.append(f"{entry.kept} kept (already there)")
+            parts += [f"{entry.imported} {done}", f"{entry.kept} kept (already there)"]
         if entry.skipped:
             reasons = "; ".join(f"{n} {why}" for why, n in entry.skipped.most_common())
-            parts.append(f"{sum(entry.skipped.values())} skipped ({reasons})")
+            parts.append(f"{entry.skipped.total()} skipped ({reasons})")
         target = f" -> {entry.target}" if entry.target else " (merged below)"
         lines.append(f"  {entry.table}{target}: " + ", ".join(parts))
-    for table, rows, why in report.not_imported:
-        lines.append(f"  {table}: {rows} row(s) not imported - {why}")
+    lines += [f"  {t}: {n} row(s) not imported - {why}" for t, n, why in report.not_imported]
     ws = report.workshop
     if ws is not None:
         lines.append(
-            f"  MatchStats (Workshop, raw API JSON): {ws.matches_read} read, {ws.imported} "
-            f"{done} ({ws.with_skill} with skill), skipped {ws.not_the_player} without this "
-            f"player, {ws.already_archived} already archived, {ws.unreadable} unreadable"
+            f"  MatchStats (Workshop, raw API JSON): {ws['read']} read, {ws['imported']} "
+            f"{done} ({ws['with_skill']} with skill), skipped {ws['not_the_player']} without "
+            f"this player, {ws['already_archived']} already archived, {ws['unreadable']} "
+            "unreadable"
         )
     model = report.model
     tail = (

@@ -1,28 +1,25 @@
-"""Read the original LevelUp's files, read-only: a v4 `stats.duckdb`, a legacy SQLite file, or
-the install folder whose `db_profiles.json` lists every player's file.
-
-What each legacy table becomes is in `batches()`: rows of the imported_* tables (through the
-pure converters of transform/legacy.py), with the rows that cannot be trusted counted per
-reason, and the tables not worth importing named with why. Any table or column may be
-missing (the layouts file says so): a missing one reads as empty / NULL.
-"""
+"""Read the original LevelUp's files read-only (a v4 `stats.duckdb`, a legacy SQLite file, or
+the install folder whose `db_profiles.json` lists them) as batches of imported_* rows. Any
+table or column may be missing (the layouts file says so): it reads as empty / NULL."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
 
 from levelup_pipeline.store.errors import StoreError
 from levelup_pipeline.transform import legacy as t_legacy
 from levelup_pipeline.transform._common import normalize_xuid
+from levelup_pipeline.transform.legacy import Converted, Row
 
 LAYOUT_V4 = "duckdb-v4"
 LAYOUT_SQLITE = "sqlite"
@@ -37,13 +34,36 @@ NOT_IMPORTED: dict[str, str] = {
     "original session id is kept in imported_match_stats.legacy_session_id)",
     "skill_history": "derived: CSR comes with each match's skill, which the gap filling refetches",
     "sync_meta": "the original's sync bookkeeping, meaningless here",
-    "mv_map_stats": "derived aggregate, recomputed here",
-    "mv_mode_category_stats": "derived aggregate, recomputed here",
-    "mv_session_stats": "derived aggregate, recomputed here",
-    "mv_global_stats": "derived aggregate, recomputed here",
+    **{
+        f"mv_{name}": "derived aggregate, recomputed here"
+        for name in ("map_stats", "mode_category_stats", "session_stats", "global_stats")
+    },
 }
-#: Workshop's tables in a legacy SQLite file: imported by store/sqlite_import.py (raw JSON).
-WORKSHOP_TABLES = ("MatchStats", "PlayerMatchStats", "Maps", "GameVariants", "Playlists")
+_UNKNOWN = "not a table of the original LevelUp's layouts"
+#: Workshop's tables of UGC assets (names of maps, modes, playlists) -> the store's asset_kind.
+UGC_TABLES = {
+    "Maps": "map",
+    "GameVariants": "ugc_game_variant",
+    "Playlists": "playlist",
+    "PlaylistMapModePairs": "map_mode_pair",
+}
+#: Workshop's tables in a legacy SQLite file: raw API JSON, imported as a sync stores it.
+WORKSHOP_TABLES = ("MatchStats", "PlayerMatchStats", *UGC_TABLES)
+#: legacy table -> (imported_* table, converter) of the tables read row by row.
+ROWS = {
+    "medals_earned": ("imported_medals", t_legacy.medal_row),
+    "personal_score_awards": ("imported_personal_scores", t_legacy.personal_score_row),
+}
+#: The legacy tables of (xuid, gamertag) sightings: t_legacy.ALIAS_COLUMNS reads them all.
+ALIAS_TABLES = (
+    *("xuid_aliases", "XuidAliases", "Players"),
+    *("teammates_aggregate", "TeammatesAggregate", "antagonists"),
+)
+IMPORTED_FROM = (
+    *("match_stats", "MatchCache", "player_match_stats", "highlight_events", "HighlightEvents"),
+    *ROWS,
+    *ALIAS_TABLES,
+)
 
 
 class LegacyImportError(StoreError):
@@ -51,13 +71,14 @@ class LegacyImportError(StoreError):
 
 
 @dataclass
-class Batch:
-    """Rows of one imported_* table read from one legacy table, and what was skipped."""
+class TableReport:
+    """One legacy table: rows read, imported (new), kept (already there), skipped by reason."""
 
-    legacy_table: str
-    target: str
-    rows: list[dict[str, Any]]
+    table: str
+    target: str = ""
     read: int = 0
+    imported: int = 0
+    kept: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
 
 
@@ -65,161 +86,123 @@ class Batch:
 class Profile:
     """One player of an original install: its gamertag, file and XUID (when listed)."""
 
-    gamertag: str | None
+    gamertag: str
     path: Path
     xuid: str | None = None
 
 
-class Source(Protocol):
-    """A read-only legacy file: its tables, columns and rows (dicts), chunk by chunk."""
+class Source:
+    """A legacy file opened read-only (DuckDB or SQLite): its tables, and rows as dicts."""
 
-    layout: str
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection | sqlite3.Connection) -> None:
+        self.path = path
+        self.con = con
+        self.layout = LAYOUT_V4 if isinstance(con, duckdb.DuckDBPyConnection) else LAYOUT_SQLITE
+        query = "SELECT name FROM sqlite_master WHERE type = 'table'"  # DuckDB has it too
+        self.tables = {r[0] for r in con.execute(query).fetchall()}
 
-    def tables(self) -> set[str]: ...
+    def rows(self, sql: str, params: Sequence[Any] = (), size: int = CHUNK) -> Iterator[list[Row]]:
+        """The rows of a query, `size` at a time."""
+        if isinstance(self.con, duckdb.DuckDBPyConnection):
+            for batch in self.con.cursor().sql(sql, params=params).to_arrow_reader(size):
+                yield batch.to_pylist()
+            return
+        cursor = self.con.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        while chunk := cursor.fetchmany(size):
+            yield [dict(zip(names, row, strict=True)) for row in chunk]
 
-    def count(self, table: str) -> int: ...
+    def table(self, table: str) -> Iterator[list[Row]]:
+        """Every row of a table, in file order (none when the file lacks the table)."""
+        return self.rows(f'SELECT * FROM "{table}"') if table in self.tables else iter(())
 
-    def rows(self, table: str, order: str = "") -> Iterator[list[dict[str, Any]]]: ...
+    def has(self, table: str, *columns: str) -> bool:
+        """True when the file has the table, with these columns."""
+        if table not in self.tables:
+            return False
+        found = self.con.cursor().execute(f'SELECT * FROM "{table}" LIMIT 0').description
+        return set(columns) <= {d[0] for d in found}
 
 
 # ------------------------------------------------------------------ finding and opening
-def profiles(path: Path) -> list[Profile]:
-    """The files an import path names: an install folder's profiles, or one file."""
+def profiles(path: Path, gamertag: str | None) -> list[Profile]:
+    """The players an import path names: the one of a file (`gamertag`), or an install
+    folder's profiles (every one, or the one `gamertag` names)."""
     path = Path(path).expanduser()
-    if path.is_dir():
-        listing = path / PROFILES_FILE
-        if not listing.is_file():
-            raise LegacyImportError(
-                f"{path} is a folder without {PROFILES_FILE}: pass the original LevelUp's "
-                "install folder, or a player's stats.duckdb file."
-            )
-        try:
-            entries = json.loads(listing.read_text(encoding="utf-8"))["profiles"]
-            return [
-                Profile(
-                    gamertag=str(name),
-                    path=(path / str(entry["db_path"])).resolve(),
-                    xuid=normalize_xuid(str(entry.get("xuid") or "")),
-                )
-                for name, entry in entries.items()
-            ]
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise LegacyImportError(
-                f"{listing} is not a readable profile list ({type(exc).__name__}: {exc}); "
-                'expected {"profiles": {"<gamertag>": {"db_path": ..., "xuid": ...}}}.'
-            ) from None
-    if not path.is_file():
-        raise LegacyImportError(f"Nothing at {path}: check the path given to the import.")
-    return [Profile(gamertag=None, path=path)]
+    if not path.is_dir():
+        if not path.is_file():
+            raise LegacyImportError(f"Nothing at {path}: check the path given to the import.")
+        if gamertag is None:
+            raise LegacyImportError(f"Pass the player whose file {path} is with --gamertag.")
+        return [Profile(gamertag, path)]
+    listing = path / PROFILES_FILE
+    if not listing.is_file():
+        raise LegacyImportError(
+            f"{path} is a folder without {PROFILES_FILE}: pass the original LevelUp's "
+            "install folder, or a player's stats.duckdb file."
+        )
+    try:
+        found = [
+            Profile(str(name), (path / str(entry["db_path"])).resolve(), _xuid(entry))
+            for name, entry in json.loads(listing.read_text(encoding="utf-8"))["profiles"].items()
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise LegacyImportError(
+            f"{listing} is not a readable profile list ({type(exc).__name__}: {exc}); "
+            'expected {"profiles": {"<gamertag>": {"db_path": ..., "xuid": ...}}}.'
+        ) from None
+    picked = [p for p in found if gamertag is None or p.gamertag.lower() == gamertag.lower()]
+    if gamertag and not picked:
+        names = ", ".join(sorted(p.gamertag for p in found)) or "none"
+        raise LegacyImportError(f"{gamertag} is not a profile of {listing} (profiles: {names}).")
+    return picked
 
 
-def detect_layout(path: Path) -> str:
-    """LAYOUT_V4 or LAYOUT_SQLITE from the file's header; one sentence for anything else."""
+def _xuid(entry: dict[str, Any]) -> str | None:
+    return normalize_xuid(str(entry.get("xuid") or ""))
+
+
+@contextmanager
+def open_source(path: Path) -> Iterator[Source]:
+    """The file opened read-only, its layout read from its header; one sentence for a file
+    of no known layout, a damaged or a locked one."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
     except OSError as exc:
         raise LegacyImportError(f"{path} cannot be read ({exc.strerror}).") from None
-    if head.startswith(_SQLITE_MAGIC):
-        return LAYOUT_SQLITE
-    if head[8:12] == _DUCKDB_MAGIC:
-        return LAYOUT_V4
-    raise LegacyImportError(
-        f"{path} is neither a DuckDB nor a SQLite file: it is not one of the original "
-        "LevelUp's databases (see docs/migration.md for the files it wrote)."
-    )
-
-
-@contextmanager
-def open_source(path: Path) -> Iterator[Source]:
-    """The file opened read-only, whatever its layout; damaged or locked: one sentence."""
-    layout = detect_layout(path)
-    source: _DuckSource | _SqliteSource
-    try:
-        if layout == LAYOUT_V4:
-            source = _DuckSource(duckdb.connect(str(path), read_only=True))
-        else:
-            source = _SqliteSource(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
-        source.tables()  # the first read: a damaged or locked file fails here
-    except (duckdb.Error, sqlite3.Error) as exc:
-        raise LegacyImportError(_unreadable(path, exc)) from None
-    try:
-        yield source
-    except (duckdb.Error, sqlite3.Error) as exc:
-        raise LegacyImportError(_unreadable(path, exc)) from None
-    finally:
-        source.close()
-
-
-def _unreadable(path: Path, exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:200]
-    if "lock" in text.lower():
-        return (
-            f"{path} is locked by another program (the original LevelUp still running?); "
-            "close it and run the import again."
+    if not head.startswith(_SQLITE_MAGIC) and head[8:12] != _DUCKDB_MAGIC:
+        raise LegacyImportError(
+            f"{path} is neither a DuckDB nor a SQLite file: it is not one of the original "
+            "LevelUp's databases (see docs/migration.md for the files it wrote)."
         )
-    return f"{path} is damaged and cannot be read ({text}); nothing was imported."
-
-
-class _DuckSource:
-    layout = LAYOUT_V4
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con = con
-
-    def tables(self) -> set[str]:
-        rows = self._con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchall()
-        return {r[0] for r in rows}
-
-    def count(self, table: str) -> int:
-        return int(self._con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0])
-
-    def rows(self, table: str, order: str = "") -> Iterator[list[dict[str, Any]]]:
-        by = f" ORDER BY {order}" if order else ""
-        reader = self._con.sql(f'SELECT * FROM "{table}"{by}').to_arrow_reader(CHUNK)
-        for batch in reader:
-            yield batch.to_pylist()
-
-    def close(self) -> None:
-        self._con.close()
-
-
-class _SqliteSource:
-    layout = LAYOUT_SQLITE
-
-    def __init__(self, con: sqlite3.Connection) -> None:
-        con.row_factory = sqlite3.Row
-        self._con = con
-
-    def tables(self) -> set[str]:
-        rows = self._con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return {r[0] for r in rows}
-
-    def count(self, table: str) -> int:
-        return int(self._con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
-
-    def rows(self, table: str, order: str = "") -> Iterator[list[dict[str, Any]]]:
-        by = f" ORDER BY {order}" if order else ""
-        cursor = self._con.execute(f'SELECT * FROM "{table}"{by}')
-        while chunk := cursor.fetchmany(CHUNK):
-            yield [dict(r) for r in chunk]
-
-    def close(self) -> None:
-        self._con.close()
+    try:
+        if head.startswith(_SQLITE_MAGIC):
+            con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        else:
+            con = duckdb.connect(str(path), read_only=True)
+        with closing(con):
+            yield Source(path, con)
+    except (duckdb.Error, sqlite3.Error) as exc:
+        text = " ".join(str(exc).split())[:200]
+        if "lock" in text.lower():
+            raise LegacyImportError(
+                f"{path} is locked by another program (the original LevelUp still running?); "
+                "close it and run the import again."
+            ) from None
+        raise LegacyImportError(
+            f"{path} is damaged and cannot be read ({text}); nothing was imported."
+        ) from None
 
 
 def check_layout(source: Source, path: Path) -> None:
     """Refuse, in one sentence, a file with none of the tables this import knows."""
-    tables = source.tables()
-    if "raw_match_json" in tables:
+    if "raw_match_json" in source.tables:
         raise LegacyImportError(
             f"{path} is a database of this LevelUp, not of the original one: bring it back "
             f"with `levelup restore --player GAMERTAG --from {path}` instead."
         )
-    known = {*IMPORTED_FROM, *ALIAS_TABLES, *WORKSHOP_TABLES}
-    if tables & known:
+    if source.tables & {*IMPORTED_FROM, *WORKSHOP_TABLES}:
         return
     what = (
         "a v4 stats.duckdb of the original LevelUp"
@@ -232,236 +215,193 @@ def check_layout(source: Source, path: Path) -> None:
     )
 
 
+def not_imported(source: Source) -> list[tuple[str, int, str]]:
+    """(table, rows, why) of the file's tables that are not imported (Workshop's excepted)."""
+    out = []
+    for table in sorted(source.tables - {*IMPORTED_FROM, *WORKSHOP_TABLES}):
+        count = source.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+        out.append((table, count, NOT_IMPORTED.get(table, _UNKNOWN)))
+    return out
+
+
 # ------------------------------------------------------------------ the file's player
-def file_xuids(source: Source, gamertag: str) -> list[str]:
-    """XUIDs the file itself names for its player: the v4 skill rows' xuid (most common
-    first), else the alias / Players rows of this gamertag."""
-    tables = source.tables()
-    counts: Counter[str] = Counter()
-    if "player_match_stats" in tables:
-        for chunk in source.rows("player_match_stats"):
+def file_xuids(path: Path, gamertag: str) -> list[str]:
+    """XUIDs the file names for its player, likeliest first: its v4 skill rows' xuid, else
+    the alias / Players rows of this gamertag, else the one player of every Workshop match."""
+    with open_source(path) as source:
+        counts: Counter[str] = Counter()
+        for chunk in source.table("player_match_stats"):
             counts.update(x for r in chunk if (x := normalize_xuid(r.get("xuid"))))
-    if counts:
-        return [x for x, _ in counts.most_common()]
-    wanted = gamertag.lower()
-    found: list[str] = []
-    for table in ("Players", "xuid_aliases", "XuidAliases"):
-        if table in tables:
-            for chunk in source.rows(table):
-                for row in chunk:
-                    name = t_legacy.decode_gamertag(row.get("gamertag"))
-                    xuid = normalize_xuid(row.get("xuid"))
-                    if xuid and name and name.lower() == wanted and xuid not in found:
-                        found.append(xuid)
-    return found
+        if counts:
+            return [x for x, _ in counts.most_common()]
+        found: dict[str, None] = {}
+        for table in ("Players", "xuid_aliases", "XuidAliases"):
+            for chunk in source.table(table):
+                for alias in filter(None, (t_legacy.alias_row(r, table)[0] for r in chunk)):
+                    if alias["gamertag"].lower() == gamertag.lower():
+                        found[alias["xuid"]] = None
+        if found or not source.has("MatchStats", "ResponseBody"):
+            return list(found)
+        common: set[str] | None = None
+        for chunk in match_bodies(source):
+            for body in filter(None, chunk):
+                common = human_xuids(body) if common is None else common & human_xuids(body)
+        return sorted(common or ())
+
+
+# ------------------------------------------------------------------ Workshop's raw JSON
+def match_bodies(source: Source, size: int = 200) -> Iterator[list[dict[str, Any] | None]]:
+    """Workshop's MatchStats bodies in file order, `size` at a time (None: unreadable)."""
+    for chunk in source.rows('SELECT ResponseBody FROM "MatchStats" ORDER BY rowid', size=size):
+        bodies = [t_legacy.parse_json(r["ResponseBody"]) for r in chunk]
+        yield [b if isinstance(b, dict) and b.get("MatchId") else None for b in bodies]
+
+
+def human_xuids(body: dict[str, Any]) -> set[str]:
+    """Bare XUIDs of the human players of a match body."""
+    players = [p for p in body.get("Players") or [] if isinstance(p, dict)]
+    return {x for p in players if (x := normalize_xuid(p.get("PlayerId")))}
+
+
+def skill_bodies(source: Source, match_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The last stored skill body of each match (Workshop may keep duplicates), by lower id."""
+    if not match_ids or not source.has("PlayerMatchStats", "MatchId", "ResponseBody"):
+        return {}
+    marks = ",".join("?" for _ in match_ids)
+    sql = (
+        'SELECT lower(MatchId) AS id, ResponseBody FROM "PlayerMatchStats"'
+        f" WHERE lower(MatchId) IN ({marks}) ORDER BY rowid"
+    )
+    out = {}
+    for chunk in source.rows(sql, [m.lower() for m in match_ids]):
+        for row in chunk:
+            body = t_legacy.parse_json(row["ResponseBody"])
+            if isinstance(body, dict) and isinstance(body.get("Value"), list):
+                out[row["id"]] = body
+    return out
 
 
 # ------------------------------------------------------------------ what each table becomes
-def batches(source: Source, player_xuid: str) -> Iterator[Batch]:
-    """Every legacy table's rows as imported_* rows, table by table (order matters: matches
-    first, so a later table's match rows find them; aliases last)."""
-    tables = source.tables()
+Batches = Iterator[tuple[TableReport, list[Row]]]
+
+
+def batches(source: Source, player_xuid: str, tables: dict[str, TableReport]) -> Batches:
+    """Every legacy table's rows as imported_* rows, chunk by chunk, each with the report
+    entry of its table (rows read and skipped counted there): matches first (their MMR joins
+    the skill rows), aliases last (the film events' gamertags join them)."""
     v4 = source.layout == LAYOUT_V4
-    matches_table = "match_stats" if v4 else "MatchCache"
-    skill: dict[tuple[str, str], dict[str, Any]] = {}
-    if matches_table in tables:
-        yield from _matches(source, matches_table, player_xuid, skill)
-    if v4 and "player_match_stats" in tables:
-        yield from _skill(source, player_xuid, skill)
-    if skill:  # MMR of match rows and skill rows together, one row per (match, xuid)
-        rows = [r for r in skill.values() if t_legacy.has_skill(r)]
-        name = "player_match_stats" if v4 else f"{matches_table} (MMR)"
-        yield Batch(name, "imported_player_match_stats", rows)
+    skill: dict[tuple[str, str], Row] = {}
+
+    def merge_skill(converted: Converted) -> Converted:
+        """One row per (match, xuid): a later row fills the NULLs of the earlier one."""
+        row, reason = converted
+        if row is not None:
+            known = skill.setdefault((row["match_id"], row["xuid"]), row)
+            known.update({k: v for k, v in row.items() if known[k] is None})
+        return None, reason
+
+    def match(row: Row) -> Converted:
+        out, reason = t_legacy.match_row(row)
+        if out is not None:
+            mmr = {k: row.get(k) for k in ("team_mmr", "enemy_mmr", "team_id", "last_team_id")}
+            mmr_row = {"match_id": out["match_id"], "xuid": player_xuid, **mmr}
+            merge_skill(t_legacy.skill_row(mmr_row, player_xuid))
+        return out, reason
+
+    def skill_of(row: Row) -> Converted:
+        return merge_skill(t_legacy.skill_row(row, player_xuid))
+
+    matches = "match_stats" if v4 else "MatchCache"
+    yield from _convert(source, tables, matches, "imported_match_stats", match)
     if v4:
-        yield from _simple(source, "medals_earned", "imported_medals", t_legacy.medal_row)
-        yield from _simple(
-            source, "personal_score_awards", "imported_personal_scores", t_legacy.personal_score_row
-        )
-    events_table = "highlight_events" if v4 else "HighlightEvents"
+        yield from _convert(source, tables, "player_match_stats", "", skill_of)
+    if skill:
+        name = "player_match_stats" if v4 else f"{matches} (MMR)"
+        rows = [r for r in skill.values() if t_legacy.has_skill(r)]
+        yield _entry(tables, name, "imported_player_match_stats"), rows
+    for table, (target, convert) in ROWS.items():
+        yield from _convert(source, tables, table, target, convert)
     film_aliases: set[tuple[str, str]] = set()
-    if events_table in tables:
-        yield from _events(source, events_table, film_aliases)
-    yield from _aliases(source, tables, film_aliases)
+    for entry, rows in _events(source, tables):
+        film_aliases.update((r["xuid"], r["gamertag"]) for r in rows)
+        yield entry, rows
+    for table in ALIAS_TABLES:
+        alias = functools.partial(t_legacy.alias_row, table=table)
+        yield from _convert(source, tables, table, "imported_aliases", alias)
+    rows = [
+        {"xuid": x, "gamertag": g, "last_seen": None, "legacy_table": "highlight_events"}
+        for x, g in sorted(a for a in film_aliases if all(a))
+    ]
+    if rows:
+        entry = _entry(tables, "highlight events (gamertags)", "imported_aliases")
+        entry.read += len(rows)
+        yield entry, rows
 
 
-def _matches(
-    source: Source, table: str, player_xuid: str, skill: dict[tuple[str, str], dict[str, Any]]
-) -> Iterator[Batch]:
-    for chunk in source.rows(table):
-        batch = Batch(table, "imported_match_stats", [], read=len(chunk))
-        for row in chunk:
-            out, reason = t_legacy.match_row(row)
-            if out is None:
-                batch.skipped[reason or "?"] += 1
-                continue
-            batch.rows.append(out)
-            mmr, _ = t_legacy.skill_row(
-                {"match_id": out["match_id"], "xuid": player_xuid, **_mmr(row)}, player_xuid
-            )
-            if mmr is not None:
-                _merge_skill(skill, mmr)
-        yield batch
+def _entry(tables: dict[str, TableReport], table: str, target: str) -> TableReport:
+    entry = tables.setdefault(table, TableReport(table))
+    entry.target = target or entry.target
+    return entry
 
 
-def _mmr(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row.get(k) for k in ("team_mmr", "enemy_mmr", "team_id", "last_team_id")}
+def _convert(
+    source: Source,
+    tables: dict[str, TableReport],
+    table: str,
+    target: str,
+    convert: Callable[[Row], Converted],
+) -> Batches:
+    """A table's rows converted one by one, chunk by chunk."""
+    for chunk in source.table(table):
+        entry = _entry(tables, table, target)
+        entry.read += len(chunk)
+        rows = []
+        for out, reason in map(convert, chunk):
+            if out is not None:
+                rows.append(out)
+            elif reason:
+                entry.skipped[reason] += 1
+        yield entry, rows
 
 
-def _merge_skill(skill: dict[tuple[str, str], dict[str, Any]], row: dict[str, Any]) -> None:
-    """One row per (match, xuid): values of the later row fill the NULLs of the earlier."""
-    key = (row["match_id"], row["xuid"])
-    known = skill.get(key)
-    if known is None:
-        skill[key] = row
-        return
-    for column, value in row.items():
-        if known.get(column) is None and value is not None:
-            known[column] = value
-
-
-def _skill(
-    source: Source, player_xuid: str, skill: dict[tuple[str, str], dict[str, Any]]
-) -> Iterator[Batch]:
-    for chunk in source.rows("player_match_stats"):
-        batch = Batch("player_match_stats", "", [], read=len(chunk))
-        for row in chunk:
-            out, reason = t_legacy.skill_row(row, player_xuid)
-            if out is None:
-                batch.skipped[reason or "?"] += 1
-            else:
-                _merge_skill(skill, out)
-        yield batch
-
-
-def _simple(source: Source, table: str, target: str, convert: Any) -> Iterator[Batch]:
-    if table not in source.tables():
-        return
-    for chunk in source.rows(table):
-        batch = Batch(table, target, [], read=len(chunk))
-        for row in chunk:
-            out, reason = convert(row)
-            if out is None:
-                batch.skipped[reason or "?"] += 1
-            else:
-                batch.rows.append(out)
-        yield batch
-
-
-def _events(source: Source, table: str, aliases: set[tuple[str, str]]) -> Iterator[Batch]:
-    """v4: one row per event, numbered per match in id order; SQLite: one JSON body per match
-    (a list, or one object), the first readable body of a match kept. A match's events are
-    never split between two batches (they are imported whole or not at all)."""
+def _events(source: Source, tables: dict[str, TableReport]) -> Batches:
+    """One row per match, so that its events are imported whole or not at all: v4 event rows
+    grouped (numbered in id order), or a SQLite body (a list, or one object; the first
+    readable body of a match is kept)."""
     v4 = source.layout == LAYOUT_V4
-    seen_bodies: set[str] = set()
-    carry: list[dict[str, Any]] = []  # v4: the events of the last match of a chunk
-    for chunk in source.rows(table, "match_id, id" if v4 else "rowid"):
-        batch = Batch(table, "imported_highlight_events", carry, read=0)
-        for row in chunk:
-            if v4:
-                _v4_event(batch, row)
-            else:
-                _sqlite_body(batch, row, seen_bodies)
-        carry = []
-        if v4 and batch.rows:
-            last = batch.rows[-1]["match_id"]
-            while batch.rows and batch.rows[-1]["match_id"] == last:
-                carry.append(batch.rows.pop())
-            carry.reverse()
-        aliases.update(
-            (r["xuid"], r["gamertag"]) for r in batch.rows if r["xuid"] and r["gamertag"]
-        )
-        yield batch
-    if carry:
-        aliases.update((r["xuid"], r["gamertag"]) for r in carry if r["xuid"] and r["gamertag"])
-        yield Batch(table, "imported_highlight_events", carry)
-
-
-def _v4_event(batch: Batch, row: dict[str, Any]) -> None:
-    batch.read += 1
-    match_id = t_legacy.match_id_of(row.get("match_id"))
-    if match_id is None:
-        batch.skipped[t_legacy.NO_MATCH_ID] += 1
+    table = "highlight_events" if v4 else "HighlightEvents"
+    if table not in source.tables:
         return
-    event, text = t_legacy.v4_event(row)
-    previous = batch.rows[-1] if batch.rows else None
-    index = previous["event_index"] + 1 if previous and previous["match_id"] == match_id else 0
-    batch.rows.append(t_legacy.event_row(match_id, index, event, text))
-
-
-def _sqlite_body(batch: Batch, row: dict[str, Any], seen: set[str]) -> None:
-    match_id = t_legacy.match_id_of(row.get("MatchId"))
-    events = t_legacy.sqlite_events(row.get("ResponseBody"))
-    count = len(events) if events else 1
-    batch.read += count
-    if match_id is None:
-        batch.skipped[t_legacy.NO_MATCH_ID] += count
-    elif events is None:
-        batch.skipped[t_legacy.UNREADABLE_EVENTS] += 1
-    elif match_id in seen:
-        batch.skipped["another body of a match already read"] += count
-    else:
-        seen.add(match_id)
-        batch.rows.extend(
-            t_legacy.event_row(match_id, i, e, json.dumps(e, ensure_ascii=False))
-            for i, e in enumerate(events)
-        )
-
-
-#: legacy alias tables -> (xuid column, gamertag column, seen column)
-ALIAS_TABLES: dict[str, tuple[str, str, str]] = {
-    "xuid_aliases": ("xuid", "gamertag", "last_seen"),
-    "XuidAliases": ("xuid", "gamertag", "last_seen"),
-    "Players": ("xuid", "gamertag", ""),
-    "teammates_aggregate": ("teammate_xuid", "teammate_gamertag", "last_played"),
-    "TeammatesAggregate": ("teammate_xuid", "teammate_gamertag", "last_played"),
-    "antagonists": ("opponent_xuid", "opponent_gamertag", "last_encounter"),
-}
-
-
-def _aliases(
-    source: Source, tables: set[str], film_aliases: set[tuple[str, str]]
-) -> Iterator[Batch]:
-    for table, (xcol, gcol, scol) in ALIAS_TABLES.items():
-        if table not in tables:
-            continue
-        for chunk in source.rows(table):
-            batch = Batch(table, "imported_aliases", [], read=len(chunk))
-            for row in chunk:
-                out, reason = t_legacy.alias_row(
-                    row.get(xcol), row.get(gcol), row.get(scol) if scol else None, table
+    sql = (
+        "SELECT match_id, list(h ORDER BY id) AS events FROM highlight_events h"
+        " GROUP BY match_id ORDER BY match_id"
+        if v4
+        else 'SELECT MatchId AS match_id, ResponseBody AS events FROM "HighlightEvents"'
+        " ORDER BY rowid"
+    )
+    seen: set[str] = set()
+    for chunk in source.rows(sql):
+        entry = _entry(tables, table, "imported_highlight_events")
+        rows: list[Row] = []
+        for row in chunk:
+            match_id = t_legacy.match_id_of(row["match_id"])
+            if v4:
+                events = [t_legacy.v4_event(e) for e in row["events"]]
+            else:
+                parsed = t_legacy.sqlite_events(row["events"])
+                events = parsed and [(e, json.dumps(e, ensure_ascii=False)) for e in parsed]
+            count = len(events) if events else 1
+            entry.read += count
+            if match_id is None:
+                entry.skipped[t_legacy.NO_MATCH_ID] += count
+            elif events is None:
+                entry.skipped[t_legacy.UNREADABLE_EVENTS] += 1
+            elif match_id in seen:
+                entry.skipped["another body of a match already read"] += count
+            else:
+                seen.add(match_id)
+                rows.extend(
+                    t_legacy.event_row(match_id, i, event, text)
+                    for i, (event, text) in enumerate(events)
                 )
-                if out is None:
-                    batch.skipped[reason or "?"] += 1
-                else:
-                    batch.rows.append(out)
-            yield batch
-    if film_aliases:
-        rows = [
-            {"xuid": x, "gamertag": g, "last_seen": None, "legacy_table": "highlight_events"}
-            for x, g in sorted(film_aliases)
-        ]
-        yield Batch("highlight events (gamertags)", "imported_aliases", rows, read=len(rows))
-
-
-#: Legacy tables imported into imported_* tables other than aliases.
-IMPORTED_FROM = (
-    "match_stats",
-    "MatchCache",
-    "player_match_stats",
-    "medals_earned",
-    "personal_score_awards",
-    "highlight_events",
-    "HighlightEvents",
-)
-
-
-def not_imported(source: Source) -> list[tuple[str, int, str]]:
-    """(table, rows, why) of the file's tables that are not imported (Workshop's excepted)."""
-    known = {*IMPORTED_FROM, *ALIAS_TABLES, *WORKSHOP_TABLES, "PlaylistMapModePairs"}
-    out = []
-    for table in sorted(source.tables()):
-        if table in known:
-            continue
-        why = NOT_IMPORTED.get(table, "not a table of the original LevelUp's layouts")
-        out.append((table, source.count(table), why))
-    return out
+        yield entry, rows

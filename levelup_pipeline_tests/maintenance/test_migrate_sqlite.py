@@ -114,3 +114,21 @@ def test_migrate_refuses_what_it_cannot_import(pipeline, tmp_path):
 def _matches(pipeline, gamertag: str) -> int:
     with pipeline.store(gamertag).reader() as con:
         return con.execute("SELECT count(*) FROM raw_match_json").fetchone()[0]
+
+
+def test_a_foreign_match_stats_table_does_not_hide_the_legacy_tables(tmp_path):
+    """A MatchStats table without Workshop's ResponseBody is not Workshop's: the original's
+    MatchCache beside it is imported (the whole file was refused before)."""
+    from levelup_pipeline.store.legacy_import import import_legacy
+    from levelup_pipeline.store.player_store import PlayerStore
+
+    source = tmp_path / "old.db"
+    with sqlite3.connect(source) as con:
+        con.execute("CREATE TABLE MatchStats (Body TEXT)")
+        con.execute("CREATE TABLE MatchCache (match_id TEXT, kills INTEGER)")
+        con.execute("INSERT INTO MatchCache VALUES ('0a4605d9-0a05-44ae-b8a9-4be2bbb15ffa', 3)")
+    store = PlayerStore("Alpha", data_dir=tmp_path / "data")
+    report = import_legacy(store, source, "2533274800000001")
+    assert report.tables["MatchCache"].imported == 1 and report.workshop is None
+    with store.reader() as con:
+        assert con.execute("SELECT kills FROM match_stats").fetchall() == [(3,)]

@@ -84,6 +84,7 @@ def test_events_body_list_or_one_object_or_garbage():
     assert legacy.sqlite_events('{"EventType": "death", "TimeMs": 5}') == [one]
     assert legacy.sqlite_events("{not json") is None
     assert legacy.sqlite_events(None) is None
+    assert legacy.sqlite_events("[" * 100_000 + "]" * 100_000) is None  # too deep: unreadable
 
 
 def test_match_rows_keep_null_and_map_both_layouts():
