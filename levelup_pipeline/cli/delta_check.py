@@ -54,6 +54,7 @@ class Verdict:
     up_to_date: str | None = None  # the line to print: no run is needed
     run_reason: str | None = None  # why the job must run
     error: str | None = None  # a user-facing API error, reported like the job reports it
+    state: StoredState | None = None  # with run_reason, when read: the run's prefetch uses it
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
     finally:
         lock.release()
     if plan is None or plan.planned:
-        return Verdict(run_reason="the history has new matches")
+        return Verdict(run_reason="the history has new matches", state=state)
     return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
 
 

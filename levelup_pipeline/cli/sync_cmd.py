@@ -22,6 +22,7 @@ from levelup_pipeline.store.settings import load_settings, save_settings
 if TYPE_CHECKING:
     from dagster import DagsterInstance
 
+    from levelup_pipeline.cli.delta_check import StoredState
     from levelup_pipeline.cli.runner import RunOutcome
 
 
@@ -259,7 +260,7 @@ def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> s
             return verdict.error
         if options.verbose:
             click.echo(f"{gamertag}: running the job: {verdict.run_reason}.", err=True)
-        return jobs.run(gamertag, options)
+        return jobs.run(gamertag, options, verdict.state)
     finally:
         history_handoff.drop()  # the page serves this player's run only
 
@@ -287,21 +288,24 @@ class _JobRunner:
             self._instance = get_instance()
         return self._instance
 
-    def run(self, gamertag: str, options: SyncOptions) -> str | None:
-        """Run the sync job then the maintenance jobs for one player; the error, if any."""
+    def run(
+        self, gamertag: str, options: SyncOptions, state: StoredState | None = None
+    ) -> str | None:
+        """Run the sync job then the maintenance jobs for one player; the error, if any.
+        `state`: the player's stored state, when the pre-check just read it."""
         try:
-            return self._run(gamertag, options)
+            return self._run(gamertag, options, state)
         finally:
             from levelup_pipeline.ingest import prefetch
 
             prefetch.drop()
 
-    def _run(self, gamertag: str, options: SyncOptions) -> str | None:
+    def _run(self, gamertag: str, options: SyncOptions, state: StoredState | None) -> str | None:
         rebuild_cache = self.flags[0]
         if not rebuild_cache:  # the sync job runs
             if options.mode == "full":
                 _set_aside_if_damaged(gamertag)
-            _start_prefetch(gamertag, options)  # before Dagster's import: see its docstring
+            _start_prefetch(gamertag, options, state)  # before Dagster's import (docstring)
         from levelup_pipeline.cli.backfill_steps import AfterSync
         from levelup_pipeline.cli.runner import run_job
         from levelup_pipeline.defs.config import sync_run_config
@@ -333,7 +337,7 @@ class _JobRunner:
         return None if outcome.success else outcome.error
 
 
-def _start_prefetch(gamertag: str, options: SyncOptions) -> None:
+def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | None = None) -> None:
     """Start the sync's requests while Dagster loads (`ingest/prefetch.py`), from the state
     the run will find; not when that state cannot be read as is (the run says why)."""
     if os.environ.get(PREFETCH_ENV, "1") == "0":
@@ -345,11 +349,12 @@ def _start_prefetch(gamertag: str, options: SyncOptions) -> None:
 
     db_path = player_db_path(gamertag)
     plan = prefetch.PrefetchPlan(gamertag, options, None, frozenset(), None)
-    if db_path.is_file():
+    if state is None and db_path.is_file():
         try:
             state = read_stored_state(db_path, options.match_type)
         except Exception:  # noqa: BLE001 - busy or damaged: the run waits or reports it
             return
+    if state is not None:
         if state.schema_version != latest_version():
             return
         plan = prefetch.PrefetchPlan(gamertag, options, state.xuid, state.known_ids, state.cursor)

@@ -29,6 +29,7 @@ from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.ingest.sync_writes import SyncWrites
 from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform.match_stats import find_player
+from levelup_pipeline.transform.modes import is_matchmade
 
 __all__ = ["BATCH_SIZE", "CURSOR_KEY", "NO_PLAYER_ROW", "SyncEngine", "SyncReport"]
 
@@ -243,7 +244,7 @@ class SyncEngine:
                 f"Match {match_id}: the API's stats do not list the player; recorded, skipped.",
             )
         self.names.start(core.ugc_refs(stats))  # names go out while skill and film are fetched
-        matchmade = core.is_matchmade(stats)  # only they have skill: no request, no gap
+        matchmade = is_matchmade(stats)  # only they have skill: no request, no gap
         skill, film = await asyncio.gather(
             core.fetch_part(self.api.match_skill(match_id, [self.report.xuid]))
             if matchmade

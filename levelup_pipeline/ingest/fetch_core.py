@@ -95,12 +95,6 @@ def ugc_refs(stats: dict) -> set[UgcRef]:
     return refs
 
 
-def is_matchmade(stats: dict) -> bool:
-    """Skill (MMR, CSR, expectations) exists for matchmade games only."""
-    lifecycle = (stats.get("MatchInfo") or {}).get("LifecycleMode")
-    return lifecycle is None or lifecycle == gaps.LIFECYCLE_MATCHMADE
-
-
 @dataclass(frozen=True)
 class Part:
     """One skill or film answer: found (`body`), not found, or failed after its retries."""

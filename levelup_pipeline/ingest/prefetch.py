@@ -24,9 +24,9 @@ from typing import Any
 from levelup_pipeline.halo import history_handoff
 from levelup_pipeline.halo.client import HaloApi, HaloApiSettings, open_halo_api
 from levelup_pipeline.ingest.discovery import PlannedMatch, discover
-from levelup_pipeline.ingest.fetch_core import is_matchmade
 from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.transform.match_stats import find_player
+from levelup_pipeline.transform.modes import is_matchmade
 
 #: The calls a sync makes that the prefetch makes first (the rest always go out from the run).
 PREFETCHED = ("resolve_player", "users", "match_history", "match_stats", "match_skill")

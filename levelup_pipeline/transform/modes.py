@@ -8,6 +8,15 @@ from __future__ import annotations
 import re
 
 LIFECYCLES: dict[int, str] = {1: "custom", 3: "matchmaking", 7: "local"}
+MATCHMADE = 3
+
+
+def is_matchmade(stats: dict) -> bool:
+    """Skill (MMR, CSR, expectations) exists for matchmade games only."""
+    lifecycle = (stats.get("MatchInfo") or {}).get("LifecycleMode")
+    return lifecycle is None or lifecycle == MATCHMADE
+
+
 # GameVariantCategory (spnkr.models.refdata) -> category; slayer family may become FFA.
 _SLAYER_FAMILY = {6, 9, 10, 24}  # Slayer, Fiesta, SWAT, Gun Game
 _BY_CATEGORY: dict[int, str] = {
