@@ -67,6 +67,7 @@ class StoredState:
     untransformed: int
     aggregates_current: bool
     known_ids: frozenset[str]
+    known_ugc: frozenset[tuple[str, str]] = frozenset()  # (asset id, version id) stored
 
 
 @contextmanager
@@ -107,6 +108,7 @@ def read_stored_state(db_path: Path, match_type: str) -> StoredState:
             "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
             " UNION SELECT match_id FROM unavailable_matches"
         ).fetchall() + [(i,) for i in imported_only_match_ids(con)]
+        ugc = con.execute("SELECT asset_id, version_id FROM ugc_assets").fetchall()
     return StoredState(
         schema_version=version,
         xuid=meta.get("player_xuid") or None,
@@ -114,6 +116,7 @@ def read_stored_state(db_path: Path, match_type: str) -> StoredState:
         untransformed=int(untransformed),
         aggregates_current=global_rows == 1 and global_matches == stats_rows,
         known_ids=frozenset(r[0] for r in ids),
+        known_ugc=frozenset((str(a), str(v)) for a, v in ugc),
     )
 
 

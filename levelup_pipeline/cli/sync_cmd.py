@@ -357,7 +357,15 @@ def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | No
     if state is not None:
         if state.schema_version != latest_version():
             return
-        plan = prefetch.PrefetchPlan(gamertag, options, state.xuid, state.known_ids, state.cursor)
+        plan = prefetch.PrefetchPlan(
+            gamertag,
+            options,
+            state.xuid,
+            state.known_ids,
+            state.cursor,
+            known_ugc=state.known_ugc,
+            pending=state.untransformed > 0,
+        )
     prefetch.start(plan, api_settings(options.verbose))
 
 

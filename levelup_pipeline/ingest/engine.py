@@ -29,6 +29,7 @@ from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.ingest.sync_writes import SyncWrites
 from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform.match_stats import find_player
+from levelup_pipeline.transform.metadata import human_xuids, ugc_refs
 from levelup_pipeline.transform.modes import is_matchmade
 
 __all__ = ["BATCH_SIZE", "CURSOR_KEY", "NO_PLAYER_ROW", "SyncEngine", "SyncReport"]
@@ -100,8 +101,8 @@ class SyncEngine:
         self.names.known = self.writer.known_ugc_refs()  # read now: no batch write is running
         for stats in self.writer.pending_stats():
             # Stored by an interrupted run that never got to their names and profiles:
-            self._new_xuids.update(core.human_xuids(stats))
-            self.names.start(core.ugc_refs(stats))
+            self._new_xuids.update(human_xuids(stats))
+            self.names.start(ugc_refs(stats))
         plan = await self._fetch_then_reference(self._discover_and_fetch(previous_cursor, key))
         if opts.with_assets and not self.writer.has_medal_metadata():
             await core.fetch_medal_metadata(self.api, self.writer, outage_ends_run=True)
@@ -243,7 +244,7 @@ class SyncEngine:
                 NO_PLAYER_ROW,
                 f"Match {match_id}: the API's stats do not list the player; recorded, skipped.",
             )
-        self.names.start(core.ugc_refs(stats))  # names go out while skill and film are fetched
+        self.names.start(ugc_refs(stats))  # names go out while skill and film are fetched
         matchmade = is_matchmade(stats)  # only they have skill: no request, no gap
         skill, film = await asyncio.gather(
             core.fetch_part(self.api.match_skill(match_id, [self.report.xuid]))
@@ -264,7 +265,7 @@ class SyncEngine:
             film_status=film_status,
             fetched_at=core.now(),
         )
-        self._new_xuids.update(core.human_xuids(stats))
+        self._new_xuids.update(human_xuids(stats))
         if skill_status != "failed" and film_status != "failed":
             return await self.writes.add(raw)
         # A failed skill/film part leaves a gap only if the sync completes: during an outage

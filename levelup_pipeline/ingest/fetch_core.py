@@ -20,8 +20,8 @@ from levelup_pipeline.halo.errors import (
     ResourceNotFound,
 )
 from levelup_pipeline.store import backfill as gaps
+from levelup_pipeline.transform.metadata import UgcRef
 
-UgcRef = tuple[str, str, str]  # (API kind, asset id, version id)
 # API path segment of a UGC asset -> the store's asset_kind label.
 STORE_ASSET_KINDS = {
     "maps": "map",
@@ -29,12 +29,6 @@ STORE_ASSET_KINDS = {
     "playlists": "playlist",
     "mapModePairs": "map_mode_pair",
 }
-_UGC_KEYS = (
-    ("MapVariant", "maps"),
-    ("UgcGameVariant", "ugcGameVariants"),
-    ("Playlist", "playlists"),
-    ("PlaylistMapModePair", "mapModePairs"),
-)
 # sync_meta key: the sprite sheets named by the last medal metadata document stored.
 MEDAL_SPRITES_KEY = "medal_sprite_paths"
 NOT_FOUND = (ResourceNotFound, MatchNotFound, FilmUnavailable)
@@ -72,27 +66,6 @@ async def gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:
     except BaseException:
         await cancel_all(tasks)
         raise
-
-
-def human_xuids(stats: dict) -> list[str]:
-    """XUIDs of the human players of a match stats body (bots have no profile)."""
-    return [
-        pid[5:-1]
-        for player in stats.get("Players") or []
-        if (pid := str(player.get("PlayerId") or "")).startswith("xuid(")
-        and player.get("PlayerType", 1) == 1
-    ]
-
-
-def ugc_refs(stats: dict) -> set[UgcRef]:
-    """(kind, asset id, version id) of the map, mode, playlist and map-mode pair of a match."""
-    info = stats.get("MatchInfo") or {}
-    refs = set()
-    for key, kind in _UGC_KEYS:
-        ref = info.get(key) or {}
-        if ref.get("AssetId") and ref.get("VersionId"):
-            refs.add((kind, str(ref["AssetId"]), str(ref["VersionId"])))
-    return refs
 
 
 @dataclass(frozen=True)

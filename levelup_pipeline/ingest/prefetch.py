@@ -3,7 +3,8 @@
 Before its raw step asks the API anything, a CLI sync spends 1.5-2.5 s importing Dagster,
 loading the definitions and creating the run. The prefetch starts the sync's own walk on a
 background event loop as soon as the CLI knows what it syncs: the player's identity, the
-history pages, each planned match's stats, skill and film, with the run's API settings. The
+history pages, each planned match's stats, skill and film, the names of the maps and modes
+they bring and the profiles of the players met, with the run's API settings. The
 raw step, in the same process, claims it: the sync then runs on that loop and API session (one
 sign-in, warm TLS connections), the prefetch starts nothing new, and each call it already made
 is answered once from what it got, result or error. The prefetch writes nothing: every row is
@@ -26,11 +27,19 @@ from levelup_pipeline.halo.client import HaloApi, HaloApiSettings, open_halo_api
 from levelup_pipeline.ingest.discovery import PlannedMatch, discover
 from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.transform.match_stats import find_player
+from levelup_pipeline.transform.metadata import human_xuids, ugc_refs
 from levelup_pipeline.transform.modes import is_matchmade
 
 #: The calls a sync makes that the prefetch makes first (the rest always go out from the run).
-PREFETCHED = ("resolve_player", "users", "match_history", "match_stats", "match_skill")
-PREFETCHED_FILMS = ("highlight_events",)
+PREFETCHED = (
+    "resolve_player",
+    "users",
+    "match_history",
+    "match_stats",
+    "match_skill",
+    "highlight_events",
+    "ugc_asset",
+)
 WORKERS = 32  # matches in flight, as the engine's workers (the limiter sets the pace)
 OPEN_TIMEOUT_SECONDS = 60.0
 
@@ -67,8 +76,11 @@ class _Recorder:
         async def call(*args: Any, **kwargs: Any) -> Any:
             if self._prefetch.claimed:
                 raise _Claimed
-            task = asyncio.ensure_future(method(*args, **kwargs))
-            self._prefetch.calls[_call_key(method, name, args, kwargs)] = task
+            key = _call_key(method, name, args, kwargs)
+            task = self._prefetch.calls.get(key)
+            if task is None:  # the same request twice (e.g. one profile) goes out once
+                task = asyncio.ensure_future(method(*args, **kwargs))
+                self._prefetch.calls[key] = task
             return await task
 
         return call
@@ -83,7 +95,7 @@ class _Replay:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._api, name)
-        if name not in PREFETCHED + PREFETCHED_FILMS:
+        if name not in PREFETCHED:
             return attr
 
         async def call(*args: Any, **kwargs: Any) -> Any:
@@ -105,6 +117,8 @@ class PrefetchPlan:
     xuid: str | None  # None: not resolved yet, the prefetch resolves it as the run would
     known_ids: frozenset[str]
     cursor: str | None
+    known_ugc: frozenset[tuple[str, str]] = frozenset()  # (asset id, version id) stored
+    pending: bool = False  # stored matches not transformed yet: their players join the run's
 
 
 class Prefetch:
@@ -125,6 +139,8 @@ class Prefetch:
         self._opened = threading.Event()
         self.walked = threading.Event()  # the walk ended (all planned, or claimed, or an error)
         self._spawned: set[asyncio.Future] = set()
+        self._met: set[str] = set()  # human players of the planned matches (their profiles)
+        self._names: set[tuple[str, str, str]] = set()  # UGC refs asked for
         self._closing: asyncio.Event | None = None
         self._session: concurrent.futures.Future | None = None
 
@@ -183,6 +199,8 @@ class Prefetch:
 
             await discover(page, plan.known_ids.intersection, options, plan.cursor, on_page)
             await asyncio.gather(*self._spawned, return_exceptions=True)
+            if self._met and not plan.pending:  # the engine's one profile lookup, last
+                await api.users(sorted(self._met))
 
     def _spawn(self, call: Coroutine) -> None:
         async def quietly() -> None:
@@ -199,6 +217,11 @@ class Prefetch:
             stats = await api.match_stats(match_id)
             if find_player(stats, xuid) is None:
                 return
+            for ref in ugc_refs(stats) - self._names:
+                if (ref[1], ref[2]) not in self.plan.known_ugc:
+                    self._names.add(ref)
+                    self._spawn(api.ugc_asset(*ref))
+            self._met.update(human_xuids(stats))
             parts = [api.highlight_events(match_id)]
             if is_matchmade(stats):
                 parts.append(api.match_skill(match_id, [xuid]))

@@ -8,6 +8,37 @@ from typing import Any
 
 from levelup_pipeline.transform._common import as_int, as_str, dig
 
+UgcRef = tuple[str, str, str]  # (API kind, asset id, version id)
+# MatchInfo key of each UGC reference -> its API path segment.
+UGC_REF_KEYS = (
+    ("MapVariant", "maps"),
+    ("UgcGameVariant", "ugcGameVariants"),
+    ("Playlist", "playlists"),
+    ("PlaylistMapModePair", "mapModePairs"),
+)
+
+
+def human_xuids(stats: dict) -> list[str]:
+    """XUIDs of the human players of a match stats body (bots have no profile)."""
+    return [
+        pid[5:-1]
+        for player in stats.get("Players") or []
+        if (pid := str(player.get("PlayerId") or "")).startswith("xuid(")
+        and player.get("PlayerType", 1) == 1
+    ]
+
+
+def ugc_refs(stats: dict) -> set[UgcRef]:
+    """(kind, asset id, version id) of the map, mode, playlist and map-mode pair of a match."""
+    info = stats.get("MatchInfo") or {}
+    refs = set()
+    for key, kind in UGC_REF_KEYS:
+        ref = info.get(key) or {}
+        if ref.get("AssetId") and ref.get("VersionId"):
+            refs.add((kind, str(ref["AssetId"]), str(ref["VersionId"])))
+    return refs
+
+
 UGC_ASSET_COLUMNS: tuple[str, ...] = (
     "asset_kind",
     "asset_id",

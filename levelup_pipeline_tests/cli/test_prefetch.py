@@ -24,6 +24,10 @@ def _match_requests(pipeline) -> dict[str, int]:
     return {name: requests[name] for name in MATCH_ENDPOINTS}
 
 
+def _api_requests(pipeline) -> dict[str, int]:
+    return {k: n for k, n in pipeline.sim.stats()["requests"].items() if k != "auth"}
+
+
 def _expected(pipeline, new_ids: list[str], history_pages: int = 1) -> dict[str, int]:
     """One request per new match and part: what a sync without prefetch asks."""
     matches = pipeline.sim.world.matches
@@ -71,10 +75,14 @@ def test_a_finished_prefetch_answers_every_request_of_the_run_once(synced_pipeli
     # everything the run will ask was asked, before any run exists
     assert made == _expected(pipeline, [m for m in new_ids if m != missing]) | {"match_stats": 3}
 
+    everything = _api_requests(pipeline)
+    assert everything["users"] >= 1  # the gamertag check and the profiles of the players met
+
     outcome = pipeline.sync(gamertag, "delta_sync", match_type="all")
 
     assert outcome.success, outcome.error
     assert _match_requests(pipeline) == made  # no request was made twice
+    assert _api_requests(pipeline) == everything  # the run asked the API nothing itself
     assert _prefetched_requests(pipeline) == started.served > 0
     kept = sorted(m for m in new_ids if m != missing)
     assert _stored(pipeline, gamertag, new_ids) == [(m,) for m in kept]
