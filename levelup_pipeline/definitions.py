@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, EnvVar, in_process_executor
+from dagster import Definitions, EnvVar
 
 from levelup_pipeline.defs.assets_aggregates import aggregate_tables
 from levelup_pipeline.defs.assets_ingest import raw_match_json
@@ -14,6 +14,7 @@ from levelup_pipeline.defs.assets_model import model_tables
 from levelup_pipeline.defs.assets_reference import game_assets
 from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.automation import levelup_automation
+from levelup_pipeline.defs.executor import player_run_executor
 from levelup_pipeline.defs.jobs import JOBS
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.defs.schedules import SCHEDULES
@@ -55,7 +56,7 @@ DOMAINS: dict[str, Definitions] = {
         jobs=JOBS,
         schedules=SCHEDULES,
         sensors=[*SENSORS, levelup_automation],
-        executor=in_process_executor,
+        executor=player_run_executor,
     ),
     "resources": Definitions(resources={"halo": halo_resource(), "store": PlayerStoreResource()}),
 }

@@ -19,10 +19,8 @@ from pathlib import Path
 
 import click
 import duckdb
-import filelock
 
-from levelup_pipeline.cli import instance_peek
-from levelup_pipeline.config import dagster_home
+from levelup_pipeline.defs import run_lock
 from levelup_pipeline.halo import history_handoff
 from levelup_pipeline.halo.auth import Credentials
 from levelup_pipeline.halo.client import HaloApiSettings, open_halo_api
@@ -35,7 +33,6 @@ from levelup_pipeline.halo.errors import (
 )
 from levelup_pipeline.ingest.discovery import DiscoveryResult, discover
 from levelup_pipeline.ingest.options import SyncOptions
-from levelup_pipeline.store.gamertag import run_lock_name
 from levelup_pipeline.store.migrate import latest_version
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
 from levelup_pipeline.store.shared_lock import shared_lock
@@ -130,20 +127,17 @@ def pending_work(state: StoredState) -> str | None:
     return None
 
 
-def instance_blocker(gamertag: str) -> str | None:
-    """Why the Dagster side needs the job (not registered, a run going or failed), or None."""
-    players = instance_peek.registered_players()
+def run_blocker(gamertag: str) -> str | None:
+    """Why the Dagster side needs the job (not registered, last run not a success), or None:
+    read from LevelUp's own records (`defs/run_lock.py`), never from Dagster's tables."""
+    players = run_lock.registered_players()
     if players is None:
-        return "the Dagster instance cannot be read without Dagster"
+        return "the registered players are not mirrored yet"
     if gamertag not in players:
         return "the player is not registered yet"
-    runs = instance_peek.partition_runs(gamertag)
-    if runs is None:
-        return "the runs of the player cannot be read without Dagster"
-    if runs.unfinished:
-        return "a run of this player has not finished"
-    if runs.latest_status != "SUCCESS":
-        return f"the last run of this player did not succeed ({runs.latest_status or 'none'})"
+    status = run_lock.last_run_status(gamertag)
+    if status != "SUCCESS":
+        return f"the last run of this player did not succeed ({status or 'none recorded'})"
     return None
 
 
@@ -240,27 +234,20 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
     db_path = player_db_path(gamertag)
     if not db_path.is_file():
         return Verdict(run_reason="the player has no database yet")
-    blocker = instance_blocker(gamertag)
-    if blocker:
-        return Verdict(run_reason=blocker)
-    # The CLI's per-player run lock (cli.run_guard): held means another sync is going.
-    locks = dagster_home() / "locks"
-    lock = filelock.FileLock(str(locks / run_lock_name(gamertag)))
     try:
-        locks.mkdir(parents=True, exist_ok=True)
-        lock.acquire(timeout=0)
-    except (filelock.Timeout, OSError):
-        return Verdict(run_reason="another levelup sync of this player is running")
-    try:
-        state = read_stored_state(db_path, options.match_type)
-        pending = pending_work(state)
-        if pending:
-            return Verdict(run_reason=pending)
-        plan, newest, requests = asyncio.run(
-            first_page_plan(state.xuid or "", state.known_ids, options)
-        )
-    finally:
-        lock.release()
+        with run_lock.player_run_lock(gamertag, timeout=0):  # held: a run is going
+            blocker = run_blocker(gamertag)
+            if blocker:
+                return Verdict(run_reason=blocker)
+            state = read_stored_state(db_path, options.match_type)
+            pending = pending_work(state)
+            if pending:
+                return Verdict(run_reason=pending)
+            plan, newest, requests = asyncio.run(
+                first_page_plan(state.xuid or "", state.known_ids, options)
+            )
+    except run_lock.PlayerBusy:
+        return Verdict(run_reason="another run of this player is going")
     if plan is None or plan.planned:
         return Verdict(run_reason="the history has new matches")
     return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))

@@ -12,6 +12,8 @@ from dagster import DagsterInstance
 
 from levelup_pipeline.config import PROJECT_ROOT, dagster_home
 from levelup_pipeline.defs.instance_sqlite import cheaper_commits
+from levelup_pipeline.defs.partitions import registered_players
+from levelup_pipeline.defs.run_lock import mirror_players
 
 SHIPPED_DAGSTER_YAML = PROJECT_ROOT / ".dagster_home" / "dagster.yaml"
 
@@ -39,3 +41,10 @@ def get_instance() -> DagsterInstance:
     home = ensure_dagster_home()
     with filelock.FileLock(str(home / ".instance.lock"), timeout=120):
         return DagsterInstance.get()
+
+
+def mirror_registered(instance: DagsterInstance) -> list[str]:
+    """Dagster's registered players, mirrored for the CLI's reads without Dagster."""
+    players = registered_players(instance)
+    mirror_players(players, Path(instance.root_directory))
+    return players

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from levelup_pipeline.cli.errors import UserError, friendly
-from levelup_pipeline.cli.instance import get_instance
+from levelup_pipeline.cli.instance import get_instance, mirror_registered
 from levelup_pipeline.defs.partitions import register_player
 from levelup_pipeline.store.archive import archive_older_than, archive_root
 from levelup_pipeline.store.maintenance import backup, optimize
@@ -150,7 +150,9 @@ def restore_command(player: str, source: Path | None) -> None:
     """Replace a player's database by a checked backup; the replaced files are kept aside."""
     gamertag = validate_gamertag(player)
     report = restore(PlayerStore(gamertag), source)
-    register_player(get_instance(), gamertag)  # a removed player comes back as a partition
+    instance = get_instance()
+    if register_player(instance, gamertag):  # a removed player comes back as a partition
+        mirror_registered(instance)
     _record(gamertag, report.counts, "restore")
     aside = f"; the replaced files are in {report.set_aside}" if report.set_aside else ""
     click.echo(

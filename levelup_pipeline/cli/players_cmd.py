@@ -6,18 +6,22 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import click
 
 from levelup_pipeline.cli.errors import UserError, friendly
-from levelup_pipeline.cli.instance import get_instance
-from levelup_pipeline.cli.run_guard import DEFAULT_WAIT_SECONDS, PlayerBusy, player_turn
+from levelup_pipeline.cli.instance import get_instance, mirror_registered
 from levelup_pipeline.defs.partitions import (
     PLAYERS_PARTITION_NAME,
     register_player,
     registered_as,
     registered_players,
+)
+from levelup_pipeline.defs.run_lock import (
+    DEFAULT_WAIT_SECONDS,
+    PlayerBusy,
+    player_run_lock,
 )
 from levelup_pipeline.defs.table_events import record_table_changes
 from levelup_pipeline.halo.resource import HaloApiResource
@@ -27,9 +31,6 @@ from levelup_pipeline.store.maintenance import rename_player
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.settings import CADENCES, MATCH_TYPES, load_settings, save_settings
-
-if TYPE_CHECKING:
-    from dagster import DagsterInstance
 
 
 class AddedPlayer(NamedTuple):
@@ -86,6 +87,7 @@ def add_player(player: str) -> AddedPlayer:
         writer.set_meta("player_xuid", identity.xuid)
         writer.set_meta("player_gamertag", identity.gamertag)
     created = register_player(instance, gamertag)
+    mirror_registered(instance)
     return AddedPlayer(identity.xuid, str(store.path), created, gamertag)
 
 
@@ -166,7 +168,7 @@ def add_command(gamertag: str, cadence: str | None, match_type: str | None) -> N
 @friendly
 def list_command() -> None:
     """List registered players."""
-    players = registered_players(get_instance())
+    players = mirror_registered(get_instance())
     if not players:
         click.echo("No player registered yet: levelup players add GAMERTAG")
     for gamertag in players:
@@ -187,6 +189,7 @@ def remove_command(gamertag: str) -> None:
     if not gamertag:
         raise UserError(f"{typed} is not registered (see: levelup players list).")
     instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, gamertag)
+    mirror_registered(instance)
     click.echo(f"{gamertag} unregistered; its database stays at {PlayerStore(gamertag).path}")
 
 
@@ -208,21 +211,19 @@ RENAME_WAIT_SECONDS = DEFAULT_WAIT_SECONDS
 
 
 @contextmanager
-def _players_turn(instance: DagsterInstance, *gamertags: str) -> Iterator[None]:
-    """The run guard of each player (`run_guard.player_turn`, the one syncs take), in key
-    order so two renames never wait for each other; one sentence if a sync does not end."""
-
+def _players_turn(*gamertags: str) -> Iterator[None]:
+    """The run lock of each player (the one every run holds), in key order so two renames
+    never wait for each other; one sentence if a run does not end."""
     keys = {gamertag_key(g): g for g in gamertags}
     with ExitStack() as turns:
         for key in sorted(keys):
             told = f"{keys[key]}: a sync of this player is running; the rename waits for it."
             try:
                 turns.enter_context(
-                    player_turn(
-                        instance,
+                    player_run_lock(
                         keys[key],
-                        RENAME_WAIT_SECONDS,
-                        on_wait=lambda _message, told=told: click.echo(told, err=True),
+                        timeout=RENAME_WAIT_SECONDS,
+                        on_wait=lambda _m, t=told: click.echo(t, err=True),
                     )
                 )
             except PlayerBusy:
@@ -244,7 +245,7 @@ def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
     case_only = same_player(old, new)  # 'abc' -> 'ABC': same folder, new spelling
     if not case_only and registered_as(instance, new):
         raise UserError(f"{new} is already registered; nothing was moved.")
-    with _players_turn(instance, old, new):
+    with _players_turn(old, new):
         created = not instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, new)
         if created:
             instance.add_dynamic_partitions(PLAYERS_PARTITION_NAME, [new])
@@ -256,5 +257,6 @@ def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
             raise
         if old != new and instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, old):
             instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, old)
+        mirror_registered(instance)
     record_table_changes(instance, new, PlayerStore(new).table_counts(), "rename")
     return report.old_path, report.new_path

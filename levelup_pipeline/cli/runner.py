@@ -34,7 +34,7 @@ from dagster._core.remote_origin import (
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from levelup_pipeline.cli.console_log import cli_console_logger
-from levelup_pipeline.cli.run_guard import PlayerBusy, player_turn, process_tags, reap_dead_runs
+from levelup_pipeline.cli.run_guard import process_tags, reap_dead_runs
 from levelup_pipeline.config import PROJECT_ROOT
 from levelup_pipeline.defs.partitions import register_player, registered_as
 
@@ -72,6 +72,10 @@ def _failure_message(result) -> str:
             error = error.cause  # e.g. "Exceeded max_retries" wraps the real error
         if error is not None:
             return f"{error.cls_name}: {error.message.strip().splitlines()[-1]}"
+    for event in result.all_events:  # the run failed outside its steps (e.g. PlayerBusy)
+        error = event.event_type == DagsterEventType.RUN_FAILURE and event.job_failure_data.error
+        if error:
+            return error.message.strip().splitlines()[-1].split(f"{error.cls_name}: ", 1)[-1]
     return "the run failed; open it in the Dagster UI (make dev) for details"
 
 
@@ -114,10 +118,6 @@ def _config_error(job_name: str, exc: DagsterInvalidConfigError) -> str:
     snap = getattr(error.error_data, "config_type_snap", None)
     values = [v.value for v in (getattr(snap, "enum_values", None) or [])]
     return message + (f"; use one of {', '.join(values)}" if values else "") + "."
-
-
-def _tell(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def _materialization_metadata(result) -> dict:
@@ -192,8 +192,8 @@ def run_job(
     for the player applies. `tags` are labels. The console shows INFO and up (progress lines,
     one-sentence errors, no stack traces); every event, DEBUG included, is still recorded in
     the instance and visible in the UI. Runs left unfinished by a killed CLI process are
-    cleaned up first, and a second run of the same player waits for the first (see
-    `run_guard`). `asset_selection` runs part of the job.
+    cleaned up first; a second run of the same player waits for the first (its executor,
+    `defs/run_lock.py`). `asset_selection` runs part of the job.
     """
     from levelup_pipeline.definitions import defs
 
@@ -203,18 +203,15 @@ def run_job(
     job = defs.resolve_job_def(job_name).with_logger_defs({"console": cli_console_logger})
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
     try:
-        with player_turn(instance, gamertag, on_wait=_tell):
-            result = execute_for_partition(
-                instance,
-                job,
-                job_name,
-                gamertag,
-                config,
-                {**(tags or {}), **process_tags()},
-                asset_selection,
-            )
-    except PlayerBusy as exc:
-        return RunOutcome(gamertag, job_name, "", False, str(exc), {})
+        result = execute_for_partition(
+            instance,
+            job,
+            job_name,
+            gamertag,
+            config,
+            {**(tags or {}), **process_tags()},
+            asset_selection,
+        )
     except DagsterInvalidConfigError as exc:
         return RunOutcome(gamertag, job_name, "", False, _config_error(job_name, exc), {})
     failed_checks, warnings = _check_sentences(result, gamertag)

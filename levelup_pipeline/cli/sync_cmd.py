@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from levelup_pipeline.cli.errors import UserError, friendly
+from levelup_pipeline.defs import run_lock
 from levelup_pipeline.ingest.options import MATCH_TYPES, SyncOptions, options_from
 from levelup_pipeline.store.errors import InvalidGamertag
 from levelup_pipeline.store.gamertag import find_gamertag, gamertag_key
@@ -186,20 +187,15 @@ def _player_options(gamertag: str, options: SyncOptions, match_type: str | None)
 
 
 def _target(value: str) -> str:
-    """The partition key of a --player value: the registered spelling (any case) of a
-    gamertag, read without Dagster when the instance allows. A valid gamertag can never be
-    an XUID (16 digits, or xuid(...)), so only XUIDs, bad values and players not registered
-    yet need `players_cmd` and its Dagster imports (an unregistered player is resolved
-    through the profile API before anything is registered or created)."""
+    """The partition key of a --player value, read without Dagster for a registered gamertag
+    (from the mirror, any case); XUIDs, bad values and new players go through `players_cmd`."""
     try:
         gamertag = validate_gamertag(value)
     except InvalidGamertag:
         from levelup_pipeline.cli.players_cmd import player_argument
 
         return player_argument(value)
-    from levelup_pipeline.cli.instance_peek import registered_players as peek
-
-    found = find_gamertag(gamertag, peek() or [])
+    found = find_gamertag(gamertag, run_lock.registered_players() or [])
     if found:
         return found
     from levelup_pipeline.cli.players_cmd import sync_target
@@ -228,16 +224,14 @@ def _skip_unknown(gamertag: str) -> bool:
 
 
 def _registered(jobs: _JobRunner, precheck: bool) -> list[str]:
-    """Registered players: read without Dagster when the pre-check may spare the run."""
-    if precheck:
-        from levelup_pipeline.cli.instance_peek import registered_players as peek
+    """Registered players: their mirror when the pre-check may spare the run (no Dagster),
+    else Dagster's list, which refreshes the mirror."""
+    players = run_lock.registered_players() if precheck else None
+    if players is None:
+        from levelup_pipeline.cli.instance import mirror_registered
 
-        players = peek()
-        if players:
-            return players
-    from levelup_pipeline.defs.partitions import registered_players
-
-    return registered_players(jobs.instance)
+        players = mirror_registered(jobs.instance)
+    return players
 
 
 def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> str | None:

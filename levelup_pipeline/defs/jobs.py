@@ -8,7 +8,7 @@ jobs give each player partition its default config (mode, the player's match typ
 
 from __future__ import annotations
 
-from dagster import AssetKey, AssetSelection, define_asset_job, in_process_executor
+from dagster import AssetKey, AssetSelection, define_asset_job
 
 from levelup_pipeline.defs.config import (
     RAW_OP,
@@ -17,6 +17,7 @@ from levelup_pipeline.defs.config import (
     sync_partitioned_config,
     sync_run_config,
 )
+from levelup_pipeline.defs.executor import player_run_executor
 
 RAW = AssetSelection.assets("raw_match_json")
 DATA = AssetSelection.groups("model", "aggregates")
@@ -39,7 +40,7 @@ def _job(name: str, selection: AssetSelection, description: str, config=None):
     return define_asset_job(
         name,
         selection=selection,  # partitioned by player: inferred from the assets (1.13)
-        executor_def=in_process_executor,
+        executor_def=player_run_executor,
         config=config,
         description=description,
     )
