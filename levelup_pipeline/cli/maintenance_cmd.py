@@ -10,6 +10,7 @@ import click
 from levelup_pipeline.cli.errors import UserError, friendly
 from levelup_pipeline.cli.instance import get_instance, mirror_registered
 from levelup_pipeline.defs.partitions import register_player
+from levelup_pipeline.defs.table_events import record_table_changes
 from levelup_pipeline.store.archive import archive_older_than, archive_root
 from levelup_pipeline.store.maintenance import backup, optimize
 from levelup_pipeline.store.paths import validate_gamertag
@@ -153,7 +154,7 @@ def restore_command(player: str, source: Path | None) -> None:
     instance = get_instance()
     if register_player(instance, gamertag):  # a removed player comes back as a partition
         mirror_registered(instance)
-    _record(gamertag, report.counts, "restore")
+    record_table_changes(instance, gamertag, report.counts, "restore")
     aside = f"; the replaced files are in {report.set_aside}" if report.set_aside else ""
     click.echo(
         f"{player}: restored from {report.source} "
@@ -170,15 +171,4 @@ def restore_command(player: str, source: Path | None) -> None:
 
 def _record(gamertag: str, counts: dict[str, int], operation: str) -> None:
     """The tables the operation changed, recorded as runless materializations."""
-    from levelup_pipeline.defs.table_events import record_table_changes
-
     record_table_changes(get_instance(), gamertag, counts, operation)
-
-
-__all__ = [
-    "archive_command",
-    "backup_command",
-    "db_group",
-    "human_size",
-    "restore_command",
-]

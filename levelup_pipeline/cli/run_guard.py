@@ -35,16 +35,12 @@ def _proc_stat(pid: int) -> list[str] | None:
     return text.rsplit(")", 1)[-1].split()
 
 
-def _start_marker(pid: int) -> str:
-    """The process start time in clock ticks (tells a reused pid apart), '' if unknown."""
-    fields = _proc_stat(pid)
-    return fields[19] if fields and len(fields) > 19 else ""
-
-
 def process_tags() -> dict[str, str]:
-    """Tags identifying the process that executes a run in-process."""
-    pid = os.getpid()
-    return {PID_TAG: str(pid), HOST_TAG: socket.gethostname(), STARTED_TAG: _start_marker(pid)}
+    """Tags identifying the process that executes a run in-process (its start time in clock
+    ticks tells a reused pid apart)."""
+    fields = _proc_stat(os.getpid()) or []
+    started = fields[19] if len(fields) > 19 else ""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), STARTED_TAG: started}
 
 
 def process_alive(pid: int, start_marker: str = "") -> bool:
@@ -66,13 +62,9 @@ def process_alive(pid: int, start_marker: str = "") -> bool:
 def reap_dead_runs(instance: DagsterInstance) -> list[str]:
     """Mark unfinished CLI runs of this host whose process is gone as failed and free their
     concurrency slots; returns their run ids."""
-    host = socket.gethostname()
-    records = instance.get_run_records(
-        filters=RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: host})
-    )
+    filters = RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: socket.gethostname()})
     reaped = []
-    for record in records:
-        run = record.dagster_run
+    for run in instance.get_runs(filters=filters):
         try:
             pid = int(run.tags.get(PID_TAG, ""))
         except ValueError:
