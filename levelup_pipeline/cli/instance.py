@@ -32,11 +32,8 @@ def ensure_dagster_home() -> Path:
 
 
 def get_instance() -> DagsterInstance:
-    """The persistent instance under DAGSTER_HOME.
-
-    Opening it creates and stamps the SQLite storages on first use; two CLIs doing that at the
-    same instant corrupt the schema version table, so opening is serialised by a file lock.
-    """
+    """The persistent instance under DAGSTER_HOME, opened under a file lock: two CLIs creating
+    its SQLite storages at the same instant corrupt the schema version table."""
     cheaper_commits()  # the run executes in this process (see defs/instance_sqlite.py)
     home = ensure_dagster_home()
     with filelock.FileLock(str(home / ".instance.lock"), timeout=120):

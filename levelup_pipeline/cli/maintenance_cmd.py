@@ -143,7 +143,6 @@ def backup_command(player: str) -> None:
     "--from",
     "source",
     type=click.Path(path_type=Path),
-    default=None,
     help="A backup folder or .duckdb file (default: the latest backup of the player).",
 )
 @friendly

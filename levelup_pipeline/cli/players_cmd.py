@@ -118,14 +118,12 @@ def players_group() -> None:
 @click.option(
     "--cadence",
     type=click.Choice(CADENCES),
-    default=None,
     help="How often the schedules sync the player: daily (active players, the default) or "
     "weekly (occasional players).",
 )
 @click.option(
     "--match-type",
     type=click.Choice(MATCH_TYPES),
-    default=None,
     help="Which matches every sync of the player fetches (default matchmaking).",
 )
 @friendly

@@ -1,9 +1,5 @@
-"""`levelup report`: redraw a player's report (job `refresh_report`, no API call).
-
-A sync stores data; the report is a view of it that the daemon redraws by automation after
-every sync (`make dev`). From the command line alone, this command brings it up to date and
-says where its files are.
-"""
+"""`levelup report`: redraw a player's report (job `refresh_report`, no API call), which the
+daemon otherwise redraws by automation after every sync (`make dev`)."""
 
 from __future__ import annotations
 

@@ -2,14 +2,26 @@
 
 A CLI run is the job the UI, schedules and `dagster job execute` run, with the options as run
 config and the code location's origin (location `levelup`, repository `__repository__`, as
-workspace.yaml loads it): listed under its job in the UI, without a code server.
+workspace.yaml loads it): listed under its job in the UI, without a code server. Its console
+shows progress lines, never a stack trace or "Not executing" lines (the CLI says a failure in
+one sentence; the event log and the UI keep everything).
+
+No CLI run left behind by a crash: a CLI process that dies without unwinding (SIGKILL, OOM
+killer) leaves its run STARTED, keeping the `halo_api` pool slot its step claimed, so two such
+crashes would block every later sync. CLI runs are tagged with their process (host, pid, start
+time), and before a new run starts, runs of this host whose process is gone are marked failed
+and their slots freed (the daemon's run monitoring does this for the runs it launched).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dagster import (
     AssetCheckSeverity,
@@ -17,7 +29,12 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     DagsterInvalidConfigError,
+    DagsterRunStatus,
+    Field,
+    InitLoggerContext,
     JobDefinition,
+    RunsFilter,
+    logger,
 )
 from dagster._core.code_pointer import ModuleCodePointer
 from dagster._core.definitions.job_base import InMemoryJob
@@ -30,13 +47,119 @@ from dagster._core.remote_origin import (
 )
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
-from levelup_pipeline.cli.console_log import cli_console_logger
-from levelup_pipeline.cli.run_guard import process_tags, reap_dead_runs
 from levelup_pipeline.config import PROJECT_ROOT
 from levelup_pipeline.defs.partitions import register_player, registered_as
 
 #: The code location as workspace.yaml and `dg dev` name it (pyproject's [tool.dagster]).
 MODULE = "levelup_pipeline.definitions"
+
+
+PID_TAG = "levelup/cli_pid"
+HOST_TAG = "levelup/cli_host"
+STARTED_TAG = "levelup/cli_process_start"
+UNFINISHED = [
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields 3.. of /proc/<pid>/stat (state first), or None where /proc is unavailable."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[-1].split()
+
+
+def process_tags() -> dict[str, str]:
+    """Tags identifying the process that executes a run in-process (its start time in clock
+    ticks tells a reused pid apart)."""
+    fields = _proc_stat(os.getpid()) or []
+    started = fields[19] if len(fields) > 19 else ""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), STARTED_TAG: started}
+
+
+def process_alive(pid: int, start_marker: str = "") -> bool:
+    """Whether `pid` still runs and is the same process (not a zombie, not a reused pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    fields = _proc_stat(pid)
+    if fields is None:
+        return True
+    if fields[0] == "Z":
+        return False
+    return not start_marker or len(fields) <= 19 or fields[19] == start_marker
+
+
+def reap_dead_runs(instance: DagsterInstance) -> list[str]:
+    """Mark unfinished CLI runs of this host whose process is gone as failed and free their
+    concurrency slots; returns their run ids."""
+    filters = RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: socket.gethostname()})
+    reaped = []
+    for run in instance.get_runs(filters=filters):
+        try:
+            pid = int(run.tags.get(PID_TAG, ""))
+        except ValueError:
+            continue
+        if pid == os.getpid() or process_alive(pid, run.tags.get(STARTED_TAG, "")):
+            continue
+        instance.report_run_failed(
+            run,
+            message=(
+                f"The levelup process {pid} running this sync ended without finishing it "
+                "(killed or crashed); marked failed so its pool slot is freed. The next sync "
+                "resumes where it stopped."
+            ),
+        )
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        reaped.append(run.run_id)
+    return reaped
+
+
+_FAILURE_EVENTS = {"STEP_FAILURE", "PIPELINE_FAILURE", "RUN_FAILURE"}
+_FORMAT = "%(asctime)s - dagster - %(levelname)s - %(message)s"
+_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+
+
+class NoTracebacks(logging.Filter):
+    """Drop failure events and downstream 'Not executing' lines; cut stack traces."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = getattr(record, "dagster_event", None)
+        if getattr(event, "event_type_value", None) in _FAILURE_EVENTS:
+            return False
+        message = record.getMessage()
+        if "Not executing." in message and "Dependencies for step" in message:
+            return False
+        if "Stack Trace:" in message or "Traceback (most recent call last)" in message:
+            record.msg = message.split("\n\n", 1)[0]
+            record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+@logger(
+    {"log_level": Field(str, is_required=False, default_value="INFO")},
+    description="Console lines of CLI runs: progress and warnings, no stack traces.",
+)
+def cli_console_logger(init_context: InitLoggerContext) -> logging.Logger:
+    """A stderr logger at the configured level, filtered by NoTracebacks."""
+    level = logging.getLevelName(str(init_context.logger_config["log_level"]).upper())
+    log = logging.Logger("dagster", level=level if isinstance(level, int) else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_FORMAT, _DATE_FORMAT))
+    log.addHandler(handler)
+    log.addFilter(NoTracebacks())
+    return log
 
 
 @dataclass

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from levelup_pipeline.cli.runner import RunOutcome
 
 
-def _summary(outcome: RunOutcome) -> str:
+def sync_summary(outcome: RunOutcome) -> str:
+    """The one line a sync run ends with (the demo prints it too)."""
     raw = outcome.metadata.get("raw_match_json", {})
     glob = outcome.metadata.get("mv_global_stats", {})
     parts = [
@@ -52,20 +53,17 @@ def _summary(outcome: RunOutcome) -> str:
     "--delta",
     "mode",
     flag_value="delta",
-    default=None,
     help="Only the matches played since the last sync (default).",
 )
 @click.option("--full", "mode", flag_value="full", help="Walk the history back to --max-matches.")
 @click.option(
     "--max-matches",
     type=int,
-    default=None,
     help="Most matches to fetch (delta, default 200) or walk (full, default 1000).",
 )
 @click.option(
     "--match-type",
     type=click.Choice(MATCH_TYPES),
-    default=None,
     help="Which matches of the history to sync (remembered for the player; default: the "
     "player's setting, else matchmaking).",
 )
@@ -86,7 +84,6 @@ def _summary(outcome: RunOutcome) -> str:
 @click.option(
     "--rps",
     type=float,
-    default=None,
     help="Requests per second allowed to the Halo API (default: LEVELUP_HALO_RPS).",
 )
 @click.option("--stats", "show_stats", is_flag=True, help="Print the database statistics after.")
@@ -271,7 +268,7 @@ class _JobRunner:
         )
         outcome = run_job(self.instance, job, gamertag, tags=tags, run_config=config)
         if outcome.success or outcome.check_failures:  # the data is stored either way
-            click.echo(_summary(outcome))
+            click.echo(sync_summary(outcome))
         for warning in outcome.check_warnings:
             click.echo(warning, err=True)
         if not outcome.success:
