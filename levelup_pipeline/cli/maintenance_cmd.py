@@ -114,7 +114,7 @@ def archive_command(player: str, older_than_days: int, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"{player}: {report.matches} match(es) started before {cutoff} (dry run).")
         return
-    _record(store.gamertag, report.live_after, "archive")
+    record_table_changes(get_instance(), store.gamertag, report.live_after, "archive")
     live = report.live_after.get("raw_match_json", 0)
     archived = report.archived_after.get("raw_match_json", 0)
     click.echo(
@@ -166,8 +166,3 @@ def restore_command(player: str, source: Path | None) -> None:
             "files; restore a backup folder to get them back.",
             err=True,
         )
-
-
-def _record(gamertag: str, counts: dict[str, int], operation: str) -> None:
-    """The tables the operation changed, recorded as runless materializations."""
-    record_table_changes(get_instance(), gamertag, counts, operation)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import NamedTuple
 
@@ -185,13 +184,20 @@ def rename_command(old: str, new: str) -> None:
     click.echo(f"{old} renamed to {new}: {old_path} -> {new_path}; partition {new} registered.")
 
 
-@contextmanager
-def _players_turn(*gamertags: str) -> Iterator[None]:
-    """The run lock of each player (the one every run holds), in key order so two renames
-    never wait for each other; one sentence if a run does not end."""
-    keys = {gamertag_key(g): g for g in gamertags}
+def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
+    """Move OLD's folder to NEW, then its partition (removed again if the move fails),
+    holding both players' run lock: a run never sees its folder move between two steps."""
+    old, new = validate_gamertag(old), validate_gamertag(new)
+    if old == new:
+        raise UserError(f"{old} already has that name; nothing to rename.")
+    instance = get_instance()
+    old = registered_as(instance, old) or old
+    # 'abc' -> 'ABC' is the same folder with a new spelling
+    if not same_player(old, new) and registered_as(instance, new):
+        raise UserError(f"{new} is already registered; nothing was moved.")
+    keys = {gamertag_key(g): g for g in (old, new)}
     with ExitStack() as turns:
-        for key in sorted(keys):
+        for key in sorted(keys):  # in key order: two renames never wait for each other
             told = f"{keys[key]}: a sync of this player is running; the rename waits for it."
             try:
                 turns.enter_context(
@@ -206,21 +212,6 @@ def _players_turn(*gamertags: str) -> Iterator[None]:
                     f"A sync of {keys[key]} is still running after {RENAME_WAIT_SECONDS:g} s; "
                     "nothing was renamed: retry when it has finished."
                 ) from None
-        yield
-
-
-def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
-    """Move OLD's folder to NEW, then its partition (removed again if the move fails),
-    holding both players' run lock: a run never sees its folder move between two steps."""
-    old, new = validate_gamertag(old), validate_gamertag(new)
-    if old == new:
-        raise UserError(f"{old} already has that name; nothing to rename.")
-    instance = get_instance()
-    old = registered_as(instance, old) or old
-    # 'abc' -> 'ABC' is the same folder with a new spelling
-    if not same_player(old, new) and registered_as(instance, new):
-        raise UserError(f"{new} is already registered; nothing was moved.")
-    with _players_turn(old, new):
         created = not instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, new)
         if created:
             instance.add_dynamic_partitions(PLAYERS_PARTITION_NAME, [new])

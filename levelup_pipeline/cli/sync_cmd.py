@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from levelup_pipeline.cli.backfill_steps import maintenance_jobs
-from levelup_pipeline.cli.errors import UserError, friendly
+from levelup_pipeline.cli.errors import NO_PLAYER, UserError, friendly
 from levelup_pipeline.defs import run_lock
 from levelup_pipeline.ingest.options import MATCH_TYPES, SyncOptions, options_from
 from levelup_pipeline.store.errors import InvalidGamertag
@@ -137,10 +137,7 @@ def sync_command(
         unique.setdefault(gamertag_key(target), target)  # older versions' case variants: once
     targets = list(unique.values())
     if not targets:
-        raise UserError(
-            "No player is registered: run 'levelup players add GAMERTAG' first, "
-            "or pass --player GAMERTAG."
-        )
+        raise UserError(NO_PLAYER)
     failures = []
     for gamertag in targets:
         if not players and _skip_unknown(gamertag):
