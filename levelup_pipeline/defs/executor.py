@@ -29,7 +29,7 @@ class PlayerRunExecutor(InProcessExecutor):
             return
         home = Path(plan_context.instance.root_directory)
         with run_lock.player_run_lock(gamertag, home, on_wait=plan_context.log.info):
-            run_lock.mirror_change(gamertag, True, home)  # a partition the UI or a sensor added
+            run_lock.mirror_add(gamertag, home)  # a partition the UI or a sensor added
             run_lock.record_run(gamertag, plan_context.run_id, "STARTED", home)
             status = "FAILURE"
             try:

@@ -19,7 +19,7 @@ from pathlib import Path
 import filelock
 
 from levelup_pipeline.config import dagster_home
-from levelup_pipeline.store.gamertag import find_gamertag, run_lock_name, same_player
+from levelup_pipeline.store.gamertag import find_gamertag, run_lock_name
 
 WAIT_ENV = "LEVELUP_RUN_WAIT_SECONDS"
 DEFAULT_WAIT_SECONDS = 600.0
@@ -100,7 +100,9 @@ def registered_players(home: Path | None = None) -> list[str] | None:
     return [str(p) for p in players] if isinstance(players, list) else None
 
 
-def _update_mirror(home: Path | None, change: Callable[[list[str] | None], list[str] | None]):
+def _update_mirror(
+    home: Path | None, change: Callable[[list[str] | None], list[str] | None]
+) -> None:
     """Rewrite the mirror of the registered players under its lock (None: leave it)."""
     path = (home or dagster_home()) / ROSTER_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,14 +117,13 @@ def mirror_players(players: list[str], home: Path | None = None) -> None:
     _update_mirror(home, lambda _old: players)
 
 
-def mirror_change(gamertag: str, registered: bool, home: Path | None = None) -> None:
-    """Add or remove one player in an existing mirror; without a mirror, the CLI builds it
-    from Dagster's list the next time it reads it (a partial mirror would hide players)."""
+def mirror_add(gamertag: str, home: Path | None = None) -> None:
+    """Add a player (a partition the UI or a sensor registered) to an existing mirror; without
+    one, the CLI builds it from Dagster's list when it reads it (a partial one hides players)."""
 
     def change(players: list[str] | None) -> list[str] | None:
-        if players is None or (registered and find_gamertag(gamertag, players)):
+        if players is None or find_gamertag(gamertag, players):
             return None
-        kept = [p for p in players if not same_player(p, gamertag)]
-        return [*kept, gamertag] if registered else kept
+        return [*players, gamertag]
 
     _update_mirror(home, change)

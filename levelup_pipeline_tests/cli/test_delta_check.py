@@ -222,6 +222,10 @@ def test_the_precheck_reads_our_records_after_add_remove_and_a_failed_run(
     assert removed.exit_code == 0, removed.output
     assert run_lock.registered_players() == [first]
     assert "heavy: []" in _no_dagster_delta(first)
+    pipeline.instance.add_dynamic_partitions("players", [second])  # as the UI adds one
+    assert run_lock.registered_players() == [first]
+    assert pipeline.sync(second, "full_sync").success  # its first run mirrors it
+    assert run_lock.registered_players() == [first, second]
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("aggregates broke")
