@@ -22,11 +22,11 @@ from levelup_pipeline.halo.errors import HaloApiError, MatchNotFound
 from levelup_pipeline.ingest.discovery import discover
 from levelup_pipeline.ingest.engine import SyncEngine
 from levelup_pipeline.ingest.fetch_core import STORE_ASSET_KINDS
-from levelup_pipeline.transform.metadata import human_xuids, ugc_refs
 from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.store.writer import StoreWriter
+from levelup_pipeline.transform.metadata import human_xuids, ugc_refs
 
 
 def peak_rss_mb() -> float:

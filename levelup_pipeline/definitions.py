@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, EnvVar, in_process_executor
+from dagster import Definitions, EnvVar
 
 from levelup_pipeline.config import SECRET_ENV
 from levelup_pipeline.defs.assets_aggregates import aggregate_tables
 from levelup_pipeline.defs.assets_ingest import game_assets, raw_match_json
 from levelup_pipeline.defs.assets_model import model_tables
 from levelup_pipeline.defs.assets_report import player_report
+from levelup_pipeline.defs.executor import player_run_executor
 from levelup_pipeline.defs.jobs import JOBS
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.defs.schedules import SCHEDULES
@@ -34,7 +35,7 @@ DOMAINS: dict[str, Definitions] = {
     # In process, asset pages' runs included: the multiprocess executor adds ~10 s of start-up
     # and buys nothing with one writer per player file.
     "orchestration": Definitions(
-        jobs=JOBS, schedules=SCHEDULES, sensors=SENSORS, executor=in_process_executor
+        jobs=JOBS, schedules=SCHEDULES, sensors=SENSORS, executor=player_run_executor
     ),
     "resources": Definitions(resources={"halo": halo_resource(), "store": PlayerStoreResource()}),
 }

@@ -31,7 +31,6 @@ from levelup_pipeline.halo.auth import (
 @click.option(
     "--token-file",
     type=click.Path(dir_okay=False),
-    default=None,
     help="Where to store the refresh token (default LEVELUP_TOKEN_FILE or "
     "~/.config/levelup/refresh_token.json).",
 )
@@ -39,8 +38,7 @@ from levelup_pipeline.halo.auth import (
 def auth_command(client_id: str | None, redirect_uri: str, token_file: str | None) -> None:
     """Sign in once with your Azure app and store the refresh token (mode 0600).
 
-    The client secret is read from SPNKR_CLIENT_SECRET or prompted for (hidden); it is never
-    written anywhere.
+    The client secret is read from SPNKR_CLIENT_SECRET or prompted for (hidden), never written.
     """
     from spnkr.auth import AzureApp
 

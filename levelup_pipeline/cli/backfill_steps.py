@@ -1,20 +1,17 @@
-"""The maintenance steps `levelup sync` runs after a sync: the guide's --with-backfill,
---backfill-performance-scores, --with-assets and --rebuild-cache, each one Dagster job run
-(`fill_gaps`, `fill_performance_scores`, `download_assets`, `rebuild_from_raw`)."""
+"""The maintenance jobs `levelup sync` runs after a sync: the guide's --rebuild-cache,
+--with-backfill, --backfill-performance-scores and --with-assets, one Dagster run each."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from dagster import DagsterInstance
 
-from levelup_pipeline.cli.runner import RunOutcome, run_job
-from levelup_pipeline.defs.config import merged, sync_run_config
-from levelup_pipeline.defs.jobs import FILL_GAPS_CONFIG
-from levelup_pipeline.ingest.backfill import CLOSED_IN_RAW_STEP
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
+    from levelup_pipeline.cli.runner import RunOutcome
 
 #: gap part -> words of the summary line
 FILLED_LABELS = {
@@ -27,68 +24,49 @@ FILLED_LABELS = {
     "performance_scores": "performance scores",
 }
 
-#: parts named in the summary only when they had something to do (imports are rare)
-SHOWN_WHEN_MISSING = ("matches",)
+
+def maintenance_jobs(
+    rebuild_cache: bool = False,
+    with_backfill: bool = False,
+    performance_scores: bool = False,
+    with_assets: bool = False,
+) -> list[str]:
+    """Jobs to run after the sync, in order (a rebuild replaces the sync)."""
+    jobs = ["rebuild_from_raw"] if rebuild_cache else []
+    if with_backfill or performance_scores:
+        jobs.append("fill_gaps" if with_backfill else "fill_performance_scores")
+    return jobs + (["download_assets"] if with_assets else [])
 
 
-@dataclass(frozen=True)
-class AfterSync:
-    """Which maintenance jobs to run for each player, in order."""
+def run_after(
+    instance: DagsterInstance,
+    jobs: list[str],
+    gamertag: str,
+    tags: Mapping[str, str],
+    options: Mapping[str, Any],
+) -> str | None:
+    """Run the jobs one after the other, printing a line each; the first error stops them.
+    `options` go to raw_match_json's config of the gap fill (e.g. verbose)."""
+    from levelup_pipeline.cli.runner import run_job
+    from levelup_pipeline.defs.config import merged, sync_run_config
+    from levelup_pipeline.defs.jobs import FILL_GAPS_CONFIG
 
-    rebuild_cache: bool = False
-    with_backfill: bool = False
-    performance_scores: bool = False
-    with_assets: bool = False
-
-    @property
-    def skips_sync(self) -> bool:
-        """--rebuild-cache recomputes from what is stored: no sync, no API call."""
-        return self.rebuild_cache
-
-    def jobs(self) -> list[str]:
-        """Job names to run after the sync (or instead of it, for a rebuild)."""
-        jobs = ["rebuild_from_raw"] if self.rebuild_cache else []
-        if self.with_backfill:
-            jobs.append("fill_gaps")
-        elif self.performance_scores:
-            jobs.append("fill_performance_scores")
-        if self.with_assets:
-            jobs.append("download_assets")
-        return jobs
-
-    def run(
-        self,
-        instance: DagsterInstance,
-        gamertag: str,
-        tags: Mapping[str, str] | None = None,
-        previous: RunOutcome | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> RunOutcome:
-        """Run the jobs one after the other; stop at the first failure and return it, else
-        return the last outcome (`previous` when there is nothing to run). `options` go to
-        raw_match_json's config of the gap fill (e.g. verbose)."""
-        outcome = previous
-        for job in self.jobs():
-            config = None
-            if job == "fill_gaps" and options:
-                config = merged(FILL_GAPS_CONFIG, sync_run_config("fill_gaps", **options))
-            outcome = run_job(instance, job, gamertag, tags=tags, run_config=config)
-            if not outcome.success:
-                return outcome
-            click.echo(summary(outcome))
-        if outcome is None:
-            raise ValueError("No sync and no maintenance job to run.")
-        return outcome
-
-
-def _requests(metadata: dict) -> int:
-    return max((int(m.get("api_requests") or 0) for m in metadata.values()), default=0)
+    for job in jobs:
+        config = None
+        if job == "fill_gaps" and options:
+            config = merged(FILL_GAPS_CONFIG, sync_run_config("fill_gaps", **options))
+        outcome = run_job(instance, job, gamertag, tags=tags, run_config=config)
+        if not outcome.success:
+            return outcome.error
+        click.echo(summary(outcome))
+    return None
 
 
 def gaps_filled(metadata: Mapping[str, dict]) -> dict[str, int]:
-    """What a gap-filling run filled, per part: what the model step's transform filled
-    (match_stats' gaps_closed: skill rows, film events, aliases, names, medal names,
-    performance scores) and the imported matches raw_match_json's step fetched (gap_fill)."""
+    """What a gap-filling run filled, per part: what the model step closed (match_stats'
+    gaps_closed) and the imported matches the raw step fetched (gap_fill)."""
+    from levelup_pipeline.ingest.backfill import CLOSED_IN_RAW_STEP
+
     closed = dict(metadata.get("match_stats", {}).get("gaps_closed") or {})
     fill = metadata.get("raw_match_json", {}).get("gap_fill") or {}
     for part in CLOSED_IN_RAW_STEP:
@@ -99,7 +77,8 @@ def gaps_filled(metadata: Mapping[str, dict]) -> dict[str, int]:
 def summary(outcome: RunOutcome) -> str:
     """One line per maintenance run, from its materialization metadata."""
     meta = outcome.metadata
-    tail = f"({_requests(meta)} API requests)  [run {outcome.run_id[:8]}]"
+    requests = max((int(m.get("api_requests") or 0) for m in meta.values()), default=0)
+    tail = f"({requests} API requests)  [run {outcome.run_id[:8]}]"
     if outcome.job == "rebuild_from_raw":
         rows = meta.get("match_stats", {}).get("dagster/row_count", 0)
         return f"{outcome.gamertag}: rebuilt from raw_match_json, {rows} matches {tail}"
@@ -116,7 +95,7 @@ def summary(outcome: RunOutcome) -> str:
     words = [
         f"{filled[part]} {label}"
         for part, label in FILLED_LABELS.items()
-        if part in filled
-        and (part not in SHOWN_WHEN_MISSING or (missing.get(part) or {}).get("missing"))
+        # imported matches are named only when some were missing (imports are rare)
+        if part in filled and (part != "matches" or (missing.get(part) or {}).get("missing"))
     ]
     return f"{outcome.gamertag}: backfill filled " + ", ".join(words) + f" {tail}"

@@ -1,28 +1,25 @@
 """`levelup sync --delta`'s pre-check: one history request decides whether a run is needed.
 
-Starting a Dagster run costs seconds before it does any work (imports, instance, run and event
-bookkeeping), and a daily delta usually finds nothing new. So, for a player in a clean state,
-the CLI first reads the first page of the match history - same client, limiter, credentials
-and endpoint as the job - and applies the job's own delta rules (`ingest.discovery.discover`)
-to what is stored. Nothing new: no run. Anything pending or unusual: the job runs as before.
-This module must not import Dagster, pandas or pyarrow (see `test_delta_check`).
+A Dagster run costs seconds before it works and a daily delta usually finds nothing new. So,
+for a player in a clean state, the CLI reads the first history page (same client, limiter,
+credentials and endpoint as the job) and applies the job's delta rules
+(`ingest.discovery.discover`) to what is stored: nothing new, no run. Anything pending or
+unusual: the job runs. Must not import Dagster, pandas or pyarrow (see `test_delta_check`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import duckdb
-import filelock
 
-from levelup_pipeline.cli import instance_peek
-from levelup_pipeline.config import dagster_home
+from levelup_pipeline.defs import run_lock
 from levelup_pipeline.halo import history_handoff
 from levelup_pipeline.halo.auth import Credentials
 from levelup_pipeline.halo.client import HaloApiSettings, open_halo_api
@@ -35,7 +32,6 @@ from levelup_pipeline.halo.errors import (
 )
 from levelup_pipeline.ingest.discovery import DiscoveryResult, discover
 from levelup_pipeline.ingest.options import SyncOptions
-from levelup_pipeline.store.gamertag import run_lock_name
 from levelup_pipeline.store.imported import imported_only_match_ids
 from levelup_pipeline.store.migrate import latest_version
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
@@ -49,7 +45,7 @@ REPORTED_ERRORS = (*RUN_ENDING_ERRORS, HaloApiUnavailable, InsecureTokenFile, Pl
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the pre-check decided for one player: exactly one of the three fields is set."""
+    """What the pre-check decided for one player: exactly one field is set."""
 
     up_to_date: str | None = None  # the line to print: no run is needed
     run_reason: str | None = None  # why the job must run
@@ -61,22 +57,20 @@ class Verdict:
 class StoredState:
     """What the player's database says, read in one short read-only connection."""
 
-    schema_version: int
+    pending: str | None  # why the database needs the job whatever the API says, or None
     xuid: str | None
-    cursor: str | None
-    untransformed: int
-    aggregates_current: bool
-    known_ids: frozenset[str]
+    cursor: str | None  # a delta's resume cursor
+    untransformed: bool  # stored matches not transformed yet
+    known_ids: frozenset[str] = frozenset()  # what the job's walk counts as known
     known_ugc: frozenset[tuple[str, str]] = frozenset()  # (asset id, version id) stored
+    migrated: bool = True  # False: an older schema, the job migrates it first
 
 
 @contextmanager
 def _read_only(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short read-only connection that takes its turn like `PlayerStore.reader()` (shared
-    lock, see `store.shared_lock`) without importing the writer's modules; StoreBusy at once
-    while another process writes (the job then runs and waits its turn)."""
-    busy = f"{db_path} is being written by another process"
-    with shared_lock(lock_path(db_path), 0, busy):
+    """A short read-only connection taking its turn like `PlayerStore.reader()` (shared lock)
+    without the writer's modules; StoreBusy at once while another process writes."""
+    with shared_lock(lock_path(db_path), 0, f"{db_path} is being written by another process"):
         con = duckdb.connect(str(db_path), read_only=True)
         try:
             yield con
@@ -84,24 +78,20 @@ def _read_only(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con.close()
 
 
-def read_stored_state(db_path: Path, match_type: str) -> StoredState:
-    """Read the state the pre-check needs (raises duckdb.Error when the file is bad,
-    StoreBusy while another process writes it)."""
+def read_state(db_path: Path, match_type: str) -> StoredState:
+    """What the database says (raises duckdb.Error when the file is bad, StoreBusy while
+    another process writes it)."""
     with _read_only(db_path) as con:
+        keys = ["schema_version", "player_xuid", CURSOR_KEY_PREFIX + match_type]
         meta = dict(
-            con.execute(
-                "SELECT key, value FROM sync_meta WHERE key IN (?, ?, ?)",
-                ["schema_version", "player_xuid", CURSOR_KEY_PREFIX + match_type],
-            ).fetchall()
+            con.execute("SELECT key, value FROM sync_meta WHERE key IN (?, ?, ?)", keys).fetchall()
         )
-        version = int(meta.get("schema_version") or 0)
-        if version != latest_version():  # older tables: the job migrates them first
-            return StoredState(version, None, None, 0, False, frozenset())
+        if int(meta.get("schema_version") or 0) != latest_version():  # the job migrates first
+            reason = "the database schema needs a migration"
+            return StoredState(reason, None, None, False, migrated=False)
         untransformed, stats_rows, global_rows, global_matches = con.execute(
-            "SELECT (SELECT count(*) FROM pending_matches),"
-            " (SELECT count(*) FROM match_stats),"
-            " (SELECT count(*) FROM mv_global_stats),"
-            " (SELECT max(matches) FROM mv_global_stats)"
+            "SELECT (SELECT count(*) FROM pending_matches), (SELECT count(*) FROM match_stats),"
+            " (SELECT count(*) FROM mv_global_stats), (SELECT max(matches) FROM mv_global_stats)"
         ).fetchall()[0]
         # Everything the job's walk counts as known: stored, archived, unavailable, imported.
         ids = con.execute(
@@ -109,46 +99,37 @@ def read_stored_state(db_path: Path, match_type: str) -> StoredState:
             " UNION SELECT match_id FROM unavailable_matches"
         ).fetchall() + [(i,) for i in imported_only_match_ids(con)]
         ugc = con.execute("SELECT asset_id, version_id FROM ugc_assets").fetchall()
+    xuid, cursor = meta.get("player_xuid") or None, meta.get(keys[2]) or None
+    reason = None
+    if not xuid:
+        reason = "the player's XUID is not resolved yet"
+    elif cursor:
+        reason = f"a previous delta left a gap to resume (cursor {cursor})"
+    elif untransformed:
+        reason = f"{untransformed} stored match(es) are not transformed yet"
+    elif not (global_rows == 1 and global_matches == stats_rows):
+        reason = "the aggregate tables are not up to date"
     return StoredState(
-        schema_version=version,
-        xuid=meta.get("player_xuid") or None,
-        cursor=meta.get(CURSOR_KEY_PREFIX + match_type) or None,
-        untransformed=int(untransformed),
-        aggregates_current=global_rows == 1 and global_matches == stats_rows,
-        known_ids=frozenset(r[0] for r in ids),
-        known_ugc=frozenset((str(a), str(v)) for a, v in ugc),
+        reason,
+        xuid,
+        cursor,
+        untransformed > 0,
+        frozenset(r[0] for r in ids),
+        frozenset((str(a), str(v)) for a, v in ugc),
     )
 
 
-def pending_work(state: StoredState) -> str | None:
-    """Why the database needs the job whatever the API says, or None when it is clean."""
-    if state.schema_version != latest_version():
-        return "the database schema needs a migration"
-    if not state.xuid:
-        return "the player's XUID is not resolved yet"
-    if state.cursor:
-        return f"a previous delta left a gap to resume (cursor {state.cursor})"
-    if state.untransformed:
-        return f"{state.untransformed} stored match(es) are not transformed yet"
-    if not state.aggregates_current:
-        return "the aggregate tables are not up to date"
-    return None
-
-
-def instance_blocker(gamertag: str) -> str | None:
-    """Why the Dagster side needs the job (not registered, a run going or failed), or None."""
-    players = instance_peek.registered_players()
+def run_blocker(gamertag: str) -> str | None:
+    """Why the Dagster side needs the job (not registered, last run not a success), or None,
+    from LevelUp's own records (`defs/run_lock.py`), never from Dagster's tables."""
+    players = run_lock.registered_players()
     if players is None:
-        return "the Dagster instance cannot be read without Dagster"
+        return "the registered players are not mirrored yet"
     if gamertag not in players:
         return "the player is not registered yet"
-    runs = instance_peek.partition_runs(gamertag)
-    if runs is None:
-        return "the runs of the player cannot be read without Dagster"
-    if runs.unfinished:
-        return "a run of this player has not finished"
-    if runs.latest_status != "SUCCESS":
-        return f"the last run of this player did not succeed ({runs.latest_status or 'none'})"
+    status = run_lock.last_run_status(gamertag)
+    if status != "SUCCESS":
+        return f"the last run of this player did not succeed ({status or 'none recorded'})"
     return None
 
 
@@ -156,11 +137,8 @@ def api_settings(verbose: bool = False) -> HaloApiSettings:
     """The settings `HaloApiResource()` resolves at run time, built without Dagster (a test
     compares them with the job's resource)."""
     endpoint = configured_endpoint()
-    return HaloApiSettings(
-        endpoint=endpoint,
-        credentials=Credentials.from_env(simulator=endpoint is not None),
-        verbose=verbose,
-    )
+    credentials = Credentials.from_env(simulator=endpoint is not None)
+    return HaloApiSettings(endpoint=endpoint, credentials=credentials, verbose=verbose)
 
 
 class _MoreThanOnePage(Exception):
@@ -177,14 +155,10 @@ class _EchoLogger:
 
 
 async def first_page_plan(
-    xuid: str, known: Iterable[str], options: SyncOptions
+    xuid: str, known: frozenset[str], options: SyncOptions
 ) -> tuple[DiscoveryResult | None, str, int]:
-    """Apply the job's delta rules to the first history page only.
-
-    Returns (the plan, or None when the whole page is new; the newest entry's start time;
-    API requests made). Raises the API layer's typed errors.
-    """
-    known_set = set(known)
+    """The job's delta rules on the first history page only: (the plan, None when the whole
+    page is new; the newest entry's start time; API requests made)."""
     newest = ""
     logger = _EchoLogger() if options.verbose else None
     async with open_halo_api(api_settings(options.verbose), logger=logger) as api:
@@ -204,23 +178,19 @@ async def first_page_plan(
             return body
 
         try:
-            plan = await discover(page, known_set.intersection, options, None)
+            plan = await discover(page, known.intersection, options, None)
         except _MoreThanOnePage:
             plan = None
         return plan, newest, api.metrics.requests
 
 
-def _when(start_time: str) -> str:
-    try:
-        moment = dt.datetime.fromisoformat(start_time.replace("Z", "+00:00"))
-    except ValueError:
-        return start_time
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def up_to_date_line(gamertag: str, newest: str, requests: int) -> str:
     """The one line printed instead of a run."""
-    since = f"since {_when(newest)}" if newest else "in the history yet"
+    try:
+        moment = dt.datetime.fromisoformat(newest.replace("Z", "+00:00"))
+        since = f"since {moment.astimezone(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}"
+    except ValueError:
+        since = f"since {newest}" if newest else "in the history yet"
     plural = "" if requests == 1 else "s"
     return (
         f"{gamertag}: up to date - no new match {since} ({requests} API request{plural}); "
@@ -229,8 +199,8 @@ def up_to_date_line(gamertag: str, newest: str, requests: int) -> str:
 
 
 def check_player(gamertag: str, options: SyncOptions) -> Verdict:
-    """Decide whether a delta sync of `gamertag` needs the job. Never raises: anything
-    unexpected means "run the job", which then reports it the usual way."""
+    """Whether a delta sync of `gamertag` needs the job. Never raises: anything unexpected
+    means "run the job", which then reports it the usual way."""
     try:
         return _check(validate_gamertag(gamertag), options)
     except Exception as exc:  # noqa: BLE001 - the job path handles and reports every error
@@ -245,45 +215,35 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
     db_path = player_db_path(gamertag)
     if not db_path.is_file():
         return Verdict(run_reason="the player has no database yet")
-    blocker = instance_blocker(gamertag)
-    if blocker:
-        return Verdict(run_reason=blocker)
-    # The CLI's per-player run lock (cli.run_guard): held means another sync is going.
-    locks = dagster_home() / "locks"
-    lock = filelock.FileLock(str(locks / run_lock_name(gamertag)))
     try:
-        locks.mkdir(parents=True, exist_ok=True)
-        lock.acquire(timeout=0)
-    except (filelock.Timeout, OSError):
-        return Verdict(run_reason="another levelup sync of this player is running")
-    try:
-        state = read_stored_state(db_path, options.match_type)
-        pending = pending_work(state)
-        if pending:
-            return Verdict(run_reason=pending)
-        plan, newest, requests = asyncio.run(
-            first_page_plan(state.xuid or "", state.known_ids, options)
-        )
-    finally:
-        lock.release()
+        with run_lock.player_run_lock(gamertag, timeout=0):  # held: a run is going
+            reason = run_blocker(gamertag)
+            if reason:
+                return Verdict(run_reason=reason)
+            state = read_state(db_path, options.match_type)
+            if state.pending:
+                return Verdict(run_reason=state.pending)
+            plan, newest, requests = asyncio.run(
+                first_page_plan(state.xuid or "", state.known_ids, options)
+            )
+    except run_lock.PlayerBusy:
+        return Verdict(run_reason="another run of this player is going")
     if plan is None or plan.planned:
         return Verdict(run_reason="the history has new matches", state=state)
     return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
 
 
 def unknown_player(gamertag: str) -> str | None:
-    """Why a registered player should be skipped: it was never resolved (no XUID stored) and
-    the profile service does not know it (a typo that an older version registered). None
-    otherwise, and on any other error: the job then runs and reports it."""
+    """Why a registered player should be skipped: never resolved (no XUID stored) and unknown
+    to the profile service (a typo an older version registered). None otherwise, and on any
+    other error: the job then runs and reports it."""
     try:
         db_path = player_db_path(gamertag)
         if db_path.is_file():
             with _read_only(db_path) as con:
-                rows = con.execute(
-                    "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
-                ).fetchall()
-            if rows and rows[0][0]:
-                return None
+                sql = "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
+                if (con.execute(sql).fetchone() or [None])[0]:
+                    return None
         asyncio.run(_resolve(gamertag))
     except PlayerNotFound:
         return (

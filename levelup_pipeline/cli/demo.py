@@ -1,10 +1,5 @@
-"""`make demo`: the whole pipeline, end to end, against the embedded Halo API simulator.
-
-Starts the simulator (real TLS HTTP on loopback), registers two synthetic players, runs a full
-sync, lets them play a few new matches, runs a delta sync, draws the reports and prints what
-landed where.
-The same steps with a real account are in the README ("Real use").
-"""
+"""`make demo`: the whole pipeline against the embedded Halo API simulator (TLS, loopback):
+register two players, full sync, new matches, delta sync, reports, what landed where."""
 
 from __future__ import annotations
 
@@ -17,6 +12,7 @@ from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.cli.players_cmd import add_player
 from levelup_pipeline.cli.runner import RunOutcome, run_job
 from levelup_pipeline.cli.stats_cmd import print_stats
+from levelup_pipeline.cli.sync_cmd import sync_summary
 from levelup_pipeline.config import data_dir
 from levelup_pipeline.simulator.server import run_simulator
 from levelup_pipeline.store.settings import save_settings
@@ -46,13 +42,8 @@ def _succeeded(instance, job: str, gamertag: str, tags: dict) -> RunOutcome:
 
 def _run(instance, job: str, gamertag: str, tags: dict) -> dict:
     outcome = _succeeded(instance, job, gamertag, tags)
-    raw = outcome.metadata.get("raw_match_json", {})
-    click.echo(
-        f"   {gamertag}: {raw.get('new_matches')} new match(es), "
-        f"{raw.get('dagster/row_count')} stored, {raw.get('api_requests')} API requests "
-        f"in {raw.get('seconds')}s  [run {outcome.run_id[:8]}]"
-    )
-    return raw
+    click.echo(f"   {sync_summary(outcome)}")
+    return outcome.metadata.get("raw_match_json", {})
 
 
 def demo_simulator():
@@ -67,8 +58,7 @@ def demo_players(sim) -> list[str]:
 
 
 def play_demo_matches(sim) -> None:
-    """The demo's "new matches" step; replayed on the same seed it yields the same matches,
-    which is how `make dev` serves the world exactly as the demo left it."""
+    """The demo's "new matches" step (the same ones on the same seed: `make dev` replays it)."""
     for gamertag in demo_players(sim):
         sim.add_matches(DEMO_NEW_MATCHES, gamertag=gamertag)
 

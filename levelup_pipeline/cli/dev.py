@@ -1,11 +1,6 @@
-"""`make dev`: the Dagster UI and daemon (`dg dev`), ready to sync right after `make demo`.
-
-With Halo credentials (a token file from `levelup auth`, or HALO_* / SPNKR_* variables) the
-UI talks to the real API. Without any, this process serves the embedded simulator with the
-demo's world (same seed, same players, same history, the demo's new matches replayed) plus a
-few matches the players have played since, and points the webserver, the daemon and every run
-at it. The first line printed says which of the two it is.
-"""
+"""`make dev`: the Dagster UI and daemon (`dg dev`), ready to sync right after `make demo`:
+on the real API with Halo credentials, else on the embedded simulator serving the demo's
+world plus a few new matches. The first line printed says which."""
 
 from __future__ import annotations
 
@@ -63,11 +58,8 @@ def halo_target(environ: Mapping[str, str] = os.environ) -> HaloTarget:
 
 @contextlib.contextmanager
 def dev_simulator(new_matches: int = DEV_NEW_MATCHES) -> Iterator:
-    """The demo's world as `make demo` left it, then `new_matches` more per demo player.
-
-    Those are drawn from a fresh random stream, so every `make dev` brings matches that no
-    earlier session served: a delta sync from the UI always has something to find.
-    """
+    """The demo's world as `make demo` left it, then `new_matches` more per demo player from
+    a fresh random stream: a delta sync from the UI always has something to find."""
     from levelup_pipeline.cli.demo import demo_players, demo_simulator, play_demo_matches
     from levelup_pipeline.simulator.synthetic import reseed
 
@@ -95,8 +87,7 @@ def _serve(command: list[str], env: dict[str, str]) -> int:
     proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
 
     def forward(signum: int, _frame: object) -> None:
-        # The terminal's Ctrl-C already reached the whole group; dagster dev shuts down cleanly
-        # on SIGINT (KeyboardInterrupt) only, so a SIGTERM is passed on as one.
+        # Ctrl-C already reached the group; dg dev shuts down cleanly on SIGINT only
         if signum != signal.SIGINT:
             proc.send_signal(signal.SIGINT)
 

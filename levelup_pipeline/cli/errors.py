@@ -23,6 +23,9 @@ class UserError(click.ClickException):
 
 USER_FACING = (HaloApiError, StoreError, InvalidSyncOption, ValueError, OSError)
 DEBUG_ENV = "LEVELUP_DEBUG"
+NO_PLAYER = (
+    "No player is registered: run 'levelup players add GAMERTAG' first, or pass --player GAMERTAG."
+)
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 

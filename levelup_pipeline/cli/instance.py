@@ -12,6 +12,8 @@ from dagster import DagsterInstance
 
 from levelup_pipeline.config import PROJECT_ROOT, dagster_home
 from levelup_pipeline.defs.instance_sqlite import cheaper_commits
+from levelup_pipeline.defs.partitions import registered_players
+from levelup_pipeline.defs.run_lock import mirror_players
 
 SHIPPED_DAGSTER_YAML = PROJECT_ROOT / ".dagster_home" / "dagster.yaml"
 
@@ -30,12 +32,16 @@ def ensure_dagster_home() -> Path:
 
 
 def get_instance() -> DagsterInstance:
-    """The persistent instance under DAGSTER_HOME.
-
-    Opening it creates and stamps the SQLite storages on first use; two CLIs doing that at the
-    same instant corrupt the schema version table, so opening is serialised by a file lock.
-    """
+    """The persistent instance under DAGSTER_HOME, opened under a file lock: two CLIs creating
+    its SQLite storages at the same instant corrupt the schema version table."""
     cheaper_commits()  # the run executes in this process (see defs/instance_sqlite.py)
     home = ensure_dagster_home()
     with filelock.FileLock(str(home / ".instance.lock"), timeout=120):
         return DagsterInstance.get()
+
+
+def mirror_registered(instance: DagsterInstance) -> list[str]:
+    """Dagster's registered players, mirrored for the CLI's reads without Dagster."""
+    players = registered_players(instance)
+    mirror_players(players, Path(instance.root_directory))
+    return players

@@ -10,8 +10,7 @@ import warnings
 
 import click
 
-# Subcommands are imported on first use, so `levelup sync` does not pay for the simulator's
-# TLS stack or the maintenance commands at start-up (name -> "module:attribute").
+# Subcommands are imported on first use: `levelup sync` does not pay for the others' imports.
 LAZY_COMMANDS = {
     "sync": "levelup_pipeline.cli.sync_cmd:sync_command",
     "players": "levelup_pipeline.cli.players_cmd:players_group",
@@ -50,14 +49,9 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console-script entry point.
-
-    Leaves without the interpreter's teardown: once a Dagster run has loaded its ~2,300
-    modules, freeing them one by one took 0.4-2.9 s after the last line was printed (measured
-    in `benchmarks/README.md`). Everything a command writes is committed and closed by then
-    (DuckDB and the instance's SQLite close in their context managers); the streams and the
-    logging handlers are flushed here first.
-    """
+    """Console-script entry point; leaves without the interpreter's teardown, which took
+    0.4-2.9 s after a Dagster run (`benchmarks/README.md`): everything is committed and
+    closed by then, and the streams and logging handlers are flushed here first."""
     try:
         cli(prog_name="levelup")
         code: int | str | None = 0

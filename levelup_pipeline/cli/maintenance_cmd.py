@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from levelup_pipeline.cli.errors import UserError, friendly
-from levelup_pipeline.cli.instance import get_instance
+from levelup_pipeline.cli.instance import get_instance, mirror_registered
 from levelup_pipeline.defs.partitions import register_player
+from levelup_pipeline.defs.table_schemas import record_table_changes
 from levelup_pipeline.store.archive import archive_older_than, archive_root
 from levelup_pipeline.store.maintenance import backup, optimize
 from levelup_pipeline.store.paths import validate_gamertag
@@ -113,7 +114,7 @@ def archive_command(player: str, older_than_days: int, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"{player}: {report.matches} match(es) started before {cutoff} (dry run).")
         return
-    _record(store.gamertag, report.live_after, "archive")
+    record_table_changes(get_instance(), store.gamertag, report.live_after, "archive")
     live = report.live_after.get("raw_match_json", 0)
     archived = report.archived_after.get("raw_match_json", 0)
     click.echo(
@@ -142,7 +143,6 @@ def backup_command(player: str) -> None:
     "--from",
     "source",
     type=click.Path(path_type=Path),
-    default=None,
     help="A backup folder or .duckdb file (default: the latest backup of the player).",
 )
 @friendly
@@ -150,8 +150,10 @@ def restore_command(player: str, source: Path | None) -> None:
     """Replace a player's database by a checked backup; the replaced files are kept aside."""
     gamertag = validate_gamertag(player)
     report = restore(PlayerStore(gamertag), source)
-    register_player(get_instance(), gamertag)  # a removed player comes back as a partition
-    _record(gamertag, report.counts, "restore")
+    instance = get_instance()
+    if register_player(instance, gamertag):  # a removed player comes back as a partition
+        mirror_registered(instance)
+    record_table_changes(instance, gamertag, report.counts, "restore")
     aside = f"; the replaced files are in {report.set_aside}" if report.set_aside else ""
     click.echo(
         f"{player}: restored from {report.source} "
@@ -164,19 +166,3 @@ def restore_command(player: str, source: Path | None) -> None:
             "files; restore a backup folder to get them back.",
             err=True,
         )
-
-
-def _record(gamertag: str, counts: dict[str, int], operation: str) -> None:
-    """The tables the operation changed, recorded as runless materializations."""
-    from levelup_pipeline.defs.table_schemas import record_table_changes
-
-    record_table_changes(get_instance(), gamertag, counts, operation)
-
-
-__all__ = [
-    "archive_command",
-    "backup_command",
-    "db_group",
-    "human_size",
-    "restore_command",
-]

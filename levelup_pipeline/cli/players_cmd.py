@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import click
 
 from levelup_pipeline.cli.errors import UserError, friendly
-from levelup_pipeline.cli.instance import get_instance
-from levelup_pipeline.cli.run_guard import DEFAULT_WAIT_SECONDS, PlayerBusy, player_turn
+from levelup_pipeline.cli.instance import get_instance, mirror_registered
 from levelup_pipeline.defs.partitions import (
     PLAYERS_PARTITION_NAME,
     register_player,
     registered_as,
     registered_players,
 )
+from levelup_pipeline.defs.run_lock import DEFAULT_WAIT_SECONDS, PlayerBusy, player_run_lock
 from levelup_pipeline.defs.table_schemas import record_table_changes
 from levelup_pipeline.halo.resource import HaloApiResource
 from levelup_pipeline.store.errors import InvalidGamertag
@@ -28,13 +27,12 @@ from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.settings import CADENCES, MATCH_TYPES, load_settings, save_settings
 
-if TYPE_CHECKING:
-    from dagster import DagsterInstance
+#: How long `players rename` waits for a running sync of the player (as a second sync would).
+RENAME_WAIT_SECONDS = DEFAULT_WAIT_SECONDS
 
 
 class AddedPlayer(NamedTuple):
-    """A registered player: XUID, database path, whether the partition is new, and the
-    partition key (the registered spelling, else the profile API's)."""
+    """A registered player: XUID, database path, whether the partition is new, its key."""
 
     xuid: str
     path: str
@@ -47,34 +45,28 @@ async def _resolve(player: str):
         return await api.resolve_player(player)
 
 
-def _canonical(api_gamertag: str, typed: str | None) -> str:
-    """The profile API's spelling of the gamertag, or the typed one if ours refuses it."""
-    try:
-        return validate_gamertag(api_gamertag)
-    except InvalidGamertag:
-        if typed is None:
-            raise InvalidGamertag(
-                f"The profile service names this player {api_gamertag!r}, which LevelUp cannot "
-                "use as a folder name; register the player by a valid gamertag instead."
-            ) from None
-        return typed
-
-
 def add_player(player: str) -> AddedPlayer:
     """Resolve a gamertag or XUID through the profile API, then create the database and
-    register the partition: an unknown player (PlayerNotFound) leaves nothing behind.
-
-    The partition key is the spelling already registered (any case), else the API's.
-    """
+    register the partition (an unknown player leaves nothing behind). The partition key is
+    the spelling already registered (any case), else the API's."""
     xuid = parse_xuid(player)
     typed = None if xuid else validate_gamertag(player)
     identity = asyncio.run(_resolve(xuid or typed or ""))
     instance = get_instance()
-    gamertag = (
-        (typed and registered_as(instance, typed))
-        or registered_as(instance, identity.gamertag)
-        or _canonical(identity.gamertag, typed)
+    gamertag = (typed and registered_as(instance, typed)) or registered_as(
+        instance, identity.gamertag
     )
+    if not gamertag:
+        try:
+            gamertag = validate_gamertag(identity.gamertag)
+        except InvalidGamertag:
+            if typed is None:
+                raise InvalidGamertag(
+                    f"The profile service names this player {identity.gamertag!r}, which "
+                    "LevelUp cannot use as a folder name; register the player by a valid "
+                    "gamertag instead."
+                ) from None
+            gamertag = typed
     store = PlayerStore(gamertag)
     with store.writer() as writer:
         known = writer.get_meta("player_xuid")
@@ -86,40 +78,29 @@ def add_player(player: str) -> AddedPlayer:
         writer.set_meta("player_xuid", identity.xuid)
         writer.set_meta("player_gamertag", identity.gamertag)
     created = register_player(instance, gamertag)
+    mirror_registered(instance)
     return AddedPlayer(identity.xuid, str(store.path), created, gamertag)
 
 
-def _registered_with_xuid(xuid: str) -> str | None:
-    """The registered player whose database records this XUID, if any."""
+def player_argument(value: str) -> str:
+    """The partition key of a gamertag (only checked) or an XUID (`2533274...` or
+    `xuid(...)`: a registered player whose database records it, else resolved and added)."""
+    xuid = parse_xuid(value)
+    if xuid is None:
+        return validate_gamertag(value)
     for gamertag in registered_players(get_instance()):
         store = PlayerStore(gamertag)
         if store.exists():
             with store.reader() as conn:
-                row = conn.execute(
-                    "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
-                ).fetchone()
-            if row and row[0] == xuid:
-                return gamertag
-    return None
-
-
-def player_argument(value: str) -> str:
-    """The partition key for a `--player` value that is a gamertag or an XUID.
-
-    A gamertag is only checked (its folder is found whatever its case, without opening the
-    Dagster instance). An XUID (`2533274...` or `xuid(2533274...)`) is looked up among
-    registered players first, then resolved through the profile API and registered.
-    """
-    xuid = parse_xuid(value)
-    if xuid is None:
-        return validate_gamertag(value)
-    return _registered_with_xuid(xuid) or add_player(xuid).gamertag
+                sql = "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
+                if (conn.execute(sql).fetchone() or [None])[0] == xuid:
+                    return gamertag
+    return add_player(xuid).gamertag
 
 
 def sync_target(value: str) -> str:
-    """The partition key `levelup sync --player VALUE` runs: a registered player (any case),
-    else the player is resolved through the profile API and registered first, so a typo
-    ends in one sentence (PlayerNotFound) with no partition and no file created."""
+    """The partition `levelup sync --player VALUE` runs: a registered player (any case), else
+    resolved and registered first, so a typo ends in one sentence with nothing created."""
     if parse_xuid(value) is not None:
         return player_argument(value)
     gamertag = validate_gamertag(value)
@@ -136,14 +117,12 @@ def players_group() -> None:
 @click.option(
     "--cadence",
     type=click.Choice(CADENCES),
-    default=None,
     help="How often the schedules sync the player: daily (active players, the default) or "
     "weekly (occasional players).",
 )
 @click.option(
     "--match-type",
     type=click.Choice(MATCH_TYPES),
-    default=None,
     help="Which matches every sync of the player fetches (default matchmaking).",
 )
 @friendly
@@ -152,10 +131,11 @@ def add_command(gamertag: str, cadence: str | None, match_type: str | None) -> N
     sync settings."""
     added = add_player(gamertag)
     state = "registered" if added.created else "already registered"
-    if cadence or match_type:
-        settings = save_settings(added.gamertag, cadence=cadence, match_type=match_type)
-    else:
-        settings = load_settings(added.gamertag)
+    settings = (
+        save_settings(added.gamertag, cadence=cadence, match_type=match_type)
+        if cadence or match_type
+        else load_settings(added.gamertag)  # unsaved: the roster file's entry stays in force
+    )
     click.echo(
         f"{added.gamertag} (xuid {added.xuid}) {state}; database: {added.path}; syncs "
         f"{settings.cadence}, {settings.match_type} matches"
@@ -166,7 +146,7 @@ def add_command(gamertag: str, cadence: str | None, match_type: str | None) -> N
 @friendly
 def list_command() -> None:
     """List registered players."""
-    players = registered_players(get_instance())
+    players = mirror_registered(get_instance())
     if not players:
         click.echo("No player registered yet: levelup players add GAMERTAG")
     for gamertag in players:
@@ -187,6 +167,7 @@ def remove_command(gamertag: str) -> None:
     if not gamertag:
         raise UserError(f"{typed} is not registered (see: levelup players list).")
     instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, gamertag)
+    mirror_registered(instance)
     click.echo(f"{gamertag} unregistered; its database stays at {PlayerStore(gamertag).path}")
 
 
@@ -203,26 +184,27 @@ def rename_command(old: str, new: str) -> None:
     click.echo(f"{old} renamed to {new}: {old_path} -> {new_path}; partition {new} registered.")
 
 
-#: How long `players rename` waits for a running sync of the player (as a second sync would).
-RENAME_WAIT_SECONDS = DEFAULT_WAIT_SECONDS
-
-
-@contextmanager
-def _players_turn(instance: DagsterInstance, *gamertags: str) -> Iterator[None]:
-    """The run guard of each player (`run_guard.player_turn`, the one syncs take), in key
-    order so two renames never wait for each other; one sentence if a sync does not end."""
-
-    keys = {gamertag_key(g): g for g in gamertags}
+def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
+    """Move OLD's folder to NEW, then its partition (removed again if the move fails),
+    holding both players' run lock: a run never sees its folder move between two steps."""
+    old, new = validate_gamertag(old), validate_gamertag(new)
+    if old == new:
+        raise UserError(f"{old} already has that name; nothing to rename.")
+    instance = get_instance()
+    old = registered_as(instance, old) or old
+    # 'abc' -> 'ABC' is the same folder with a new spelling
+    if not same_player(old, new) and registered_as(instance, new):
+        raise UserError(f"{new} is already registered; nothing was moved.")
+    keys = {gamertag_key(g): g for g in (old, new)}
     with ExitStack() as turns:
-        for key in sorted(keys):
+        for key in sorted(keys):  # in key order: two renames never wait for each other
             told = f"{keys[key]}: a sync of this player is running; the rename waits for it."
             try:
                 turns.enter_context(
-                    player_turn(
-                        instance,
+                    player_run_lock(
                         keys[key],
-                        RENAME_WAIT_SECONDS,
-                        on_wait=lambda _message, told=told: click.echo(told, err=True),
+                        timeout=RENAME_WAIT_SECONDS,
+                        on_wait=lambda _m, t=told: click.echo(t, err=True),
                     )
                 )
             except PlayerBusy:
@@ -230,21 +212,6 @@ def _players_turn(instance: DagsterInstance, *gamertags: str) -> Iterator[None]:
                     f"A sync of {keys[key]} is still running after {RENAME_WAIT_SECONDS:g} s; "
                     "nothing was renamed: retry when it has finished."
                 ) from None
-        yield
-
-
-def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
-    """Move OLD's folder to NEW, then its Dagster partition (removed again if the move fails),
-    holding both players' run guard: a sync never sees its folder move between two steps."""
-    old, new = validate_gamertag(old), validate_gamertag(new)
-    if old == new:
-        raise UserError(f"{old} already has that name; nothing to rename.")
-    instance = get_instance()
-    old = registered_as(instance, old) or old
-    case_only = same_player(old, new)  # 'abc' -> 'ABC': same folder, new spelling
-    if not case_only and registered_as(instance, new):
-        raise UserError(f"{new} is already registered; nothing was moved.")
-    with _players_turn(instance, old, new):
         created = not instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, new)
         if created:
             instance.add_dynamic_partitions(PLAYERS_PARTITION_NAME, [new])
@@ -256,5 +223,6 @@ def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
             raise
         if old != new and instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, old):
             instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, old)
+        mirror_registered(instance)
     record_table_changes(instance, new, PlayerStore(new).table_counts(), "rename")
     return report.old_path, report.new_path

@@ -1,15 +1,11 @@
-"""`levelup report`: redraw a player's report (job `refresh_report`, no API call).
-
-A sync stores data; the report is a view of it that the daemon redraws by automation after
-every sync (`make dev`). From the command line alone, this command brings it up to date and
-says where its files are.
-"""
+"""`levelup report`: redraw a player's report (job `refresh_report`, no API call), which the
+daemon otherwise redraws by automation after every sync (`make dev`)."""
 
 from __future__ import annotations
 
 import click
 
-from levelup_pipeline.cli.errors import UserError, friendly
+from levelup_pipeline.cli.errors import NO_PLAYER, UserError, friendly
 from levelup_pipeline.store.gamertag import find_gamertag
 from levelup_pipeline.store.paths import validate_gamertag
 
@@ -42,10 +38,7 @@ def report_command(players: tuple[str, ...]) -> None:
     registered = registered_players(instance)
     targets = [_registered_spelling(p, registered) for p in players] or registered
     if not targets:
-        raise UserError(
-            "No player is registered: run 'levelup players add GAMERTAG' first, "
-            "or pass --player GAMERTAG."
-        )
+        raise UserError(NO_PLAYER)
     for gamertag in targets:
         outcome = run_job(instance, "refresh_report", gamertag, tags={"levelup/trigger": "cli"})
         if not outcome.success:

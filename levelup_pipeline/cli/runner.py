@@ -1,17 +1,27 @@
 """Execute the project's Dagster jobs in this process, on the shared instance.
 
-`levelup sync` is a client of the jobs the UI, schedules and `dagster job execute` run: the
-same job, the options as run config, and a run that carries the code location's origin
-(location `levelup`, repository `__repository__`, as workspace.yaml loads it), so it is listed
-under its job in the UI like a run launched there - without starting a code server: the run
-executes here, in this process.
+A CLI run is the job the UI, schedules and `dagster job execute` run, with the options as run
+config and the code location's origin (location `levelup`, repository `__repository__`, as
+workspace.yaml loads it): listed under its job in the UI, without a code server. Its console
+shows progress lines, never a stack trace or "Not executing" lines (the CLI says a failure in
+one sentence; the event log and the UI keep everything).
+
+No CLI run left behind by a crash: a CLI process that dies without unwinding (SIGKILL, OOM
+killer) leaves its run STARTED, keeping the `halo_api` pool slot its step claimed, so two such
+crashes would block every later sync. CLI runs are tagged with their process (host, pid, start
+time), and before a new run starts, runs of this host whose process is gone are marked failed
+and their slots freed (the daemon's run monitoring does this for the runs it launched).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dagster import (
     AssetCheckSeverity,
@@ -19,7 +29,12 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     DagsterInvalidConfigError,
+    DagsterRunStatus,
+    Field,
+    InitLoggerContext,
     JobDefinition,
+    RunsFilter,
+    logger,
 )
 from dagster._core.code_pointer import ModuleCodePointer
 from dagster._core.definitions.job_base import InMemoryJob
@@ -28,20 +43,123 @@ from dagster._core.execution.execute_in_process import merge_run_tags
 from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
 from dagster._core.remote_origin import (
     ManagedGrpcPythonEnvCodeLocationOrigin,
-    RemoteJobOrigin,
     RemoteRepositoryOrigin,
 )
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
-from levelup_pipeline.cli.console_log import cli_console_logger
-from levelup_pipeline.cli.run_guard import PlayerBusy, player_turn, process_tags, reap_dead_runs
 from levelup_pipeline.config import PROJECT_ROOT
 from levelup_pipeline.defs.partitions import register_player, registered_as
 
 #: The code location as workspace.yaml and `dg dev` name it (pyproject's [tool.dagster]).
 MODULE = "levelup_pipeline.definitions"
-LOCATION_NAME = "levelup"
-REPOSITORY_NAME = "__repository__"
+
+
+PID_TAG = "levelup/cli_pid"
+HOST_TAG = "levelup/cli_host"
+STARTED_TAG = "levelup/cli_process_start"
+UNFINISHED = [
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields 3.. of /proc/<pid>/stat (state first), or None where /proc is unavailable."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[-1].split()
+
+
+def process_tags() -> dict[str, str]:
+    """Tags identifying the process that executes a run in-process (its start time in clock
+    ticks tells a reused pid apart)."""
+    fields = _proc_stat(os.getpid()) or []
+    started = fields[19] if len(fields) > 19 else ""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), STARTED_TAG: started}
+
+
+def process_alive(pid: int, start_marker: str = "") -> bool:
+    """Whether `pid` still runs and is the same process (not a zombie, not a reused pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    fields = _proc_stat(pid)
+    if fields is None:
+        return True
+    if fields[0] == "Z":
+        return False
+    return not start_marker or len(fields) <= 19 or fields[19] == start_marker
+
+
+def reap_dead_runs(instance: DagsterInstance) -> list[str]:
+    """Mark unfinished CLI runs of this host whose process is gone as failed and free their
+    concurrency slots; returns their run ids."""
+    filters = RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: socket.gethostname()})
+    reaped = []
+    for run in instance.get_runs(filters=filters):
+        try:
+            pid = int(run.tags.get(PID_TAG, ""))
+        except ValueError:
+            continue
+        if pid == os.getpid() or process_alive(pid, run.tags.get(STARTED_TAG, "")):
+            continue
+        instance.report_run_failed(
+            run,
+            message=(
+                f"The levelup process {pid} running this sync ended without finishing it "
+                "(killed or crashed); marked failed so its pool slot is freed. The next sync "
+                "resumes where it stopped."
+            ),
+        )
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        reaped.append(run.run_id)
+    return reaped
+
+
+_FAILURE_EVENTS = {"STEP_FAILURE", "PIPELINE_FAILURE", "RUN_FAILURE"}
+_FORMAT = "%(asctime)s - dagster - %(levelname)s - %(message)s"
+_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+
+
+class NoTracebacks(logging.Filter):
+    """Drop failure events and downstream 'Not executing' lines; cut stack traces."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = getattr(record, "dagster_event", None)
+        if getattr(event, "event_type_value", None) in _FAILURE_EVENTS:
+            return False
+        message = record.getMessage()
+        if "Not executing." in message and "Dependencies for step" in message:
+            return False
+        if "Stack Trace:" in message or "Traceback (most recent call last)" in message:
+            record.msg = message.split("\n\n", 1)[0]
+            record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+@logger(
+    {"log_level": Field(str, is_required=False, default_value="INFO")},
+    description="Console lines of CLI runs: progress and warnings, no stack traces.",
+)
+def cli_console_logger(init_context: InitLoggerContext) -> logging.Logger:
+    """A stderr logger at the configured level, filtered by NoTracebacks."""
+    level = logging.getLevelName(str(init_context.logger_config["log_level"]).upper())
+    log = logging.Logger("dagster", level=level if isinstance(level, int) else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_FORMAT, _DATE_FORMAT))
+    log.addHandler(handler)
+    log.addFilter(NoTracebacks())
+    return log
 
 
 @dataclass
@@ -59,11 +177,13 @@ class RunOutcome:
     check_warnings: list[str] = field(default_factory=list)
 
 
+def _events(result, event_type: DagsterEventType) -> list:
+    return [e for e in result.all_events if e.event_type == event_type]
+
+
 def _failure_message(result) -> str:
     """The one-sentence description of the first failure of a run."""
-    for event in result.all_events:
-        if event.event_type != DagsterEventType.STEP_FAILURE:
-            continue
+    for event in _events(result, DagsterEventType.STEP_FAILURE):
         data = event.step_failure_data
         if data.user_failure_data is not None and data.user_failure_data.description:
             return data.user_failure_data.description
@@ -72,18 +192,19 @@ def _failure_message(result) -> str:
             error = error.cause  # e.g. "Exceeded max_retries" wraps the real error
         if error is not None:
             return f"{error.cls_name}: {error.message.strip().splitlines()[-1]}"
+    for event in _events(result, DagsterEventType.RUN_FAILURE):  # outside steps: PlayerBusy
+        if error := event.job_failure_data.error:
+            return error.message.strip().splitlines()[-1].split(f"{error.cls_name}: ", 1)[-1]
     return "the run failed; open it in the Dagster UI (make dev) for details"
 
 
 def _check_sentences(result, gamertag: str) -> tuple[list[str], list[str]]:
     """(errors, warnings): one sentence per failed asset check of the run, naming the check,
-    what it looks for and the counts it found. An error's sentence is shown after the
-    player's name (`levelup sync` prefixes it); a warning's names the player itself."""
+    what it looks for and the counts it found. An error's sentence follows the player's name
+    (`levelup sync` prefixes it); a warning's names the player itself."""
     errors: list[str] = []
     warnings: list[str] = []
-    for event in result.all_events:
-        if event.event_type != DagsterEventType.ASSET_CHECK_EVALUATION:
-            continue
+    for event in _events(result, DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = event.event_specific_data
         if evaluation.passed:
             continue
@@ -116,32 +237,6 @@ def _config_error(job_name: str, exc: DagsterInvalidConfigError) -> str:
     return message + (f"; use one of {', '.join(values)}" if values else "") + "."
 
 
-def _tell(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _materialization_metadata(result) -> dict:
-    out: dict = {}
-    for event in result.all_events:
-        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-            mat = event.event_specific_data.materialization
-            key = mat.asset_key.to_user_string()
-            out[key] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-    return out
-
-
-def job_origins(job_name: str) -> tuple[RemoteJobOrigin, JobPythonOrigin]:
-    """The origins a run of `job_name` launched from the UI carries: the remote one (what the
-    UI's Runs tab of the job filters on) and the code one (what re-execution loads)."""
-    target = LoadableTargetOrigin(
-        executable_path=sys.executable, module_name=MODULE, working_directory=str(PROJECT_ROOT)
-    )
-    location = ManagedGrpcPythonEnvCodeLocationOrigin(target, location_name=LOCATION_NAME)
-    remote = RemoteRepositoryOrigin(location, REPOSITORY_NAME).get_job_origin(job_name)
-    pointer = ModuleCodePointer(MODULE, "defs", str(PROJECT_ROOT))
-    return remote, JobPythonOrigin(job_name, RepositoryPythonOrigin(sys.executable, pointer))
-
-
 def execute_for_partition(
     instance: DagsterInstance,
     job: JobDefinition,
@@ -151,28 +246,32 @@ def execute_for_partition(
     tags: Mapping[str, str],
     asset_selection: Sequence[AssetKey] | None = None,
 ):
-    """Create the run with the code location's origin, then execute it in this process.
-
-    Without run config the job's default config for the partition applies (the player's
-    settings), as for a run launched from the UI."""
+    """Create the run with the code location's origins (the remote one the UI's Runs tab
+    filters on, the code one re-execution loads), then execute it in this process. Without
+    ops config, the job's default config for the partition applies (the player's settings)."""
     if asset_selection:
         job = job.get_subset(asset_selection=set(asset_selection))
     config = dict(run_config or {})
     if "ops" not in config and job.partitioned_config is not None:
         config.update(job.partitioned_config.get_run_config_for_partition_key(gamertag))
-    all_tags = merge_run_tags(job, gamertag, tags, asset_selection, instance, config)
     in_memory = InMemoryJob(job)
     ref = instance.get_ref() if instance.is_persistent else None
     plan = create_execution_plan(in_memory, run_config=config, instance_ref=ref)
-    remote_origin, code_origin = job_origins(job_name)
+    target = LoadableTargetOrigin(
+        executable_path=sys.executable, module_name=MODULE, working_directory=str(PROJECT_ROOT)
+    )
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(target, location_name="levelup")
+    pointer = ModuleCodePointer(MODULE, "defs", str(PROJECT_ROOT))
     run = instance.create_run_for_job(
         job_def=job,
         execution_plan=plan,
         run_config=config,
-        tags=all_tags,
+        tags=merge_run_tags(job, gamertag, tags, asset_selection, instance, config),
         asset_selection=set(asset_selection) if asset_selection else None,
-        remote_job_origin=remote_origin,
-        job_code_origin=code_origin,
+        remote_job_origin=RemoteRepositoryOrigin(location, "__repository__").get_job_origin(
+            job_name
+        ),
+        job_code_origin=JobPythonOrigin(job_name, RepositoryPythonOrigin(sys.executable, pointer)),
     )
     return execute_run(in_memory, run, instance)
 
@@ -186,14 +285,12 @@ def run_job(
     log_level: str = "INFO",
     asset_selection: Sequence[AssetKey] | None = None,
 ) -> RunOutcome:
-    """Run `job_name` for one player partition and report how it ended.
+    """Run `job_name` (or `asset_selection` of it) for one player partition; how it ended.
 
-    `run_config` (the ops' config) says what the run does; without it the job's default config
-    for the player applies. `tags` are labels. The console shows INFO and up (progress lines,
-    one-sentence errors, no stack traces); every event, DEBUG included, is still recorded in
-    the instance and visible in the UI. Runs left unfinished by a killed CLI process are
-    cleaned up first, and a second run of the same player waits for the first (see
-    `run_guard`). `asset_selection` runs part of the job.
+    `run_config` says what the run does (default: the job's config for the player); `tags`
+    are labels. The console shows INFO and up without stack traces; the instance records
+    everything. Runs a killed CLI left are cleaned up first; a second run of the player waits
+    for the first in its executor (`defs/run_lock.py`).
     """
     from levelup_pipeline.definitions import defs
 
@@ -203,18 +300,15 @@ def run_job(
     job = defs.resolve_job_def(job_name).with_logger_defs({"console": cli_console_logger})
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
     try:
-        with player_turn(instance, gamertag, on_wait=_tell):
-            result = execute_for_partition(
-                instance,
-                job,
-                job_name,
-                gamertag,
-                config,
-                {**(tags or {}), **process_tags()},
-                asset_selection,
-            )
-    except PlayerBusy as exc:
-        return RunOutcome(gamertag, job_name, "", False, str(exc), {})
+        result = execute_for_partition(
+            instance,
+            job,
+            job_name,
+            gamertag,
+            config,
+            {**(tags or {}), **process_tags()},
+            asset_selection,
+        )
     except DagsterInvalidConfigError as exc:
         return RunOutcome(gamertag, job_name, "", False, _config_error(job_name, exc), {})
     failed_checks, warnings = _check_sentences(result, gamertag)
@@ -223,13 +317,13 @@ def run_job(
         error = failed_checks[0]
     elif not result.success:
         error = _failure_message(result)
+    metadata = {
+        mat.asset_key.to_user_string(): {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        for mat in (
+            e.event_specific_data.materialization
+            for e in _events(result, DagsterEventType.ASSET_MATERIALIZATION)
+        )
+    }
     return RunOutcome(
-        gamertag=gamertag,
-        job=job_name,
-        run_id=result.run_id,
-        success=error is None,
-        error=error,
-        metadata=_materialization_metadata(result),
-        check_failures=failed_checks,
-        check_warnings=warnings,
+        gamertag, job_name, result.run_id, error is None, error, metadata, failed_checks, warnings
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from levelup_pipeline.cli.errors import friendly
+from levelup_pipeline.store.file_check import table_counts
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
 
@@ -25,37 +26,18 @@ TABLES = (
 )
 
 
-def collect_stats(gamertag: str) -> dict:
-    """Counts per table, the sync metadata and the date range of a player's database."""
+def print_stats(gamertag: str) -> None:
+    """Print the counts per table, the sync metadata and the date range of a database."""
     store = PlayerStore(validate_gamertag(gamertag))
     with store.reader() as conn:
         existing = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        counts = {
-            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in TABLES
-            if t in existing
-        }
-        meta = dict(conn.execute("SELECT key, value FROM sync_meta ORDER BY key").fetchall())
+        counts = table_counts(conn, [t for t in TABLES if t in existing])
+        meta = dict(conn.execute("SELECT key, value FROM sync_meta").fetchall())
         first, last = conn.execute(
             "SELECT min(start_time), max(start_time) FROM match_stats"
         ).fetchone()
-    size = store.path.stat().st_size
-    return {
-        "path": str(store.path),
-        "size_bytes": size,
-        "counts": counts,
-        "meta": meta,
-        "first_match": first,
-        "last_match": last,
-    }
-
-
-def print_stats(gamertag: str) -> None:
-    """Print `collect_stats` as a readable block."""
-    s = collect_stats(gamertag)
-    click.echo(f"Player {gamertag}: {s['path']} ({s['size_bytes'] / 1e6:.1f} MB)")
-    click.echo(f"  matches from {s['first_match']} to {s['last_match']}")
-    meta = s["meta"]
+    click.echo(f"Player {gamertag}: {store.path} ({store.path.stat().st_size / 1e6:.1f} MB)")
+    click.echo(f"  matches from {first} to {last}")
     click.echo(
         f"  last sync: {meta.get('last_sync_time', 'never')} "
         f"({meta.get('last_sync_mode', '-')}, {meta.get('last_sync_new_matches', 0)} new)"
@@ -63,8 +45,8 @@ def print_stats(gamertag: str) -> None:
     click.echo(
         f"  xuid: {meta.get('player_xuid', '?')}, schema version {meta.get('schema_version', '?')}"
     )
-    width = max(len(t) for t in s["counts"]) if s["counts"] else 10
-    for table, count in s["counts"].items():
+    width = max((len(t) for t in counts), default=10)
+    for table, count in counts.items():
         click.echo(f"  {table:<{width}}  {count:>8}")
 
 

@@ -1,18 +1,17 @@
-"""`levelup sync`: the guide's `scripts/sync.py`, running the Dagster sync jobs.
-
-A plain delta first asks the API whether anything is new (`delta_check`, one history request)
-and starts no run when nothing is: Dagster is only imported when a job runs, so that check
-costs a fraction of a run's start-up.
-"""
+"""`levelup sync`: the guide's `scripts/sync.py`, running the Dagster sync jobs; a plain delta
+asks the API first (`delta_check`) and imports Dagster only when a job must run."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
 
-from levelup_pipeline.cli.errors import UserError, friendly
+from levelup_pipeline.cli.backfill_steps import maintenance_jobs
+from levelup_pipeline.cli.errors import NO_PLAYER, UserError, friendly
+from levelup_pipeline.defs import run_lock
 from levelup_pipeline.ingest.options import MATCH_TYPES, SyncOptions, options_from
 from levelup_pipeline.store.errors import InvalidGamertag
 from levelup_pipeline.store.gamertag import find_gamertag, gamertag_key
@@ -30,7 +29,8 @@ if TYPE_CHECKING:
 PREFETCH_ENV = "LEVELUP_PREFETCH"
 
 
-def _summary(outcome: RunOutcome) -> str:
+def sync_summary(outcome: RunOutcome) -> str:
+    """The one line a sync run ends with (the demo prints it too)."""
     raw = outcome.metadata.get("raw_match_json", {})
     glob = outcome.metadata.get("mv_global_stats", {})
     parts = [
@@ -38,9 +38,8 @@ def _summary(outcome: RunOutcome) -> str:
         f"{raw.get('dagster/row_count', '?')} stored",
         f"{raw.get('api_requests', 0)} API requests in {raw.get('seconds', 0)}s",
     ]
-    unavailable = raw.get("unavailable_matches") or []
-    if unavailable:
-        parts.append(f"{len(unavailable)} unavailable (recorded)")
+    if raw.get("unavailable_matches"):
+        parts.append(f"{len(raw['unavailable_matches'])} unavailable (recorded)")
     if raw.get("capped_by_max_matches") and raw.get("mode") == "delta":
         parts.append("capped by --max-matches: the next delta continues where this one stopped")
     if glob:
@@ -59,20 +58,17 @@ def _summary(outcome: RunOutcome) -> str:
     "--delta",
     "mode",
     flag_value="delta",
-    default=None,
     help="Only the matches played since the last sync (default).",
 )
 @click.option("--full", "mode", flag_value="full", help="Walk the history back to --max-matches.")
 @click.option(
     "--max-matches",
     type=int,
-    default=None,
     help="Most matches to fetch (delta, default 200) or walk (full, default 1000).",
 )
 @click.option(
     "--match-type",
     type=click.Choice(MATCH_TYPES),
-    default=None,
     help="Which matches of the history to sync (remembered for the player; default: the "
     "player's setting, else matchmaking).",
 )
@@ -93,7 +89,6 @@ def _summary(outcome: RunOutcome) -> str:
 @click.option(
     "--rps",
     type=float,
-    default=None,
     help="Requests per second allowed to the Halo API (default: LEVELUP_HALO_RPS).",
 )
 @click.option("--stats", "show_stats", is_flag=True, help="Print the database statistics after.")
@@ -129,15 +124,9 @@ def sync_command(
         for player in players:
             print_stats(_target(player))
         return
-    mode = mode or "delta"
+    settings = {"max_matches": max_matches, "match_type": match_type or "matchmaking"}
     options = options_from(
-        mode,
-        {
-            "max_matches": max_matches,
-            "match_type": match_type or "matchmaking",
-            "with_assets": with_assets,
-            "verbose": verbose,
-        },
+        mode or "delta", {**settings, "with_assets": with_assets, "verbose": verbose}
     )
     if rps is not None:
         if rps <= 0:
@@ -145,18 +134,24 @@ def sync_command(
         os.environ["LEVELUP_HALO_RPS"] = str(rps)
     # Only a plain delta can end with "nothing new"; every other option needs its job.
     precheck = options.mode == "delta" and not (force_run or maintenance)
-    jobs = _JobRunner(options, rebuild_cache, with_backfill, backfill_performance_scores)
-    targets = _unique([_target(p) for p in players] or _registered(jobs, precheck))
+    jobs = _JobRunner(
+        maintenance_jobs(rebuild_cache, with_backfill, backfill_performance_scores, with_assets)
+    )
+    unique: dict[str, str] = {}
+    for target in [_target(p) for p in players] or _registered(jobs, precheck):
+        unique.setdefault(gamertag_key(target), target)  # older versions' case variants: once
+    targets = list(unique.values())
     if not targets:
-        raise UserError(
-            "No player is registered: run 'levelup players add GAMERTAG' first, "
-            "or pass --player GAMERTAG."
-        )
+        raise UserError(NO_PLAYER)
     failures = []
     for gamertag in targets:
         if not players and _skip_unknown(gamertag):
             continue
-        player_options = _player_options(gamertag, options, match_type)
+        if match_type is not None:  # remembered: later deltas (UI, schedules too) keep it
+            save_settings(gamertag, match_type=match_type)
+            player_options = options
+        else:
+            player_options = replace(options, match_type=load_settings(gamertag).match_type)
         error = (
             _precheck_or_run(jobs, gamertag, player_options)
             if precheck
@@ -178,52 +173,23 @@ def sync_command(
         )
 
 
-def _player_options(gamertag: str, options: SyncOptions, match_type: str | None) -> SyncOptions:
-    """The options for one player: an explicit --match-type is remembered as the player's
-    setting (a history imported with `all` keeps `all` on later deltas, from the UI and the
-    schedules too); without it, the player's setting applies."""
-    from dataclasses import replace
-
-    if match_type is not None:
-        save_settings(gamertag, match_type=match_type)
-        return options
-    return replace(options, match_type=load_settings(gamertag).match_type)
-
-
 def _target(value: str) -> str:
-    """The partition key of a --player value: the registered spelling (any case) of a
-    gamertag, read without Dagster when the instance allows. A valid gamertag can never be
-    an XUID (16 digits, or xuid(...)), so only XUIDs, bad values and players not registered
-    yet need `players_cmd` and its Dagster imports (an unregistered player is resolved
-    through the profile API before anything is registered or created)."""
+    """The partition key of a --player value, read without Dagster for a registered gamertag
+    (from the mirror, any case); XUIDs, bad values and new players go through `players_cmd`."""
     try:
-        gamertag = validate_gamertag(value)
+        found = find_gamertag(validate_gamertag(value), run_lock.registered_players() or [])
     except InvalidGamertag:
-        from levelup_pipeline.cli.players_cmd import player_argument
-
-        return player_argument(value)
-    from levelup_pipeline.cli.instance_peek import registered_players as peek
-
-    found = find_gamertag(gamertag, peek() or [])
+        found = None
     if found:
         return found
     from levelup_pipeline.cli.players_cmd import sync_target
 
-    return sync_target(gamertag)
-
-
-def _unique(targets: list[str]) -> list[str]:
-    """One target per player: case variants registered by older versions run once."""
-    seen: dict[str, str] = {}
-    for gamertag in targets:
-        seen.setdefault(gamertag_key(gamertag), gamertag)
-    return list(seen.values())
+    return sync_target(value)
 
 
 def _skip_unknown(gamertag: str) -> bool:
-    """A registered player that was never resolved and that the profile service does not
-    know (a typo registered by an older version) is skipped with one line, so it does not
-    fail the sync of every other player."""
+    """A registered player never resolved that the profile service does not know (a typo an
+    older version registered) is skipped with one line instead of failing every sync."""
     from levelup_pipeline.cli.delta_check import unknown_player
 
     reason = unknown_player(gamertag)
@@ -233,16 +199,14 @@ def _skip_unknown(gamertag: str) -> bool:
 
 
 def _registered(jobs: _JobRunner, precheck: bool) -> list[str]:
-    """Registered players: read without Dagster when the pre-check may spare the run."""
-    if precheck:
-        from levelup_pipeline.cli.instance_peek import registered_players as peek
+    """Registered players: their mirror when the pre-check may spare the run (no Dagster),
+    else Dagster's list, which refreshes the mirror."""
+    players = run_lock.registered_players() if precheck else None
+    if players is None:
+        from levelup_pipeline.cli.instance import mirror_registered
 
-        players = peek()
-        if players:
-            return players
-    from levelup_pipeline.defs.partitions import registered_players
-
-    return registered_players(jobs.instance)
+        players = mirror_registered(jobs.instance)
+    return players
 
 
 def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> str | None:
@@ -266,17 +230,10 @@ def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> s
 
 
 class _JobRunner:
-    """Runs the sync (and maintenance) jobs of `levelup sync`; imports Dagster on first use."""
+    """Runs the sync job then the maintenance jobs; opens the Dagster instance on first use."""
 
-    def __init__(
-        self,
-        options: SyncOptions,
-        rebuild_cache: bool,
-        with_backfill: bool,
-        backfill_performance_scores: bool,
-    ) -> None:
-        self.options = options
-        self.flags = (rebuild_cache, with_backfill, backfill_performance_scores)
+    def __init__(self, after: list[str]) -> None:
+        self.after = after
         self._instance: DagsterInstance | None = None
 
     @property
@@ -301,40 +258,38 @@ class _JobRunner:
             prefetch.drop()
 
     def _run(self, gamertag: str, options: SyncOptions, state: StoredState | None) -> str | None:
-        rebuild_cache = self.flags[0]
-        if not rebuild_cache:  # the sync job runs
+        rebuild = "rebuild_from_raw" in self.after  # recomputes from what is stored: no sync
+        if not rebuild:
             if options.mode == "full":
                 _set_aside_if_damaged(gamertag)
             _start_prefetch(gamertag, options, state)  # before Dagster's import (docstring)
-        from levelup_pipeline.cli.backfill_steps import AfterSync
+        from levelup_pipeline.cli.backfill_steps import run_after
         from levelup_pipeline.cli.runner import run_job
         from levelup_pipeline.defs.config import sync_run_config
 
         tags = {"levelup/trigger": "cli"}
         verbose = {"verbose": True} if options.verbose else {}
-        after = AfterSync(*self.flags, options.with_assets)
-        if after.skips_sync:
-            outcome: RunOutcome = after.run(self.instance, gamertag, tags, options=verbose)
-        else:
-            job = "full_sync" if options.mode == "full" else "delta_sync"
-            click.echo(
-                f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
-            )
-            config = sync_run_config(
-                options.mode,
-                max_matches=options.max_matches,
-                match_type=options.match_type,
-                with_assets=options.with_assets,
-                verbose=options.verbose,
-            )
-            outcome = run_job(self.instance, job, gamertag, tags=tags, run_config=config)
-            if outcome.success or outcome.check_failures:  # the data is stored either way
-                click.echo(_summary(outcome))
-            for warning in outcome.check_warnings:
-                click.echo(warning, err=True)
-            if outcome.success:
-                outcome = after.run(self.instance, gamertag, tags, outcome, options=verbose)
-        return None if outcome.success else outcome.error
+        if rebuild:
+            return run_after(self.instance, self.after, gamertag, tags, verbose)
+        job = "full_sync" if options.mode == "full" else "delta_sync"
+        click.echo(
+            f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
+        )
+        config = sync_run_config(
+            options.mode,
+            max_matches=options.max_matches,
+            match_type=options.match_type,
+            with_assets=options.with_assets,
+            verbose=options.verbose,
+        )
+        outcome = run_job(self.instance, job, gamertag, tags=tags, run_config=config)
+        if outcome.success or outcome.check_failures:  # the data is stored either way
+            click.echo(sync_summary(outcome))
+        for warning in outcome.check_warnings:
+            click.echo(warning, err=True)
+        if not outcome.success:
+            return outcome.error
+        return run_after(self.instance, self.after, gamertag, tags, verbose)
 
 
 def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | None = None) -> None:
@@ -342,20 +297,19 @@ def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | No
     the run will find; not when that state cannot be read as is (the run says why)."""
     if os.environ.get(PREFETCH_ENV, "1") == "0":
         return
-    from levelup_pipeline.cli.delta_check import api_settings, read_stored_state
+    from levelup_pipeline.cli.delta_check import api_settings, read_state
     from levelup_pipeline.ingest import prefetch
-    from levelup_pipeline.store.migrate import latest_version
     from levelup_pipeline.store.paths import player_db_path
 
     db_path = player_db_path(gamertag)
     plan = prefetch.PrefetchPlan(gamertag, options, None, frozenset(), None)
     if state is None and db_path.is_file():
         try:
-            state = read_stored_state(db_path, options.match_type)
+            state = read_state(db_path, options.match_type)
         except Exception:  # noqa: BLE001 - busy or damaged: the run waits or reports it
             return
     if state is not None:
-        if state.schema_version != latest_version():
+        if not state.migrated:
             return
         plan = prefetch.PrefetchPlan(
             gamertag,
@@ -364,7 +318,7 @@ def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | No
             state.known_ids,
             state.cursor,
             known_ugc=state.known_ugc,
-            pending=state.untransformed > 0,
+            pending=state.untransformed,
         )
     prefetch.start(plan, api_settings(options.verbose))
 

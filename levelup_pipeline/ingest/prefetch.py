@@ -18,6 +18,7 @@ import concurrent.futures
 import contextlib
 import inspect
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,9 @@ PREFETCHED = (
 )
 WORKERS = 32  # matches in flight, as the engine's workers (the limiter sets the pace)
 OPEN_TIMEOUT_SECONDS = 60.0
+#: A prefetch older than this when its run starts (it waited for another run of the player)
+#: is dropped: its history pages would be stale.
+MAX_AGE_SECONDS = 30.0
 
 _current: Prefetch | None = None
 
@@ -131,6 +135,7 @@ class Prefetch:
         self.calls: dict[tuple, asyncio.Future] = {}
         self.claimed = False
         self.served = 0
+        self.started_at = time.monotonic()
         self.api: HaloApi | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -271,6 +276,9 @@ def claim(gamertag: str, options: SyncOptions) -> Prefetch | None:
     sign-in failed (the run then signs in itself and reports the error the usual way)."""
     prefetch = _current
     if prefetch is None or prefetch.claimed or not prefetch.matches(gamertag, options):
+        return None
+    if time.monotonic() - prefetch.started_at > MAX_AGE_SECONDS:
+        drop()
         return None
     prefetch.claimed = True  # from now on the prefetch starts nothing new
     prefetch._opened.wait(OPEN_TIMEOUT_SECONDS)

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from levelup_pipeline.cli import delta_check, instance_peek
+from levelup_pipeline.cli import delta_check
 from levelup_pipeline.cli.main import cli
-from levelup_pipeline.defs.partitions import PLAYERS_PARTITION_NAME, registered_players
+from levelup_pipeline.defs import run_lock
+from levelup_pipeline.defs.partitions import registered_players
 from levelup_pipeline.halo import token_cache
 from levelup_pipeline.halo.auth import SIM_REFRESH_TOKEN
 from levelup_pipeline.ingest import engine
@@ -158,23 +159,9 @@ def test_a_revoked_token_is_the_jobs_one_sentence_and_no_run(synced_pipeline):
 
 
 def test_the_precheck_path_imports_no_dagster_pandas_or_pyarrow(synced_pipeline):
-    pipeline = synced_pipeline
-    gamertag = pipeline.gamertags()[0]  # registered, whole history stored
-    code = (
-        "import sys\n"
-        "from levelup_pipeline.cli.main import cli\n"
-        "try:\n"
-        f"    cli({[*DELTA, gamertag]!r}, prog_name='levelup')\n"
-        "finally:\n"
-        "    heavy = ('dagster', 'pandas', 'pyarrow', 'matplotlib')\n"
-        "    print('heavy:', sorted(m for m in heavy if m in sys.modules))\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], env=dict(os.environ), capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "no run started" in proc.stdout
-    assert "heavy: []" in proc.stdout, proc.stdout
+    out = _no_dagster_delta(synced_pipeline.gamertags()[0])  # registered, history stored
+    assert "no run started" in out
+    assert "heavy: []" in out, out
 
 
 def test_the_precheck_uses_the_jobs_api_settings(monkeypatch):
@@ -194,27 +181,65 @@ def test_the_precheck_uses_the_jobs_api_settings(monkeypatch):
     assert delta_check.api_settings(False) == halo_resource().settings(False)
 
 
-def test_the_precheck_reads_the_jobs_cursor_and_partition_names():
+def test_the_precheck_reads_the_jobs_cursor():
     for match_type in ("all", "matchmaking", "custom", "local"):
         key = engine._cursor_key(SyncOptions(match_type=match_type))
         assert key == delta_check.CURSOR_KEY_PREFIX + match_type
-    assert instance_peek.PLAYERS_PARTITION_NAME == PLAYERS_PARTITION_NAME
 
 
-def test_the_instance_peek_agrees_with_dagster(pipeline, tmp_path: Path):
+def _no_dagster_delta(gamertag: str, *args: str) -> str:
+    """`levelup sync --delta ...` in a fresh process; its output ends with the heavy modules
+    it imported."""
+    code = (
+        "import sys\n"
+        "from levelup_pipeline.cli.main import cli\n"
+        "try:\n"
+        f"    cli({[*DELTA, gamertag, *args]!r}, prog_name='levelup')\n"
+        "finally:\n"
+        "    heavy = ('dagster', 'pandas', 'pyarrow', 'matplotlib')\n"
+        "    print('heavy:', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=dict(os.environ), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_the_precheck_reads_our_records_after_add_remove_and_a_failed_run(
+    synced_pipeline, monkeypatch
+):
+    """No reading of Dagster's tables: the players come from LevelUp's mirror (rewritten by
+    players add/remove) and the last run's end from the run lock's record."""
+    from levelup_pipeline.store.model_writes import ModelWrites
+
+    pipeline = synced_pipeline
     first, second = pipeline.gamertags()[:2]
-    assert instance_peek.registered_players() == []
-    for gamertag in (second, first):
-        pipeline.add(gamertag)
-    assert instance_peek.registered_players() == registered_players(pipeline.instance)
-    assert instance_peek.partition_runs(first) == instance_peek.PartitionRuns(0, None)
-    assert pipeline.sync(first).success
-    assert instance_peek.partition_runs(first) == instance_peek.PartitionRuns(0, "SUCCESS")
-    other = tmp_path / "postgres_home"
-    other.mkdir()
-    (other / "dagster.yaml").write_text("storage:\n  postgres: {}\n", encoding="utf-8")
-    assert instance_peek.registered_players(other) is None
-    assert instance_peek.partition_runs(first, other) is None
+    pipeline.add(second)
+    assert run_lock.registered_players() == registered_players(pipeline.instance)
+    assert run_lock.registered_players() == [first, second]
+    removed = CliRunner().invoke(cli, ["players", "remove", second])
+    assert removed.exit_code == 0, removed.output
+    assert run_lock.registered_players() == [first]
+    assert "heavy: []" in _no_dagster_delta(first)
+    pipeline.instance.add_dynamic_partitions("players", [second])  # as the UI adds one
+    assert run_lock.registered_players() == [first]
+    assert pipeline.sync(second, "full_sync").success  # its first run mirrors it
+    assert run_lock.registered_players() == [first, second]
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("aggregates broke")
+
+    monkeypatch.setattr(ModelWrites, "refresh_aggregates", broken)
+    failed, _requests, runs = _delta(pipeline, first, "--force-run")
+    assert failed.exit_code == 1 and runs == 1
+    assert run_lock.last_run_status(first) == "FAILURE"
+    monkeypatch.undo()
+    rerun, _requests, runs = _delta(pipeline, first, "--verbose")  # not "up to date"
+    assert rerun.exit_code == 0 and runs == 1, rerun.output
+    assert "the last run of this player did not succeed (FAILURE)" in rerun.output
+    assert run_lock.last_run_status(first) == "SUCCESS"
+    assert "no run started" in _no_dagster_delta(first)
 
 
 def test_an_older_schema_means_the_job_migrates_it(tmp_path: Path):
@@ -228,9 +253,7 @@ def test_an_older_schema_means_the_job_migrates_it(tmp_path: Path):
     con = duckdb.connect(str(path))
     _migrate_to(con, 4)
     con.close()
-    state = delta_check.read_stored_state(path, "all")
-    assert state.schema_version == 4
-    assert delta_check.pending_work(state) == "the database schema needs a migration"
+    assert delta_check.read_state(path, "all").pending == "the database schema needs a migration"
 
 
 def test_a_handed_page_is_used_once_fresh_and_for_its_player_only(monkeypatch):

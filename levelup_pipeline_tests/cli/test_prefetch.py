@@ -105,6 +105,18 @@ def test_a_prefetch_is_claimed_only_by_its_own_sync(synced_pipeline, clean_prefe
     assert prefetch.claim(gamertag, options_from("delta", {"match_type": "all"})) is None
 
 
+def test_a_stale_prefetch_is_dropped(synced_pipeline, clean_prefetch, monkeypatch):
+    """A run that waited for another run of the player must not start from old pages."""
+    gamertag = synced_pipeline.gamertags()[0]
+    options = options_from("delta", {"match_type": "all"})
+    sync_cmd._start_prefetch(gamertag, options)
+    started = prefetch._current.started_at
+    later = started + prefetch.MAX_AGE_SECONDS + 1
+    monkeypatch.setattr(prefetch.time, "monotonic", lambda: later)
+    assert prefetch.claim(gamertag, options) is None
+    assert prefetch._current is None  # closed
+
+
 def test_cli_delta_uses_the_prefetch_and_asks_each_request_once(synced_pipeline):
     pipeline = synced_pipeline
     gamertag = pipeline.gamertags()[0]

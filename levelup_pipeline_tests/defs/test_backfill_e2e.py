@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from levelup_pipeline.cli.backfill_steps import AfterSync, gaps_filled
+from levelup_pipeline.cli.backfill_steps import gaps_filled, maintenance_jobs
 from levelup_pipeline.cli.main import cli
 from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline_tests.harness import isolated_pipeline
@@ -242,11 +242,11 @@ def test_performance_scores_job_makes_no_request_and_assets_cache_images(synced_
 
 
 def test_sync_flags_map_to_jobs_in_order():
-    assert AfterSync().jobs() == []
-    assert AfterSync(with_backfill=True, performance_scores=True).jobs() == ["fill_gaps"]
-    assert AfterSync(performance_scores=True, with_assets=True).jobs() == [
+    assert maintenance_jobs() == []
+    assert maintenance_jobs(with_backfill=True, performance_scores=True) == ["fill_gaps"]
+    assert maintenance_jobs(performance_scores=True, with_assets=True) == [
         "fill_performance_scores",
         "download_assets",
     ]
-    rebuild = AfterSync(rebuild_cache=True, with_backfill=True)
-    assert rebuild.skips_sync and rebuild.jobs() == ["rebuild_from_raw", "fill_gaps"]
+    rebuild = maintenance_jobs(rebuild_cache=True, with_backfill=True)
+    assert rebuild == ["rebuild_from_raw", "fill_gaps"]

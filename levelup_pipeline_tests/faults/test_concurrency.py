@@ -20,7 +20,7 @@ from levelup_pipeline_tests.faults.helpers import cli_command, cli_env, integrit
 
 pytestmark = pytest.mark.faults
 
-WAITING = "another levelup sync of this player is running; waiting for it"
+WAITING = "another run of this player is going; this one waits for it"
 
 
 def _windows(instance: DagsterInstance, step: str | None = None) -> dict[str, tuple]:
@@ -42,6 +42,21 @@ def _windows(instance: DagsterInstance, step: str | None = None) -> dict[str, tu
         ]
         out[run.run_id] = (run.tags["dagster/partition"], min(stamps), max(stamps))
     return out
+
+
+def _step_spans(instance: DagsterInstance) -> list[tuple]:
+    """(partition, first step start, last step end) of every run, by start: when it wrote."""
+    spans = []
+    for run in instance.get_runs():
+        stamps = [
+            r.event_log_entry.timestamp
+            for r in instance.get_records_for_run(run.run_id).records
+            if r.event_log_entry.dagster_event is not None
+            and r.event_log_entry.dagster_event.event_type
+            in (DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS)
+        ]
+        spans.append((run.tags["dagster/partition"], min(stamps), max(stamps)))
+    return sorted(spans, key=lambda span: span[1])
 
 
 def test_same_player_waits_other_player_runs_in_parallel(tmp_path: Path):
@@ -75,8 +90,7 @@ def test_same_player_waits_other_player_runs_in_parallel(tmp_path: Path):
     assert new == [0, len(expected[first])]
     assert sum(WAITING in err for _, err in results[:2]) == 1
     instance = DagsterInstance.from_config(str(tmp_path / "dagster_home"))
-    runs = sorted(_windows(instance).values(), key=lambda w: w[1])
-    same = [w for w in runs if w[0] == first]
+    same = [span for span in _step_spans(instance) if span[0] == first]
     assert same[0][2] <= same[1][1], "two runs of the same player overlapped"
     raw = sorted(_windows(instance, "raw_match_json").values(), key=lambda w: w[1])
     mine = next(w for w in raw if w[0] == first)
@@ -84,33 +98,39 @@ def test_same_player_waits_other_player_runs_in_parallel(tmp_path: Path):
     assert other[1] < mine[2] and mine[1] < other[2], "the two players did not sync in parallel"
 
 
-def test_cli_run_waits_for_a_ui_run_of_the_same_player_then_proceeds(tmp_path: Path):
-    """A run the UI launched (no CLI tags) is in progress: the CLI waits for it, and after
-    the timeout says so in one sentence instead of starting a second writer."""
-    from dagster import DagsterRunStatus, job, op
+def test_every_launcher_waits_for_the_players_run_lock(pipeline, monkeypatch):
+    """One mechanism for every launcher: while a run of the player holds its lock, a CLI run
+    and an `execute_job` run of that player both give up in one sentence without writing,
+    and a run of another player is not held up."""
+    from dagster import execute_job
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
 
-    from levelup_pipeline.cli.run_guard import PlayerBusy, player_turn
+    from levelup_pipeline.cli.runner import run_job
+    from levelup_pipeline.defs.config import sync_run_config
+    from levelup_pipeline.defs.run_lock import WAIT_ENV, player_run_lock
 
-    @op
-    def noop() -> None:
-        """Nothing."""
-
-    @job
-    def ui_job() -> None:
-        noop()
-
-    instance = DagsterInstance.ephemeral(tempdir=str(tmp_path))
-    ui_run = instance.create_run_for_job(
-        job_def=ui_job, tags={"dagster/partition": "Level Up"}, status=DagsterRunStatus.STARTED
-    )
-    with pytest.raises(PlayerBusy, match=r"Another sync of Level Up is still running"):
-        with player_turn(instance, "Level Up", timeout=0.6):
-            pass
-    with player_turn(instance, "Other Player", timeout=0.6):
-        pass  # another player is not held up
-    instance.report_run_failed(ui_run)
-    with player_turn(instance, "level up", timeout=0.6):  # partition finished: no wait
-        pass
+    first, second = pipeline.gamertags()[:2]
+    for gamertag in (first, second):
+        pipeline.add(gamertag)
+    monkeypatch.setenv(WAIT_ENV, "0.5")
+    config = sync_run_config("full")
+    busy = f"Another run of {first} is still going after 0.5 s; retry when it has finished"
+    repo = ReconstructableRepository.for_module("levelup_pipeline.definitions", "defs")
+    with player_run_lock(first.upper()):  # a run of the player, under any spelling
+        cli_run = run_job(pipeline.instance, "full_sync", first.lower(), run_config=config)
+        assert not cli_run.success and cli_run.error.startswith(busy), cli_run.error
+        with execute_job(
+            repo.get_reconstructable_job("full_sync"),
+            pipeline.instance,
+            run_config=config,
+            tags={"dagster/partition": first},
+        ) as result:
+            assert not result.success
+        other = run_job(pipeline.instance, "full_sync", second, run_config=config)
+        assert other.success, other.error
+    with pipeline.store(first).reader() as con:
+        assert con.execute("SELECT count(*) FROM raw_match_json").fetchall() == [(0,)]
+    assert pipeline.sync(first, "full_sync").success  # lock released: the player syncs
 
 
 def _started_cli_sync(tmp_path: Path, env: dict, gamertag: str) -> subprocess.Popen:
@@ -179,7 +199,8 @@ def test_rename_during_a_cli_sync_waits_for_it(tmp_path: Path):
 def test_dagster_job_execute_during_a_cli_sync_waits_its_turn(tmp_path: Path):
     """Issue 21 item 15: a `dagster job execute` started during a CLI sync failed "open for
     writing by another process" (the CLI held a read-only connection outside the writers'
-    lock). Both runs now end well, the second waiting for the file whenever the first has it."""
+    lock). Both runs now end well: the second run starts, then its executor waits for the
+    player's run lock, so their steps never overlap."""
     dagster = Path(sys.executable).with_name("dagster")
     with run_simulator(seed=19, players=1, matches=30) as sim:
         gamertag = sim.world.players[0].gamertag
@@ -202,4 +223,6 @@ def test_dagster_job_execute_during_a_cli_sync_waits_its_turn(tmp_path: Path):
     instance = DagsterInstance.from_config(str(tmp_path / "dagster_home"))
     windows = sorted(_windows(instance).values(), key=lambda w: w[1])
     assert len(windows) == 2 and windows[1][1] < windows[0][2], "the two runs did not overlap"
+    spans = _step_spans(instance)
+    assert spans[0][2] <= spans[1][1], "both runs wrote at the same time"
     _assert_complete(PlayerStore(gamertag, data_dir=tmp_path / "data"), expected)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from levelup_pipeline.cli.run_guard import process_alive, process_tags, reap_dead_runs
+from levelup_pipeline.cli.runner import process_alive, process_tags, reap_dead_runs
 from levelup_pipeline.cli.sync_cmd import PREFETCH_ENV
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline_tests.faults.helpers import (

@@ -11,8 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from levelup_pipeline.cli.console_log import NoTracebacks
 from levelup_pipeline.cli.errors import friendly
+from levelup_pipeline.cli.runner import NoTracebacks
 from levelup_pipeline_tests.faults.helpers import one_line_error
 
 pytestmark = pytest.mark.faults

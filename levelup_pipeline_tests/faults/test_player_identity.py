@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from dagster import DagsterRunStatus
 
 from levelup_pipeline.cli.main import cli
-from levelup_pipeline.cli.run_guard import PlayerBusy, player_turn
 from levelup_pipeline.defs.partitions import register_player, registered_players
+from levelup_pipeline.defs.run_lock import ROSTER_FILE, PlayerBusy, player_run_lock
 from levelup_pipeline.simulator.world import SimPlayer
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline_tests.faults.helpers import one_line_error
@@ -67,6 +66,7 @@ def test_a_bad_registration_of_an_older_version_does_not_fail_every_delta(tiny):
     register_player(tiny.instance, TYPO)
     with tiny.store(TYPO).writer():
         pass
+    (tiny.root / "dagster_home" / ROSTER_FILE).unlink()  # older versions kept no mirror
     tiny.sim.add_matches(1, real)  # something new for the real player
     result = _invoke(*SYNC_ALL)
     assert result.exit_code == 0, result.output
@@ -103,25 +103,10 @@ def test_variants_registered_by_older_versions_sync_once_and_wait_for_each_other
     assert len([r for r in tiny.instance.get_runs() if r.job_name == "delta_sync"]) == 1
 
     # A run of one spelling is going: a run of another spelling waits for it.
-    from dagster import job, op
-
-    @op
-    def noop() -> None:
-        """Nothing."""
-
-    @job
-    def ui_job() -> None:
-        noop()
-
-    running = tiny.instance.create_run_for_job(
-        job_def=ui_job,
-        tags={"dagster/partition": gamertag.upper()},
-        status=DagsterRunStatus.STARTED,
-    )
-    with pytest.raises(PlayerBusy):
-        with player_turn(tiny.instance, gamertag.lower(), timeout=0.6):
-            pass
-    tiny.instance.report_run_failed(running)
+    with player_run_lock(gamertag.upper()):
+        with pytest.raises(PlayerBusy):
+            with player_run_lock(gamertag.lower(), timeout=0.6):
+                pass
 
 
 # ------------------------------------------------------------------------------- item 14

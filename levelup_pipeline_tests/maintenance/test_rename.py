@@ -3,6 +3,9 @@ moves the folder and the partition, and the renamed player keeps syncing without
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from click.testing import CliRunner
 
@@ -102,37 +105,35 @@ def test_rename_refusals_are_one_line(pipeline):
     assert pipeline.store(first).exists() and pipeline.store(second).exists()
 
 
-def _started_run_of(instance, gamertag: str):
-    """A run of the player's partition in progress, as the UI or a `dagster job execute`
-    records it (no CLI lock): what a rename must wait for."""
-    from dagster import DagsterRunStatus, job, op
+def _run_holding(gamertag: str, release: threading.Event) -> list[float]:
+    """A run of the player in progress (another thread holds its run lock, as every run's
+    executor does) until `release` is set; returns where the release time is appended."""
+    from levelup_pipeline.defs.run_lock import player_run_lock
 
-    @op
-    def noop() -> None:
-        """Nothing."""
+    held, released_at = threading.Event(), []
 
-    @job
-    def ui_job() -> None:
-        noop()
+    def run() -> None:
+        with player_run_lock(gamertag):
+            held.set()
+            release.wait(60)
+            released_at.append(time.monotonic())
 
-    return instance.create_run_for_job(
-        job_def=ui_job, tags={"dagster/partition": gamertag}, status=DagsterRunStatus.STARTED
-    )
+    threading.Thread(target=run).start()
+    assert held.wait(10)
+    return released_at
 
 
 def test_rename_waits_for_a_running_sync_then_refuses_in_one_sentence(pipeline, monkeypatch):
     """Issue 21 item 8: a rename during a sync moved the folder between two steps of the run.
     It now takes the run guard the syncs take: it waits for the run, or says why it did not
     rename anything."""
-    import threading
-    import time
-
     from levelup_pipeline.cli import players_cmd
 
     old = pipeline.gamertags()[1]
     pipeline.add(old)
     store = pipeline.store(old)
-    running = _started_run_of(pipeline.instance, old.upper())  # any spelling of the player
+    release = threading.Event()
+    finished_at = _run_holding(old.upper(), release)  # any spelling of the player
     monkeypatch.setattr(players_cmd, "RENAME_WAIT_SECONDS", 0.8, raising=False)
     refused = CliRunner().invoke(cli, ["players", "rename", old, NEW_NAME])
     assert refused.exit_code == 1, refused.output
@@ -143,14 +144,7 @@ def test_rename_waits_for_a_running_sync_then_refuses_in_one_sentence(pipeline, 
     assert store.exists() and registered_players(pipeline.instance) == [old]
 
     monkeypatch.setattr(players_cmd, "RENAME_WAIT_SECONDS", 60)
-    finished_at: list[float] = []
-
-    def finish() -> None:
-        time.sleep(1.5)
-        finished_at.append(time.monotonic())
-        pipeline.instance.report_run_failed(running)
-
-    threading.Thread(target=finish).start()
+    threading.Timer(1.5, release.set).start()
     waited = CliRunner().invoke(cli, ["players", "rename", old, NEW_NAME])
     assert waited.exit_code == 0, waited.output
     assert "the rename waits for it" in waited.output

@@ -1,0 +1,49 @@
+"""The executor of every job: in process, holding the run's player lock for the whole run.
+
+The executor is what every launcher runs (CLI, UI run workers, schedules, sensors,
+`dagster job execute`, `execute_job`), so "one run per player at a time" is guaranteed here
+once (`defs/run_lock.py`); the run queue's tag limit only saves the daemon a waiting run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from dagster import DagsterEvent, executor, in_process_executor
+from dagster._core.executor.in_process import InProcessExecutor
+
+from levelup_pipeline.defs import run_lock
+
+PARTITION_TAG = "dagster/partition"
+
+
+class PlayerRunExecutor(InProcessExecutor):
+    """Steps in this process, one after the other, while the player's run lock is held."""
+
+    def execute(self, plan_context, execution_plan) -> Iterator[DagsterEvent]:
+        """Take the player's lock (waiting for its other run), run the steps, record the end."""
+        gamertag = plan_context.dagster_run.tags.get(PARTITION_TAG)
+        if not gamertag:
+            yield from super().execute(plan_context, execution_plan)
+            return
+        home = Path(plan_context.instance.root_directory)
+        with run_lock.player_run_lock(gamertag, home, on_wait=plan_context.log.info):
+            run_lock.mirror_add(gamertag, home)  # a partition the UI or a sensor added
+            run_lock.record_run(gamertag, plan_context.run_id, "STARTED", home)
+            status = "FAILURE"
+            try:
+                failed = False
+                for event in super().execute(plan_context, execution_plan):
+                    failed = failed or event.is_step_failure
+                    yield event
+                status = "FAILURE" if failed else "SUCCESS"
+            finally:
+                run_lock.record_run(gamertag, plan_context.run_id, status, home)
+
+
+@executor(name="in_process", config_schema=in_process_executor.config_schema)
+def player_run_executor(init_context) -> PlayerRunExecutor:
+    """`in_process_executor` with the player's run lock (same config)."""
+    inner = in_process_executor.executor_creation_fn(init_context)
+    return PlayerRunExecutor(inner.retries, inner.step_dependency_config, inner.marker_to_close)
