@@ -146,7 +146,7 @@ class Prefetch:
         self._spawned: set[asyncio.Future] = set()
         self._met: set[str] = set()  # human players of the planned matches (their profiles)
         self._names: set[tuple[str, str, str]] = set()  # UGC refs asked for
-        self._closing: asyncio.Event | None = None
+        self._closing = asyncio.Event()  # bound to the loop at first use (3.10+)
         self._session: concurrent.futures.Future | None = None
 
     def start(self) -> Prefetch:
@@ -156,7 +156,6 @@ class Prefetch:
 
     async def _serve(self) -> None:
         """Open the session, walk, then keep the session open for the run until close()."""
-        self._closing = asyncio.Event()
         try:
             async with open_halo_api(self.settings, logger=self.logger) as api:
                 self.api = api
@@ -253,8 +252,7 @@ class Prefetch:
 
     def close(self) -> None:
         """Close the session (unclaimed calls are dropped) and stop the loop."""
-        if self._closing is not None:
-            self._loop.call_soon_threadsafe(self._closing.set)
+        self._loop.call_soon_threadsafe(self._closing.set)
         if self._session is not None:
             with contextlib.suppress(BaseException):
                 self._session.result(timeout=30)
