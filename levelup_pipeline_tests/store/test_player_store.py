@@ -148,7 +148,7 @@ def test_busy_when_other_process_holds_lock(store: PlayerStore) -> None:
 def test_corrupt_file(store: PlayerStore, content: bytes) -> None:
     store.path.parent.mkdir(parents=True)
     store.path.write_bytes(content)
-    for open_it in (lambda: store.writer().__enter__(), store.reader):
+    for open_it in (lambda: store.writer().__enter__(), lambda: store.reader().__enter__()):
         with pytest.raises(CorruptDatabase) as info:
             open_it()
         message = str(info.value)
