@@ -1,10 +1,9 @@
 """Archive old matches to Parquet: the guide's `archive_season.py --older-than-days N`.
 
-Every row of an old match goes to `<player>/archive/<table>/<batch>.parquet` (written under
-`archive/.pending/<batch>/`, moved after the commit), then leaves the live database in ONE
-transaction that records the ids in `archived_matches` (so no sync refetches them). The next
-run finishes or discards an interrupted one, so live + archived = before, always;
-`<table>_all` views (live UNION ALL Parquet) keep the whole history queryable.
+A match's rows go to `archive/<table>/<batch>.parquet` (staged in `archive/.pending/`), then
+leave the live file in one transaction recording them in `archived_matches`; the next run
+finishes or discards an interrupted one, so live + archived = before. `<table>_all` views
+(live UNION ALL Parquet) keep the whole history queryable.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from levelup_pipeline.store import imported as imported_rows
 from levelup_pipeline.store import raw_damage
 from levelup_pipeline.store.reference_writes import merge_aliases as _merge_aliases
 from levelup_pipeline.store.reference_writes import merge_profile_aliases
-from levelup_pipeline.store.views import put_meta, registered
+from levelup_pipeline.store.views import put_meta, registered, table_counts
 from levelup_pipeline.store.views import sql_file as _sql
 from levelup_pipeline.store.writer_core import WriterCore
 from levelup_pipeline.transform import stages
@@ -216,7 +216,4 @@ class ModelWrites(WriterCore):
             put_meta(con, {SESSION_GAP_KEY: str(gap)})
             con.execute(_sql("sessions.sql"), [gap])
             con.execute(_sql("aggregates.sql"))
-        return {
-            t: self._con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-            for t in AGGREGATE_TABLES
-        }
+        return table_counts(self._con, list(AGGREGATE_TABLES))

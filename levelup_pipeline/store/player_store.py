@@ -1,10 +1,8 @@
 """PlayerStore: one DuckDB file per player, and the guarded connections to it.
 
-Writers are serialised by a file lock beside the database (stats.duckdb.lock); readers are
-read-only and hold its shared side (store/shared_lock.py). DuckDB checks a block's checksum
-only when it reads it, so a writer first reads every block of a file that is not the one the
-last LevelUp writer closed (recorded as size:mtime:inode in stats.duckdb.checked): damage
-fails before anything is written, at the cost of I/O only when the file changed outside.
+Writers hold a file lock beside the database; readers are read-only and hold its shared side
+(store/shared_lock.py). A writer first reads every block of a file the last LevelUp writer
+did not leave as it is (size:mtime:inode in stats.duckdb.checked): damage fails before a write.
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""Damaged raw bodies: a stored stats, skill or film frame that no longer decodes is isolated,
-never allowed to fail every transform (one truncated film once blocked every later sync).
-
-- film or skill: the frame is dropped and its status set to 'damaged'; the gap filling
-  (`levelup sync --with-backfill`) fetches the part again;
-- stats: the match's raw and derived rows are deleted, its id recorded in sync_meta
-  (DAMAGED_KEY), and every delta resume cursor lowered to its start so the next sync walks
-  the history down to it and fetches it again.
-`levelup db check` scans every stored frame (scan) and reports what awaits its refetch.
+"""Damaged raw bodies: a stored frame that no longer decodes is isolated, never allowed to fail
+every transform. A damaged film or skill is dropped (status 'damaged') for the gap filling to
+fetch again; a damaged stats body deletes the match, recorded in sync_meta (DAMAGED_KEY), and
+lowers the delta resume cursors to its start so the next sync fetches it (docs/reliability.md).
 """
 
 from __future__ import annotations

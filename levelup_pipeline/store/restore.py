@@ -1,15 +1,9 @@
-"""`levelup restore` swaps a checked backup in, all or nothing even when killed; `levelup db
+"""`levelup restore` swaps a checked backup in, all or nothing even when killed, and `levelup db
 check` finishes what a killed restore left, reads every block and isolates damaged bodies.
 
-1. The backup is checked (every block read) before anything is touched.
-2. Under the writers' lock its database and archive are copied into `.restore-<stamp>/` in the
-   player's folder, so that the swap is renames only.
-3. The journal (`stats.duckdb.restore.json`, written atomically) commits the restore.
-4. The live database, WAL and archive move to `backups/<gamertag>/replaced-<stamp>/`, the
-   staged ones take their place, the archive views are pointed at them.
-5. The journal and the staging folder are deleted.
-Killed before 3, the next restore, writer or db check deletes the staging folder; after 3, it
-finishes steps 4 and 5 (each only if still to do).
+The backup is checked, then copied into `.restore-<stamp>/` beside the live file; the journal
+(`stats.duckdb.restore.json`) commits the swap, which is renames only, each done only if still
+to do: killed before the commit the staging folder is dropped, after it the swap is finished.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """Readers take their turn too: a shared `flock` on the writers' lock file while they are open.
 
-DuckDB refuses a read-write open while another process reads the file, and a read-only open
-while another writes, at once ("Could not set lock"): so readers hold a shared flock on
-`stats.duckdb.lock` and writers (filelock's exclusive flock) wait for them, and they for it.
-Within one process DuckDB refuses the mix anyway: those cases fail at once (`held_here`).
+DuckDB refuses at once a read-write open while another process reads, and the reverse: so
+readers and writers (filelock's exclusive flock) wait for each other. Within one process the
+mix fails at once (`held_here`): DuckDB refuses it anyway.
 """
 
 from __future__ import annotations
