@@ -1,9 +1,6 @@
-"""What a player's database lacks for the matches it already stores: the gap filling's plan.
-
-Read-only queries on the writer's connection (inside the file lock: the plan and the writes
-that follow see the same rows). What the API said it does not have is remembered (raw status
-'absent', or lists in sync_meta), so a second gap filling asks the API nothing twice.
-"""
+"""What a player's database lacks for the matches it stores: the gap filling's plan, read on the
+writer's connection (the writes that follow see the same rows). What the API said it does not
+have is remembered (status 'absent', lists in sync_meta): it is never asked twice."""
 
 from __future__ import annotations
 

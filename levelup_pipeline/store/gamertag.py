@@ -1,10 +1,6 @@
-"""Who a player is, as typed: gamertag rules, the case-insensitive player key, XUIDs.
-
-Gamertags may use letters of any script and also name a folder, so the check keeps what makes
-that safe: letters, digits and single inner spaces, in NFC, without compatibility look-alikes
-or mixed alphabets. Every comparison goes through `gamertag_key` (NFC + case folding): one
-player, one partition, one folder. Standard library only: the sync pre-check imports it.
-"""
+"""Who a player is, as typed: gamertag rules (any script, but safe as a folder name: NFC, no
+look-alikes or mixed alphabets), the case-insensitive player key every comparison uses, XUIDs.
+Standard library only: the sync pre-check imports it."""
 
 from __future__ import annotations
 

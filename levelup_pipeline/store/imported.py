@@ -1,9 +1,5 @@
-"""Rows imported from the original LevelUp (migration 008's imported_* tables) in the model.
-
-They have no raw API body, so they stay in their own tables and `fold_imported` puts them in
-the model after each transform, only where raw JSON gave nothing (sql/fold_imported.sql); the
-gap filling fetches their matches (`imported_only_match_ids`) to model them from raw JSON.
-"""
+"""Rows imported from the original LevelUp (imported_* tables, no raw body): folded into the
+model after each transform where raw JSON gave nothing, and listed for the gap filling to fetch."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""How raw API bodies are stored: the JSON text, zstd-compressed, one frame per value.
-
-Why not DuckDB's JSON type: every checkpoint that merged raw_match_json's row groups
-recompressed all of its ~60 KB bodies (+500 MB RSS during a 10,000-match sync); ~6 KB frames
-compressed once in Python cost DuckDB a tenth of the bytes to move. SQL sees BLOBs: read them
-with `decode_bytes`, or in SQL with `raw_json()` (`register_sql_function`).
-"""
+"""Raw API bodies stored as zstd frames of their JSON text, compressed once in Python: DuckDB's
+JSON type made every checkpoint recompress the ~60 KB bodies (+500 MB RSS in a 10,000-match
+sync). SQL reads them with `raw_json()` (`register_sql_function`)."""
 
 from __future__ import annotations
 

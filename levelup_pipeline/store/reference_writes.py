@@ -1,8 +1,5 @@
-"""Reference data: what the API says about what matches name (maps, modes, playlists, medals,
-players), stored as fetched (`raw_profile_json`, `raw_ugc_json`, `ugc_assets`,
-`medal_metadata`). The model step alone puts names on its tables and derives `xuid_aliases`,
-so every model table is written by a materialization of its own asset.
-"""
+"""Reference data (maps, modes, playlists, medals, profiles) stored as the API gave it; only the
+model step puts names on its tables and derives xuid_aliases (each table has one writer asset)."""
 
 from __future__ import annotations
 

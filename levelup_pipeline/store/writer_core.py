@@ -1,8 +1,5 @@
-"""What every write of a player's file shares: the transaction, bulk Arrow inserts, sync_meta.
-
-StoreWriter (store/writer.py) is one subclass of `WriterCore` per responsibility (raw,
-reference data, model), sharing one connection and one transaction rule.
-"""
+"""What every write of a player's file shares: the transaction, bulk Arrow inserts, sync_meta;
+StoreWriter (writer.py) is one subclass per responsibility (raw, reference data, model)."""
 
 from __future__ import annotations
 
