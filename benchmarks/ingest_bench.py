@@ -19,7 +19,7 @@ from levelup_pipeline.simulator.server import run_simulator
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_codec import decode_bytes
 from levelup_pipeline.store.raw_writes import RawMatch
-from levelup_pipeline.store.sql_files import sql_file as _sql
+from levelup_pipeline.store.views import sql_file as _sql
 from levelup_pipeline.store.writer import StoreWriter
 from levelup_pipeline.transform import match_stats as t_match
 

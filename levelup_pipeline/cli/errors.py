@@ -13,8 +13,7 @@ import duckdb
 
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.ingest.options import InvalidSyncOption
-from levelup_pipeline.store.diagnosis import environment_error
-from levelup_pipeline.store.errors import StoreError
+from levelup_pipeline.store.errors import StoreError, environment_error
 
 
 class UserError(click.ClickException):

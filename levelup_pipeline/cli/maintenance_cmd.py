@@ -61,7 +61,7 @@ def optimize_command(player: str, no_compact: bool) -> None:
 def check_command(player: str) -> None:
     """Read every row and decode every stored API body of a player's database; finish a
     restore that was interrupted; isolate damaged bodies so the next sync fetches them again."""
-    from levelup_pipeline.store.db_check import check_database
+    from levelup_pipeline.store.restore import check_database
 
     gamertag = validate_gamertag(player)
     report = check_database(PlayerStore(gamertag))

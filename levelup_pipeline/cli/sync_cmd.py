@@ -325,8 +325,8 @@ def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | No
 
 def _set_aside_if_damaged(gamertag: str) -> None:
     """A full sync rebuilds a damaged database (what its error message recommends): the
-    damaged file is moved aside first, kept (store/damaged_file.py)."""
-    from levelup_pipeline.store.damaged_file import set_aside_if_damaged
+    damaged file is moved aside first, kept (store/maintenance.py)."""
+    from levelup_pipeline.store.maintenance import set_aside_if_damaged
     from levelup_pipeline.store.player_store import PlayerStore
 
     aside = set_aside_if_damaged(PlayerStore(gamertag))

@@ -1,37 +1,31 @@
 """Archive old matches to Parquet: the guide's `archive_season.py --older-than-days N`.
 
-Every row of an old match (raw JSON and every derived per-match table) is written to
-`<player>/archive/<table>/<batch>.parquet`, then deleted from the live database in ONE
-transaction that also records the ids in `archived_matches` (so a sync never refetches
-them). `<table>_all` views (live UNION ALL the Parquet files) keep the whole history
-queryable. Files are written under `archive/.pending/<batch>/` first and moved into place
-after the commit; an interrupted run is finished (committed) or discarded (not committed)
-by the next one, so the counts always add up: live + archived = before.
+A match's rows go to `archive/<table>/<batch>.parquet` (staged in `archive/.pending/`), then
+leave the live file in one transaction recording them in `archived_matches`; the next run
+finishes or discards an interrupted one, so live + archived = before. `<table>_all` views
+(live UNION ALL Parquet) keep the whole history queryable.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from levelup_pipeline.store.errors import StoreError, StoreNotFound
-from levelup_pipeline.store.file_check import table_counts
+from levelup_pipeline.store.errors import StoreError
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_codec import register_sql_function
 from levelup_pipeline.store.raw_writes import UNMARK_TRANSFORMED
-from levelup_pipeline.store.writer import StoreWriter
+from levelup_pipeline.store.views import registered, table_counts
 
 ARCHIVE_DIRNAME = "archive"
 PENDING_DIRNAME = ".pending"
-VIEW_SUFFIX = "_all"
-# Tables with a match_id column that are bookkeeping, not a match's data.
-# Not copied to Parquet: bookkeeping of the live file (a transformed mark leaves with its
-# match, see _archive_batch).
+# Bookkeeping of the live file with a match_id column: not copied to Parquet.
 NOT_ARCHIVED = frozenset({"archived_matches", "unavailable_matches", "transformed_matches"})
 
 
@@ -58,9 +52,10 @@ def archive_root(db_path: Path) -> Path:
     return db_path.parent / ARCHIVE_DIRNAME
 
 
-def _sql_path(path: Path) -> str:
-    """A path as a SQL string literal (single quotes doubled)."""
-    return "'" + str(path).replace("'", "''") + "'"
+def _parquet(path: Path) -> str:
+    """`read_parquet` of a path (single quotes doubled)."""
+    quoted = str(path).replace("'", "''")
+    return f"read_parquet('{quoted}', union_by_name = true)"
 
 
 def per_match_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -69,52 +64,40 @@ def per_match_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT DISTINCT c.table_name FROM information_schema.columns c"
         " JOIN information_schema.tables t USING (table_schema, table_name)"
         " WHERE c.table_schema = 'main' AND c.column_name = 'match_id'"
-        " AND t.table_type = 'BASE TABLE' ORDER BY c.table_name"
+        " AND t.table_type = 'BASE TABLE'"
     ).fetchall()
     names = [r[0] for r in rows if r[0] not in NOT_ARCHIVED]
     return sorted(names, key=lambda n: (n != "raw_match_json", n))
 
 
-def _files(root: Path, table: str) -> list[Path]:
-    folder = root / table
-    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+def _has_files(root: Path, table: str) -> bool:
+    return any((root / table).glob("*.parquet"))
 
 
 def archived_counts(
     con: duckdb.DuckDBPyConnection, root: Path, tables: list[str]
 ) -> dict[str, int]:
     """Rows per table in the archive's Parquet files (0 when a table has none)."""
-    out = {}
-    for table in tables:
-        files = _files(root, table)
-        if not files:
-            out[table] = 0
-            continue
-        pattern = _sql_path(root / table / "*.parquet")
-        out[table] = con.execute(f"SELECT count(*) FROM read_parquet({pattern})").fetchall()[0][0]
-    return out
+    return {
+        t: con.execute(f"SELECT count(*) FROM {_parquet(root / t / '*.parquet')}").fetchall()[0][0]
+        if _has_files(root, t)
+        else 0
+        for t in tables
+    }
 
 
-def refresh_archive_views(con: duckdb.DuckDBPyConnection, db_path: Path) -> list[str]:
-    """(Re)create `<table>_all` = live rows UNION ALL the archived Parquet rows.
-
-    Views hold absolute paths, so they are refreshed after every archive, rename and
-    restore. A table without archive files gets a plain view of the live table. Returns the
-    view names.
-    """
+def refresh_archive_views(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """(Re)create `<table>_all` = live rows UNION ALL the archived Parquet rows; they hold
+    absolute paths, so every archive, rename, restore and optimize refreshes them."""
+    known = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'archived_matches'"
+    ).fetchall()[0][0]
     root = archive_root(db_path)
-    views = []
-    for table in per_match_tables(con):
-        view = f"{table}{VIEW_SUFFIX}"
+    for table in per_match_tables(con) if known else ():
         body = f'SELECT * FROM "{table}"'
-        if _files(root, table):
-            pattern = _sql_path(root / table / "*.parquet")
-            body += (
-                f" UNION ALL BY NAME SELECT * FROM read_parquet({pattern}, union_by_name = true)"
-            )
-        con.execute(f'CREATE OR REPLACE VIEW "{view}" AS {body}')
-        views.append(view)
-    return views
+        if _has_files(root, table):
+            body += f" UNION ALL BY NAME SELECT * FROM {_parquet(root / table / '*.parquet')}"
+        con.execute(f'CREATE OR REPLACE VIEW "{table}_all" AS {body}')
 
 
 def _finish_pending(con: duckdb.DuckDBPyConnection, root: Path) -> None:
@@ -149,27 +132,14 @@ def _old_match_ids(
     register_sql_function(con)
     return con.execute(
         """
-        SELECT r.match_id, coalesce(m.start_time,
-               TRY_CAST(json_extract_string(raw_json(r.stats_json_zst), '$.MatchInfo.StartTime')
-                        AS TIMESTAMPTZ))
-               AS start_time
-        FROM raw_match_json r LEFT JOIN match_stats m USING (match_id)
-        WHERE coalesce(m.start_time,
-              TRY_CAST(json_extract_string(raw_json(r.stats_json_zst), '$.MatchInfo.StartTime')
-                       AS TIMESTAMPTZ))
-              < ?
-        ORDER BY start_time, r.match_id
+        SELECT * FROM (
+            SELECT r.match_id, coalesce(m.start_time, TRY_CAST(json_extract_string(
+                raw_json(r.stats_json_zst), '$.MatchInfo.StartTime') AS TIMESTAMPTZ)) AS start_time
+            FROM raw_match_json r LEFT JOIN match_stats m USING (match_id)
+        ) WHERE start_time < ? ORDER BY start_time, match_id
         """,
         [cutoff],
     ).fetchall()
-
-
-def _transform_pending_first(writer: StoreWriter) -> None:
-    """Model raw rows not transformed yet, so an archived match takes all its rows along."""
-    pending = writer.connection.execute("SELECT count(*) FROM pending_matches").fetchall()[0][0]
-    xuid = writer.get_meta("player_xuid")
-    if pending and xuid:
-        writer.transform_pending(xuid)
 
 
 def archive_older_than(
@@ -184,18 +154,14 @@ def archive_older_than(
         raise ValueError("--older-than-days must be a whole number of days, 1 or more.")
     now = now or dt.datetime.now(dt.UTC)
     report = ArchiveReport(cutoff=now - dt.timedelta(days=int(older_than_days)), dry_run=dry_run)
-    if not store.exists():
-        raise StoreNotFound(
-            f"No database for {store.gamertag} at {store.path}; run "
-            f"`levelup sync --player {store.gamertag}` first."
-        )
-    from levelup_pipeline.store.maintenance import corruption_guard  # imports this module
-
+    store.require()
     root = archive_root(store.path)
-    with corruption_guard(store), store.writer() as writer:
+    with store.guard(), store.writer() as writer:
         con = writer.connection
         _finish_pending(con, root)
-        _transform_pending_first(writer)
+        xuid = writer.get_meta("player_xuid")  # pending matches leave with all their rows
+        if xuid and con.execute("SELECT count(*) FROM pending_matches").fetchall()[0][0]:
+            writer.transform_pending(xuid)
         tables = per_match_tables(con)
         archived_before = archived_counts(con, root, tables)
         live_before = table_counts(con, tables)
@@ -210,17 +176,16 @@ def archive_older_than(
             refresh_archive_views(con, store.path)
         report.live_after = table_counts(con, tables)
         report.archived_after = archived_counts(con, root, tables)
-        if not dry_run:
-            for table in tables:
-                after = report.live_after[table] + report.archived_after[table]
-                if after != report.total_before[table]:
-                    raise ArchiveError(
-                        f"Archive of {store.gamertag}: {table} had {report.total_before[table]}"
-                        f" rows before and {after} after (live + archived); the files under "
-                        f"{root} need checking before any new archive run."
-                    )
-            if old:
-                writer.refresh_aggregates(session_gap_minutes)
+        for table in tables if not dry_run else ():
+            after = report.live_after[table] + report.archived_after[table]
+            if after != report.total_before[table]:
+                raise ArchiveError(
+                    f"Archive of {store.gamertag}: {table} had {report.total_before[table]}"
+                    f" rows before and {after} after (live + archived); the files under "
+                    f"{root} need checking before any new archive run."
+                )
+        if old and not dry_run:
+            writer.refresh_aggregates(session_gap_minutes)
     return report
 
 
@@ -241,66 +206,49 @@ def _archive_batch(
             "start_time": pa.array([s for _, s in old], pa.timestamp("us", tz="UTC")),
         }
     )
-    con.register("_archive_ids", ids)
+    rows = "WHERE match_id IN (SELECT match_id FROM _archive_ids)"
     try:
-        written: dict[str, int] = {}
-        for table in tables:
-            select = (
-                f'SELECT * FROM "{table}" WHERE match_id IN (SELECT match_id FROM _archive_ids)'
-            )
-            n = con.execute(f"SELECT count(*) FROM ({select})").fetchall()[0][0]
-            if n:
-                target = _sql_path(staging / f"{table}.parquet")
-                con.execute(f"COPY ({select}) TO {target} (FORMAT parquet, COMPRESSION zstd)")
-            written[table] = n
-        for table, n in written.items():
-            if not n:
-                continue
-            pattern = _sql_path(staging / f"{table}.parquet")
-            got = con.execute(f"SELECT count(*) FROM read_parquet({pattern})").fetchall()[0][0]
-            if got != n:
-                raise ArchiveError(
-                    f"The Parquet file of {table} holds {got} rows instead of {n}; nothing was "
-                    "removed from the live database."
-                )
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(
-                "INSERT OR REPLACE INTO archived_matches (match_id, start_time, batch, archived_at)"
-                " SELECT match_id, start_time, ?, ? FROM _archive_ids",
-                [batch, now],
-            )
-            con.execute(UNMARK_TRANSFORMED.format(source="_archive_ids"))
-            for table, n in written.items():
-                deleted = con.execute(
-                    f'DELETE FROM "{table}" WHERE match_id IN (SELECT match_id FROM _archive_ids)'
-                ).fetchall()[0][0]
-                if deleted != n:
-                    raise ArchiveError(
-                        f"{table}: {deleted} rows deleted instead of {n}; rolled back, the live "
-                        "database is unchanged."
+        with registered(con, "_archive_ids", ids):
+            written: dict[str, int] = {}
+            for table in tables:
+                n = con.execute(f'SELECT count(*) FROM "{table}" {rows}').fetchall()[0][0]
+                if n:
+                    quoted = str(staging / f"{table}.parquet").replace("'", "''")
+                    con.execute(
+                        f"COPY (SELECT * FROM \"{table}\" {rows}) TO '{quoted}'"
+                        " (FORMAT parquet, COMPRESSION zstd)"
                     )
-            con.execute("COMMIT")
-        except BaseException:
+                    got = con.execute(
+                        f"SELECT count(*) FROM {_parquet(staging / f'{table}.parquet')}"
+                    ).fetchall()[0][0]
+                    if got != n:
+                        raise ArchiveError(
+                            f"The Parquet file of {table} holds {got} rows instead of {n}; "
+                            "nothing was removed from the live database."
+                        )
+                written[table] = n
+            con.execute("BEGIN TRANSACTION")
             try:
-                con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-            raise
+                con.execute(
+                    "INSERT OR REPLACE INTO archived_matches"
+                    " (match_id, start_time, batch, archived_at)"
+                    " SELECT match_id, start_time, ?, ? FROM _archive_ids",
+                    [batch, now],
+                )
+                con.execute(UNMARK_TRANSFORMED.format(source="_archive_ids"))
+                for table, n in written.items():
+                    deleted = con.execute(f'DELETE FROM "{table}" {rows}').fetchall()[0][0]
+                    if deleted != n:
+                        raise ArchiveError(
+                            f"{table}: {deleted} rows deleted instead of {n}; rolled back, the "
+                            "live database is unchanged."
+                        )
+                con.execute("COMMIT")
+            except BaseException:
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    finally:
-        con.unregister("_archive_ids")
     return written
-
-
-__all__ = [
-    "ArchiveError",
-    "ArchiveReport",
-    "archive_older_than",
-    "archive_root",
-    "archived_counts",
-    "per_match_tables",
-    "refresh_archive_views",
-]

@@ -1,10 +1,6 @@
-"""What a player's database lacks for the matches it already stores: the backfill's plan.
-
-Read-only queries run on the writer's connection (inside the file lock, so the plan and the
-writes that follow see the same rows). What the API already said it does not have is
-remembered - raw status 'absent', or a small list in sync_meta - so a second backfill asks
-the API nothing twice.
-"""
+"""What a player's database lacks for the matches it stores: the gap filling's plan, read on the
+writer's connection (the writes that follow see the same rows). What the API said it does not
+have is remembered (status 'absent', lists in sync_meta): it is never asked twice."""
 
 from __future__ import annotations
 
@@ -16,29 +12,19 @@ from levelup_pipeline.store.imported import imported_only_match_ids
 from levelup_pipeline.store.raw_codec import register_sql_function
 from levelup_pipeline.store.writer import StoreWriter
 
-#: raw skill/film status written when the API confirms, on a backfill, that it has nothing.
-ABSENT = "absent"
-#: sync_meta keys holding what the API could not resolve (JSON lists, never asked again).
-UNRESOLVED_XUIDS_KEY = "backfill_unresolved_xuids"
+ABSENT = "absent"  # raw skill/film status once the API confirmed it has nothing
+UNRESOLVED_XUIDS_KEY = "backfill_unresolved_xuids"  # sync_meta JSON lists, never asked again
 UNRESOLVED_UGC_KEY = "backfill_unresolved_ugc"
 UNKNOWN_MEDALS_KEY = "backfill_unknown_medal_ids"
-#: Skill (CSR/MMR) only exists for matchmade games (MatchInfo.LifecycleMode 3).
-LIFECYCLE_MATCHMADE = 3
-#: API kind of a UGC asset -> its (id, version) columns in match_stats.
-UGC_COLUMNS: dict[str, tuple[str, str]] = {
-    "maps": ("map_id", "map_version_id"),
-    "ugcGameVariants": ("game_variant_id", "game_variant_version_id"),
-    "playlists": ("playlist_id", "playlist_version_id"),
-    "mapModePairs": ("map_mode_pair_id", "map_mode_pair_version_id"),
+LIFECYCLE_MATCHMADE = 3  # skill (CSR/MMR) only exists for matchmade games
+#: API kind of a UGC asset -> its (id, version) columns in match_stats, and the name column.
+UGC_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "maps": ("map_id", "map_version_id", "map_name"),
+    "ugcGameVariants": ("game_variant_id", "game_variant_version_id", "game_variant_name"),
+    "playlists": ("playlist_id", "playlist_version_id", "playlist_name"),
+    "mapModePairs": ("map_mode_pair_id", "map_mode_pair_version_id", "map_mode_pair_name"),
 }
-_NAME_COLUMNS = {
-    "map_id": "map_name",
-    "game_variant_id": "game_variant_name",
-    "playlist_id": "playlist_name",
-    "map_mode_pair_id": "map_mode_pair_name",
-}
-#: Fewer earlier matches than this and performance.sql leaves the score NULL on purpose.
-MIN_EARLIER_MATCHES = 10
+MIN_EARLIER_MATCHES = 10  # fewer earlier matches and performance.sql leaves the score NULL
 
 UgcRef = tuple[str, str, str]
 
@@ -51,7 +37,6 @@ def _scalar(writer: StoreWriter, sql: str) -> int:
     return int(_rows(writer, sql)[0][0] or 0)
 
 
-# ---------------------------------------------------------------------------- memory
 def remembered(writer: StoreWriter, key: str) -> set[str]:
     """Values remembered under a sync_meta key (a JSON list); empty when unset or unreadable."""
     try:
@@ -74,11 +59,10 @@ def ugc_ref_key(ref: UgcRef) -> str:
     return "/".join(ref)
 
 
-# ---------------------------------------------------------------------------- candidates
 def skill_candidates(writer: StoreWriter) -> list[str]:
-    """Matchmade matches stored without skill, unless the API already confirmed it has none,
-    and modelled matches whose stored skill body gave the player no row (a null, empty or
-    other player's Value, stored as 'ok' before the client refused such bodies)."""
+    """Matchmade matches stored without skill (unless confirmed absent), and modelled ones
+    whose stored skill body gave the player no row (stored 'ok' before the client refused
+    such bodies)."""
     register_sql_function(writer.connection)
     rows = _rows(
         writer,
@@ -110,27 +94,26 @@ def film_candidates(writer: StoreWriter) -> list[str]:
     return [r[0] for r in rows]
 
 
+_WITHOUT_ALIAS = (
+    "FROM match_players mp WHERE mp.is_human"
+    " AND NOT EXISTS (SELECT 1 FROM xuid_aliases a WHERE a.xuid = mp.xuid)"
+)
+
+
 def xuids_without_alias(writer: StoreWriter) -> list[str]:
-    """Human players met in stored matches with no known gamertag (and not known unresolvable)."""
-    rows = _rows(
-        writer,
-        """
-        SELECT DISTINCT mp.xuid FROM match_players mp
-        WHERE mp.is_human AND NOT EXISTS (SELECT 1 FROM xuid_aliases a WHERE a.xuid = mp.xuid)
-        ORDER BY 1
-        """,
-    )
+    """Human players met in stored matches with no known gamertag (nor known unresolvable)."""
+    rows = _rows(writer, f"SELECT DISTINCT mp.xuid {_WITHOUT_ALIAS} ORDER BY 1")
     unresolved = remembered(writer, UNRESOLVED_XUIDS_KEY)
     return [r[0] for r in rows if r[0] not in unresolved]
 
 
 def missing_ugc_refs(writer: StoreWriter) -> list[UgcRef]:
-    """(kind, asset, version) of maps, modes, playlists and pairs of stored matches that
-    ugc_assets lacks (and that the API did not already answer 404 for)."""
+    """(kind, asset, version) of the maps, modes, playlists and pairs of stored matches that
+    ugc_assets lacks (and the API did not already answer 404 for)."""
     selects = " UNION ".join(
         f"SELECT '{kind}' AS kind, {aid} AS asset_id, {vid} AS version_id FROM match_stats"
         f" WHERE {aid} IS NOT NULL AND {vid} IS NOT NULL"
-        for kind, (aid, vid) in UGC_COLUMNS.items()
+        for kind, (aid, vid, _) in UGC_COLUMNS.items()
     )
     rows = _rows(
         writer,
@@ -143,8 +126,7 @@ def missing_ugc_refs(writer: StoreWriter) -> list[UgcRef]:
 
 
 def unknown_medal_ids(writer: StoreWriter) -> set[str]:
-    """Medals earned in stored matches that have no name and that medal_metadata does not
-    describe (names the transform already knows need no request)."""
+    """Medals earned in stored matches, without a name, that medal_metadata does not describe."""
     rows = _rows(
         writer,
         "SELECT DISTINCT name_id FROM medals WHERE name IS NULL"
@@ -156,11 +138,9 @@ def unknown_medal_ids(writer: StoreWriter) -> set[str]:
 def medal_metadata_needed(writer: StoreWriter) -> bool:
     """True when earned medals lack names the metadata document may hold (fetched once per
     new set of unknown medal ids)."""
-    unknown = unknown_medal_ids(writer)
-    return bool(unknown - remembered(writer, UNKNOWN_MEDALS_KEY))
+    return bool(unknown_medal_ids(writer) - remembered(writer, UNKNOWN_MEDALS_KEY))
 
 
-# ---------------------------------------------------------------------------- gap counts
 def performance_scores_missing(writer: StoreWriter) -> int:
     """Matches whose performance score is NULL although enough earlier matches exist."""
     return _scalar(
@@ -177,28 +157,23 @@ def performance_scores_missing(writer: StoreWriter) -> int:
 
 
 def gap_counts(writer: StoreWriter) -> dict[str, int]:
-    """Counters whose change measures what a backfill filled (rows or cells)."""
+    """Counters whose change measures what a gap filling filled (rows or cells)."""
     names = " + ".join(
-        f"count(*) FILTER (WHERE {col} IS NOT NULL AND {name} IS NULL)"
-        for col, name in _NAME_COLUMNS.items()
+        f"count(*) FILTER (WHERE {aid} IS NOT NULL AND {name} IS NULL)"
+        for aid, _, name in UGC_COLUMNS.values()
     )
     return {
         # imported matches still without a raw body: fetched ones leave, absent ones stay
         "matches": len(imported_only_match_ids(writer.connection, with_unavailable=True)),
         "skill": _scalar(writer, "SELECT count(*) FROM player_match_stats"),
         "highlights": _scalar(writer, "SELECT count(*) FROM highlight_events"),
-        "aliases": _scalar(
-            writer,
-            "SELECT count(DISTINCT xuid) FROM match_players mp WHERE is_human AND NOT EXISTS"
-            " (SELECT 1 FROM xuid_aliases a WHERE a.xuid = mp.xuid)",
-        ),
+        "aliases": _scalar(writer, f"SELECT count(DISTINCT mp.xuid) {_WITHOUT_ALIAS}"),
         "names": _scalar(writer, f"SELECT {names} FROM match_stats"),
         "medals": _scalar(writer, "SELECT count(*) FROM medals WHERE name IS NULL"),
         "performance_scores": performance_scores_missing(writer),
     }
 
 
-# ---------------------------------------------------------------------------- images
 def image_urls(writer: StoreWriter) -> list[str]:
     """Every image URL of the stored maps, modes and playlists (hero, thumbnail, screenshots)."""
     urls: set[str] = set()

@@ -1,6 +1,12 @@
-"""Store errors: each one carries a single sentence the CLI can print as-is."""
+"""Store errors, each one sentence the CLI prints as-is, and the one place that decides what a
+storage failure means: a full disk is never called a damaged file (a restore would lose data)."""
 
 from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import duckdb
 
 
 class StoreError(Exception):
@@ -33,3 +39,80 @@ class StoreDiskFull(StoreError):
 
 class StoreNotWritable(StoreError):
     """The player's folder is read-only or not writable by this user."""
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+_DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "file too large")
+_NOT_WRITABLE_TEXT = ("read-only file system", "permission denied")
+_CORRUPTION_MARKERS = ("corrupt", "checksum", "could not read enough bytes", "io error")
+_ENVIRONMENT_MARKERS = (*_DISK_FULL_TEXT, "no space left", "disk quota", "read-only", "permission")
+
+
+def restore_hint(gamertag: str) -> str:
+    """What to do about a damaged database (both commands work on a damaged file)."""
+    return (
+        f"run `levelup restore --player {gamertag}` to restore a backup, or "
+        f"`levelup sync --full --player {gamertag}` to rebuild it from the API"
+    )
+
+
+def one_line(exc: BaseException | None, limit: int = 160) -> str:
+    """An exception's text on one line, cut to `limit` characters."""
+    text = " ".join(str(exc or "").split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def damaged(path: Path | str, gamertag: str, why: str) -> CorruptDatabase:
+    """The sentence of a damaged database, ending with what to do."""
+    return CorruptDatabase(f"The database {path} is damaged ({why}); {restore_hint(gamertag)}.")
+
+
+def environment_error(exc: BaseException, gamertag: str) -> StoreError | None:
+    """A full disk or a read-only folder (OSError or DuckDB error) worded for the user, else
+    None. DuckDB reports ENOSPC as IO, Transaction or Internal errors alike."""
+    if isinstance(exc, StoreError):
+        return None
+    code = exc.errno if isinstance(exc, OSError) else None
+    text = str(exc).lower()
+    if code in _DISK_FULL or any(t in text for t in _DISK_FULL_TEXT):
+        return StoreDiskFull(
+            f"The disk is full while writing the database of {gamertag}: free some space and "
+            "run the command again (the write in progress was rolled back; what was stored "
+            "before is intact, no restore is needed)."
+        )
+    if code in _NOT_WRITABLE or any(t in text for t in _NOT_WRITABLE_TEXT):
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        return StoreNotWritable(
+            f"Cannot write the database of {gamertag}{where}: its folder is read-only or not "
+            "yours; fix the permissions or point LEVELUP_DATA_DIR at a writable folder."
+        )
+    return None
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """DuckDB errors that mean damaged storage (not a bad query nor the environment's)."""
+    if not isinstance(exc, duckdb.Error):
+        return False
+    text = str(exc).lower()
+    if any(marker in text for marker in _ENVIRONMENT_MARKERS):
+        return False
+    return isinstance(exc, duckdb.IOException | duckdb.InternalException) or any(
+        marker in text for marker in _CORRUPTION_MARKERS
+    )
+
+
+def raise_storage_error(
+    exc: BaseException,
+    path: Path | str,
+    gamertag: str,
+    corrupt: bool | None = None,
+    why: str | None = None,
+) -> None:
+    """Raise the user's error for a storage failure from `exc`: the environment's first, then a
+    damaged file when `corrupt` (default `is_corruption`); nothing for a bug or a bad query."""
+    mapped = environment_error(exc, gamertag)
+    if mapped is None and (is_corruption(exc) if corrupt is None else corrupt):
+        mapped = damaged(path, gamertag, why or one_line(exc))
+    if mapped is not None:
+        raise mapped from exc

@@ -1,10 +1,5 @@
-"""Model writes: the tables a player queries, rebuilt from the raw layer, and the aggregates.
-
-`transform_pending` turns pending raw matches into the derived tables (chunked, three threads,
-transform/stages.py), then derives what the reference data gives the model - names on
-matches and medals, aliases of stored profiles - so the model step alone writes them.
-`refresh_aggregates` recomputes the session ids and the four mv_* tables in SQL.
-"""
+"""Model writes: the tables a player queries, rebuilt from the raw layer (with the names and
+aliases the reference data gives), and the aggregates, recomputed in SQL."""
 
 from __future__ import annotations
 
@@ -22,22 +17,17 @@ from levelup_pipeline.store import imported as imported_rows
 from levelup_pipeline.store import raw_damage
 from levelup_pipeline.store.reference_writes import merge_aliases as _merge_aliases
 from levelup_pipeline.store.reference_writes import merge_profile_aliases
-from levelup_pipeline.store.sql_files import sql_file as _sql
-from levelup_pipeline.store.views import put_meta, registered
+from levelup_pipeline.store.views import put_meta, registered, table_counts
+from levelup_pipeline.store.views import sql_file as _sql
 from levelup_pipeline.store.writer_core import WriterCore
 from levelup_pipeline.transform import stages
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.modes import LIFECYCLES, mode_category
 
 DEFAULT_SESSION_GAP_MINUTES = 45
-# DuckDB's memory limit while matches are transformed (see StoreWriter._bulk_settings): the
-# working set is a few chunks of films (FILM_BATCH_BYTES of text parsed at a time), not the
-# history, so a fixed budget holds whatever the history length.
+# The transform's working set is a few chunks of films, not the history: a fixed budget holds.
 TRANSFORM_MEMORY_LIMIT = "192MB"
-_NO_AUTO_CHECKPOINT = "1TB"
-# Cores the transform's own three threads (stats, film, write) keep busy: DuckDB's worker
-# threads get the rest, at least one (see StoreWriter._bulk_settings).
-_TRANSFORM_THREADS = 3
+_TRANSFORM_THREADS = 3  # stats, film, write: DuckDB's workers get the other cores, at least one
 SESSION_GAP_KEY = "session_gap_minutes"
 
 # Tables rebuilt from raw_match_json by transform_pending (aliases only for source 'film').
@@ -57,22 +47,12 @@ _LIFECYCLE_CODES = {label: code for code, label in LIFECYCLES.items()}
 class ModelWrites(WriterCore):
     """The model and aggregate tables of a writer."""
 
-    # ------------------------------------------------------------------ transform
     def transform_pending(self, player_xuid: str, rebuild: bool = False) -> dict[str, int]:
-        """Turn raw matches into the derived tables, one transaction per chunk.
-
-        Pending = raw rows never transformed or changed since (write/backfill); rebuild=True
-        first deletes every derived row and marks every raw row pending (one transaction),
-        then recomputes all of them. Matches are read in chunks (stages.TRANSFORM_CHUNK), each
-        chunk's derived rows replaced and its raw rows marked transformed in one transaction,
-        so memory stays flat whatever the history length and an interruption leaves the
-        unfinished matches pending (the next call completes them). Then rows imported from
-        the original LevelUp are folded in where raw JSON has none, and names, mode
-        categories, session ids and performance scores are refreshed in SQL. Returns rows
-        written per table (plus 'skipped_matches': raw rows without the player or with
-        unreadable JSON, and 'damaged_matches': stored frames that no longer decode, isolated
-        for a refetch by store/raw_damage.py).
-        """
+        """Turn pending raw matches (never transformed or changed since; rebuild: all) into the
+        derived tables, one transaction per chunk, so memory stays flat and an interruption
+        leaves the rest pending; then fold imported rows in and refresh names, modes,
+        sessions and scores in SQL. Returns rows written per table, plus skipped_matches
+        (without the player or unreadable) and damaged_matches (store/raw_damage.py)."""
         xuid = normalize_xuid(player_xuid)
         if xuid is None:
             raise ValueError(f"Not a player xuid: {player_xuid!r}.")
@@ -119,23 +99,17 @@ class ModelWrites(WriterCore):
 
     @contextmanager
     def _bulk_settings(self, limit: str) -> Iterator[None]:
-        """DuckDB set for a bulk job: memory limit lowered to `limit`, worker threads limited
-        to the cores the job leaves free, and no automatic checkpoint meanwhile (a checkpoint
-        that runs out of memory would invalidate the database): the checkpoint runs once the
-        settings are reset.
-
-        Why: left to its default (80% of RAM), DuckDB keeps every block it reads or writes
-        cached, and a 10,000-match transform then ended at ~700 MB RSS instead of ~500 MB.
-        And on two cores, DuckDB's workers only competed with the transform's own threads:
-        one thread (the caller's) took ~9% less CPU per 10,000 matches, and less wall time
-        (README, Performance)."""
+        """DuckDB's memory limit lowered to `limit` (at its 80% of RAM default a 10,000-match
+        transform ended at ~700 MB RSS, not ~500), its workers limited to the cores the
+        transform leaves (~9% less CPU on two cores), no automatic checkpoint meanwhile (one
+        out of memory would invalidate the file): it runs once the settings are reset."""
         con = self._con
         try:
             con.execute(f"SET memory_limit = '{limit}'")
         except duckdb.OutOfMemoryException:  # more than `limit` pinned right now: no budget
             yield
             return
-        con.execute(f"SET checkpoint_threshold = '{_NO_AUTO_CHECKPOINT}'")
+        con.execute("SET checkpoint_threshold = '1TB'")
         con.execute(f"SET threads = {max(1, (os.cpu_count() or 1) - _TRANSFORM_THREADS + 1)}")
         try:
             yield
@@ -148,8 +122,7 @@ class ModelWrites(WriterCore):
     def _transform_chunks(
         self, xuid: str, names: dict[str, str], rebuild: bool, counts: dict[str, int]
     ) -> None:
-        """Transform every pending raw match, chunk by chunk (transform/stages.py), each
-        chunk stored by _commit_chunk (see transform_pending)."""
+        """Transform every pending raw match, chunk by chunk (transform/stages.py)."""
         schemas = {t: self._schema(t) for t in (*stages.STATS_TABLES, "highlight_events")}
         commit = partial(self._commit_chunk, rebuild=rebuild, counts=counts)
         stages.transform_chunks(self._con, xuid, names, schemas, commit)
@@ -162,8 +135,7 @@ class ModelWrites(WriterCore):
         rebuild: bool,
         counts: dict[str, int],
     ) -> None:
-        """The DuckDB half of a chunk, in one transaction: stats-derived rows, film events and
-        aliases, raw rows marked transformed (an interruption leaves the chunk pending)."""
+        """A chunk's rows, film events and aliases and its transformed marks, in one transaction."""
         written: dict[str, int] = {"skipped_matches": stats.skipped}
         films = film.result()
         damaged = stats.damaged
@@ -201,8 +173,7 @@ class ModelWrites(WriterCore):
             counts[key] += value
 
     def _stage_events(self, con: duckdb.DuckDBPyConnection, events: pa.Table) -> int:
-        """Write a chunk's highlight events and their film aliases; returns events written.
-        The alias query reads the chunk's events (_chunk_events), never the whole table."""
+        """Write a chunk's highlight events and their film aliases; returns events written."""
         if not events.num_rows:
             return 0
         with registered(con, "_chunk_events", events):
@@ -233,11 +204,9 @@ class ModelWrites(WriterCore):
                     " WHERE m.match_id = match_stats.match_id"
                 )
 
-    # ------------------------------------------------------------------ aggregates
     def refresh_aggregates(self, session_gap_minutes: int | None = None) -> dict[str, int]:
-        """Recompute session ids (with this gap, remembered in sync_meta; None: the gap
-        remembered, else the default) and the four mv_* tables in one transaction; returns
-        their row counts."""
+        """Recompute session ids (with this gap, remembered; None: the remembered one) and the
+        four mv_* tables in one transaction; returns their row counts."""
         if session_gap_minutes is None:
             session_gap_minutes = int(self.get_meta(SESSION_GAP_KEY) or DEFAULT_SESSION_GAP_MINUTES)
         gap = int(session_gap_minutes)
@@ -247,7 +216,4 @@ class ModelWrites(WriterCore):
             put_meta(con, {SESSION_GAP_KEY: str(gap)})
             con.execute(_sql("sessions.sql"), [gap])
             con.execute(_sql("aggregates.sql"))
-        return {
-            t: self._con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-            for t in AGGREGATE_TABLES
-        }
+        return table_counts(self._con, list(AGGREGATE_TABLES))

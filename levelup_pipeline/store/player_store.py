@@ -1,112 +1,93 @@
 """PlayerStore: one DuckDB file per player, and the guarded connections to it.
 
-Writers are serialised by a file lock beside the database (stats.duckdb.lock), so a Dagster
-run, the CLI and a backup never write the same file at once; a writer checks the file's blocks
-at open (store/file_check.py) and applies the migrations before the first write. Readers are
-read-only and hold the shared side of that lock (store/shared_lock.py). What a writer writes is
-in store/writer.py.
+Writers hold a file lock beside the database; readers are read-only and hold its shared side
+(store/shared_lock.py). A writer first reads every block of a file the last LevelUp writer
+did not leave as it is (size:mtime:inode in stats.duckdb.checked): damage fails before a write.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import filelock
 
-from levelup_pipeline.store.diagnosis import environment_error, restore_hint, storage_error
-from levelup_pipeline.store.diagnosis import is_lock_error as _is_lock_error
-from levelup_pipeline.store.diagnosis import missing_bytes as _missing_bytes
 from levelup_pipeline.store.errors import (
-    CorruptDatabase,
     MigrationError,
     StoreBusy,
     StoreError,
     StoreNotFound,
-)
-from levelup_pipeline.store.file_check import (
-    check_unless_known,
-    file_state,
-    forget_state,
-    remember_state,
-    table_counts,
+    damaged,
+    one_line,
+    raise_storage_error,
 )
 from levelup_pipeline.store.migrate import apply_migrations
-from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
-from levelup_pipeline.store.restore_journal import restore_journal
-from levelup_pipeline.store.shared_lock import READ, WRITE, held_here, mark_held, shared_lock
+from levelup_pipeline.store.paths import (
+    lock_path,
+    player_db_path,
+    restore_journal,
+    validate_gamertag,
+)
+from levelup_pipeline.store.shared_lock import READ, WRITE, held_here, holding, shared_lock
+from levelup_pipeline.store.views import read_every_block, table_counts
 from levelup_pipeline.store.writer import StoreWriter
 
-
-def _close(con: duckdb.DuckDBPyConnection, gamertag: str, failing: bool) -> None:
-    """Close a writer's connection (this checkpoints the WAL: the disk may be full by now).
-    While an error is already on its way out, a failing close must not replace it."""
-    try:
-        con.close()
-    except duckdb.Error as exc:
-        if failing:
-            return
-        mapped = environment_error(exc, gamertag)
-        if mapped is None:
-            raise
-        raise mapped from exc
-
-
-class _Reader:
-    """A read-only connection that keeps its shared lock until closed (`with` closes it)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, turn: ExitStack) -> None:
-        self._con, self._turn = con, turn
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._con, name)
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        return self._con
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection, then release the lock."""
-        try:
-            self._con.close()
-        finally:
-            self._turn.close()
-
-    def __del__(self) -> None:
-        if "_turn" in self.__dict__:
-            self.close()
+CHECK_MEMORY_LIMIT = "64MB"
+#: read_only -> an object whose get_connection() is a context manager yielding a connection:
+#: dagster_duckdb.DuckDBResource for one player file (`defs/resources.py`).
+DuckDBSource = Callable[[bool], Any]
 
 
 def connection_config(read_only: bool) -> dict[str, Any]:
-    """The DuckDB config of every connection to a player's file, plain or through Dagster.
-
-    One config for both: in one process DuckDB refuses a second connection to a file with
-    another config, and `DuckDBResource` adds its own user agent unless told one. Read-only
-    is an access mode because `DuckDBResource` always connects with read_only=False."""
+    """The DuckDB config of every connection to a player's file, plain or through Dagster: one
+    process refuses two configs for one file, and DuckDBResource always opens read-write."""
     config: dict[str, Any] = {"custom_user_agent": "levelup"}
     if read_only:
         config["access_mode"] = "READ_ONLY"
     return config
 
 
-#: read_only -> an object whose get_connection() is a context manager yielding a connection:
-#: dagster_duckdb.DuckDBResource for one player file (`defs/resources.py`).
-DuckDBSource = Callable[[bool], Any]
+def _missing_bytes(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Bytes the file lacks to hold the blocks in use its header counts: DuckDB opens a
+    truncated file as long as the blocks it reads first are there. Skipped while a WAL waits."""
+    if Path(f"{path}.wal").exists():
+        return 0
+    rows = con.execute(
+        "SELECT block_size * used_blocks FROM pragma_database_size()"
+        " WHERE database_name = current_database()"
+    ).fetchall()
+    expected = int(rows[0][0]) if rows and rows[0][0] is not None else 0
+    return max(0, expected - path.stat().st_size)
+
+
+def _checked(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".checked")
+
+
+def file_state(db_path: Path) -> str | None:
+    """(size, mtime, inode) of the file as text; None when there is no file."""
+    try:
+        st = db_path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def forget_state(db_path: Path) -> None:
+    """Drop the record of the file (it is being replaced): the next writer checks it."""
+    with suppress(OSError):
+        _checked(db_path).unlink(missing_ok=True)
 
 
 class PlayerStore:
     """A player's database: <data_dir>/<gamertag>/stats.duckdb (+ .lock for writers).
 
-    `duckdb` (Dagster's resource gives one) makes the guarded writer and readers take their
-    connection from dagster-duckdb's `DuckDBResource`; without it (the CLI's paths that must
-    not import Dagster) they use plain duckdb, with the same config."""
+    With `duckdb` (Dagster's resource gives one) connections come from dagster-duckdb's
+    `DuckDBResource`; without it (CLI paths that must not import Dagster), from plain duckdb."""
 
     def __init__(
         self,
@@ -125,6 +106,14 @@ class PlayerStore:
         """True once a writer has created the database file."""
         return self.path.is_file()
 
+    def require(self) -> None:
+        """Raise StoreNotFound, saying what to do, when the player has no database yet."""
+        if not self.exists():
+            raise StoreNotFound(
+                f"No database for {self.gamertag} at {self.path}; run "
+                f"`levelup sync --player {self.gamertag}` first."
+            )
+
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         """A plain connection, damage and lock conflicts said in one sentence at once."""
         try:
@@ -135,7 +124,8 @@ class PlayerStore:
                 con.close()  # not left to the garbage collector: it holds the file
                 raise
         except duckdb.Error as exc:
-            if _is_lock_error(exc):
+            text = str(exc).lower()
+            if "lock" in text and ("could not set" in text or "conflicting" in text):
                 raise StoreBusy(
                     f"The database of {self.gamertag} is open for writing by another process; "
                     "retry when it has finished."
@@ -145,29 +135,39 @@ class PlayerStore:
                     f"The database of {self.gamertag} is already open in this process with "
                     "another mode; close the writer before opening a reader."
                 ) from exc
-            mapped = environment_error(exc, self.gamertag)
-            if mapped is not None:
-                raise mapped from exc
-            raise CorruptDatabase(
-                f"The database {self.path} is damaged and cannot be opened; "
-                f"{restore_hint(self.gamertag)}."
-            ) from exc
+            raise_storage_error(exc, self.path, self.gamertag, True, "it cannot be opened")
         if missing:
             con.close()
-            raise CorruptDatabase(
-                f"The database {self.path} is damaged: it is {missing:,} bytes shorter than its "
-                f"header says (a truncated copy?); {restore_hint(self.gamertag)}."
-            )
+            why = f"{missing:,} bytes shorter than its header says: a truncated copy?"
+            raise damaged(self.path, self.gamertag, why)
+        return con
+
+    def _prepare(self, con: duckdb.DuckDBPyConnection, migrate: bool = True) -> None:
+        """Apply pending migrations and read the catalogue; failures become the user's error."""
+        try:
+            if migrate:
+                apply_migrations(con)
+            con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
+        except (MigrationError, duckdb.Error) as exc:
+            if isinstance(exc, MigrationError):
+                raise_storage_error(exc.__cause__ or exc, self.path, self.gamertag)
+                raise
+            raise_storage_error(exc, self.path, self.gamertag, corrupt=True)
+
+    def connect(self, migrate: bool = True) -> duckdb.DuckDBPyConnection:
+        """A plain read-write connection, migrated, for file-level work under `locked()`."""
+        con = self._connect(read_only=False)
+        try:
+            self._prepare(con, migrate)
+        except BaseException:
+            con.close()
+            raise
         return con
 
     def _open(self, read_only: bool, stack: ExitStack) -> duckdb.DuckDBPyConnection:
-        """The guarded connection: `_connect` first, then, with a `duckdb` source, the
-        DuckDBResource's connection to the same (already open) database, exited by `stack`.
-
-        Why both: DuckDBResource retries an IOException for ~100 s (it expects lock contention,
-        which the file lock already rules out), and a damaged file raises IOException; opened
-        first, the file fails at once with the user's sentence, and the resource's connect
-        only joins the database DuckDB already holds."""
+        """`_connect`, then with a `duckdb` source its connection to the now open database
+        (exited by `stack`): DuckDBResource retries an IOException for ~100 s, and a damaged
+        file raises one; opened first, the file fails at once with the user's sentence."""
         con = self._connect(read_only)
         if self.duckdb is None:
             return con
@@ -177,104 +177,115 @@ class PlayerStore:
             con.close()
 
     @contextmanager
-    def writer(self) -> Iterator[StoreWriter]:
-        """Exclusive write access: file lock, read-write connection, migrations applied."""
-        lock = filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout)
+    def locked(self) -> Iterator[Any]:
+        """The writers' file lock, without opening the database (writers and file-level
+        maintenance); a restore killed half-way is finished first (yields its report)."""
         if held_here(self.lock_path, READ):  # waiting would wait for ourselves
             raise StoreBusy(
                 f"The database of {self.gamertag} is open for reading in this process; close "
                 "the reader before opening a writer."
             )
+        lock = filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except filelock.Timeout as exc:  # a TimeoutError, so an OSError: caught first
             raise StoreBusy(self._busy()) from exc
         except OSError as exc:  # read-only folder, full disk
-            mapped = environment_error(exc, self.gamertag)
-            if mapped is None:
-                raise
-            raise mapped from exc
-        mark_held(self.lock_path, WRITE)
-        opened = ExitStack()  # the DuckDBResource's connection, when there is one
+            raise_storage_error(exc, self.path, self.gamertag, corrupt=False)
+            raise
         try:
-            if restore_journal(self.path).exists():  # a restore was killed half-way
-                from levelup_pipeline.store.restore import finish_interrupted_restore
+            with holding(self.lock_path, WRITE):
+                finished = None
+                if restore_journal(self.path).exists():
+                    from levelup_pipeline.store.restore import finish_interrupted_restore
 
-                finish_interrupted_restore(self)
+                    finished = finish_interrupted_restore(self)
+                yield finished
+        finally:
+            lock.release()
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Storage errors inside the block become the user's error (environment or damage)."""
+        try:
+            yield
+        except (duckdb.Error, OSError) as exc:
+            raise_storage_error(exc, self.path, self.gamertag)
+            raise
+
+    @contextmanager
+    def writer(self) -> Iterator[StoreWriter]:
+        """Exclusive write access: file lock, blocks checked, migrations applied."""
+        with self.locked(), ExitStack() as opened:
             state = file_state(self.path)
             con = self._open(read_only=False, stack=opened)
             try:
-                check_unless_known(con, self.path, state, self.gamertag)
-                self._migrate(con)
+                self._check_blocks(con, state)
+                self._prepare(con)
                 try:
                     yield StoreWriter(con, self.gamertag)
                 except duckdb.Error as exc:  # reads outside a transaction hit damage too
-                    mapped = storage_error(exc, self.path, self.gamertag)
-                    if mapped is None:
-                        raise
-                    raise mapped from exc
+                    raise_storage_error(exc, self.path, self.gamertag)
+                    raise
             except BaseException:
-                _close(con, self.gamertag, failing=True)
+                with suppress(duckdb.Error):  # a failing close must not replace the error
+                    con.close()
                 forget_state(self.path)
                 raise
-            _close(con, self.gamertag, failing=False)
-            remember_state(self.path)
-        finally:
-            opened.close()
-            mark_held(self.lock_path, WRITE, held=False)
-            lock.release()
+            try:
+                con.close()  # checkpoints the WAL: the disk may be full by now
+            except duckdb.Error as exc:
+                raise_storage_error(exc, self.path, self.gamertag, corrupt=False)
+                raise
+            self._remember_state()
 
-    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Apply pending migrations; storage failures become the user's error."""
+    def _check_blocks(self, con: duckdb.DuckDBPyConnection, state: str | None) -> None:
+        """Read every block unless `state` (taken before opening) is the last writer's record."""
         try:
-            apply_migrations(con)
-        except MigrationError as exc:
-            mapped = environment_error(exc.__cause__ or exc, self.gamertag)
-            if mapped is not None:
-                raise mapped from exc
-            if isinstance(exc.__cause__, duckdb.IOException | duckdb.InternalException):
-                raise CorruptDatabase(
-                    f"The database {self.path} is damaged ({exc.__cause__}); "
-                    f"{restore_hint(self.gamertag)}."
-                ) from exc
-            raise
+            known = _checked(self.path).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            known = None
+        if state is not None and state == known:
+            return
+        try:
+            # a small budget makes DuckDB drop the blocks it reads: the check costs I/O, not RSS
+            con.execute(f"SET memory_limit = '{CHECK_MEMORY_LIMIT}'")
+            try:
+                read_every_block(con)
+            finally:
+                con.execute("RESET memory_limit")
         except duckdb.Error as exc:
-            raise CorruptDatabase(
-                f"The database {self.path} cannot be read ({exc}); {restore_hint(self.gamertag)}."
-            ) from exc
+            why = f"{one_line(exc)}; nothing was written to it"
+            raise_storage_error(exc, self.path, self.gamertag, True, why)
 
-    def reader(self) -> duckdb.DuckDBPyConnection:
-        """A read-only connection, used as a context manager (`with store.reader() as con`);
-        StoreNotFound if no file yet. It holds the shared side of the writers' lock until it
-        is closed (`store.shared_lock`): a writer of another process waits for it instead of
-        failing, and it waits for a writer up to `lock_timeout` seconds."""
+    def _remember_state(self) -> None:
+        """Record the file as this writer leaves it (best effort: else the next one checks)."""
+        target = _checked(self.path)
+        temp = target.with_name(target.name + ".tmp")
+        try:
+            temp.write_text(file_state(self.path) or "", encoding="ascii")
+            os.replace(temp, target)
+        except OSError:
+            forget_state(self.path)
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection (`with store.reader() as con`) holding the shared side of the
+        writers' lock: writers of other processes wait for it, it for them (`lock_timeout`)."""
         if restore_journal(self.path).exists():
             raise StoreError(
                 f"A restore of {self.gamertag}'s database was interrupted; run "
                 f"`levelup db check --player {self.gamertag}` to finish it."
             )
-        if not self.exists():
-            raise StoreNotFound(
-                f"No database for {self.gamertag} at {self.path}; run "
-                f"`levelup sync --player {self.gamertag}` first."
-            )
-        turn = ExitStack()
-        turn.enter_context(shared_lock(self.lock_path, self.lock_timeout, self._busy()))
-        try:
-            con = self._open(read_only=True, stack=turn)
-        except BaseException:
-            turn.close()
-            raise
-        try:
-            con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
-        except duckdb.Error as exc:
-            con.close()
-            turn.close()
-            raise CorruptDatabase(
-                f"The database {self.path} cannot be read ({exc}); {restore_hint(self.gamertag)}."
-            ) from exc
-        return _Reader(con, turn)  # type: ignore[return-value] - behaves as the connection
+        self.require()
+        with shared_lock(self.lock_path, self.lock_timeout, self._busy()), ExitStack() as stack:
+            con = self._open(read_only=True, stack=stack)
+            try:
+                self._prepare(con, migrate=False)
+                yield con
+            finally:
+                con.close()
 
     def _busy(self) -> str:
         """The sentence of a lock wait that ran out (writer or reader)."""

@@ -1,28 +1,20 @@
-"""How raw API bodies are stored: the JSON text, zstd-compressed, one frame per value.
-
-Why not DuckDB's JSON type: match bodies are ~60 KB of text each, and every checkpoint that
-merges raw_match_json's row groups decompressed and recompressed all of it inside DuckDB
-(peaks of +500 MB RSS during a 10,000-match sync, growing with the history). Stored as
-~6 KB frames compressed once in Python, the same data costs DuckDB a tenth of the bytes to
-move, and the file stays the size it was (zstd per value ~ DuckDB's own zstd). The price is
-that SQL sees BLOBs: read them with `decode_json` / `decode_text`, or in SQL with the
-`raw_json()` function (`register_sql_function`).
-"""
+"""Raw API bodies stored as zstd frames of their JSON text, compressed once in Python: DuckDB's
+JSON type made every checkpoint recompress the ~60 KB bodies (+500 MB RSS in a 10,000-match
+sync). SQL reads them with `raw_json()` (`register_sql_function`)."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import zstandard
 
-from levelup_pipeline.store.film_shape import film_plain_flags
-from levelup_pipeline.store.views import registered
+from levelup_pipeline.store.views import registered, sql_file
 
 # Level 3 (zstd's default): ~11x on match JSON at ~0.1 ms per match; higher levels gain <1%.
 COMPRESSION_LEVEL = 3
@@ -30,17 +22,15 @@ _local = threading.local()  # zstandard (de)compressors are not thread-safe: one
 
 
 def _compressor() -> zstandard.ZstdCompressor:
-    ctx = getattr(_local, "compressor", None)
-    if ctx is None:
-        ctx = _local.compressor = zstandard.ZstdCompressor(level=COMPRESSION_LEVEL)
-    return ctx
+    if not hasattr(_local, "compressor"):
+        _local.compressor = zstandard.ZstdCompressor(level=COMPRESSION_LEVEL)
+    return _local.compressor
 
 
 def _decompressor() -> zstandard.ZstdDecompressor:
-    ctx = getattr(_local, "decompressor", None)
-    if ctx is None:
-        ctx = _local.decompressor = zstandard.ZstdDecompressor()
-    return ctx
+    if not hasattr(_local, "decompressor"):
+        _local.decompressor = zstandard.ZstdDecompressor()
+    return _local.decompressor
 
 
 def dump_json(value: Any) -> str | None:
@@ -59,28 +49,9 @@ def encode_text(text: str | bytes | None) -> bytes | None:
     return _compressor().compress(text.encode() if isinstance(text, str) else text)
 
 
-def encode_json(value: Any) -> bytes | None:
-    """An API body -> the stored frame (None stays None)."""
-    return encode_text(dump_json(value))
-
-
 def decode_bytes(frame: bytes | None) -> bytes | None:
     """A stored frame -> the UTF-8 JSON text, as bytes (what JSON decoders read)."""
-    if frame is None:
-        return None
-    return _decompressor().decompress(frame)
-
-
-def decode_text(frame: bytes | None) -> str | None:
-    """A stored frame -> the JSON text."""
-    data = decode_bytes(frame)
-    return None if data is None else data.decode()
-
-
-def decode_json(frame: bytes | None) -> Any:
-    """A stored frame -> the parsed body (None stays None)."""
-    data = decode_bytes(frame)
-    return None if data is None else json.loads(data)
+    return None if frame is None else _decompressor().decompress(frame)
 
 
 def encode_texts(texts: Iterable[str | None]) -> pa.Array:
@@ -94,14 +65,23 @@ def encode_column(values: Iterable[Any]) -> pa.Array:
 
 
 def film_columns(
-    con: duckdb.DuckDBPyConnection, match_ids: list[str], texts: list[str | None]
+    con: duckdb.DuckDBPyConnection, match_ids: Sequence[str], texts: Sequence[str | None]
 ) -> dict[str, pa.Array]:
-    """The stored film columns of raw_match_json for these films' JSON texts: the frames and
-    the shape measured once (store/film_shape.py)."""
-    return {
-        "highlights_json_zst": encode_texts(texts),
-        "film_plain": pa.array(film_plain_flags(con, match_ids, texts), pa.bool_()),
-    }
+    """raw_match_json's film columns for these films' texts: the frames, and whether DuckDB
+    may cast them straight (sql/film_shape.sql), measured once here so rebuilds skip it."""
+    present = [(m, t) for m, t in zip(match_ids, texts, strict=True) if t is not None]
+    plain = {}
+    if present:
+        films = pa.table(
+            {
+                "match_id": pa.array([m for m, _ in present], pa.string()),
+                "highlights_json": pa.array([t for _, t in present], pa.string()),
+            }
+        )
+        with registered(con, "_films", films):
+            plain = dict(con.execute(sql_file("film_shape.sql")).fetchall())
+    flags = [None if t is None else plain[m] for m, t in zip(match_ids, texts, strict=True)]
+    return {"highlights_json_zst": encode_texts(texts), "film_plain": pa.array(flags, pa.bool_())}
 
 
 def decode_column(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -115,13 +95,9 @@ def decode_column(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _decode_back_to_back(frames: list[bytes]) -> pa.Array | None:
-    """The frames decompressed by one streaming read across all of them, straight into one
-    Arrow buffer sized from their headers; None when a header does not give the size.
-
-    Why: decompressing each frame to bytes and then copying ~25 KB a film into an Arrow array
-    took 0.6 s per 10,000 films here, against 0.3 s this way, on the thread that bounds the
-    transform's speed (transform/stages.py, read_films).
-    """
+    """The frames decompressed by one streaming read straight into one Arrow buffer sized
+    from their headers (None when a header lacks the size): 0.3 s per 10,000 films against
+    0.6 s frame by frame, on the thread that bounds the transform (transform/stages.py)."""
     sizes = [zstandard.frame_content_size(f) for f in frames]
     total = sum(sizes)
     if min(sizes) < 0 or not 0 < total < 2**31:  # unknown sizes, nothing, or too big
@@ -141,12 +117,8 @@ def _decode_back_to_back(frames: list[bytes]) -> pa.Array | None:
     return texts
 
 
-SQL_FUNCTION = "raw_json"
-
-
 def _decode_column_or_null(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """decode_column for SQL: a damaged frame reads as NULL instead of failing the whole
-    query (one damaged body must not stop a backfill's plan or an archive run; the
+    """decode_column for SQL: a damaged frame reads as NULL instead of failing the query (the
     transform and `levelup db check` isolate it, store/raw_damage.py)."""
     try:
         return decode_column(frames)
@@ -164,16 +136,12 @@ def register_sql_function(con: duckdb.DuckDBPyConnection) -> None:
     """Make `raw_json(frame)` (stored BLOB -> the JSON text) callable in this connection's SQL,
     e.g. `SELECT raw_json(stats_json_zst) ->> '$.MatchInfo.StartTime' FROM raw_match_json`."""
     known = con.execute(
-        "SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [SQL_FUNCTION]
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'raw_json'"
     ).fetchall()[0][0]
     if not known:
+        blob, text = duckdb.sqltype("BLOB"), duckdb.sqltype("VARCHAR")
         con.create_function(
-            SQL_FUNCTION,
-            _decode_column_or_null,
-            [duckdb.sqltype("BLOB")],
-            duckdb.sqltype("VARCHAR"),
-            type="arrow",
-            side_effects=False,
+            "raw_json", _decode_column_or_null, [blob], text, type="arrow", side_effects=False
         )
 
 
@@ -182,8 +150,8 @@ _COPY_BATCH = 1024
 
 
 def compress_raw_match_json(con: duckdb.DuckDBPyConnection) -> None:
-    """004: copy raw_match_json into raw_match_json_v4 with its JSON compressed, in storage
-    order and in batches (flat memory), then put the new table in its place."""
+    """Migration 004: copy raw_match_json into raw_match_json_v4 with its JSON compressed, in
+    storage order and in batches (flat memory), then put the new table in its place."""
     source = con.cursor()  # its own connection: streams the committed rows while `con` writes
     try:
         reader = source.sql(
@@ -192,20 +160,16 @@ def compress_raw_match_json(con: duckdb.DuckDBPyConnection) -> None:
             " FROM raw_match_json ORDER BY rowid"
         ).to_arrow_reader(_COPY_BATCH)
         for batch in reader:
-            _insert_compressed(con, pa.Table.from_batches([batch]))
+            table = pa.Table.from_batches([batch])
+            out = table.select([0, 4, 5, 6, 7])
+            for index, name in ((1, "stats_json_zst"), (2, "skill_json_zst")):
+                out = out.append_column(name, encode_texts(table.column(index).to_pylist()))
+            ids, films = table.column(0).to_pylist(), table.column(3).to_pylist()
+            for name, column in film_columns(con, ids, films).items():
+                out = out.append_column(name, column)
+            with registered(con, "_raw_v3", out):
+                con.execute("INSERT INTO raw_match_json_v4 BY NAME SELECT * FROM _raw_v3")
     finally:
         source.close()
     con.execute("DROP TABLE raw_match_json")
     con.execute("ALTER TABLE raw_match_json_v4 RENAME TO raw_match_json")
-
-
-def _insert_compressed(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
-    """One batch of version-3 raw rows (text columns 1-3) -> raw_match_json_v4."""
-    out = table.select([0, 4, 5, 6, 7])
-    for index, name in ((1, "stats_json_zst"), (2, "skill_json_zst")):
-        out = out.append_column(name, encode_texts(table.column(index).to_pylist()))
-    films = film_columns(con, table.column(0).to_pylist(), table.column(3).to_pylist())
-    for name, column in films.items():
-        out = out.append_column(name, column)
-    with registered(con, "_raw_v3", out):
-        con.execute("INSERT INTO raw_match_json_v4 BY NAME SELECT * FROM _raw_v3")

@@ -1,19 +1,7 @@
-"""Damaged raw bodies: a stored stats, skill or film frame that no longer decodes.
-
-Why: one truncated film frame made every transform fail with a ZstdError, and a rebuild
-(`--rebuild-cache`) had already deleted the derived tables; every later sync failed the same
-way. A damaged body is now isolated, never allowed to take the other matches with it:
-
-- film or skill: the frame is dropped and its status set to 'damaged'; the match keeps its
-  other rows, and the gap filling (`levelup sync --with-backfill`) fetches the part again
-  (store/backfill.py picks any stored match without skill/film not confirmed absent);
-- stats (the match itself): the raw row and its derived rows are deleted, the id recorded in
-  sync_meta (DAMAGED_KEY), and every delta resume cursor lowered to the match's start, so
-  the next `levelup sync` walks the history down to it and fetches it again (a full sync
-  refetches it anyway: it is no longer stored).
-
-`levelup db check` scans every stored frame (scan) and reports what is damaged and what is
-still waiting for its refetch (awaiting_refetch).
+"""Damaged raw bodies: a stored frame that no longer decodes is isolated, never allowed to fail
+every transform. A damaged film or skill is dropped (status 'damaged') for the gap filling to
+fetch again; a damaged stats body deletes the match, recorded in sync_meta (DAMAGED_KEY), and
+lowers the delta resume cursors to its start so the next sync fetches it (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -31,13 +19,9 @@ from levelup_pipeline.store.views import put_meta, registered
 
 DAMAGED = "damaged"  # raw skill_status / film_status of a part whose stored frame is unreadable
 DAMAGED_KEY = "damaged_raw_matches"  # sync_meta: {match_id: first seen} of deleted stats bodies
-# ingest.engine's resume cursor keys are f"resume_cursor:{match_type}" (cli/delta_check.py too).
-CURSOR_PREFIX = "resume_cursor:"
-# Lower than any start time: the delta walks the whole history (pages only) down to the match.
-_WALK_EVERYTHING = "0"
-_SCAN_BATCH = 512
+CURSOR_PREFIX = "resume_cursor:"  # ingest.engine's resume cursor keys (cli/delta_check.py too)
 PARTS = ("stats", "skill", "film")
-_COLUMNS = {"stats": "stats_json_zst", "skill": "skill_json_zst", "film": "highlights_json_zst"}
+_IN_IDS = "WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
 
 
 @dataclass
@@ -67,8 +51,6 @@ class DamagedRaw:
 
 def decode_or_none(frame: bytes | None) -> tuple[bytes | None, bool]:
     """(the frame's JSON text, damaged): a frame that does not decompress is damaged."""
-    if frame is None:
-        return None, False
     try:
         return decode_bytes(frame), False
     except zstandard.ZstdError:
@@ -94,7 +76,7 @@ def scan(con: duckdb.DuckDBPyConnection) -> DamagedRaw:
         reader = cursor.sql(
             "SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst"
             " FROM raw_match_json"
-        ).to_arrow_reader(_SCAN_BATCH)
+        ).to_arrow_reader(512)
         for batch in reader:
             ids = batch.column(0).to_pylist()
             for index, part in enumerate(PARTS, start=1):
@@ -118,18 +100,10 @@ def isolate(con: duckdb.DuckDBPyConnection, damaged: DamagedRaw) -> None:
         (film, "highlights_json_zst = NULL, film_plain = NULL, film_status = ?"),
         (skill, "skill_json_zst = NULL, skill_status = ?"),
     ):
-        if not ids:
-            continue
-        with registered(con, "_damaged_ids", _ids(ids)):
-            con.execute(
-                f"UPDATE raw_match_json SET {columns}"
-                " WHERE match_id IN (SELECT match_id FROM _damaged_ids)",
-                [DAMAGED],
-            )
-            con.execute(
-                "DELETE FROM transformed_matches"
-                " WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
-            )
+        if ids:
+            with registered(con, "_damaged_ids", _ids(ids)):
+                con.execute(f"UPDATE raw_match_json SET {columns} {_IN_IDS}", [DAMAGED])
+                con.execute(f"DELETE FROM transformed_matches {_IN_IDS}")
     if damaged.stats:
         _drop_matches(con, damaged.stats)
 
@@ -137,32 +111,22 @@ def isolate(con: duckdb.DuckDBPyConnection, damaged: DamagedRaw) -> None:
 def unmark(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
     """Drop the transformed marks of these matches."""
     with registered(con, "_damaged_ids", _ids(ids)):
-        con.execute(
-            "DELETE FROM transformed_matches WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
-        )
+        con.execute(f"DELETE FROM transformed_matches {_IN_IDS}")
 
 
 def _drop_matches(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
     """Delete matches whose stats body is damaged, record them, lower the resume cursors."""
-    with registered(con, "_damaged_ids", _ids(ids)):
-        starts = con.execute(
-            "SELECT min(start_time) FROM match_stats"
-            " WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
-        ).fetchall()[0][0]
-        known = con.execute(
-            "SELECT count(*) FROM match_stats WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
-        ).fetchall()[0][0]
-        # the writer's own list (imported lazily: model_writes imports this module)
-        from levelup_pipeline.store.model_writes import DERIVED_MATCH_TABLES
+    from levelup_pipeline.store.model_writes import DERIVED_MATCH_TABLES  # imports this module
 
+    with registered(con, "_damaged_ids", _ids(ids)):
+        query = f"SELECT min(start_time), count(*) FROM match_stats {_IN_IDS}"
+        start, known = con.execute(query).fetchall()[0]
         for table in (*DERIVED_MATCH_TABLES, "transformed_matches", "raw_match_json"):
-            con.execute(
-                f"DELETE FROM {table} WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
-            )
-    # Only when every damaged match had its start time is the walk bounded by the oldest.
-    floor = _WALK_EVERYTHING
-    if starts is not None and known == len(ids):
-        floor = starts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            con.execute(f"DELETE FROM {table} {_IN_IDS}")
+    # Bounded by the oldest start only when every damaged match had one ("0": walk it all).
+    floor = "0"
+    if start is not None and known == len(ids):
+        floor = start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     con.execute(
         "UPDATE sync_meta SET value = ?, updated_at = current_timestamp"
         " WHERE key LIKE ? AND (coalesce(value, '') = '' OR value > ?)",
@@ -186,34 +150,12 @@ def recorded_stats(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def awaiting_refetch(con: duckdb.DuckDBPyConnection) -> DamagedRaw:
     """Damaged parts isolated and not fetched again yet."""
-    waiting = DamagedRaw()
-    recorded = set(recorded_stats(con))
-    if recorded:
-        stored = {
-            r[0]
-            for r in con.execute(
-                "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
-                " UNION SELECT match_id FROM unavailable_matches"
-            ).fetchall()
-        }
-        waiting.stats = recorded - stored
+    stored = con.execute(
+        "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
+        " UNION SELECT match_id FROM unavailable_matches"
+    ).fetchall()
+    waiting = DamagedRaw(stats=set(recorded_stats(con)) - {r[0] for r in stored})
     for part, column in (("skill", "skill_status"), ("film", "film_status")):
-        rows = con.execute(
-            f"SELECT match_id FROM raw_match_json WHERE {column} = ?", [DAMAGED]
-        ).fetchall()
-        getattr(waiting, part).update(r[0] for r in rows)
+        query = f"SELECT match_id FROM raw_match_json WHERE {column} = ?"
+        getattr(waiting, part).update(r[0] for r in con.execute(query, [DAMAGED]).fetchall())
     return waiting
-
-
-__all__ = [
-    "DAMAGED",
-    "DAMAGED_KEY",
-    "DamagedRaw",
-    "awaiting_refetch",
-    "decode_or_none",
-    "is_readable_json",
-    "isolate",
-    "recorded_stats",
-    "scan",
-    "unmark",
-]

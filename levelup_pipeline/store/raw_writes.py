@@ -1,7 +1,5 @@
 """Raw writes: the API's match bodies stored verbatim (the source of truth), and what the API
-refused. Every write is one bulk statement in one transaction and marks the matches it
-touches for the model step to transform again (migration 005, `transformed_matches`).
-"""
+refused; each write is one bulk statement that marks its matches for the model step again."""
 
 from __future__ import annotations
 
@@ -20,8 +18,7 @@ from levelup_pipeline.store.views import registered
 from levelup_pipeline.store.writer_core import WriterCore, now
 from levelup_pipeline.transform import match_stats as t_match
 
-# Drops the transformed marks (migration 005) of the matches in {source}: written raw
-# matches are transformed again, archived ones take their mark along (store/archive.py).
+# Written matches are transformed again; archived ones take their mark along (archive.py).
 UNMARK_TRANSFORMED = (
     "DELETE FROM transformed_matches WHERE match_id IN (SELECT match_id FROM {source})"
 )
@@ -55,8 +52,7 @@ class RawWrites(WriterCore):
     """The raw layer of a writer: `raw_match_json` and `unavailable_matches`."""
 
     def stored_match_ids(self, match_ids: Iterable[str] | None = None) -> set[str]:
-        """Ids present in raw_match_json or archived to Parquet (restricted to `match_ids` when
-        given): an archived match counts as stored, so no sync refetches it."""
+        """Ids stored in raw_match_json or archived (no sync refetches them), among `match_ids`."""
         if match_ids is None:
             rows = self._con.execute(
                 "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
@@ -74,12 +70,8 @@ class RawWrites(WriterCore):
         return {r[0] for r in rows}
 
     def write_raw_matches(self, rows: Sequence[RawMatch]) -> int:
-        """Upsert raw matches in one transaction; returns rows written.
-
-        A re-fetch replaces the stats but never loses stored skill/film data: a NULL skill or
-        highlights in the new row keeps the stored one (and its status). Written rows are
-        marked for (re)transformation.
-        """
+        """Upsert raw matches in one transaction; returns rows written. A re-fetch replaces the
+        stats, but a NULL skill or film keeps the stored one (and its status)."""
         rows = list({r.match_id: r for r in rows if r.match_id}.values())
         if not rows:
             return 0
@@ -117,11 +109,8 @@ class RawWrites(WriterCore):
         return table.num_rows
 
     def update_raw_parts(self, parts: Sequence[RawParts]) -> int:
-        """Backfill skill/highlights/statuses of stored matches; returns matches updated.
-
-        Only non-None fields change; unknown match ids are ignored. Updated matches are
-        re-transformed by the next transform_pending().
-        """
+        """Fill skill/film/statuses of stored matches (non-None fields only); returns matches
+        updated, unknown ids ignored."""
         parts = list({p.match_id: p for p in parts if p.match_id}.values())
         if not parts:
             return 0
@@ -172,8 +161,7 @@ class RawWrites(WriterCore):
             )
 
     def imported_only_match_ids(self) -> set[str]:
-        """Matches known only from an import of the original LevelUp's files (no raw body):
-        a sync counts them as stored, the gap filling fetches them (store/imported.py)."""
+        """Matches known only from an import of the original LevelUp (store/imported.py)."""
         return set(imported_rows.imported_only_match_ids(self._con))
 
     def unavailable_match_ids(self) -> set[str]:
@@ -182,8 +170,8 @@ class RawWrites(WriterCore):
         return {r[0] for r in rows}
 
     def pending_stats(self) -> Iterator[dict[str, Any]]:
-        """Stats bodies of raw matches not transformed yet: what an interrupted sync stored
-        without fetching the names and profiles that go with it."""
+        """Stats bodies of raw matches not transformed yet (an interrupted sync's, whose names
+        and profiles are still to fetch)."""
         rows = self._con.execute(
             "SELECT stats_json_zst FROM raw_match_json"
             " WHERE match_id IN (SELECT match_id FROM pending_matches)"

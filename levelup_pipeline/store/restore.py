@@ -1,18 +1,9 @@
-"""`levelup restore`: swap a checked backup in, all or nothing, even when the process is killed.
+"""`levelup restore` swaps a checked backup in, all or nothing even when killed, and `levelup db
+check` finishes what a killed restore left, reads every block and isolates damaged bodies.
 
-1. The backup is checked (every block read) before anything is touched.
-2. Under the writer lock, its database and archive are copied into a staging folder inside
-   the player's folder (`.restore-<stamp>/`): the swap that follows is renames only.
-3. The journal (`stats.duckdb.restore.json`, written atomically) records the staging folder
-   and where the replaced files go. From here on the restore is committed.
-4. The live database, its WAL and its archive move to `backups/<gamertag>/replaced-<stamp>/`,
-   the staged ones take their place, the archive views are pointed at them.
-5. The journal and the staging folder are deleted.
-
-Killed before 3, the live files were never touched and the next restore, writer or
-`levelup db check` deletes the staging folder. Killed after 3, the next one of those finishes
-steps 4 and 5 (each step is done only if it is still to do), so the player never ends with
-the backup's database next to the old archive, or with no database at all.
+The backup is checked, then copied into `.restore-<stamp>/` beside the live file; the journal
+(`stats.duckdb.restore.json`) commits the swap, which is renames only, each done only if still
+to do: killed before the commit the staging folder is dropped, after it the swap is finished.
 """
 
 from __future__ import annotations
@@ -21,32 +12,32 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from levelup_pipeline.store import raw_damage
 from levelup_pipeline.store.archive import ARCHIVE_DIRNAME, archive_root, refresh_archive_views
-from levelup_pipeline.store.diagnosis import one_line
-from levelup_pipeline.store.errors import StoreNotFound
-from levelup_pipeline.store.file_check import forget_state, read_every_block
+from levelup_pipeline.store.errors import StoreNotFound, one_line
 from levelup_pipeline.store.maintenance import (
     REPLACED_PREFIX,
-    WAL_SUFFIX,
     MaintenanceError,
     _stamp,
     copy_archive,
-    corruption_guard,
-    exclusive,
     list_backups,
+    set_aside,
     store_backups,
+    verify,
+    wal,
 )
 from levelup_pipeline.store.migrate import current_version, latest_version
-from levelup_pipeline.store.paths import DB_FILENAME
-from levelup_pipeline.store.player_store import PlayerStore
-from levelup_pipeline.store.restore_journal import STAGING_PREFIX, restore_journal
+from levelup_pipeline.store.paths import DB_FILENAME, restore_journal
+from levelup_pipeline.store.player_store import PlayerStore, forget_state
+from levelup_pipeline.store.views import read_every_block
 
 log = logging.getLogger(__name__)
+STAGING_PREFIX = ".restore-"
 
 
 @dataclass
@@ -69,7 +60,7 @@ def _validate_backup(db: Path, gamertag: str) -> tuple[dict[str, int], str | Non
                     f"{db} is a DuckDB file but not a LevelUp player database; nothing restored."
                 )
             version = current_version(con)
-            row = con.execute("SELECT value FROM sync_meta WHERE key = 'player_xuid'").fetchall()
+            xuid = _xuid(con)
     except duckdb.Error as exc:
         raise MaintenanceError(
             f"The backup {db} cannot be opened ({one_line(exc)}); pick another one with "
@@ -80,19 +71,21 @@ def _validate_backup(db: Path, gamertag: str) -> tuple[dict[str, int], str | Non
             f"The backup {db} has schema version {version}, newer than this LevelUp "
             f"({latest_version()}); upgrade LevelUp to restore it."
         )
-    return {t: n for t, (n, _) in sums.items()}, (row[0][0] if row else None)
+    return {t: n for t, (n, _) in sums.items()}, xuid
 
 
-def _current_xuid(store: PlayerStore) -> str | None:
+def _xuid(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("SELECT value FROM sync_meta WHERE key = 'player_xuid'").fetchall()
+    return row[0][0] if row else None
+
+
+def _live_xuid(store: PlayerStore) -> str | None:
     """The XUID recorded in the live file, or None when it is missing or unreadable."""
-    if not store.exists():
-        return None
     try:
         with duckdb.connect(str(store.path), read_only=True) as con:
-            row = con.execute("SELECT value FROM sync_meta WHERE key = 'player_xuid'").fetchall()
+            return _xuid(con)
     except duckdb.Error:
         return None
-    return row[0][0] if row else None
 
 
 def resolve_backup(store: PlayerStore, source: Path | None) -> Path:
@@ -111,43 +104,6 @@ def resolve_backup(store: PlayerStore, source: Path | None) -> Path:
     return source
 
 
-def _stage(db: Path, archive_src: Path | None, staging: Path) -> int:
-    """Copy the backup's database and archive files (never its .pending area) into the
-    staging folder; returns the archive files copied. The staged archive always exists
-    (empty when the backup has none), so the live one is always replaced."""
-    staging.mkdir(parents=True)
-    shutil.copy2(db, staging / DB_FILENAME)
-    target = staging / ARCHIVE_DIRNAME
-    target.mkdir()
-    if archive_src is None or not archive_src.is_dir():
-        return 0
-    return copy_archive(archive_src, target)
-
-
-def _write_journal(store: PlayerStore, entry: dict) -> None:
-    journal = restore_journal(store.path)
-    temp = journal.with_name(journal.name + ".tmp")
-    with open(temp, "w", encoding="utf-8") as out:
-        json.dump(entry, out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, journal)  # the commit point
-
-
-def _set_aside(path: Path, aside: Path) -> None:
-    """Move a live file or folder into `aside` (replacing a partial copy a kill left there:
-    while the source exists, it is the complete one)."""
-    if not path.exists():
-        return
-    aside.mkdir(parents=True, exist_ok=True)
-    target = aside / path.name
-    if target.is_dir():
-        shutil.rmtree(target)
-    elif target.exists():
-        target.unlink()
-    shutil.move(str(path), target)
-
-
 def _apply(store: PlayerStore, entry: dict) -> None:
     """Steps 4 and 5 of the module docstring; each is done only if still to do."""
     staging, aside = Path(entry["staging"]), Path(entry["aside"])
@@ -155,18 +111,14 @@ def _apply(store: PlayerStore, entry: dict) -> None:
     staged_db, staged_archive = staging / DB_FILENAME, staging / ARCHIVE_DIRNAME
     if staged_db.exists():
         forget_state(store.path)
-        for path in (store.path, store.path.with_name(store.path.name + WAL_SUFFIX)):
-            _set_aside(path, aside)
+        for path in (store.path, wal(store.path)):
+            set_aside(path, aside)
         os.replace(staged_db, store.path)
     if staged_archive.exists():
-        _set_aside(live_archive, aside)
+        set_aside(live_archive, aside)
         os.replace(staged_archive, live_archive)
     with duckdb.connect(str(store.path)) as con:  # views hold absolute paths: point them here
-        has_archive = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'archived_matches'"
-        ).fetchall()[0][0]
-        if has_archive:
-            refresh_archive_views(con, store.path)
+        refresh_archive_views(con, store.path)
     restore_journal(store.path).unlink()
     shutil.rmtree(staging, ignore_errors=True)
 
@@ -180,8 +132,8 @@ def _drop_uncommitted(store: PlayerStore, keep: Path | None = None) -> None:
 
 
 def finish_interrupted_restore(store: PlayerStore) -> RestoreReport | None:
-    """Finish a committed restore that was killed half-way, or drop an uncommitted one's
-    staging files; the caller holds the writer lock. The report of a finished one, or None."""
+    """Finish a committed restore killed half-way (its report), or drop an uncommitted one's
+    staging files (None); the caller holds the writers' lock."""
     journal = restore_journal(store.path)
     if not journal.exists():
         _drop_uncommitted(store)
@@ -196,40 +148,40 @@ def finish_interrupted_restore(store: PlayerStore) -> RestoreReport | None:
         ) from exc
     _drop_uncommitted(store, keep=staging)
     _apply(store, entry)
+    aside = Path(entry["aside"])
     log.warning(
         "Finished the restore of %s's database from %s that was interrupted; the replaced "
         "files are in %s.",
         store.gamertag,
         entry.get("source"),
-        entry["aside"],
+        aside,
     )
     return RestoreReport(
         Path(entry.get("source", "")),
         dict(entry.get("counts") or {}),
-        Path(entry["aside"]) if Path(entry["aside"]).exists() else None,
+        aside if aside.exists() else None,
         int(entry.get("archive_files", 0)),
     )
 
 
 def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
-    """Swap a checked backup in (see the module docstring); the replaced database and archive
-    are kept aside. `source` is a backup folder (stats.duckdb + archive/) or a .duckdb file;
-    default the latest backup. Works when the live file is damaged: it is moved, never opened.
-    """
+    """Swap a checked backup in (see the module docstring), the replaced files kept aside.
+    `source`: a backup folder or a .duckdb file, default the latest backup. Works when the
+    live file is damaged: it is moved, never opened."""
     source = resolve_backup(store, source)
     db = source / DB_FILENAME if source.is_dir() else source
     if not db.is_file():
         raise StoreNotFound(f"{source} holds no {DB_FILENAME}; pass a backup folder or file.")
-    if db.with_name(db.name + WAL_SUFFIX).exists():
+    if wal(db).exists():
         raise MaintenanceError(
-            f"{db} has a pending write-ahead log ({db.name}{WAL_SUFFIX}); open it once with "
+            f"{db} has a pending write-ahead log ({wal(db).name}); open it once with "
             "DuckDB to checkpoint it, then restore again."
         )
     counts, xuid = _validate_backup(db, store.gamertag)
     archive_src = db.parent / ARCHIVE_DIRNAME if source.is_dir() else None
-    with exclusive(store), corruption_guard(store):  # exclusive finishes a killed restore
+    with store.locked(), store.guard():  # locked() finishes a killed restore
         _drop_uncommitted(store)  # and this drops the staging files of an uncommitted one
-        live_xuid = _current_xuid(store)
+        live_xuid = _live_xuid(store) if store.exists() else None
         if xuid and live_xuid and xuid != live_xuid:
             raise MaintenanceError(
                 f"The backup {db} belongs to XUID {xuid}, not to {store.gamertag} (XUID "
@@ -237,8 +189,12 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
             )
         stamp = _stamp()
         staging = store.path.parent / f"{STAGING_PREFIX}{stamp}"
-        try:
-            files = _stage(db, archive_src, staging)
+        try:  # the staged archive always exists, so the live one is always replaced
+            staging.mkdir(parents=True)
+            shutil.copy2(db, staging / DB_FILENAME)
+            (staging / ARCHIVE_DIRNAME).mkdir()
+            has_archive = archive_src is not None and archive_src.is_dir()
+            files = copy_archive(archive_src, staging / ARCHIVE_DIRNAME) if has_archive else 0
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -250,7 +206,13 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
             "counts": counts,
             "archive_files": files,
         }
-        _write_journal(store, entry)
+        journal = restore_journal(store.path)
+        temp = journal.with_name(journal.name + ".tmp")
+        with open(temp, "w", encoding="utf-8") as out:
+            json.dump(entry, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, journal)  # the commit point
         _apply(store, entry)
     report = RestoreReport(source, counts, aside if aside.exists() else None, files)
     archived = counts.get("archived_matches", 0)
@@ -259,4 +221,27 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
     return report
 
 
-__all__ = ["RestoreReport", "finish_interrupted_restore", "resolve_backup", "restore"]
+@dataclass
+class CheckReport:
+    """What `levelup db check` found, and did."""
+
+    counts: dict[str, int]
+    restore_finished: RestoreReport | None = None
+    found: raw_damage.DamagedRaw = field(default_factory=raw_damage.DamagedRaw)
+    awaiting: raw_damage.DamagedRaw = field(default_factory=raw_damage.DamagedRaw)
+
+
+def check_database(store: PlayerStore) -> CheckReport:
+    """`levelup db check` (module docstring); CorruptDatabase for a damaged file."""
+    finished = None
+    if store.path.parent.is_dir():
+        with store.locked() as done:  # finishes a restore killed after its commit
+            finished = done or finish_interrupted_restore(store)  # or drops its staging files
+    report = CheckReport(verify(store), finished)
+    with store.writer() as writer:
+        report.found = raw_damage.scan(writer.connection)
+        if report.found:
+            with writer._transaction() as tx:  # noqa: SLF001 - the writer's own transaction
+                raw_damage.isolate(tx, report.found)
+        report.awaiting = raw_damage.awaiting_refetch(writer.connection)
+    return report

@@ -1,11 +1,6 @@
-"""Per-player sync settings: which matches to sync and how often, remembered per player.
-
-`levelup players add GT --cadence weekly --match-type all` (or an explicit `levelup sync
---match-type ...`) stores them in `<data>/players/<gamertag>/settings.json`, beside the
-player's database, so a rename or an archive takes them along. The Dagster jobs read them as
-the default run config of the player's partition (launchpad, schedules, sensors) and the CLI as
-the default of its options: one setting, every way of starting a sync.
-"""
+"""Per-player sync settings (which matches, how often) in `players/<gamertag>/settings.json`,
+beside the database (a rename takes them along): the default of the Dagster run config and of
+the CLI's options alike, one setting for every way of starting a sync."""
 
 from __future__ import annotations
 
@@ -53,18 +48,12 @@ def settings_path(gamertag: str, data_dir: Path | None = None) -> Path:
 
 
 def load_settings(gamertag: str, data_dir: Path | None = None) -> PlayerSettings:
-    """The player's settings; defaults when none were saved or the file is unreadable
-    (a sync must never fail because of a settings file: it falls back to the defaults)."""
+    """The player's settings; the defaults when none were saved or the file is unreadable."""
     try:
         raw = json.loads(settings_path(gamertag, data_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return PlayerSettings()
-    if not isinstance(raw, dict):
-        return PlayerSettings()
-    known = {k: v for k, v in raw.items() if k in PlayerSettings.__dataclass_fields__}
-    try:
+        known = {k: v for k, v in raw.items() if k in PlayerSettings.__dataclass_fields__}
         return PlayerSettings(**known).validated()
-    except (InvalidSetting, TypeError):
+    except (OSError, ValueError, AttributeError, TypeError):  # InvalidSetting is a ValueError
         return PlayerSettings()
 
 

@@ -19,8 +19,8 @@ import zstandard
 
 from levelup_pipeline.store.raw_codec import decode_column
 from levelup_pipeline.store.raw_damage import DamagedRaw, decode_or_none, is_readable_json
-from levelup_pipeline.store.sql_files import sql_file as _sql
 from levelup_pipeline.store.views import registered
+from levelup_pipeline.store.views import sql_file as _sql
 from levelup_pipeline.transform import highlights as t_highlights
 from levelup_pipeline.transform import match_stats as t_match
 from levelup_pipeline.transform import plausibility as t_plausible

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.store import invariants
 from levelup_pipeline.store.player_store import PlayerStore
-from levelup_pipeline.store.raw_codec import decode_json, decode_text
+from levelup_pipeline.store.raw_codec import decode_bytes
 from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline_tests.captures import MODE_STATS_CAPTURES
@@ -107,7 +107,7 @@ def test_unusual_api_json_is_stored_raw_and_modelled_with_nulls(tmp_path: Path):
         assert not any(integrity_problems(store).values())
         with store.reader() as con:
             raw = {
-                match_id: decode_text(frame)
+                match_id: decode_bytes(frame).decode()
                 for match_id, frame in con.execute(
                     "SELECT match_id, stats_json_zst FROM raw_match_json"
                 ).fetchall()
@@ -201,7 +201,7 @@ def test_mutated_real_captures_are_stored_raw_and_never_crash_the_model(
         stored = con.execute(
             "SELECT stats_json_zst FROM raw_match_json WHERE match_id = ?", [match_id]
         ).fetchall()
-        assert decode_json(stored[0][0]) == json.loads(json.dumps(body))
+        assert json.loads(decode_bytes(stored[0][0])) == json.loads(json.dumps(body))
         modelled = con.execute(
             "SELECT count(*) FROM match_stats WHERE match_id = ?", [match_id]
         ).fetchall()[0][0]

@@ -104,13 +104,15 @@ def test_restore_killed_at_every_step_is_finished_or_undone(restorable, tmp_path
             break
         assert child.returncode == -signal.SIGKILL, child.stderr
         monkeypatch.setenv("LEVELUP_DATA_DIR", str(data))
-        if store.path.with_name("stats.duckdb.restore.json").exists():  # committed, unfinished
+        journal = store.path.with_name("stats.duckdb.restore.json").exists()
+        if journal:  # committed, unfinished
             stats = CliRunner().invoke(cli, ["stats", "--player", gamertag])
             assert stats.exit_code == 1 and "interrupted" in stats.output, stats.output
             assert f"levelup db check --player {gamertag}" in stats.output, stats.output
             outcomes.append("journal")
         check = CliRunner().invoke(cli, ["db", "check", "--player", gamertag])
         assert check.exit_code == 0, (kill_at, check.output)
+        assert ("finished the interrupted restore" in check.output) == journal, check.output
         assert store.exists(), f"killed before operation {kill_at}: no database left"
         state = _state(store)
         assert state in (live, backed_up), f"killed before operation {kill_at}: a mixed state"

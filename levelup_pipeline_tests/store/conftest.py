@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from levelup_pipeline.store import PlayerStore
+from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.raw_codec import decode_bytes
 
 PLAYER_XUID = "2535445291321133"
+
+
+def decode_json(frame: bytes | None) -> Any:
+    """A stored frame -> the parsed body (None stays None)."""
+    return None if frame is None else json.loads(decode_bytes(frame))
 
 
 @pytest.fixture

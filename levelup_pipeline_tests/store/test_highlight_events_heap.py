@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import duckdb
 
-from levelup_pipeline.store import PlayerStore, RawMatch, RawParts
 from levelup_pipeline.store.invariants import duplicate_highlight_events
 from levelup_pipeline.store.migrate import apply_migrations, available_migrations, current_version
+from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.raw_writes import RawMatch, RawParts
 from levelup_pipeline_tests.store.conftest import PLAYER_XUID, T0, synthetic_match
 
 

@@ -6,20 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from levelup_pipeline.store import (
-    InvalidGamertag,
-    StoreError,
-    list_player_dirs,
-    player_db_path,
-    player_dir,
-    validate_gamertag,
-)
+from levelup_pipeline.store.errors import InvalidGamertag, StoreError
 from levelup_pipeline.store.gamertag import (
     find_gamertag,
     gamertag_key,
     parse_xuid,
     run_lock_name,
     same_player,
+)
+from levelup_pipeline.store.paths import (
+    player_db_path,
+    player_dir,
+    validate_gamertag,
 )
 
 
@@ -132,11 +130,3 @@ def test_player_paths(tmp_path: Path) -> None:
 def test_default_data_dir(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LEVELUP_DATA_DIR", str(tmp_path))
     assert player_dir("Abc") == tmp_path.resolve() / "players" / "Abc"
-
-
-def test_list_player_dirs(tmp_path: Path) -> None:
-    assert list_player_dirs(tmp_path / "missing") == []
-    for name in ("Zed", "alpha", "not.valid"):
-        (tmp_path / "players" / name).mkdir(parents=True)
-    (tmp_path / "players" / "file").write_text("x")
-    assert [p.name for p in list_player_dirs(tmp_path)] == ["alpha", "Zed"]

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from levelup_pipeline.store import PlayerStore, RawMatch
+from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline_tests.store.conftest import PLAYER_XUID, T0, synthetic_match
 
 # (start offset in minutes, kills, deaths, assists, accuracy); every match lasts 10 minutes.

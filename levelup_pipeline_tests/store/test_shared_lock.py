@@ -86,7 +86,8 @@ def test_readers_share_and_a_stuck_writer_ends_in_one_sentence(store: PlayerStor
     impatient = PlayerStore(GAMERTAG, data_dir=tmp_path, lock_timeout=0.3)
     with held_by_another_process(tmp_path, "write", 2.0):
         with pytest.raises(StoreBusy, match=r"^Another LevelUp process is writing .*finished\.$"):
-            impatient.reader()
+            with impatient.reader():
+                pass
 
 
 def test_same_process_mixes_fail_at_once(store: PlayerStore):
@@ -98,8 +99,8 @@ def test_same_process_mixes_fail_at_once(store: PlayerStore):
             with store.writer():
                 pass
     with store.writer():
-        with pytest.raises(StoreBusy):
-            store.reader()
+        with pytest.raises(StoreBusy), store.reader():
+            pass
     assert time.monotonic() - started < 5
     with store.reader() as con:  # every lock was released
         assert con.execute("SELECT 1").fetchall() == [(1,)]

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from levelup_pipeline.store import PlayerStore
+from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform import stages
 from levelup_pipeline.transform.film_events import read_highlight_events

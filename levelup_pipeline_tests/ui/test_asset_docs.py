@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from levelup_pipeline.definitions import defs
 from levelup_pipeline.defs.table_schemas import COLUMNS, TABLE_SCHEMAS
-from levelup_pipeline.store import PlayerStore
+from levelup_pipeline.store.player_store import PlayerStore
 
 STORY_GROUPS = ("ingest", "model", "aggregates", "report")
 

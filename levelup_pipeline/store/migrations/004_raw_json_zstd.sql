@@ -1,7 +1,7 @@
 -- 004_raw_json_zstd: raw API bodies stored zstd-compressed (store/raw_codec.py says why),
--- with each film's shape measured once (store/film_shape.py).
+-- with each film's shape measured once (store/raw_codec.py, film_columns).
 -- The JSON columns become BLOB columns holding one zstd frame of the same JSON text each;
--- the Python step of this migration (store/migrate.py, PYTHON_STEPS) copies and compresses
+-- the Python step of this migration (store/migrate.py) copies and compresses
 -- the stored rows in storage order, then swaps the tables, all in this migration's
 -- transaction: a crash leaves the file at version 3, untouched.
 CREATE TABLE raw_match_json_v4 (

@@ -2,7 +2,7 @@
 -- tables, where this project has nothing better: rows derived from raw API JSON always win.
 -- Run by StoreWriter.transform_pending after the raw matches are transformed (a rebuild too),
 -- so the folded rows come back after any rebuild. Idempotent: only rows the model lacks.
--- $1 is the player's XUID (their own match_players row of an imported match).
+-- getvariable('player_xuid') is the player's XUID (their own match_players row of an imported match).
 --
 -- Whole matches: imported, with no raw body and not archived to Parquet.
 CREATE OR REPLACE TEMP TABLE _imported_only AS
@@ -31,10 +31,10 @@ FROM imported_match_stats i SEMI JOIN _imported_only USING (match_id);
 INSERT INTO match_players (
     match_id, xuid, is_human, team_id, outcome, rank, kills, deaths, assists, kda, accuracy,
     score, personal_score, left_early)
-SELECT i.match_id, $1, TRUE, team_id, outcome, rank, kills, deaths, assists,
+SELECT i.match_id, getvariable('player_xuid'), TRUE, team_id, outcome, rank, kills, deaths, assists,
        kills + assists / 3.0 - deaths, accuracy, score, personal_score, left_early
 FROM imported_match_stats i SEMI JOIN _imported_only USING (match_id)
-WHERE NOT EXISTS (SELECT 1 FROM match_players p WHERE p.match_id = i.match_id AND p.xuid = $1);
+WHERE NOT EXISTS (SELECT 1 FROM match_players p WHERE p.match_id = i.match_id AND p.xuid = getvariable('player_xuid'));
 
 -- Matches modelled from an import (their rows above, or of an earlier fold).
 CREATE OR REPLACE TEMP TABLE _imported_modelled AS
