@@ -29,7 +29,6 @@ from levelup_pipeline.store.legacy_read import (
     open_source,
     skill_bodies,
 )
-from levelup_pipeline.store.maintenance import exclusive
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.store.views import registered
@@ -62,7 +61,7 @@ def staged(store: PlayerStore, commit: bool) -> Iterator[PlayerStore]:
     root = store.path.parent / STAGING_DIR
     created = not store.path.parent.exists()  # a dry run or a failure leaves no empty folder
     try:
-        with exclusive(store):
+        with store.locked():
             shutil.rmtree(root, ignore_errors=True)
             stage = PlayerStore(store.gamertag, data_dir=root)
             stage.path.parent.mkdir(parents=True, exist_ok=True)

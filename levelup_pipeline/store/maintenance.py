@@ -25,7 +25,6 @@ from levelup_pipeline.store.player_store import PlayerStore, forget_state
 from levelup_pipeline.store.views import put_meta, read_every_block
 
 REPLACED_PREFIX = "replaced-"
-exclusive = PlayerStore.locked  # the writers' lock for file-level work (legacy_import too)
 
 
 class MaintenanceError(StoreError):
