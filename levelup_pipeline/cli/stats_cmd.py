@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from levelup_pipeline.cli.errors import friendly
-from levelup_pipeline.store.file_check import table_counts
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.views import table_counts
 
 TABLES = (
     "raw_match_json",
