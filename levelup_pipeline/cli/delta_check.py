@@ -145,7 +145,7 @@ class _MoreThanOnePage(Exception):
     """The walk asked for a second page: the whole first page is new."""
 
 
-class _EchoLogger:
+class EchoLogger:
     """`--verbose` request lines on stderr, like the job's console log."""
 
     def info(self, msg: str, *args: object, **kwargs: object) -> None:
@@ -160,7 +160,7 @@ async def first_page_plan(
     """The job's delta rules on the first history page only: (the plan, None when the whole
     page is new; the newest entry's start time; API requests made)."""
     newest = ""
-    logger = _EchoLogger() if options.verbose else None
+    logger = EchoLogger() if options.verbose else None
     async with open_halo_api(api_settings(options.verbose), logger=logger) as api:
 
         async def page(start: int, count: int) -> dict:

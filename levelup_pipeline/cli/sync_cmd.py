@@ -297,7 +297,7 @@ def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | No
     the run will find; not when that state cannot be read as is (the run says why)."""
     if os.environ.get(PREFETCH_ENV, "1") == "0":
         return
-    from levelup_pipeline.cli.delta_check import api_settings, read_state
+    from levelup_pipeline.cli.delta_check import EchoLogger, api_settings, read_state
     from levelup_pipeline.ingest import prefetch
     from levelup_pipeline.store.paths import player_db_path
 
@@ -320,7 +320,8 @@ def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | No
             known_ugc=state.known_ugc,
             pending=state.untransformed,
         )
-    prefetch.start(plan, api_settings(options.verbose))
+    logger = EchoLogger() if options.verbose else None  # --verbose: every request, on stderr
+    prefetch.start(plan, api_settings(options.verbose), logger)
 
 
 def _set_aside_if_damaged(gamertag: str) -> None:

@@ -162,3 +162,14 @@ def test_cli_full_import_of_a_new_player_is_prefetched_without_duplicates(pipeli
     assert requests == _expected(pipeline, stored, history_pages=requests["match_history"])
     assert requests["match_history"] <= 2  # pages of 25: the walk stops at 12
     assert _prefetched_requests(pipeline) > 0
+
+
+def test_verbose_logs_the_prefetched_requests_too(synced_pipeline):
+    pipeline = synced_pipeline
+    gamertag = pipeline.gamertags()[0]
+    new_ids = pipeline.sim.add_matches(2, gamertag)
+    args = ["sync", "--delta", "--match-type", "all", "--verbose", "--player", gamertag]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    for match_id in new_ids:  # each stats request, whoever made it
+        assert f"/hi/matches/{match_id}/stats" in result.output
