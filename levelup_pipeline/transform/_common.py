@@ -17,8 +17,6 @@ _DURATION_RE = re.compile(  # ASCII only: re.ASCII keeps \\d from matching other
     re.ASCII,
 )
 _XUID_RE = re.compile(r"^\s*(?:xuid\()?\s*([0-9]{1,20})\s*\)?\s*$", re.IGNORECASE)
-_INT64 = 2**63
-_DECODE = msgspec.json.Decoder().decode
 
 
 def dig(obj: Any, *path: str | int) -> Any:
@@ -37,8 +35,15 @@ def dig(obj: Any, *path: str | int) -> Any:
     return obj
 
 
+_INT64 = 2**63
+_DECODE = msgspec.json.Decoder().decode
+
+
 def load_json(text: str | bytes) -> Any:
-    """json.loads, ~3x faster (msgspec); what msgspec refuses (NaN, 1e400...) goes to json."""
+    """json.loads, ~3x faster: msgspec decodes standard JSON to the same values (big integers
+    stay ints, floats round the same way); what it refuses (NaN, Infinity, 1e400, lone
+    surrogates...) is read by json.loads, which raises ValueError on invalid JSON, and on
+    JSON nested too deeply for either decoder (RecursionError would stop the caller)."""
     try:
         try:
             return _DECODE(text)
@@ -48,24 +53,41 @@ def load_json(text: str | bytes) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
-def as_float(value: Any) -> float | None:
-    """A finite float (from a number or numeric text), or None; bools are not numbers."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def as_int(value: Any) -> int | None:
-    """An int, or None for garbage and numbers no BIGINT column can hold (1e300 kills)."""
-    if type(value) is not int:
-        value = as_float(value)
-        if value is None:
+    """An int, or None for null/bool/garbage (bools are not counts) and for numbers no
+    BIGINT column can hold (1e300 kills would otherwise fail the whole transform)."""
+    cls = type(value)
+    if cls is int:  # fast path: almost every API value
+        return value if -_INT64 <= value < _INT64 else None
+    if value is None or cls is bool:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
             return None
-    return int(value) if -_INT64 <= value < _INT64 else None
+    if isinstance(value, int | float) and math.isfinite(value) and -_INT64 <= value < _INT64:
+        return int(value)
+    return None
+
+
+def as_float(value: Any) -> float | None:
+    """A finite float, or None."""
+    cls = type(value)
+    if cls is float:
+        return value if math.isfinite(value) else None
+    if value is None or cls is bool:
+        return None
+    if isinstance(value, int | float):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, str):
+        try:
+            f = float(value)
+        except ValueError:
+            return None
+        return f if math.isfinite(f) else None
+    return None
 
 
 def as_bool(value: Any) -> bool | None:
@@ -75,7 +97,9 @@ def as_bool(value: Any) -> bool | None:
 
 def as_str(value: Any) -> str | None:
     """A non-empty string, or None."""
-    return value if isinstance(value, str) and value != "" else None
+    if isinstance(value, str) and value != "":
+        return value
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -89,18 +113,27 @@ def _duration(text: str) -> float | None:
 
 def parse_duration(value: Any) -> float | None:
     """ISO-8601 duration as the API writes it ('PT9M9.4211615S') -> seconds, else None."""
-    return _duration(value.strip()) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    return _duration(value.strip())
 
 
 def parse_timestamp(value: Any) -> datetime | None:
     """ISO-8601 timestamp ('2025-01-29T04:07:25.964Z', 7-digit fractions too) -> aware UTC."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value:
         return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python accepts at most 6 fractional digits; the API sometimes sends 7.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def normalize_xuid(value: Any) -> str | None:
@@ -109,15 +142,27 @@ def normalize_xuid(value: Any) -> str | None:
         return None
     if isinstance(value, int):
         return str(value) if value > 0 else None
-    return _xuid_of_text(value) if isinstance(value, str) else None
+    if isinstance(value, str):
+        return _xuid_of_text(value)
+    return None
 
 
 @lru_cache(maxsize=4096)  # the same few players' ids come back in every match
 def _xuid_of_text(value: str) -> str | None:
+    if value.startswith("xuid(") and value.endswith(")"):  # fast path: the API's spelling
+        digits = value[5:-1]
+        if digits.isascii() and digits.isdigit() and len(digits) <= 20:
+            return digits.lstrip("0") or None
     match = _XUID_RE.match(value)
-    return (match.group(1).lstrip("0") or None) if match else None
+    if match:
+        digits = match.group(1).lstrip("0")
+        return digits or None
+    return None
 
 
 def player_key(value: Any) -> str | None:
     """Key of any participant: the bare xuid for humans, the raw id (e.g. 'bid(58.0)') for bots."""
-    return normalize_xuid(value) or as_str(value)
+    xuid = normalize_xuid(value)
+    if xuid is not None:
+        return xuid
+    return as_str(value)

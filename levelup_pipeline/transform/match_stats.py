@@ -1,7 +1,9 @@
 """Match stats JSON -> rows of match_stats, match_players, medals and personal_scores.
 
-One transform reads the typed body (stats_schema.py): a missing block, null, unknown enum or
-wrong type becomes NULL, never an exception (one odd match must not stop a long sync). A
+One transform for every body: stats_rows reads the typed body (transform/stats_schema.py),
+decoded strictly from the stored bytes or, for a body with values of another type, leniently
+from the parsed JSON. A missing block, null, unknown enum or wrong type becomes a NULL
+column, never an exception, because one odd match must not stop a 10,000-match sync. A
 player who switched teams mid-match has several PlayerTeamStats entries: they are summed.
 """
 
@@ -9,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache
 from typing import Any
 
 from levelup_pipeline.transform._common import (
     as_int,
+    as_str,
     dig,
     load_json,
     normalize_xuid,
@@ -28,7 +30,80 @@ from levelup_pipeline.transform.stats_schema import (
     MatchInfo,
     MatchStatsBody,
     Player,
+    lenient_body,
 )
+
+MATCH_STATS_COLUMNS: tuple[str, ...] = (
+    "match_id",
+    "start_time",
+    "end_time",
+    "duration_seconds",
+    "time_played_seconds",
+    "playlist_id",
+    "playlist_version_id",
+    "map_id",
+    "map_version_id",
+    "game_variant_id",
+    "game_variant_version_id",
+    "map_mode_pair_id",
+    "map_mode_pair_version_id",
+    "game_variant_category",
+    "mode_category",
+    "is_ranked",
+    "lifecycle",
+    "teams_enabled",
+    "gameplay_interaction",
+    "season_id",
+    "team_id",
+    "rank",
+    "outcome",
+    "left_early",
+    "kills",
+    "deaths",
+    "assists",
+    "kda",
+    "kd_ratio",
+    "accuracy",
+    "shots_fired",
+    "shots_hit",
+    "damage_dealt",
+    "damage_taken",
+    "headshot_kills",
+    "melee_kills",
+    "grenade_kills",
+    "power_weapon_kills",
+    "max_killing_spree",
+    "average_life_seconds",
+    "score",
+    "personal_score",
+    "team_score",
+    "enemy_team_score",
+)
+MATCH_PLAYERS_COLUMNS: tuple[str, ...] = (
+    "match_id",
+    "xuid",
+    "is_human",
+    "bot_difficulty",
+    "team_id",
+    "outcome",
+    "rank",
+    "kills",
+    "deaths",
+    "assists",
+    "kda",
+    "accuracy",
+    "score",
+    "personal_score",
+    "left_early",
+)
+MEDALS_COLUMNS: tuple[str, ...] = (
+    "match_id",
+    "name_id",
+    "name",
+    "count",
+    "total_personal_score_awarded",
+)
+PERSONAL_SCORES_COLUMNS: tuple[str, ...] = ("match_id", "name_id", "count", "points")
 
 RANKED_NAME_RE = re.compile(r"\branked\b", re.IGNORECASE)  # 'Unranked' does not match
 
@@ -49,23 +124,38 @@ _SUMMED = (
 )
 
 
+_MEDAL_NAMES: dict[int, str] | None = None
 _HUMAN_PLAYER_TYPES = {1: True, 2: False}
 _NO_INFO = MatchInfo()
 _NO_ASSET = AssetRef()
 _BRIEF = ("kills", "deaths", "assists", "kda", "accuracy", "score", "personal_score")
 
 
-@cache
-def _medal_names() -> dict[int, str]:
-    """spnkr's built-in medal names (the store later prefers the medal metadata's)."""
-    from spnkr.models.refdata import MedalNameId
+def _medal_display_name(name_id: int) -> str | None:
+    """spnkr's built-in medal name, if it knows the id (the store later prefers metadata)."""
+    global _MEDAL_NAMES
+    if _MEDAL_NAMES is None:
+        try:
+            from spnkr.models.refdata import MedalNameId
 
-    return {int(m): m.display_name for m in MedalNameId}
+            _MEDAL_NAMES = {int(m): m.display_name for m in MedalNameId}
+        except Exception:  # spnkr missing or changed: names stay NULL until metadata arrives
+            _MEDAL_NAMES = {}
+    return _MEDAL_NAMES.get(name_id)
 
 
-def _sum(values: Iterable[Any]) -> Any:
+def _sum(values: list[Any]) -> Any:
     present = [v for v in values if v is not None]
     return sum(present) if present else None
+
+
+def _add(a: Any, b: Any) -> Any:
+    """_sum([a, b]) without the lists (once per medal)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
 
 
 def _cores(player: Player) -> list[CoreStats]:
@@ -78,16 +168,24 @@ def _cores(player: Player) -> list[CoreStats]:
 
 
 def summed_core_stats(cores: list[CoreStats]) -> dict[str, Any]:
-    """A player's stats summed over their team entries (switching teams mid-match splits
-    them); KDA (K + A/3 - D) is linear so it sums, accuracy is recomputed from shots, the
-    longest spree is the longest entry's, the average life the entries' mean."""
-    out = {col: _sum(getattr(c, key) for c in cores) for col, key in _SUMMED}
-    out["kda"] = _sum(c.KDA for c in cores)
+    """A player's stats summed over their team entries (switching teams mid-match splits them).
+
+    KDA is summed too: the API's KDA is K + A/3 - D, linear, so the sum stays consistent.
+    Accuracy is recomputed from shots when there are several entries; the longest spree is
+    the longest of the entries, the average life their mean.
+    """
+    if len(cores) == 1:  # the common case, kept cheap
+        core = cores[0]
+        out = {col: getattr(core, key) for col, key in _SUMMED}
+        out["kda"] = core.KDA
+        out["accuracy"] = core.Accuracy
+        out["max_killing_spree"] = core.MaxKillingSpree
+        out["average_life_seconds"] = parse_duration(core.AverageLifeDuration)
+        return out
+    out = {col: _sum([getattr(c, key) for c in cores]) for col, key in _SUMMED}
+    out["kda"] = _sum([c.KDA for c in cores])
     shots = out["shots_fired"]
-    if len(cores) == 1:
-        out["accuracy"] = cores[0].Accuracy
-    else:
-        out["accuracy"] = round(100.0 * (out["shots_hit"] or 0) / shots, 2) if shots else None
+    out["accuracy"] = round(100.0 * (out["shots_hit"] or 0) / shots, 2) if shots else None
     sprees = [c.MaxKillingSpree for c in cores if c.MaxKillingSpree is not None]
     out["max_killing_spree"] = max(sprees) if sprees else None
     lives = [parse_duration(c.AverageLifeDuration) for c in cores]
@@ -97,7 +195,8 @@ def summed_core_stats(cores: list[CoreStats]) -> dict[str, Any]:
 
 
 def _brief(cores: list[CoreStats]) -> tuple[Any, ...]:
-    """The match_players stats of summed_core_stats, cheap in the one-entry case."""
+    """(kills, deaths, assists, kda, accuracy, score, personal_score) as summed_core_stats
+    gives them, reading only those in the common one-entry case (~10 players a match)."""
     if len(cores) == 1:
         c = cores[0]
         return (c.Kills, c.Deaths, c.Assists, c.KDA, c.Accuracy, c.Score, c.PersonalScore)
@@ -129,23 +228,30 @@ def skill_is_ranked(skill_result: dict[str, Any] | None) -> bool | None:
     return False
 
 
-def _awards(cores: list[CoreStats], medals: bool) -> list[tuple[int, Any, Any]]:
+def merge_awards(entries: Iterable[tuple[Any, Any, Any]]) -> list[tuple[int, Any, Any]]:
     """(name id, count, points) of a player's awards, one per id: an id listed twice (or in
     two team entries) is summed, an entry without an id is left out."""
-    merged: dict[int, tuple[Any, Any]] = {}
-    for core in cores:
-        for a in core.Medals if medals else core.PersonalScores:
-            if a.NameId is not None:
-                count, points = merged.get(a.NameId, (None, None))
-                merged[a.NameId] = (
-                    _sum((count, a.Count)),
-                    _sum((points, a.TotalPersonalScoreAwarded)),
-                )
+    merged: dict[int, list[Any]] = {}
+    for name_id, count, points in entries:
+        if name_id is None:
+            continue
+        acc = merged.setdefault(name_id, [None, None])
+        acc[0] = _add(acc[0], count)
+        acc[1] = _add(acc[1], points)
     return [(n, c, p) for n, (c, p) in merged.items()]
 
 
+def _awards(cores: list[CoreStats], medals: bool) -> list[tuple[int, Any, Any]]:
+    return merge_awards(
+        (a.NameId, a.Count, a.TotalPersonalScoreAwarded)
+        for core in cores
+        for a in (core.Medals if medals else core.PersonalScores)
+    )
+
+
 def participant_rows(match_id: str, body: MatchStatsBody) -> list[dict[str, Any]]:
-    """match_players rows: humans by xuid, bots by 'bid(..)', the first entry of an id kept."""
+    """match_players rows: one per participant (humans by xuid, bots by their 'bid(..)'
+    id), the first entry of an id kept."""
     rows: dict[str, dict[str, Any]] = {}
     for p in body.Players:
         key = player_key(p.PlayerId)
@@ -180,9 +286,13 @@ def stats_rows(
     player_xuid: str,
     names: dict[str, str],
 ) -> dict[str, list[dict[str, Any]]]:
-    """The rows of one match keyed by table, all empty without an id or the player.
-    `skill_result` (skill.skill_result_for) feeds is_ranked; `names` (asset id -> name, may
-    be empty: the store fills names in SQL) helps mode_category."""
+    """match_stats, match_players, medals and personal_scores rows of one match, keyed by
+    table; all empty when the match has no id or the player is not in it.
+
+    `skill_result` is the player's `Result` block of the skill response (see
+    `skill.skill_result_for`); it only feeds is_ranked. `names` (asset id -> public name)
+    may be empty: the store fills names in SQL anyway, but mode_category benefits from them.
+    """
     want = normalize_xuid(player_xuid)
     player = None
     if match_id and want is not None:
@@ -197,7 +307,7 @@ def stats_rows(
             {
                 "match_id": match_id,
                 "name_id": name_id,
-                "name": _medal_names().get(name_id),
+                "name": _medal_display_name(name_id),
                 "count": count,
                 "total_personal_score_awarded": points,
             }
@@ -218,8 +328,8 @@ def _match_row(
     skill_result: dict[str, Any] | None,
     names: dict[str, str],
 ) -> dict[str, Any]:
-    """The match_stats row; is_ranked: the skill result has a CSR or (in SQL too) the
-    playlist name says 'Ranked', NULL while neither is known."""
+    """The match_stats row. is_ranked = the skill result has a CSR, OR (filled in SQL too)
+    the playlist name has the word 'Ranked'; NULL when neither source is known yet."""
     info = _NO_INFO if body.MatchInfo is None else body.MatchInfo
     playlist, map_variant, variant, pair = (
         _NO_ASSET if ref is None else ref
@@ -239,7 +349,7 @@ def _match_row(
         ranked = True
     participation = player.ParticipationInfo
     totals = summed_core_stats(cores)
-    return {
+    row: dict[str, Any] = {
         "match_id": match_id,
         "start_time": parse_timestamp(info.StartTime),
         "end_time": parse_timestamp(info.EndTime),
@@ -278,8 +388,10 @@ def _match_row(
         "team_score": scores.get(team_id) if team_id is not None else None,
         "enemy_team_score": max(others) if others else None,
     }
+    return {col: row[col] for col in MATCH_STATS_COLUMNS}
 
 
+# ------------------------------------------------------------ parsed JSON (dicts)
 def find_player(stats: dict[str, Any], player_xuid: str) -> dict[str, Any] | None:
     """The Players entry of the given xuid (any spelling) in parsed JSON, or None."""
     want = normalize_xuid(player_xuid)
@@ -292,13 +404,46 @@ def find_player(stats: dict[str, Any], player_xuid: str) -> dict[str, Any] | Non
 
 
 def core_stats_of(player: dict[str, Any]) -> list[dict[str, Any]]:
-    """The raw CoreStats blocks of a parsed Players entry (for the plausibility screen)."""
+    """The raw CoreStats blocks of a parsed Players entry (the plausibility screen looks
+    for fractions there, which the typed body has already truncated)."""
     entries = player.get("PlayerTeamStats")
     return [
         core
         for entry in (entries if isinstance(entries, list) else ())
         if isinstance(core := dig(entry, "Stats", "CoreStats"), dict)
     ]
+
+
+def parsed_rows(
+    stats: Any,
+    player_xuid: str,
+    skill_result: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """stats_rows of a parsed body, its id read from its MatchId."""
+    match_id = as_str(stats.get("MatchId")) if isinstance(stats, dict) else None
+    body = lenient_body(stats)
+    if match_id is None or body is None:
+        return {"match_stats": [], "match_players": [], "medals": [], "personal_scores": []}
+    return stats_rows(match_id, body, skill_result, player_xuid, names or {})
+
+
+def match_stats_row(
+    stats: Any,
+    player_xuid: str,
+    skill_result: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """The match_stats row of a parsed body, or None (no MatchId, or not the player's)."""
+    rows = parsed_rows(stats, player_xuid, skill_result, names)["match_stats"]
+    return rows[0] if rows else None
+
+
+def match_player_rows(stats: Any) -> list[dict[str, Any]]:
+    """The match_players rows of a parsed body ([] without a MatchId)."""
+    match_id = as_str(stats.get("MatchId")) if isinstance(stats, dict) else None
+    body = lenient_body(stats)
+    return [] if match_id is None or body is None else participant_rows(match_id, body)
 
 
 def parse_json(value: str | bytes | dict[str, Any] | list[Any] | None) -> Any:

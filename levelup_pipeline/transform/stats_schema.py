@@ -1,9 +1,15 @@
 """The keys of a match stats body that become rows, as typed msgspec Structs.
 
-Why: decoding into these Structs (only the keys read, each value checked in C) costs about half
-of decoding into dicts and reading them defensively. A body with a value of another type (a
-string for a number, 1e300 kills...) fails that strict decoding: lenient_body then builds the
-same Structs from the parsed JSON with transform/_common.py's readers (garbage -> None).
+Why: decoding a ~18 KB body into these Structs (only the keys read, each value checked in C)
+and reading their attributes costs about half of decoding it into dicts and reading those
+defensively, on the thread that bounds the rebuild's speed.
+
+decode_stats reads a body whose every key read has the type the API sends: an int within
+BIGINT's range, a finite float (or an int), a bool, a string, or null where the API may send
+null. Any other value (a string for a number, a list for an object, 1e300 kills...) fails
+validation: lenient_body then builds the same Structs from the parsed JSON, each value read
+by the defensive readers of transform/_common.py (garbage -> None), so that one transform
+(transform/match_stats.py) reads every body.
 """
 
 from __future__ import annotations
@@ -52,15 +58,12 @@ class CoreStats(_Node):
     PersonalScores: list[Award] = []
 
 
-class Stats(_Node):
+class PlayerStats(_Node):
     CoreStats: CoreStats | None = None
 
 
-class TeamStats(_Node):
-    """A Teams entry, and a player's PlayerTeamStats entry (one per team played for)."""
-
-    TeamId: Int | None = None
-    Stats: Stats | None = None
+class PlayerTeamStats(_Node):
+    Stats: PlayerStats | None = None
 
 
 class BotAttributes(_Node):
@@ -80,7 +83,20 @@ class Player(_Node):
     Outcome: Int | None = None
     Rank: Int | None = None
     ParticipationInfo: ParticipationInfo | None = None
-    PlayerTeamStats: list[TeamStats] = []
+    PlayerTeamStats: list[PlayerTeamStats] = []
+
+
+class TeamCoreStats(_Node):
+    Score: Int | None = None
+
+
+class TeamStats(_Node):
+    CoreStats: TeamCoreStats | None = None
+
+
+class Team(_Node):
+    TeamId: Int | None = None
+    Stats: TeamStats | None = None
 
 
 class AssetRef(_Node):
@@ -104,10 +120,11 @@ class MatchInfo(_Node):
 
 
 class MatchStatsBody(_Node):
-    """The part of a match stats response that becomes rows (the stored key is its id)."""
+    """The part of a match stats response that becomes rows (MatchId is not read: the
+    stored key is the match's id)."""
 
     MatchInfo: MatchInfo | None = None
-    Teams: list[TeamStats] = []
+    Teams: list[Team] = []
     Players: list[Player] = []
 
 
@@ -115,7 +132,8 @@ _DECODE = msgspec.json.Decoder(MatchStatsBody).decode
 
 
 def decode_stats(data: Any) -> MatchStatsBody | None:
-    """Stats JSON text -> the typed body when every value has the API's type, else None."""
+    """Stats JSON text -> the typed body when every value has the API's type (almost every
+    body); None otherwise (then lenient_body reads the parsed JSON)."""
     if not isinstance(data, bytes | str):
         return None
     try:
@@ -161,6 +179,6 @@ _LENIENT = _coercer(mi.type_info(MatchStatsBody))
 
 
 def lenient_body(stats: Any) -> MatchStatsBody | None:
-    """Parsed stats JSON -> the typed body (a value of another type becomes None, a
-    non-object list entry is left out); None for a non-object."""
+    """Parsed stats JSON -> the typed body, each value read defensively (a value of another
+    type becomes None, a non-object entry of a list is left out); None for a non-object."""
     return _LENIENT(stats)
