@@ -45,7 +45,8 @@ REPORTED_ERRORS = (*RUN_ENDING_ERRORS, HaloApiUnavailable, InsecureTokenFile, Pl
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the pre-check decided for one player: exactly one field is set."""
+    """What the pre-check decided for one player: exactly one of the first three fields is
+    set (and `state` beside `run_reason` when the database was read)."""
 
     up_to_date: str | None = None  # the line to print: no run is needed
     run_reason: str | None = None  # why the job must run
@@ -64,6 +65,10 @@ class StoredState:
     known_ids: frozenset[str] = frozenset()  # what the job's walk counts as known
     known_ugc: frozenset[tuple[str, str]] = frozenset()  # (asset id, version id) stored
     migrated: bool = True  # False: an older schema, the job migrates it first
+
+
+#: The state of a player with no database yet: nothing known, nothing pending.
+NO_DATABASE = StoredState(None, None, None, False)
 
 
 @contextmanager

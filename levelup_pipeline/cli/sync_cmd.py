@@ -297,29 +297,27 @@ def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | No
     the run will find; not when that state cannot be read as is (the run says why)."""
     if os.environ.get(PREFETCH_ENV, "1") == "0":
         return
-    from levelup_pipeline.cli.delta_check import EchoLogger, api_settings, read_state
+    from levelup_pipeline.cli.delta_check import NO_DATABASE, EchoLogger, api_settings, read_state
     from levelup_pipeline.ingest import prefetch
     from levelup_pipeline.store.paths import player_db_path
 
-    db_path = player_db_path(gamertag)
-    plan = prefetch.PrefetchPlan(gamertag, options, None, frozenset(), None)
-    if state is None and db_path.is_file():
+    if state is None:
+        db_path = player_db_path(gamertag)
         try:
-            state = read_state(db_path, options.match_type)
+            state = read_state(db_path, options.match_type) if db_path.is_file() else NO_DATABASE
         except Exception:  # noqa: BLE001 - busy or damaged: the run waits or reports it
             return
-    if state is not None:
-        if not state.migrated:
-            return
-        plan = prefetch.PrefetchPlan(
-            gamertag,
-            options,
-            state.xuid,
-            state.known_ids,
-            state.cursor,
-            known_ugc=state.known_ugc,
-            pending=state.untransformed,
-        )
+    if not state.migrated:
+        return
+    plan = prefetch.PrefetchPlan(
+        gamertag,
+        options,
+        state.xuid,
+        state.known_ids,
+        state.cursor,
+        known_ugc=state.known_ugc,
+        pending=state.untransformed,
+    )
     logger = EchoLogger() if options.verbose else None  # --verbose: every request, on stderr
     prefetch.start(plan, api_settings(options.verbose), logger)
 

@@ -238,7 +238,6 @@ class Prefetch:
         """Run `sync(api)` on the prefetch's loop and session (the claim): blocks until done."""
 
         async def claimed() -> Any:
-            self.claimed = True
             if logger is not None:
                 self.api.logger = logger  # type: ignore[union-attr]
             return await sync(_Replay(self.api, self))  # type: ignore[arg-type]

@@ -11,12 +11,12 @@ from typing import Any
 from levelup_pipeline.store.imported import imported_only_match_ids
 from levelup_pipeline.store.raw_codec import register_sql_function
 from levelup_pipeline.store.writer import StoreWriter
+from levelup_pipeline.transform.modes import MATCHMADE  # skill exists for matchmade games only
 
 ABSENT = "absent"  # raw skill/film status once the API confirmed it has nothing
 UNRESOLVED_XUIDS_KEY = "backfill_unresolved_xuids"  # sync_meta JSON lists, never asked again
 UNRESOLVED_UGC_KEY = "backfill_unresolved_ugc"
 UNKNOWN_MEDALS_KEY = "backfill_unknown_medal_ids"
-LIFECYCLE_MATCHMADE = 3  # skill (CSR/MMR) only exists for matchmade games
 #: API kind of a UGC asset -> its (id, version) columns in match_stats, and the name column.
 UGC_COLUMNS: dict[str, tuple[str, str, str]] = {
     "maps": ("map_id", "map_version_id", "map_name"),
@@ -78,7 +78,7 @@ def skill_candidates(writer: StoreWriter) -> list[str]:
                        ?) = ?
         ORDER BY match_id
         """,
-        [ABSENT, LIFECYCLE_MATCHMADE, LIFECYCLE_MATCHMADE],
+        [ABSENT, MATCHMADE, MATCHMADE],
     )
     return [r[0] for r in rows]
 
