@@ -260,9 +260,11 @@ class _JobRunner:
     def _run(self, gamertag: str, options: SyncOptions, state: StoredState | None) -> str | None:
         rebuild = "rebuild_from_raw" in self.after  # recomputes from what is stored: no sync
         if not rebuild:
+            # First, before any heavy import: the prefetch cannot start from a damaged file,
+            # and the requests it makes stay right if the file is then set aside.
+            _start_prefetch(gamertag, options, state)
             if options.mode == "full":
                 _set_aside_if_damaged(gamertag)
-            _start_prefetch(gamertag, options, state)  # before Dagster's import (docstring)
         from levelup_pipeline.cli.backfill_steps import run_after
         from levelup_pipeline.cli.runner import run_job
         from levelup_pipeline.defs.config import sync_run_config
