@@ -1,8 +1,5 @@
-"""What the UI shows of a player's tables: column schemas, previews, and writes made outside a run.
-
-Names and types follow the store's migrations and aggregates.sql; a test compares them with a
-freshly migrated database.
-"""
+"""What the UI shows of a player's tables: column schemas (a test holds them to the migrations),
+previews, and writes made outside a run."""
 
 from __future__ import annotations
 
@@ -243,9 +240,8 @@ def preview(conn: Any, table: str, order_by: str | None = None, limit: int = 10)
 def record_table_changes(
     instance: DagsterInstance, gamertag: str, counts: Mapping[str, int], operation: str
 ) -> list[str]:
-    """Archive, restore and rename change tables without a run: one runless materialization
-    per modelled table in `counts` (its row count now) keeps the UI's history true to the file
-    (automation then refreshes what follows). Returns the tables recorded."""
+    """One runless materialization per modelled table in `counts` (archive, restore, rename);
+    returns the tables recorded."""
     recorded = [table for table in COLUMNS if table in counts]
     for table in recorded:
         instance.report_runless_asset_event(

@@ -1,11 +1,5 @@
-"""Halo API tokens: where they come from, how they are refreshed, where the secret is kept.
-
-In order: `HALO_SPARTAN_TOKEN` + `HALO_CLEARANCE_TOKEN` as given; else an Azure app
-(`SPNKR_CLIENT_ID`/`SPNKR_CLIENT_SECRET`/`SPNKR_REDIRECT_URI`) and the refresh token `levelup
-auth` stored in the user-only token file; else, against a simulator, a fake app and refresh
-token so that spnkr's real flow runs end to end. Tokens are refreshed before they expire and
-once after a 401. No token ever reaches a log line, an exception or a repr.
-"""
+"""Halo API tokens: given, refreshed from the stored refresh token, or the simulator's fake app
+(order and storage: docs/api-layer.md); no token ever reaches a log, an exception or a repr."""
 
 from __future__ import annotations
 
@@ -24,23 +18,13 @@ from spnkr.auth import xbox as spnkr_xbox
 from spnkr.auth.app import AzureApp
 from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE, authenticate_player
 
+from levelup_pipeline.config import SECRET_ENV
 from levelup_pipeline.halo import token_cache
 from levelup_pipeline.halo.endpoint import configured_endpoint, create_session
 from levelup_pipeline.halo.errors import AuthenticationFailed, HaloApiUnavailable, InsecureTokenFile
 
 TOKEN_FILE_ENV = "LEVELUP_TOKEN_FILE"
-SPARTAN_ENV = "HALO_SPARTAN_TOKEN"
-CLEARANCE_ENV = "HALO_CLEARANCE_TOKEN"
-CLIENT_ID_ENV = "SPNKR_CLIENT_ID"
-CLIENT_SECRET_ENV = "SPNKR_CLIENT_SECRET"
-REDIRECT_URI_ENV = "SPNKR_REDIRECT_URI"
-CREDENTIAL_ENV = {  # Credentials field -> the variable it falls back to
-    "spartan_token": SPARTAN_ENV,
-    "clearance_token": CLEARANCE_ENV,
-    "client_id": CLIENT_ID_ENV,
-    "client_secret": CLIENT_SECRET_ENV,
-    "redirect_uri": REDIRECT_URI_ENV,
-}
+SPARTAN_ENV, CLEARANCE_ENV, CLIENT_ID_ENV, CLIENT_SECRET_ENV, REDIRECT_URI_ENV = SECRET_ENV.values()
 
 SIM_APP = AzureApp("sim-client-id", "sim-client-secret", "https://localhost")
 SIM_REFRESH_TOKEN = "sim-refresh-token"
@@ -86,8 +70,7 @@ def read_refresh_token(path: Path) -> str | None:
 def write_refresh_token(
     path: Path, token: str, tokens: Tokens | None = None, endpoint: str = ""
 ) -> None:
-    """Atomically write the refresh token (and the spartan/clearance pair, see `token_cache`)
-    to a user-only (0600) file in a 0700 folder."""
+    """Atomically write the refresh token (and the token pair) to a 0600 file in a 0700 folder."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     content: dict = {"refresh_token": token, "updated_utc": dt.datetime.now(dt.UTC).isoformat()}
@@ -123,7 +106,7 @@ class Credentials:
         """Values given win; missing ones come from the documented env variables."""
         values = {
             name: (given.pop(name, None) or os.environ.get(env, "")).strip() or None
-            for name, env in CREDENTIAL_ENV.items()
+            for name, env in SECRET_ENV.items()
         }
         path = Path(token_file).expanduser() if token_file else None
         return cls(**given, **values, token_file=path, simulator=simulator)
@@ -218,8 +201,7 @@ class TokenManager:
             return await self._refresh_locked(session)
 
     async def _refresh_locked(self, session: aiohttp.ClientSession) -> Tokens:
-        """spnkr's `refresh_player_tokens`, unrolled because it drops the rotated refresh
-        token, which must be stored back."""
+        """spnkr's `refresh_player_tokens`, unrolled to keep the rotated refresh token."""
         assert self._app is not None
         refresh_token = self._refresh_token
         if not refresh_token and self._token_file:
@@ -270,8 +252,7 @@ class TokenManager:
 
 
 async def interactive_login(app: AzureApp, token_file: Path | None = None) -> Path:
-    """`levelup auth`: spnkr prints the sign-in URL and reads the code; the refresh token is
-    stored (0600)."""
+    """`levelup auth`: spnkr's sign-in prompt, then the refresh token stored (0600)."""
     path = Path(token_file) if token_file else default_token_file()
     async with create_session(configured_endpoint()) as session:
         try:

@@ -1,10 +1,5 @@
-"""`HaloApi`: the raw-JSON Halo Infinite client a multi-hour sync can rely on.
-
-URLs are spnkr's (its `_HOST` constants and paths); bodies are decoded as JSON and never
-`.parse()`d, because spnkr's pydantic models reject enum and medal values new seasons add.
-Every call goes through `_request`: fresh tokens -> rate token and in-flight slot -> send ->
-401 refresh, 429/5xx retry, 404 typed -> metrics.
-"""
+"""`HaloApi`: the raw-JSON client (spnkr's URLs, never its models: new seasons add values they
+reject); every call goes through `_request` (tokens, limiter, retries, typed errors, metrics)."""
 
 from __future__ import annotations
 
@@ -61,6 +56,7 @@ from levelup_pipeline.transform.skill import skill_result_for
 
 MATCH_TYPES = ("all", "matchmaking", "custom", "local")
 UGC_KINDS = ("maps", "ugcGameVariants", "playlists", "mapModePairs")
+TRUSTED_HOST_SUFFIX = ".halowaypoint.com"
 USERS_BATCH = 100
 HIGHLIGHT_EVENTS_CHUNK = 3
 #: Several per request: with many in flight, a fresh token can expire before this one resends.
@@ -68,6 +64,10 @@ MAX_REFRESHES_PER_REQUEST = 3
 
 _log = logging.getLogger("levelup_pipeline.halo")
 NotFound = Callable[[], HaloApiError] | None
+
+
+class UntrustedImageUrl(HaloApiError):
+    """An image URL outside the Halo services: refused so that tokens never leave them."""
 
 
 class PlayerIdentity(NamedTuple):
@@ -172,8 +172,6 @@ class HaloApi:
         except HaloApiError:
             self.metrics.errors += 1
             raise
-        finally:
-            self.metrics.token_refreshes = self.tokens.refresh_count
 
     async def _get_json(
         self, url: str, endpoint: str, not_found: NotFound = None, **kw: Any
@@ -236,11 +234,6 @@ class HaloApi:
             params={"start": str(start), "count": str(count), "type": match_type},
             priority=URGENT,  # pages feed every other request: never behind match requests
         )
-
-    async def match_count(self, player: str) -> dict:
-        """A player's match counts per type."""
-        url = f"{STATS_HOST}/hi/players/{_player_path(player)}/matches/count"
-        return await self._get_json(url, "stats.match_count", lambda: PlayerNotFound(str(player)))
 
     async def match_stats(self, match_id: str) -> dict:
         """One match's stats (404/410 -> MatchNotFound, bad body -> MalformedResponse)."""
@@ -325,7 +318,7 @@ class HaloApi:
 async def open_halo_api(
     settings: HaloApiSettings | None = None, *, logger: LoggerLike | None = None
 ) -> AsyncIterator[HaloApi]:
-    """Create the one session, obtain tokens, yield a ready `HaloApi`, close everything."""
+    """Create the one session, obtain tokens, yield a ready `HaloApi`, close the session."""
     settings = settings or HaloApiSettings()
     endpoint = configured_endpoint(settings.endpoint)
     credentials = settings.credentials
@@ -346,7 +339,6 @@ async def open_halo_api(
         tokens = TokenManager(credentials, endpoint)
         await tokens.start(session)
         api = HaloApi(session, tokens, limiter, settings.retry, logger or _log, settings.verbose)
-        api.metrics.token_refreshes = tokens.refresh_count
         api.logger.info(
             f"Halo API ready ({'endpoint ' + endpoint if endpoint else 'live services'}, "
             f"{limiter.describe()}, {settings.max_in_flight} in flight)."
@@ -355,3 +347,21 @@ async def open_halo_api(
     finally:
         await session.close()
         await asyncio.sleep(0)
+
+
+def medal_sprite_url(path: str) -> str:
+    """Absolute URL of a sprite sheet named in the medal metadata (`medals/images/...png`)."""
+    return urllib.parse.urljoin(f"{GAMECMS_HOST}/hi/Waypoint/file/", path.lstrip("/"))
+
+
+async def download_image(api: HaloApi, url: str) -> bytes:
+    """One image's bytes, from https://*.halowaypoint.com only (requests carry the tokens)."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host.endswith(TRUSTED_HOST_SUFFIX):
+        raise UntrustedImageUrl(
+            f"Refusing to download {parts.scheme}://{host}{parts.path}: images are only "
+            f"fetched from https://*{TRUSTED_HOST_SUFFIX}."
+        )
+    not_found = ResourceNotFound(f"The image {parts.path} was not found.")
+    return await api._request(url, "images", lambda: not_found)

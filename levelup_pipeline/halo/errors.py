@@ -1,5 +1,4 @@
-"""Typed errors of the Halo API layer: `str(error)` is one sentence a user can act on (the CLI
-and the run log print it, never a traceback), and never holds a token or secret."""
+"""Typed API errors: `str(error)` is one actionable sentence, never a token or a traceback."""
 
 from __future__ import annotations
 
@@ -59,5 +58,5 @@ class InsecureTokenFile(HaloApiError):
     """The refresh-token file is readable by group/others, so we refuse to use it."""
 
 
-#: After these, no match or entry can usefully be retried in this run (callers add extras).
+#: After these, nothing else in this run can usefully be retried.
 RUN_ENDING_ERRORS: tuple[type[HaloApiError], ...] = (AuthenticationFailed, RateLimitExhausted)

@@ -1,12 +1,5 @@
-"""Spartan and clearance tokens reused while they are valid, instead of a new sign-in chain
-(six requests to four hosts) per process.
-
-* In memory: `levelup sync`'s delta pre-check and the run it starts share one process, so
-  the run reuses the pre-check's tokens.
-* In the user-only token file (0600, next to the refresh token, the only file a secret may be
-  written to): the next process reuses them until their refresh time (ExpiresUtc minus the
-  margin). A token the API rejects is refreshed once after the 401, as before.
-"""
+"""Spartan/clearance tokens reused (memory, then the 0600 token file) instead of a sign-in
+chain per process (docs/api-layer.md)."""
 
 from __future__ import annotations
 
@@ -22,8 +15,7 @@ _MEMORY: dict[tuple[str, str, str], Tokens] = {}
 
 
 def cache_key(client_id: str, token_file: Path | None, endpoint: str) -> tuple[str, str, str]:
-    """One entry per Azure app, token file (one signed-in account) and API endpoint (the live
-    services, or one simulator)."""
+    """One entry per Azure app, token file (account) and endpoint (live or one simulator)."""
     return client_id, str(token_file or ""), endpoint
 
 
@@ -34,8 +26,7 @@ def _valid(tokens: Tokens | None) -> bool:
 
 
 def recall(key: tuple[str, str, str], load: Callable[[], dict | None]) -> Tokens | None:
-    """Valid tokens of this account: from memory, else from the token file's content
-    (`load` reads it, only when memory has none)."""
+    """Valid tokens of this account: from memory, else from the token file `load` reads."""
     from levelup_pipeline.halo.auth import Tokens
 
     tokens = _MEMORY.get(key)

@@ -255,7 +255,6 @@ def test_resolve_player_users_history_skill_ugc_medals() -> None:
             "xuid": await api.resolve_player("xuid(2533274800000007)"),
             "users": await api.users(xuids),
             "history": await api.match_history("Sim Player", 25, 25),
-            "count": await api.match_count("2533274800000001"),
             "skill": await api.match_skill("m1", ["2533274800000001"]),
             "ugc": await api.ugc_asset("maps", "a1", "v1"),
             "medals": await api.medal_metadata(),
