@@ -47,10 +47,8 @@ def synced_store(store: PlayerStoreResource, gamertag: str) -> PlayerStore:
 def sync_options(config: SyncConfig, gamertag: str) -> SyncOptions:
     """The validated delta/full options; match_type left out (asset page): the player's."""
     values = config.model_dump(exclude={"mode", "gap_parts", "match_type"})
-    chosen = config.match_type
-    values["match_type"] = (
-        MatchType(chosen).value if chosen else player_settings(gamertag).match_type
-    )
+    chosen = config.match_type and MatchType(config.match_type).value
+    values["match_type"] = chosen or player_settings(gamertag).match_type
     return options_from(config.mode, values)
 
 

@@ -230,10 +230,10 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     return "\n".join([head, rule, *body])
 
 
-def preview(conn: Any, table: str, order_by: str | None = None, limit: int = 10) -> MetadataValue:
-    """Markdown preview of the first rows of a store table (table names are ours, not input)."""
+def preview(conn: Any, table: str, order_by: str | None = None) -> MetadataValue:
+    """Markdown preview of the first 10 rows of a store table (table names are ours)."""
     order = f" ORDER BY {order_by}" if order_by else ""
-    cur = conn.execute(f"SELECT * FROM {table}{order} LIMIT {int(limit)}")
+    cur = conn.execute(f"SELECT * FROM {table}{order} LIMIT 10")
     return MetadataValue.md(markdown_table([d[0] for d in cur.description], cur.fetchall()))
 
 

@@ -173,7 +173,7 @@ class TokenManager:
 
     def _cache_key(self) -> tuple[str, str, str]:
         assert self._app is not None
-        return token_cache.cache_key(self._app.client_id, self._token_file, self.endpoint)
+        return self._app.client_id, str(self._token_file or ""), self.endpoint
 
     def _needs_refresh(self) -> bool:
         tokens = self.tokens

@@ -199,15 +199,11 @@ class HaloApi:
         url = f"{PROFILE_HOST}/users/{urllib.parse.quote(ref, safe='()')}"
         data = await self._get_json(url, "profile.user", lambda: PlayerNotFound(text))
         try:
-            xuid = str(data["xuid"]).strip()
-            gamertag = str(data["gamertag"])
-        except (KeyError, TypeError):
+            return PlayerIdentity(str(unwrap_xuid(str(data["xuid"]))), str(data["gamertag"]))
+        except (KeyError, TypeError, InvalidXuidError):
             raise MalformedResponse(
                 f"The Halo profile service answered for {text!r} without xuid/gamertag."
             ) from None
-        if xuid.lower().startswith("xuid("):
-            xuid = xuid[5:].rstrip(")")
-        return PlayerIdentity(xuid=xuid, gamertag=gamertag)
 
     async def users(self, xuids: Iterable[str]) -> list[dict]:
         """Profiles of many XUIDs, fetched in batches of 100."""

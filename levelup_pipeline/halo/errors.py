@@ -27,7 +27,6 @@ class PlayerNotFound(HaloApiError):
     """The gamertag or XUID does not exist."""
 
     def __init__(self, player: str) -> None:
-        self.player = player
         super().__init__(
             f"Player {player!r} was not found by the Halo profile service: check the gamertag "
             "spelling (or pass the XUID)."

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from levelup_pipeline.halo.auth import Tokens
 
 _MEMORY: dict[tuple[str, str, str], Tokens] = {}
-
-
-def cache_key(client_id: str, token_file: Path | None, endpoint: str) -> tuple[str, str, str]:
-    """One entry per Azure app, token file (account) and endpoint (live or one simulator)."""
-    return client_id, str(token_file or ""), endpoint
 
 
 def _valid(tokens: Tokens | None) -> bool:
