@@ -1,5 +1,6 @@
-"""Halo API tokens: given, refreshed from the stored refresh token, or the simulator's fake app
-(order and storage: docs/api-layer.md); no token ever reaches a log, an exception or a repr."""
+"""Halo API tokens: given, reused while valid (memory, then the token file), refreshed from the
+stored refresh token, or the simulator's fake app (docs/api-layer.md); no token ever reaches a
+log, an exception or a repr."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from spnkr.auth.app import AzureApp
 from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE, authenticate_player
 
 from levelup_pipeline.config import SECRET_ENV
-from levelup_pipeline.halo import token_cache
 from levelup_pipeline.halo.endpoint import configured_endpoint, create_session
 from levelup_pipeline.halo.errors import AuthenticationFailed, HaloApiUnavailable, InsecureTokenFile
 
@@ -30,6 +30,8 @@ SIM_APP = AzureApp("sim-client-id", "sim-client-secret", "https://localhost")
 SIM_REFRESH_TOKEN = "sim-refresh-token"
 #: Refresh this long before ExpiresUtc (capped at 10% of the token's lifetime).
 EXPIRY_MARGIN = dt.timedelta(minutes=5)
+#: The process's tokens per (Azure app, token file, endpoint): a pre-check and its run share them.
+_TOKENS: dict[tuple[str, str, str], Tokens] = {}
 
 
 def default_token_file() -> Path:
@@ -74,9 +76,14 @@ def write_refresh_token(
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     content: dict = {"refresh_token": token, "updated_utc": dt.datetime.now(dt.UTC).isoformat()}
-    cached = token_cache.file_entry(tokens, endpoint)
-    if cached:
-        content["spartan"] = cached
+    if tokens is not None and tokens.expires_at and tokens.refresh_at:  # lifetime known
+        content["spartan"] = {
+            "endpoint": endpoint,
+            "spartan_token": tokens.spartan,
+            "clearance_token": tokens.clearance,
+            "expires_utc": tokens.expires_at.isoformat(),
+            "refresh_utc": tokens.refresh_at.isoformat(),
+        }
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
@@ -129,6 +136,15 @@ class Tokens:
             "343-clearance": self.clearance,
         }
 
+    def fresh(self) -> bool:
+        """Usable until their refresh time (always, when it is unknown)."""
+        return self.refresh_at is None or dt.datetime.now(dt.UTC) < self.refresh_at
+
+
+def forget_tokens() -> None:
+    """Drop the process's reused tokens (tests; a new sign-in)."""
+    _TOKENS.clear()
+
 
 class TokenManager:
     """Obtains, caches and refreshes the tokens of one run."""
@@ -163,8 +179,7 @@ class TokenManager:
                 f"no Halo credentials: set {CLIENT_ID_ENV}/{CLIENT_SECRET_ENV} or "
                 f"{SPARTAN_ENV}/{CLEARANCE_ENV}"
             )
-        path = self._token_file
-        cached = token_cache.recall(self._cache_key(), lambda: path and read_token_file(path))
+        cached = self._recall()
         if cached is not None:
             self.tokens = cached
             return cached
@@ -175,11 +190,31 @@ class TokenManager:
         assert self._app is not None
         return self._app.client_id, str(self._token_file or ""), self.endpoint
 
+    def _recall(self) -> Tokens | None:
+        """This account's valid tokens: from memory, else from the token file."""
+        tokens = _TOKENS.get(self._cache_key())
+        if tokens is not None and tokens.fresh():
+            return tokens
+        stored = read_token_file(self._token_file) if self._token_file else None
+        cached = (stored or {}).get("spartan")
+        if not isinstance(cached, dict) or cached.get("endpoint") != self.endpoint:
+            return None
+        try:
+            tokens = Tokens(
+                cached["spartan_token"],
+                cached["clearance_token"],
+                dt.datetime.fromisoformat(cached["expires_utc"]),
+                dt.datetime.fromisoformat(cached["refresh_utc"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not (tokens.spartan and tokens.clearance and tokens.fresh()):
+            return None
+        _TOKENS[self._cache_key()] = tokens
+        return tokens
+
     def _needs_refresh(self) -> bool:
-        tokens = self.tokens
-        if tokens is None or tokens.refresh_at is None or self._app is None:
-            return tokens is None
-        return dt.datetime.now(dt.UTC) >= tokens.refresh_at
+        return self.tokens is None or (self._app is not None and not self.tokens.fresh())
 
     async def ensure_fresh(self, session: aiohttp.ClientSession) -> Tokens:
         """Current tokens, refreshed first if they are within their expiry margin."""
@@ -230,7 +265,7 @@ class TokenManager:
         self._refresh_token = new_refresh or refresh_token
         if self._token_file is not None:
             write_refresh_token(self._token_file, self._refresh_token, tokens, self.endpoint)
-        token_cache.remember(self._cache_key(), tokens)
+        _TOKENS[self._cache_key()] = tokens
         self.tokens = tokens
         self.refresh_count += 1
         return tokens

@@ -37,7 +37,6 @@ from levelup_pipeline.halo.errors import (
 from levelup_pipeline.halo.metrics import ApiMetrics, LoggerLike
 from levelup_pipeline.halo.ratelimit import (
     BACKGROUND,
-    DEFAULT_BURST,
     DEFAULT_MAX_IN_FLIGHT,
     NORMAL,
     URGENT,
@@ -84,7 +83,6 @@ class HaloApiSettings:
     endpoint: str | None = None
     requests_per_second: float | None = None  # None: adaptive per-service budgets
     max_requests_per_second: float | None = None  # their ceiling (None: LEVELUP_HALO_MAX_RPS)
-    burst: int = DEFAULT_BURST
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     credentials: Credentials = field(default_factory=Credentials)
@@ -323,7 +321,6 @@ async def open_halo_api(
     limiter = HaloRateLimiter(
         configured_rps(settings.requests_per_second),
         ceiling=settings.max_requests_per_second,
-        burst=settings.burst,
         max_in_flight=settings.max_in_flight,
     )
     timeout = aiohttp.ClientTimeout(
