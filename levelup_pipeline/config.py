@@ -14,8 +14,7 @@ SECRET_ENV = {
     "client_secret": "SPNKR_CLIENT_SECRET",
     "redirect_uri": "SPNKR_REDIRECT_URI",
 }
-#: Every variable that points LevelUp at an installation, an API or credentials: what tests
-#: and benchmarks clear so a developer's real setup never leaks into them.
+#: What tests and benchmarks clear so a developer's real setup never leaks into them.
 INSTALLATION_ENV = (
     "LEVELUP_HALO_ENDPOINT",
     "LEVELUP_HALO_RPS",

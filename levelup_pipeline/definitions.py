@@ -20,8 +20,7 @@ from levelup_pipeline.halo.resource import HaloApiResource
 
 
 def halo_resource() -> HaloApiResource:
-    """The API resource, with every secret that is set passed by reference (EnvVar); one that
-    is not set is left out, and the resource falls back to the token file."""
+    """The API resource, each secret that is set passed as an EnvVar (unset: the token file)."""
     secrets = {field: EnvVar(var) for field, var in SECRET_ENV.items() if os.environ.get(var)}
     return HaloApiResource(**secrets)
 
@@ -32,8 +31,7 @@ DOMAINS: dict[str, Definitions] = {
     "aggregates": Definitions(assets=[aggregate_tables]),
     "report": Definitions(assets=[player_report]),
     "reference": Definitions(assets=[game_assets]),
-    # In process, asset pages' runs included: the multiprocess executor adds ~10 s of start-up
-    # and buys nothing with one writer per player file.
+    # In process: the multiprocess executor costs ~10 s and one writer per file gains nothing.
     "orchestration": Definitions(
         jobs=JOBS, schedules=SCHEDULES, sensors=SENSORS, executor=player_run_executor
     ),

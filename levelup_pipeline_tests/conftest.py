@@ -32,11 +32,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_tokens_from_earlier_tests():
-    """Each test signs in afresh: in-process token reuse (halo/token_cache.py) would otherwise
+    """Each test signs in afresh: in-process token reuse (halo/auth.py) would otherwise
     carry tokens from one test's simulator to the next one on the same port."""
-    from levelup_pipeline.halo import history_handoff, token_cache
+    from levelup_pipeline.halo import history_handoff
+    from levelup_pipeline.halo.auth import forget_tokens
 
-    token_cache.forget_all()
+    forget_tokens()
     history_handoff.drop()  # nor a history page offered by another test's pre-check
 
 

@@ -1,5 +1,4 @@
-"""Aggregates: the guide's materialized views, recomputed in SQL after every sync, and their
-check (totals equal a recount) in the same step."""
+"""Aggregates: the guide's mv_* tables, recomputed in SQL, checked against a recount."""
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, multi_asset
 

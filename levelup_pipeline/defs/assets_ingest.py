@@ -1,9 +1,5 @@
-"""The assets that call the Halo API: `raw_match_json` and `game_assets`.
-
-`raw_match_json` holds the verbatim API responses, source of truth of every other table. Its
-run config says what to fetch (delta, full, or `fill_gaps`: the guide's --with-backfill);
-whatever the mode, it writes raw API data only, which the model step turns into tables.
-"""
+"""The assets that call the Halo API: `raw_match_json` (verbatim responses, the source of truth;
+its config says delta, full or fill_gaps) and `game_assets`."""
 
 import asyncio
 from contextlib import nullcontext
@@ -49,18 +45,15 @@ def synced_store(store: PlayerStoreResource, gamertag: str) -> PlayerStore:
 
 
 def sync_options(config: SyncConfig, gamertag: str) -> SyncOptions:
-    """The validated options of a delta or full sync: the run config, else (match_type left
-    out, e.g. from the asset page) the player's setting."""
+    """The validated delta/full options; match_type left out (asset page): the player's."""
     values = config.model_dump(exclude={"mode", "gap_parts", "match_type"})
-    chosen = config.match_type
-    values["match_type"] = (
-        MatchType(chosen).value if chosen else player_settings(gamertag).match_type
-    )
+    chosen = config.match_type and MatchType(config.match_type).value
+    values["match_type"] = chosen or player_settings(gamertag).match_type
     return options_from(config.mode, values)
 
 
 def report_metadata(report: SyncReport, requests: int) -> dict:
-    """Run metadata a player reads in the UI: what was fetched, skipped, left for backfill."""
+    """Run metadata a player reads in the UI: what was fetched, skipped, left for gap fill."""
     per_match = requests / report.fetched if report.fetched else 0.0
     return {
         "mode": report.mode,
@@ -163,8 +156,7 @@ async def _fill(
 
 
 def _run_sync(context, halo, player_store, gamertag: str, options: SyncOptions):
-    """The sync, on the session and loop of the CLI's prefetch when it started one; returns
-    (report, API requests, requests answered by the prefetch)."""
+    """The sync, on the CLI prefetch's loop and session if any: (report, requests, prefetched)."""
     prefetched = prefetch.claim(gamertag, options)
     if prefetched is None:
         return *asyncio.run(_sync(context, halo, player_store, gamertag, options)), 0
@@ -178,13 +170,11 @@ def _run_sync(context, halo, player_store, gamertag: str, options: SyncOptions):
 async def _sync(context, halo, player_store, gamertag: str, options: SyncOptions, api=None):
     session = halo.open(logger=context.log, verbose=options.verbose) if api is None else None
     async with session or nullcontext(api) as api:
-        # A new partition (UI, roster) is resolved before its file exists: a mistyped
-        # gamertag fails with PlayerNotFound and leaves no empty database behind.
+        # A mistyped new gamertag fails here, before an empty database is created.
         resolved = None if player_store.exists() else await api.resolve_player(gamertag)
         with player_store.writer() as writer:
             identity = await resolve_identity(api, writer, gamertag, resolved)
-            # The stored XUID's gamertag check goes out with the fetch, not before it; its
-            # writes (an alias, the rename hint) follow the engine's, on this one connection.
+            # The stored XUID's gamertag check runs alongside the fetch; its writes follow.
             lookup = (
                 None
                 if identity.just_resolved

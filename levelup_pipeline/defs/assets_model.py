@@ -1,8 +1,5 @@
-"""Model: the tables a player queries, derived from `raw_match_json`, and their checks.
-
-One multi-asset: each raw body is parsed once and a match's tables land in one transaction,
-while the UI still shows one asset (and its lineage) per table.
-"""
+"""Model: the tables a player queries, one multi-asset (each raw body parsed once, a match's
+tables in one transaction) that still shows one asset per table."""
 
 from dagster import (
     AssetExecutionContext,
@@ -72,9 +69,7 @@ def table_specs(
 
 
 class ModelConfig(Config):
-    """`rebuild`: recompute every derived row from raw_match_json (zero API calls);
-    `measure_gaps` (gap-filling runs): report in match_stats' metadata what the transform
-    filled (skill rows, film events, names, medal names, performance scores)."""
+    """`rebuild`: recompute every derived row from raw; `measure_gaps`: report what was filled."""
 
     rebuild: bool = False
     measure_gaps: bool = False
@@ -104,7 +99,6 @@ def model_tables(context: AssetExecutionContext, config: ModelConfig, store: Pla
     for name in MODEL_TABLES:
         metadata = {
             "dagster/row_count": totals.get(name, 0),
-            # rows this run added (a re-transformed match replaces its rows: not new)
             "new_rows": totals.get(name, 0) - before.get(name, 0),
             "rows_written": written.get(name, 0),
             "rebuild": config.rebuild,

@@ -1,8 +1,4 @@
-"""Report: `player_report`, the player's dashboard shown in the asset's metadata.
-
-Under `make dev` the plots are links to the report file server, which the UI draws inline;
-otherwise they are data URIs (behind "Show Markdown").
-"""
+"""`player_report`: the player's dashboard in its metadata (plots inline under `make dev`)."""
 
 import hashlib
 from urllib.parse import quote
@@ -81,9 +77,7 @@ def player_report(context: AssetExecutionContext, store: PlayerStoreResource) ->
 
 
 def report_metadata(gamertag: str, report: PlayerReport, paths: dict) -> dict:
-    """Status line first, a link that syncs the player from the UI (a fetch alone: a failed
-    sync marks nothing else failed), then the summary and the plots, inline when a report
-    server runs."""
+    """Status line, a one-click sync link, the summary, then the plots (inline under a server)."""
     base = report_base_url()
     sync_page = f"/assets/raw_match_json?view=partitions&partition={quote(gamertag)}"
     metadata: dict = {

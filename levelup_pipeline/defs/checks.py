@@ -1,5 +1,4 @@
-"""Asset checks: a player's database invariants, run by the writing step on its connection after
-its commit (`check_specs`): no extra step, connection or run events."""
+"""Asset checks of a player's database, run by the writing step on its own connection."""
 
 import warnings
 from collections.abc import Callable, Iterator
@@ -56,8 +55,7 @@ AGGREGATE_CHECKS: dict[str, tuple[str, Invariant, str]] = {
 
 
 def check_specs(checks: dict[str, tuple[str, Invariant, str]]) -> list[AssetCheckSpec]:
-    """One partitioned spec per check (a "preview" feature: its warning would otherwise open
-    every process that loads the definitions)."""
+    """One partitioned spec per check (its PreviewWarning silenced)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PreviewWarning)
         return [

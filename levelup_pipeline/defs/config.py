@@ -140,8 +140,7 @@ def read_roster(path: Path) -> list[RosterEntry]:
 
 
 def player_settings(gamertag: str) -> PlayerSettings:
-    """The saved settings of a player partition, else its roster entry's, else the defaults
-    (also for a key that is no valid gamertag)."""
+    """The player's saved settings, else their roster entry's, else the defaults."""
     root = data_dir()
     try:
         if has_settings(gamertag, root):

@@ -1,9 +1,5 @@
-"""The executor of every job: in process, holding the run's player lock for the whole run.
-
-The executor is what every launcher runs (CLI, UI run workers, schedules, sensors,
-`dagster job execute`, `execute_job`), so "one run per player at a time" is guaranteed here
-once (`defs/run_lock.py`); the run queue's tag limit only saves the daemon a waiting run.
-"""
+"""Every job's executor: in process, holding the player's run lock (`run_lock`) for the whole
+run, whoever launched it (docs/orchestration.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +18,6 @@ class PlayerRunExecutor(InProcessExecutor):
     """Steps in this process, one after the other, while the player's run lock is held."""
 
     def execute(self, plan_context, execution_plan) -> Iterator[DagsterEvent]:
-        """Take the player's lock (waiting for its other run), run the steps, record the end."""
         gamertag = plan_context.dagster_run.tags.get(PARTITION_TAG)
         if not gamertag:
             yield from super().execute(plan_context, execution_plan)

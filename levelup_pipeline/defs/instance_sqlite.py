@@ -1,14 +1,6 @@
-"""Cheaper commits to the Dagster instance's SQLite files while a run executes.
-
-Dagster closes each connection after use: in WAL mode the last close checkpoints and deletes
-the WAL, and every commit fsyncs it (~700 fsyncs per delta run, `strace -e fdatasync`). One
-idle connection per WAL database and `synchronous=NORMAL` (SQLite's advice for WAL: a power
-cut may lose the last commits, never consistency) leave ~100. `LEVELUP_SQLITE_FULL_SYNC=1`
-turns it off.
-
-Dagster's SQLite storages also build an engine and connect per operation (~400 per delta run,
-0.5-2 ms each here): in a process that executes a run they share one pooled engine per file.
-"""
+"""Cheaper commits to the Dagster instance's SQLite files while a run executes: one idle
+connection per WAL file, synchronous=NORMAL and pooled engines (why: docs/operations.md);
+`LEVELUP_SQLITE_FULL_SYNC=1` turns it off."""
 
 from __future__ import annotations
 
@@ -42,8 +34,7 @@ def _on_connect(dbapi_connection: object, _record: object) -> None:
     for _seq, name, path in dbapi_connection.execute("PRAGMA database_list").fetchall():
         if name != "main" or not path or path in _PINNED:
             continue
-        # A database still in rollback mode (being created) must not be pinned: switching it
-        # to WAL needs it to be the only connection.
+        # A database being created (not WAL yet) needs to be the only connection.
         if dbapi_connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             continue
         with _LOCK:
@@ -54,8 +45,7 @@ def _on_connect(dbapi_connection: object, _record: object) -> None:
 
 
 def cheaper_commits() -> None:
-    """From now on in this process, Dagster's SQLite connections commit without fsync and
-    WAL files stay open (idempotent)."""
+    """From now on, Dagster's SQLite connections commit without fsync, WAL files stay open."""
     global _INSTALLED
     if _INSTALLED or os.environ.get("LEVELUP_SQLITE_FULL_SYNC"):
         return
@@ -65,8 +55,7 @@ def cheaper_commits() -> None:
 
 
 def _engine(conn_string: str) -> Engine:
-    """The process's pooled engine for one database file (the least recently used ones
-    beyond MAX_ENGINES are disposed)."""
+    """The pooled engine of one database file (least recently used beyond MAX_ENGINES go)."""
     with _LOCK:
         engine = _ENGINES.pop(conn_string, None)
         if engine is None:
@@ -113,16 +102,14 @@ DAGSTER_CONNECTS = {
 
 
 def pooled_engines() -> None:
-    """Dagster's SQLite storages take their connections from one pooled engine per file in
-    this process (Dagster's own methods build an engine and connect per operation)."""
+    """Dagster's SQLite storages take their connections from one pooled engine per file."""
     SqliteEventLogStorage._connect = _event_log_connect  # type: ignore[method-assign]
     SqliteRunStorage.connect = _storage_connect  # type: ignore[method-assign]
     SqliteScheduleStorage.connect = _storage_connect  # type: ignore[method-assign]
 
 
 def release() -> None:
-    """Close the idle connections and pooled engines (the last close checkpoints each
-    database, as usual)."""
+    """Close the idle connections and pooled engines (the last close checkpoints)."""
     with _LOCK:
         pins = list(_PINNED.values())
         _PINNED.clear()

@@ -14,12 +14,9 @@ from levelup_pipeline.defs.config import (
 
 REPORT = AssetSelection.groups("report")
 DERIVED = AssetSelection.groups("model", "aggregates") | REPORT
-#: A sync stores data (fetch, model, checks, aggregates); the report follows by automation
-#: under the daemon (`make dev`), or `levelup report`.
+#: The report follows a sync by automation (or `levelup report`).
 SYNC = AssetSelection.assets(RAW_OP) | AssetSelection.groups("model", "aggregates")
-#: What daemon runs (schedules, sensors) select: the fetch alone. The rest follows by
-#: automation, so a failed fetch marks nothing else failed. The CLI and `dagster job execute`
-#: run the whole job: no daemon may be running.
+#: Daemon runs fetch only: the rest follows by automation, a failed fetch marks nothing else.
 FETCH_ONLY = [AssetKey(RAW_OP)]
 FILL_GAPS_CONFIG = merged(sync_run_config("fill_gaps"), model_run_config(measure_gaps=True))
 

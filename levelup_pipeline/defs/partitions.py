@@ -1,5 +1,4 @@
-"""Players are partitions: one DuckDB file and one key each, the first spelling registered
-(gamertags are case-insensitive: every other spelling resolves to it)."""
+"""Players are dynamic partitions, keyed by the first spelling registered (case-insensitive)."""
 
 from __future__ import annotations
 
@@ -30,7 +29,7 @@ def register_player(instance: DagsterInstance, gamertag: str) -> bool:
     try:
         instance.add_dynamic_partitions(PLAYERS_PARTITION_NAME, [gamertag])
     except Exception:  # noqa: BLE001 - storage-specific IntegrityError
-        # Two processes (UI + CLI, two CLIs) registered the same player at the same instant.
+        # Another process registered the same player at the same instant.
         if instance.has_dynamic_partition(PLAYERS_PARTITION_NAME, gamertag):
             return False
         raise

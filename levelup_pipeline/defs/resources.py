@@ -1,4 +1,4 @@
-"""The player store resource (the Halo API's lives in `halo/resource.py`)."""
+"""The player store resource (the Halo API's is `halo/resource.py`)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,15 @@ from levelup_pipeline.store.player_store import PlayerStore, connection_config
 
 
 class PlayerStoreResource(ConfigurableResource):
-    """Opens a player's DuckDB file through dagster-duckdb's `DuckDBResource` (one per player
-    file), inside the store's guard: writers take the file lock, check the file and apply the
-    migrations; readers are read-only and hold the lock's shared side."""
+    """A player's DuckDB file through dagster-duckdb's `DuckDBResource`, inside the store's
+    guard (writers: file lock, checks, migrations; readers: read-only, shared lock)."""
 
     data_dir: str | None = None
     session_gap_minutes: int = 45
     lock_timeout_seconds: float = 600.0
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        """Runs touching a player's file commit their events cheaply (`instance_sqlite`); the
-        previous run's pins go here (a teardown hook would break direct asset invocation)."""
+        """Cheap event commits (`instance_sqlite`); not a teardown: direct invocation needs none."""
         instance_sqlite.release()
         instance_sqlite.cheaper_commits()
 

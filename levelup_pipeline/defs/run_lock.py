@@ -1,12 +1,6 @@
-"""One run per player at a time, for every launcher, and what the CLI reads without Dagster.
-
-Every run's executor (`defs/executor.py`) holds its player's run lock, `DAGSTER_HOME/locks/
-<key>.lock` (released by the kernel even on SIGKILL), for the whole run: CLI, UI, schedules,
-sensors and `dagster job execute` alike. It records beside the lock how the player's last run
-ended, and `levelup_players.json` mirrors the registered players, so `levelup sync --delta`
-decides "nothing new" without importing Dagster (no reading of Dagster's own tables).
-This module must not import Dagster.
-"""
+"""One run per player at a time for every launcher (a file lock under DAGSTER_HOME/locks/), the
+player's last run and a mirror of the registered players: what the CLI reads without Dagster.
+This module must not import Dagster."""
 
 from __future__ import annotations
 
@@ -43,8 +37,7 @@ def player_run_lock(
     timeout: float | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
-    """Hold the player's run lock, waiting up to `timeout` (default LEVELUP_RUN_WAIT_SECONDS,
-    else 600 s) for the run that holds it; PlayerBusy with one sentence past it."""
+    """Hold the player's run lock, waiting up to `timeout` (LEVELUP_RUN_WAIT_SECONDS, 600 s)."""
     wait = float(os.environ.get(WAIT_ENV) or DEFAULT_WAIT_SECONDS) if timeout is None else timeout
     lock = filelock.FileLock(str(_lock_file(gamertag, home)))
     try:
@@ -118,8 +111,7 @@ def mirror_players(players: list[str], home: Path | None = None) -> None:
 
 
 def mirror_add(gamertag: str, home: Path | None = None) -> None:
-    """Add a player (a partition the UI or a sensor registered) to an existing mirror; without
-    one, the CLI builds it from Dagster's list when it reads it (a partial one hides players)."""
+    """Add a player to an existing mirror (a partial new one would hide players from the CLI)."""
 
     def change(players: list[str] | None) -> list[str] | None:
         if players is None or find_gamertag(gamertag, players):

@@ -1,9 +1,5 @@
-"""The guide's cadence: daily deltas for active players, weekly (Mondays) for occasional ones.
-
-The cadence is a per-player setting (`levelup players add GT --cadence weekly`). The run key
-`<gamertag>:<date>` makes a tick evaluated twice launch nothing twice; runs fetch only
-(`FETCH_ONLY`), the rest follows by automation.
-"""
+"""The guide's cadence: daily deltas for active players, weekly (Mondays) for occasional ones;
+run keys `<gamertag>:<date>` launch nothing twice."""
 
 from dagster import (
     DefaultScheduleStatus,

@@ -1,9 +1,5 @@
-"""Sensors: the roster file, gaps a sync reported, and the automation that follows lineage.
-
-The roster and gap runs fetch only (`FETCH_ONLY`): the rest follows by automation, so a failed
-fetch marks nothing else failed. Ticks never call the API nor open a player's database; run
-keys make a tick evaluated twice launch nothing twice.
-"""
+"""Sensors: the roster file, gaps a sync reported (fetch-only runs, no API call in a tick), and
+the automation that follows lineage."""
 
 import os
 
@@ -99,8 +95,7 @@ def _gaps(metadata: dict) -> float:
     "raw_match_json's metadata: the API failed for a moment). Reads the event log only.",
 )
 def gap_fill_sensor(context: SensorEvaluationContext):
-    """One fill_gaps run per player whose finished syncs reported gaps (a sensor: the trigger
-    is a number in the metadata, not lineage)."""
+    """One fill_gaps run per player whose finished syncs reported gaps (not lineage: a sensor)."""
     instance = context.instance
     if context.cursor is None:
         latest = instance.fetch_materializations(RAW, limit=1).records
@@ -133,8 +128,7 @@ def gap_fill_sensor(context: SensorEvaluationContext):
 
 
 def automation_interval() -> int:
-    """Seconds between automation evaluations: `LEVELUP_AUTOMATION_INTERVAL_SECONDS` (read
-    when the definitions load, e.g. 5 in the browser tests) if a positive integer, else 30."""
+    """`LEVELUP_AUTOMATION_INTERVAL_SECONDS` if a positive integer, else 30."""
     value = os.environ.get(INTERVAL_ENV, "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else 30
 

@@ -1,8 +1,5 @@
-"""What the UI shows of a player's tables: column schemas, previews, and writes made outside a run.
-
-Names and types follow the store's migrations and aggregates.sql; a test compares them with a
-freshly migrated database.
-"""
+"""What the UI shows of a player's tables: column schemas (a test holds them to the migrations),
+previews, and writes made outside a run."""
 
 from __future__ import annotations
 
@@ -233,19 +230,18 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     return "\n".join([head, rule, *body])
 
 
-def preview(conn: Any, table: str, order_by: str | None = None, limit: int = 10) -> MetadataValue:
-    """Markdown preview of the first rows of a store table (table names are ours, not input)."""
+def preview(conn: Any, table: str, order_by: str | None = None) -> MetadataValue:
+    """Markdown preview of the first 10 rows of a store table (table names are ours)."""
     order = f" ORDER BY {order_by}" if order_by else ""
-    cur = conn.execute(f"SELECT * FROM {table}{order} LIMIT {int(limit)}")
+    cur = conn.execute(f"SELECT * FROM {table}{order} LIMIT 10")
     return MetadataValue.md(markdown_table([d[0] for d in cur.description], cur.fetchall()))
 
 
 def record_table_changes(
     instance: DagsterInstance, gamertag: str, counts: Mapping[str, int], operation: str
 ) -> list[str]:
-    """Archive, restore and rename change tables without a run: one runless materialization
-    per modelled table in `counts` (its row count now) keeps the UI's history true to the file
-    (automation then refreshes what follows). Returns the tables recorded."""
+    """One runless materialization per modelled table in `counts` (archive, restore, rename);
+    returns the tables recorded."""
     recorded = [table for table in COLUMNS if table in counts]
     for table in recorded:
         instance.report_runless_asset_event(

@@ -1,11 +1,6 @@
-"""Halo API tokens: where they come from, how they are refreshed, where the secret is kept.
-
-In order: `HALO_SPARTAN_TOKEN` + `HALO_CLEARANCE_TOKEN` as given; else an Azure app
-(`SPNKR_CLIENT_ID`/`SPNKR_CLIENT_SECRET`/`SPNKR_REDIRECT_URI`) and the refresh token `levelup
-auth` stored in the user-only token file; else, against a simulator, a fake app and refresh
-token so that spnkr's real flow runs end to end. Tokens are refreshed before they expire and
-once after a 401. No token ever reaches a log line, an exception or a repr.
-"""
+"""Halo API tokens: given, reused while valid (memory, then the token file), refreshed from the
+stored refresh token, or the simulator's fake app (docs/api-layer.md); no token ever reaches a
+log, an exception or a repr."""
 
 from __future__ import annotations
 
@@ -24,28 +19,19 @@ from spnkr.auth import xbox as spnkr_xbox
 from spnkr.auth.app import AzureApp
 from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE, authenticate_player
 
-from levelup_pipeline.halo import token_cache
+from levelup_pipeline.config import SECRET_ENV
 from levelup_pipeline.halo.endpoint import configured_endpoint, create_session
 from levelup_pipeline.halo.errors import AuthenticationFailed, HaloApiUnavailable, InsecureTokenFile
 
 TOKEN_FILE_ENV = "LEVELUP_TOKEN_FILE"
-SPARTAN_ENV = "HALO_SPARTAN_TOKEN"
-CLEARANCE_ENV = "HALO_CLEARANCE_TOKEN"
-CLIENT_ID_ENV = "SPNKR_CLIENT_ID"
-CLIENT_SECRET_ENV = "SPNKR_CLIENT_SECRET"
-REDIRECT_URI_ENV = "SPNKR_REDIRECT_URI"
-CREDENTIAL_ENV = {  # Credentials field -> the variable it falls back to
-    "spartan_token": SPARTAN_ENV,
-    "clearance_token": CLEARANCE_ENV,
-    "client_id": CLIENT_ID_ENV,
-    "client_secret": CLIENT_SECRET_ENV,
-    "redirect_uri": REDIRECT_URI_ENV,
-}
+SPARTAN_ENV, CLEARANCE_ENV, CLIENT_ID_ENV, CLIENT_SECRET_ENV, REDIRECT_URI_ENV = SECRET_ENV.values()
 
 SIM_APP = AzureApp("sim-client-id", "sim-client-secret", "https://localhost")
 SIM_REFRESH_TOKEN = "sim-refresh-token"
 #: Refresh this long before ExpiresUtc (capped at 10% of the token's lifetime).
 EXPIRY_MARGIN = dt.timedelta(minutes=5)
+#: The process's tokens per (Azure app, token file, endpoint): a pre-check and its run share them.
+_TOKENS: dict[tuple[str, str, str], Tokens] = {}
 
 
 def default_token_file() -> Path:
@@ -86,14 +72,18 @@ def read_refresh_token(path: Path) -> str | None:
 def write_refresh_token(
     path: Path, token: str, tokens: Tokens | None = None, endpoint: str = ""
 ) -> None:
-    """Atomically write the refresh token (and the spartan/clearance pair, see `token_cache`)
-    to a user-only (0600) file in a 0700 folder."""
+    """Atomically write the refresh token (and the token pair) to a 0600 file in a 0700 folder."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     content: dict = {"refresh_token": token, "updated_utc": dt.datetime.now(dt.UTC).isoformat()}
-    cached = token_cache.file_entry(tokens, endpoint)
-    if cached:
-        content["spartan"] = cached
+    if tokens is not None and tokens.expires_at and tokens.refresh_at:  # lifetime known
+        content["spartan"] = {
+            "endpoint": endpoint,
+            "spartan_token": tokens.spartan,
+            "clearance_token": tokens.clearance,
+            "expires_utc": tokens.expires_at.isoformat(),
+            "refresh_utc": tokens.refresh_at.isoformat(),
+        }
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
@@ -123,7 +113,7 @@ class Credentials:
         """Values given win; missing ones come from the documented env variables."""
         values = {
             name: (given.pop(name, None) or os.environ.get(env, "")).strip() or None
-            for name, env in CREDENTIAL_ENV.items()
+            for name, env in SECRET_ENV.items()
         }
         path = Path(token_file).expanduser() if token_file else None
         return cls(**given, **values, token_file=path, simulator=simulator)
@@ -145,6 +135,15 @@ class Tokens:
             "x-343-authorization-spartan": self.spartan,
             "343-clearance": self.clearance,
         }
+
+    def fresh(self) -> bool:
+        """Usable until their refresh time (always, when it is unknown)."""
+        return self.refresh_at is None or dt.datetime.now(dt.UTC) < self.refresh_at
+
+
+def forget_tokens() -> None:
+    """Drop the process's reused tokens (tests; a new sign-in)."""
+    _TOKENS.clear()
 
 
 class TokenManager:
@@ -180,8 +179,7 @@ class TokenManager:
                 f"no Halo credentials: set {CLIENT_ID_ENV}/{CLIENT_SECRET_ENV} or "
                 f"{SPARTAN_ENV}/{CLEARANCE_ENV}"
             )
-        path = self._token_file
-        cached = token_cache.recall(self._cache_key(), lambda: path and read_token_file(path))
+        cached = self._recall()
         if cached is not None:
             self.tokens = cached
             return cached
@@ -190,13 +188,33 @@ class TokenManager:
 
     def _cache_key(self) -> tuple[str, str, str]:
         assert self._app is not None
-        return token_cache.cache_key(self._app.client_id, self._token_file, self.endpoint)
+        return self._app.client_id, str(self._token_file or ""), self.endpoint
+
+    def _recall(self) -> Tokens | None:
+        """This account's valid tokens: from memory, else from the token file."""
+        tokens = _TOKENS.get(self._cache_key())
+        if tokens is not None and tokens.fresh():
+            return tokens
+        stored = read_token_file(self._token_file) if self._token_file else None
+        cached = (stored or {}).get("spartan")
+        if not isinstance(cached, dict) or cached.get("endpoint") != self.endpoint:
+            return None
+        try:
+            tokens = Tokens(
+                cached["spartan_token"],
+                cached["clearance_token"],
+                dt.datetime.fromisoformat(cached["expires_utc"]),
+                dt.datetime.fromisoformat(cached["refresh_utc"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not (tokens.spartan and tokens.clearance and tokens.fresh()):
+            return None
+        _TOKENS[self._cache_key()] = tokens
+        return tokens
 
     def _needs_refresh(self) -> bool:
-        tokens = self.tokens
-        if tokens is None or tokens.refresh_at is None or self._app is None:
-            return tokens is None
-        return dt.datetime.now(dt.UTC) >= tokens.refresh_at
+        return self.tokens is None or (self._app is not None and not self.tokens.fresh())
 
     async def ensure_fresh(self, session: aiohttp.ClientSession) -> Tokens:
         """Current tokens, refreshed first if they are within their expiry margin."""
@@ -218,8 +236,7 @@ class TokenManager:
             return await self._refresh_locked(session)
 
     async def _refresh_locked(self, session: aiohttp.ClientSession) -> Tokens:
-        """spnkr's `refresh_player_tokens`, unrolled because it drops the rotated refresh
-        token, which must be stored back."""
+        """spnkr's `refresh_player_tokens`, unrolled to keep the rotated refresh token."""
         assert self._app is not None
         refresh_token = self._refresh_token
         if not refresh_token and self._token_file:
@@ -248,7 +265,7 @@ class TokenManager:
         self._refresh_token = new_refresh or refresh_token
         if self._token_file is not None:
             write_refresh_token(self._token_file, self._refresh_token, tokens, self.endpoint)
-        token_cache.remember(self._cache_key(), tokens)
+        _TOKENS[self._cache_key()] = tokens
         self.tokens = tokens
         self.refresh_count += 1
         return tokens
@@ -270,8 +287,7 @@ class TokenManager:
 
 
 async def interactive_login(app: AzureApp, token_file: Path | None = None) -> Path:
-    """`levelup auth`: spnkr prints the sign-in URL and reads the code; the refresh token is
-    stored (0600)."""
+    """`levelup auth`: spnkr's sign-in prompt, then the refresh token stored (0600)."""
     path = Path(token_file) if token_file else default_token_file()
     async with create_session(configured_endpoint()) as session:
         try:

@@ -1,10 +1,5 @@
-"""`HaloApi`: the raw-JSON Halo Infinite client a multi-hour sync can rely on.
-
-URLs are spnkr's (its `_HOST` constants and paths); bodies are decoded as JSON and never
-`.parse()`d, because spnkr's pydantic models reject enum and medal values new seasons add.
-Every call goes through `_request`: fresh tokens -> rate token and in-flight slot -> send ->
-401 refresh, 429/5xx retry, 404 typed -> metrics.
-"""
+"""`HaloApi`: the raw-JSON client (spnkr's URLs, never its models: new seasons add values they
+reject); every call goes through `_request` (tokens, limiter, retries, typed errors, metrics)."""
 
 from __future__ import annotations
 
@@ -42,7 +37,6 @@ from levelup_pipeline.halo.errors import (
 from levelup_pipeline.halo.metrics import ApiMetrics, LoggerLike
 from levelup_pipeline.halo.ratelimit import (
     BACKGROUND,
-    DEFAULT_BURST,
     DEFAULT_MAX_IN_FLIGHT,
     NORMAL,
     URGENT,
@@ -61,6 +55,7 @@ from levelup_pipeline.transform.skill import skill_result_for
 
 MATCH_TYPES = ("all", "matchmaking", "custom", "local")
 UGC_KINDS = ("maps", "ugcGameVariants", "playlists", "mapModePairs")
+TRUSTED_HOST_SUFFIX = ".halowaypoint.com"
 USERS_BATCH = 100
 HIGHLIGHT_EVENTS_CHUNK = 3
 #: Several per request: with many in flight, a fresh token can expire before this one resends.
@@ -68,6 +63,10 @@ MAX_REFRESHES_PER_REQUEST = 3
 
 _log = logging.getLogger("levelup_pipeline.halo")
 NotFound = Callable[[], HaloApiError] | None
+
+
+class UntrustedImageUrl(HaloApiError):
+    """An image URL outside the Halo services: refused so that tokens never leave them."""
 
 
 class PlayerIdentity(NamedTuple):
@@ -84,7 +83,6 @@ class HaloApiSettings:
     endpoint: str | None = None
     requests_per_second: float | None = None  # None: adaptive per-service budgets
     max_requests_per_second: float | None = None  # their ceiling (None: LEVELUP_HALO_MAX_RPS)
-    burst: int = DEFAULT_BURST
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     credentials: Credentials = field(default_factory=Credentials)
@@ -172,8 +170,6 @@ class HaloApi:
         except HaloApiError:
             self.metrics.errors += 1
             raise
-        finally:
-            self.metrics.token_refreshes = self.tokens.refresh_count
 
     async def _get_json(
         self, url: str, endpoint: str, not_found: NotFound = None, **kw: Any
@@ -201,15 +197,11 @@ class HaloApi:
         url = f"{PROFILE_HOST}/users/{urllib.parse.quote(ref, safe='()')}"
         data = await self._get_json(url, "profile.user", lambda: PlayerNotFound(text))
         try:
-            xuid = str(data["xuid"]).strip()
-            gamertag = str(data["gamertag"])
-        except (KeyError, TypeError):
+            return PlayerIdentity(str(unwrap_xuid(str(data["xuid"]))), str(data["gamertag"]))
+        except (KeyError, TypeError, InvalidXuidError):
             raise MalformedResponse(
                 f"The Halo profile service answered for {text!r} without xuid/gamertag."
             ) from None
-        if xuid.lower().startswith("xuid("):
-            xuid = xuid[5:].rstrip(")")
-        return PlayerIdentity(xuid=xuid, gamertag=gamertag)
 
     async def users(self, xuids: Iterable[str]) -> list[dict]:
         """Profiles of many XUIDs, fetched in batches of 100."""
@@ -236,11 +228,6 @@ class HaloApi:
             params={"start": str(start), "count": str(count), "type": match_type},
             priority=URGENT,  # pages feed every other request: never behind match requests
         )
-
-    async def match_count(self, player: str) -> dict:
-        """A player's match counts per type."""
-        url = f"{STATS_HOST}/hi/players/{_player_path(player)}/matches/count"
-        return await self._get_json(url, "stats.match_count", lambda: PlayerNotFound(str(player)))
 
     async def match_stats(self, match_id: str) -> dict:
         """One match's stats (404/410 -> MatchNotFound, bad body -> MalformedResponse)."""
@@ -325,7 +312,7 @@ class HaloApi:
 async def open_halo_api(
     settings: HaloApiSettings | None = None, *, logger: LoggerLike | None = None
 ) -> AsyncIterator[HaloApi]:
-    """Create the one session, obtain tokens, yield a ready `HaloApi`, close everything."""
+    """Create the one session, obtain tokens, yield a ready `HaloApi`, close the session."""
     settings = settings or HaloApiSettings()
     endpoint = configured_endpoint(settings.endpoint)
     credentials = settings.credentials
@@ -334,7 +321,6 @@ async def open_halo_api(
     limiter = HaloRateLimiter(
         configured_rps(settings.requests_per_second),
         ceiling=settings.max_requests_per_second,
-        burst=settings.burst,
         max_in_flight=settings.max_in_flight,
     )
     timeout = aiohttp.ClientTimeout(
@@ -346,7 +332,6 @@ async def open_halo_api(
         tokens = TokenManager(credentials, endpoint)
         await tokens.start(session)
         api = HaloApi(session, tokens, limiter, settings.retry, logger or _log, settings.verbose)
-        api.metrics.token_refreshes = tokens.refresh_count
         api.logger.info(
             f"Halo API ready ({'endpoint ' + endpoint if endpoint else 'live services'}, "
             f"{limiter.describe()}, {settings.max_in_flight} in flight)."
@@ -355,3 +340,21 @@ async def open_halo_api(
     finally:
         await session.close()
         await asyncio.sleep(0)
+
+
+def medal_sprite_url(path: str) -> str:
+    """Absolute URL of a sprite sheet named in the medal metadata (`medals/images/...png`)."""
+    return urllib.parse.urljoin(f"{GAMECMS_HOST}/hi/Waypoint/file/", path.lstrip("/"))
+
+
+async def download_image(api: HaloApi, url: str) -> bytes:
+    """One image's bytes, from https://*.halowaypoint.com only (requests carry the tokens)."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host.endswith(TRUSTED_HOST_SUFFIX):
+        raise UntrustedImageUrl(
+            f"Refusing to download {parts.scheme}://{host}{parts.path}: images are only "
+            f"fetched from https://*{TRUSTED_HOST_SUFFIX}."
+        )
+    not_found = ResourceNotFound(f"The image {parts.path} was not found.")
+    return await api._request(url, "images", lambda: not_found)

@@ -1,11 +1,5 @@
-"""Route all of the client's and spnkr's traffic to one local simulator, without patching spnkr.
-
-With `LEVELUP_HALO_ENDPOINT=127.0.0.1:PORT` (or the resource's `endpoint`), the session's
-resolver answers every host name with that address, so URLs, Host and SNI stay the real ones and
-the simulator dispatches on Host. Only then are certificates unchecked (the simulator's is
-self-signed), and only loopback endpoints are accepted: a typo never sends tokens unverified to
-another machine.
-"""
+"""Route all traffic (ours and spnkr's) to a loopback simulator: every host resolves to it, so
+URLs, Host and SNI stay real; certificates go unchecked only there."""
 
 from __future__ import annotations
 
@@ -56,7 +50,6 @@ class FixedResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        """Answer with the fixed endpoint whatever the host and port asked for."""
         return [
             {
                 "hostname": host,

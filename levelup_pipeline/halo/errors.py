@@ -1,5 +1,4 @@
-"""Typed errors of the Halo API layer: `str(error)` is one sentence a user can act on (the CLI
-and the run log print it, never a traceback), and never holds a token or secret."""
+"""Typed API errors: `str(error)` is one actionable sentence, never a token or a traceback."""
 
 from __future__ import annotations
 
@@ -28,7 +27,6 @@ class PlayerNotFound(HaloApiError):
     """The gamertag or XUID does not exist."""
 
     def __init__(self, player: str) -> None:
-        self.player = player
         super().__init__(
             f"Player {player!r} was not found by the Halo profile service: check the gamertag "
             "spelling (or pass the XUID)."
@@ -59,5 +57,5 @@ class InsecureTokenFile(HaloApiError):
     """The refresh-token file is readable by group/others, so we refuse to use it."""
 
 
-#: After these, no match or entry can usefully be retried in this run (callers add extras).
+#: After these, nothing else in this run can usefully be retried.
 RUN_ENDING_ERRORS: tuple[type[HaloApiError], ...] = (AuthenticationFailed, RateLimitExhausted)

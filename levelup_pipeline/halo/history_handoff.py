@@ -1,13 +1,5 @@
-"""The first history page `levelup sync`'s delta pre-check read, handed to the run it starts
-in the same process, so the run does not ask for it again.
-
-Asking again costs a round trip and one request of halostats' budget: with the budget's
-one-second burst of 5, the history page plus 5 new matches' stats is one request too many,
-and the last match waited 0.2 s. The pre-check offers the page it read; the run takes it
-once, for the same player, match type and page size, and only within `MAX_AGE_SECONDS`: using
-it is the same as starting the sync when the pre-check ran. The CLI drops it once the player's
-turn is over, whether a run started or not.
-"""
+"""The history page the CLI's delta pre-check read, handed once to the run it starts (same
+player, match type and page size, within MAX_AGE_SECONDS): one request of halostats' budget less."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Request counters and the progress lines of long syncs (counts and rates only, never a
-header or a token)."""
+"""Request counters and progress lines of long syncs (counts and rates only, never a token)."""
 
 from __future__ import annotations
 
@@ -28,7 +27,6 @@ class ApiMetrics:
     retries: int = 0
     throttled: int = 0
     errors: int = 0
-    token_refreshes: int = 0
     started: float = field(default_factory=time.monotonic)
 
     def record(self, endpoint: str, status: int | None) -> None:
@@ -44,8 +42,8 @@ class ApiMetrics:
 
 
 class ProgressReporter:
-    """Progress lines (done/total, req/s, retries, ETA) every `interval_seconds`, to Dagster's
-    `context.log` or a std logger, and a tqdm bar on a terminal."""
+    """Progress lines (done/total, req/s, retries, ETA) every `interval_seconds` to a logger,
+    and a tqdm bar on a terminal."""
 
     def __init__(
         self,
@@ -87,7 +85,7 @@ class ProgressReporter:
             self._log()
 
     def line(self) -> str:
-        """The progress line (no secrets: only counts and rates)."""
+        """The progress line."""
         total = "?" if self.total is None else str(self.total)
         parts = [f"{self.description}: {self.done}/{total} matches"]
         if (m := self.metrics) is not None:

@@ -1,14 +1,7 @@
-"""Per-service rate limits that find the Halo API's limit by themselves (issue 17).
+"""Per-service adaptive rate limits that find the Halo API's limit (policy: docs/api-layer.md).
 
-Default (no `LEVELUP_HALO_RPS`): one token bucket per service, starting at spnkr's 5 req/s,
-raised additively while the budget holds the service back and no 429 comes, up to a ceiling
-(`LEVELUP_HALO_MAX_RPS`, default 4x). A 429 remembers the rate it came at as the service's
-limit, cuts the rate (x `CUT`), pauses the service for Retry-After, then settles just under the
-limit (x `SETTLE`) and probes 5% higher after `PROBE_AFTER` quiet seconds. `LEVELUP_HALO_RPS` /
-`--rps` is one fixed bucket for all services (burst 2). Hand-written rather than aiolimiter: the
-rate is retuned and paused at run time, and waiters are served by priority. The clock is
-injectable, so the policy is tested in simulated time (`levelup_pipeline_tests/halo/`).
-"""
+Hand-written rather than aiolimiter: rates are retuned and paused at run time and waiters are
+served by priority; the injectable clock lets tests run the policy in simulated time."""
 
 from __future__ import annotations
 
@@ -112,8 +105,7 @@ class Budget:
 
     @property
     def burst(self) -> float:
-        """One second's worth of the rate until a 429, then 2 (the window cap bounds each
-        second under the remembered limit)."""
+        """One second's worth of the rate until a 429, then the room left under the limit."""
         if self.fixed_burst is not None:
             return self.fixed_burst
         if self.limit is not None:
@@ -148,8 +140,7 @@ class Budget:
         return max(1e-6, (1.0 - self._tokens) / self.rate)
 
     async def acquire(self, priority: int = NORMAL) -> float:
-        """Wait for the pause to end and a token; returns the clock time it was taken. Waiters
-        are served by priority, then in arrival order; only the head of the queue polls."""
+        """Wait for a token (by priority, then arrival; only the head polls); returns when."""
         entry: list = [priority, next(self._seq), asyncio.Event()]
         heapq.heappush(self._queue, entry)
         try:
@@ -189,12 +180,9 @@ class Budget:
         self._tokens = min(self._tokens, self.burst)
 
     def on_throttled(self, sent_at: float, retry_after: float | None = None) -> None:
-        """A 429 for a request sent at `sent_at`: remember the limit, cut the rate, pause.
-
-        The limit is what went through in the second before it (a burst can exceed the rate),
-        never cut by more than `CUT` at once. A request sent before the last cut belongs to the
-        same episode: no second cut, but its 429 may refine the limit downwards.
-        """
+        """A 429 for a request sent at `sent_at`: remember what went through in the second
+        before as the limit (cut by `CUT` at most), cut the rate, pause; a request sent before
+        the last cut only refines the limit downwards."""
         self.throttled += 1
         now = self._clock()
         if retry_after is not None:
@@ -214,8 +202,7 @@ class Budget:
         self._set_rate(self.limit * CUT, now)
 
     def on_success(self, sent_at: float) -> None:
-        """A request went through: raise the rate if a request waited for a token within the
-        last second (the budget, not the traffic, holds the service back)."""
+        """A request went through: raise the rate if the budget held a request back lately."""
         del sent_at  # same signature as on_throttled; the clock decides
         now = self._clock()
         if now - self._waited_at > SATURATED_FOR or self.rate >= self.ceiling:
@@ -242,8 +229,7 @@ class Budget:
 
 
 class HaloRateLimiter:
-    """One `Budget` per service (adaptive) or one for all (fixed), and a bound on requests in
-    flight."""
+    """One `Budget` per service (adaptive) or one for all (fixed), and an in-flight bound."""
 
     def __init__(
         self,
@@ -276,8 +262,7 @@ class HaloRateLimiter:
 
     @contextlib.asynccontextmanager
     async def slot(self, budget: Budget, priority: int = NORMAL) -> AsyncIterator[float]:
-        """A token of `budget`, then an in-flight slot for one request; yields the time the
-        token was taken."""
+        """A token of `budget`, then an in-flight slot; yields when the token was taken."""
         sent_at = await budget.acquire(priority)
         async with self._in_flight:
             yield sent_at

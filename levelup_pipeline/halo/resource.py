@@ -1,8 +1,4 @@
-"""`HaloApiResource`: the Dagster resource that opens a ready `HaloApi`.
-
-Secrets are set with `dagster.EnvVar("...")`, so run config and the UI only show the variable's
-name; unset fields fall back to the documented environment variables at run time.
-"""
+"""The Dagster resource that opens a ready `HaloApi`; secrets are EnvVars (the UI shows names)."""
 
 from __future__ import annotations
 
@@ -13,7 +9,8 @@ from collections.abc import AsyncIterator
 import dagster as dg
 from pydantic import Field
 
-from levelup_pipeline.halo.auth import CREDENTIAL_ENV, Credentials
+from levelup_pipeline.config import SECRET_ENV
+from levelup_pipeline.halo.auth import Credentials
 from levelup_pipeline.halo.client import HaloApi, HaloApiSettings, open_halo_api
 from levelup_pipeline.halo.endpoint import configured_endpoint
 from levelup_pipeline.halo.metrics import LoggerLike
@@ -89,7 +86,7 @@ class HaloApiResource(dg.ConfigurableResource):
                 max_delay=self.retry_max_delay_seconds,
             ),
             credentials=Credentials.from_env(
-                **{name: _value(getattr(self, name)) for name in CREDENTIAL_ENV},
+                **{name: _value(getattr(self, name)) for name in SECRET_ENV},
                 token_file=self.token_file,
                 simulator=endpoint is not None,
             ),
@@ -101,7 +98,6 @@ class HaloApiResource(dg.ConfigurableResource):
     async def open(
         self, logger: LoggerLike | None = None, verbose: bool | None = None
     ) -> AsyncIterator[HaloApi]:
-        """A ready HaloApi (session open, tokens obtained); `verbose` overrides the field for
-        this run (a `--verbose` CLI flag)."""
+        """A ready HaloApi; `verbose` overrides the field for this run (`--verbose`)."""
         async with open_halo_api(self.settings(verbose), logger=logger) as api:
             yield api

@@ -1,10 +1,5 @@
-"""Bounded retries on tenacity, so a multi-hour sync survives throttling and outages.
-
-A 429 waits for Retry-After and pauses its whole service; 5xx, 408, timeouts and resets back
-off exponentially with jitter; other statuses and certificate errors are final (the client
-refreshes tokens once on a 401). Past `max_attempts` or `max_total_wait_seconds`:
-`RateLimitExhausted` / `HaloApiUnavailable`, one sentence each.
-"""
+"""Bounded retries on tenacity, so a multi-hour sync survives throttling and outages (a 429
+pauses its whole service); past the budget, one typed sentence."""
 
 from __future__ import annotations
 
@@ -76,7 +71,7 @@ def backoff_delay(policy: RetryPolicy, attempt: int) -> float:
 
 
 def _retryable(exc: BaseException) -> bool:
-    # A bad certificate (ClientSSLError, a ClientConnectionError) does not get better by retrying.
+    # A bad certificate is a ClientConnectionError that retrying does not cure.
     return isinstance(exc, TRANSIENT) and not isinstance(exc, aiohttp.ClientSSLError)
 
 
@@ -104,11 +99,8 @@ async def call_with_retries(
     on_retry: Callable[[BaseException, float], None],
     first_sent: Callable[[], float | None],
 ) -> T:
-    """Run `attempt` until it succeeds or the budget is spent; raise one-line typed errors.
-
-    The waiting budget counts from `first_sent()`, the first send, not from when the request
-    joined its service's queue (where it can wait minutes behind a long import).
-    """
+    """Run `attempt` until it succeeds or the budget (counted from the first send, not the
+    queueing) is spent; then raise a one-sentence typed error."""
 
     def wait(state: RetryCallState) -> float:
         retry_after = getattr(state.outcome and state.outcome.exception(), "retry_after", None)

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from levelup_pipeline.halo.client import UntrustedImageUrl, download_image, medal_sprite_url
 from levelup_pipeline.halo.errors import HaloApiError, ResourceNotFound
-from levelup_pipeline.halo.images import UntrustedImageUrl, download_image, medal_sprite_url
 from levelup_pipeline.ingest.fetch_core import (
     MEDAL_SPRITES_KEY,
     ends_run,

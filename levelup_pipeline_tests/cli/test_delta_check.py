@@ -15,8 +15,7 @@ from levelup_pipeline.cli import delta_check
 from levelup_pipeline.cli.main import cli
 from levelup_pipeline.defs import run_lock
 from levelup_pipeline.defs.partitions import registered_players
-from levelup_pipeline.halo import token_cache
-from levelup_pipeline.halo.auth import SIM_REFRESH_TOKEN
+from levelup_pipeline.halo.auth import SIM_REFRESH_TOKEN, forget_tokens
 from levelup_pipeline.ingest import engine
 from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline_tests.faults.helpers import one_line_error
@@ -31,7 +30,7 @@ def _invoke(pipeline, args: list[str]):
     """Run the CLI; returns (result, API requests per endpoint, Dagster runs started)."""
     runs_before = len(pipeline.instance.get_runs())
     pipeline.sim.reset_stats()
-    token_cache.forget_all()  # a new `levelup` process starts with no tokens in memory
+    forget_tokens()  # a new `levelup` process starts with no tokens in memory
     result = CliRunner().invoke(cli, args)
     requests = pipeline.sim.stats()["requests"]
     return result, requests, len(pipeline.instance.get_runs()) - runs_before

@@ -9,7 +9,7 @@ from dagster import AssetKey
 
 from levelup_pipeline.cli import sync_cmd
 from levelup_pipeline.cli.main import cli
-from levelup_pipeline.halo import token_cache
+from levelup_pipeline.halo.auth import forget_tokens
 from levelup_pipeline.ingest import prefetch
 from levelup_pipeline.ingest.options import options_from
 
@@ -122,7 +122,7 @@ def test_cli_delta_uses_the_prefetch_and_asks_each_request_once(synced_pipeline)
     gamertag = pipeline.gamertags()[0]
     new_ids = pipeline.sim.add_matches(2, gamertag)
     pipeline.sim.reset_stats()
-    token_cache.forget_all()  # a new `levelup` process starts with no tokens in memory
+    forget_tokens()  # a new `levelup` process starts with no tokens in memory
     result = CliRunner().invoke(
         cli, ["sync", "--delta", "--match-type", "all", "--player", gamertag]
     )

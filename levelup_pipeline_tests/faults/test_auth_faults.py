@@ -7,8 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from levelup_pipeline.cli.main import cli
-from levelup_pipeline.halo import token_cache
-from levelup_pipeline.halo.auth import SIM_REFRESH_TOKEN
+from levelup_pipeline.halo.auth import SIM_REFRESH_TOKEN, forget_tokens
 from levelup_pipeline_tests.faults.helpers import assert_same_as, one_line_error
 
 pytestmark = pytest.mark.faults
@@ -29,7 +28,7 @@ def test_token_expiry_mid_sync_refreshes_and_continues(bed):
 
 def test_revoked_refresh_token_is_one_line_and_writes_nothing(bed):
     bed.pipeline.add(bed.gamertag)  # registered: the error is the run's, named by player
-    token_cache.forget_all()  # a new process: no spartan token in memory to reuse
+    forget_tokens()  # a new process: no spartan token in memory to reuse
     created_by_add = bed.store().exists()
     bed.sim.reset_stats()
     bed.sim.knobs.strict_tokens = True

@@ -9,8 +9,7 @@ import json
 import stat
 from pathlib import Path
 
-from levelup_pipeline.halo import token_cache
-from levelup_pipeline.halo.auth import Credentials
+from levelup_pipeline.halo.auth import Credentials, forget_tokens
 from levelup_pipeline.halo.client import HaloApi, open_halo_api
 from levelup_pipeline_tests.halo.fake_halo import FakeHalo
 from levelup_pipeline_tests.halo.helpers import make_settings
@@ -32,7 +31,7 @@ def _sessions(
                 if between is not None:
                     between(run)
                 if forget:
-                    token_cache.forget_all()
+                    forget_tokens()
                 settings = make_settings(fake, credentials=credentials)
                 async with open_halo_api(settings) as api:
                     await api.match_stats("m1")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dagster import AssetCheckKey, AssetKey
 
 from levelup_pipeline.defs.checks import CHECK_SPECS
-from levelup_pipeline.halo import token_cache
+from levelup_pipeline.halo.auth import forget_tokens
 
 DOWNSTREAM = ("match_stats", "mv_global_stats", "player_report")
 
@@ -46,7 +46,7 @@ def _synced_then_signed_out(pipeline) -> str:
     outcome = pipeline.sync(gamertag, "delta_sync", match_type="all")
     assert outcome.success, outcome.error
     pipeline.sim.knobs.update({"revoked_refresh_tokens": ["sim-refresh-token"]})
-    token_cache.forget_all()  # the next run is another process (the daemon's run worker)
+    forget_tokens()  # the next run is another process (the daemon's run worker)
     return gamertag
 
 
