@@ -137,11 +137,11 @@ class Backfiller:
         result.requested = len(matches)
         result.absent = len(report.unavailable)
 
-    async def _guarded(self, part: str, fetch: Awaitable[core.Part]) -> tuple[str, Any]:
+    async def _guarded(self, part: str, call: Awaitable[Any]) -> tuple[str, Any]:
         """(status, body); the API being down raises after UNAVAILABLE_BREAKER failures."""
         result = self.results[part]
         result.requested += 1
-        answer = await fetch
+        answer = await core.fetch_part(call)
         if answer.not_found:
             result.absent += 1
             return gaps.ABSENT, None
@@ -161,7 +161,7 @@ class Backfiller:
         async def skill(match_id: str) -> None:
             async with gate:
                 status, body = await self._guarded(
-                    "skill", core.fetch_part(self.api.match_skill(match_id, [self.xuid]))
+                    "skill", self.api.match_skill(match_id, [self.xuid])
                 )
             if status != "failed":  # a failure leaves the stored row as it was
                 out.append(RawParts(match_id, skill=body, skill_status=status))
@@ -169,7 +169,7 @@ class Backfiller:
         async def film(match_id: str) -> None:
             async with gate:
                 status, events = await self._guarded(
-                    "highlights", core.fetch_part(self.api.highlight_events(match_id))
+                    "highlights", self.api.highlight_events(match_id)
                 )
             if status != "failed":
                 out.append(RawParts(match_id, highlights=events, film_status=status))

@@ -42,8 +42,7 @@ def _csr(recap: Any, key: str) -> tuple[int | None, str | None, int | None, int 
 def player_match_stats_row(
     match_id: str, skill: dict[str, Any] | None, player_xuid: str
 ) -> dict[str, Any] | None:
-    """The player's row of a skill response (None without a result); enemy_mmr is the mean
-    of the other teams' MMRs, and no RankRecap (unranked) gives NULL CSR columns."""
+    """The player's row of a skill response, or None; enemy_mmr is the other teams' mean."""
     result = skill_result_for(skill, player_xuid)
     if result is None or not match_id:
         return None
