@@ -19,17 +19,12 @@ _DURATION_RE = re.compile(  # ASCII only: re.ASCII keeps \\d from matching other
 _XUID_RE = re.compile(r"^\s*(?:xuid\()?\s*([0-9]{1,20})\s*\)?\s*$", re.IGNORECASE)
 
 
-def dig(obj: Any, *path: str | int) -> Any:
-    """Follow keys/indexes through nested JSON, returning None at the first gap or wrong type."""
+def dig(obj: Any, *path: str) -> Any:
+    """Follow keys through nested JSON objects, returning None at the first gap or wrong type."""
     for key in path:
-        if isinstance(key, int):
-            if not isinstance(obj, list) or not -len(obj) <= key < len(obj):
-                return None
-            obj = obj[key]
-        else:
-            if not isinstance(obj, dict):
-                return None
-            obj = obj.get(key)
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
         if obj is None:
             return None
     return obj
