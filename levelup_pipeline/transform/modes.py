@@ -80,8 +80,7 @@ def mode_category(
             return label
     if game_variant_category in _SLAYER_FAMILY:
         return "FFA" if teams_enabled is False else "Slayer"
-    label = _BY_CATEGORY.get(game_variant_category) if game_variant_category is not None else None
-    if label is not None:
+    if (label := _BY_CATEGORY.get(game_variant_category)) is not None:  # type: ignore[arg-type]
         return label
     for pattern, label in _BY_NAME:
         if pattern.search(names):
