@@ -4,7 +4,6 @@ what the API confirms it does not have is remembered, so a second run fetches no
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -16,8 +15,6 @@ from levelup_pipeline.ingest.options import SyncOptions
 from levelup_pipeline.store import backfill as gaps
 from levelup_pipeline.store.raw_writes import RawParts
 from levelup_pipeline.store.writer import StoreWriter
-
-log = logging.getLogger(__name__)
 
 GROWING = ("skill", "highlights")  # measured by rows added, the others by gaps closed
 CLOSED_IN_RAW_STEP = ("matches",)  # closed by the raw step itself, the others by the model step
@@ -85,15 +82,13 @@ class Backfiller:
         writer: StoreWriter,
         xuid: str,
         plan: BackfillPlan,
-        api: Any = None,
-        on_log: Callable[[str], None] | None = None,
+        api: Any,
+        on_log: Callable[[str], None],
     ) -> None:
-        if plan.needs_api() and api is None:
-            raise ValueError("This backfill needs the Halo API but no session was given.")
         self.writer = writer
         self.xuid = xuid
         self.api = api
-        self.log = on_log or log.info
+        self.log = on_log
         self.todo = plan.todo
         self.results = {part: PartResult() for part in plan.todo}
         self._unavailable = 0
