@@ -1,15 +1,9 @@
-"""Gap filling (the guide's --with-backfill): fetch only what stored matches lack.
-
-Parts: matches known only from an import (fetched whole), skill, film highlights, aliases,
-names (UGC assets) and medal names. Answers go to the raw layer inside a materialization of
-`raw_match_json`; the model step then transforms them. What the API confirms it does not have
-is remembered, so a second run fetches nothing.
-"""
+"""Gap filling (--with-backfill): fetch only what stored matches lack, into the raw layer;
+what the API confirms it does not have is remembered, so a second run fetches nothing."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,34 +16,28 @@ from levelup_pipeline.store import backfill as gaps
 from levelup_pipeline.store.raw_writes import RawParts
 from levelup_pipeline.store.writer import StoreWriter
 
-log = logging.getLogger(__name__)
-
-# Parts measured by rows added (the others by gaps closed): see `gaps_closed`.
-GROWING = ("skill", "highlights")
-# Parts whose gaps close in the raw step itself (the others once the model step ran).
-CLOSED_IN_RAW_STEP = ("matches",)
+GROWING = ("skill", "highlights")  # measured by rows added, the others by gaps closed
+CLOSED_IN_RAW_STEP = ("matches",)  # closed by the raw step itself, the others by the model step
 WORKERS = 16
-# After this many requests gave up on 5xx/timeouts, the API is taken as down: stop early.
-UNAVAILABLE_BREAKER = 5
+UNAVAILABLE_BREAKER = 5  # requests given up on 5xx/timeouts before the API is taken as down
 
 
 @dataclass
 class PartResult:
     """What one part did: the numbers shown in the asset's materialization metadata."""
 
-    missing: int = 0  # entries the store lacked (matches, players, assets...)
-    requested: int = 0  # of which asked from the API
+    missing: int = 0
+    requested: int = 0
     absent: int = 0  # the API confirmed it has nothing (never asked again)
     failed: int = 0  # transient failures: the next gap fill asks again
-    stored: int = 0  # answers written to the raw layer (the model step transforms them)
-    filled: int = 0  # gaps closed in this step (see CLOSED_IN_RAW_STEP)
+    stored: int = 0
+    filled: int = 0
 
     def as_metadata(self) -> dict[str, int]:
         """Plain dict for MaterializeResult metadata."""
         return asdict(self)
 
 
-# part -> what the store lacks: match ids, xuids, UGC refs, or whether medal metadata is needed
 _MISSING: dict[str, Callable[[StoreWriter], Any]] = {
     "matches": lambda writer: sorted(writer.imported_only_match_ids()),
     "skill": gaps.skill_candidates,
@@ -94,15 +82,13 @@ class Backfiller:
         writer: StoreWriter,
         xuid: str,
         plan: BackfillPlan,
-        api: Any = None,
-        on_log: Callable[[str], None] | None = None,
+        api: Any,
+        on_log: Callable[[str], None],
     ) -> None:
-        if plan.needs_api() and api is None:
-            raise ValueError("This backfill needs the Halo API but no session was given.")
         self.writer = writer
         self.xuid = xuid
         self.api = api
-        self.log = on_log or log.info
+        self.log = on_log
         self.todo = plan.todo
         self.results = {part: PartResult() for part in plan.todo}
         self._unavailable = 0
@@ -121,7 +107,7 @@ class Backfiller:
             await self._names()
             await self._medals()
         finally:
-            # What was fetched is kept, even when a fatal error stops the rest.
+            # what was fetched is kept, even when a fatal error stops the rest
             if raw_parts:
                 self.writer.update_raw_parts(raw_parts)
                 for part in raw_parts:
@@ -136,8 +122,7 @@ class Backfiller:
         return self.results
 
     async def _imported_matches(self) -> None:
-        """Matches known only from an import, fetched whole by the sync engine (their
-        imported rows step aside once the model step models them from the API's JSON)."""
+        """Matches known only from an import, fetched whole by the sync engine."""
         matches = self.todo.get("matches")
         if not matches:
             return
@@ -147,12 +132,11 @@ class Backfiller:
         result.requested = len(matches)
         result.absent = len(report.unavailable)
 
-    async def _guarded(self, part: str, fetch: Awaitable[core.Part]) -> tuple[str, Any]:
-        """('ok', body) / ('absent', None) / ('failed', None); the API being down propagates
-        once UNAVAILABLE_BREAKER requests gave up on it."""
+    async def _guarded(self, part: str, call: Awaitable[Any]) -> tuple[str, Any]:
+        """(status, body); the API being down raises after UNAVAILABLE_BREAKER failures."""
         result = self.results[part]
         result.requested += 1
-        answer = await fetch
+        answer = await core.fetch_part(call)
         if answer.not_found:
             result.absent += 1
             return gaps.ABSENT, None
@@ -167,13 +151,12 @@ class Backfiller:
         return "failed", None
 
     async def _raw_parts(self, out: list[RawParts]) -> None:
-        """Skill and film highlights of the planned matches, many in flight at once."""
         gate = asyncio.Semaphore(WORKERS)
 
         async def skill(match_id: str) -> None:
             async with gate:
                 status, body = await self._guarded(
-                    "skill", core.fetch_part(self.api.match_skill(match_id, [self.xuid]))
+                    "skill", self.api.match_skill(match_id, [self.xuid])
                 )
             if status != "failed":  # a failure leaves the stored row as it was
                 out.append(RawParts(match_id, skill=body, skill_status=status))
@@ -181,7 +164,7 @@ class Backfiller:
         async def film(match_id: str) -> None:
             async with gate:
                 status, events = await self._guarded(
-                    "highlights", core.fetch_part(self.api.highlight_events(match_id))
+                    "highlights", self.api.highlight_events(match_id)
                 )
             if status != "failed":
                 out.append(RawParts(match_id, highlights=events, film_status=status))
@@ -191,7 +174,6 @@ class Backfiller:
         await core.gather_or_cancel(*tasks)
 
     async def _aliases(self) -> None:
-        """Profiles of the players met whose gamertag is unknown (batches of 100)."""
         xuids = self.todo.get("aliases")
         if not xuids:
             return

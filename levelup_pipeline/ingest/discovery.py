@@ -1,10 +1,5 @@
-"""Which matches a sync must fetch: page the history newest-first and apply delta/full rules.
-
-Delta stops at the first match already stored - unless a resume cursor says a previous capped
-(or interrupted) run left a gap below newer stored matches: then stored matches newer than the
-cursor are skipped and the walk continues until the first stored match older than the cursor.
-Full walks the newest `max_matches` history entries and keeps those not stored yet.
-"""
+"""Which matches a sync must fetch: the history newest-first under the delta/full rules of
+docs/operations.md (a delta's resume cursor skips the stored matches above a gap)."""
 
 from __future__ import annotations
 
@@ -35,20 +30,17 @@ class DiscoveryResult:
     reached_end: bool = False
 
 
-HistoryPage = Callable[[int, int], Awaitable[dict]]
 StoredFilter = Callable[[Iterable[str]], set[str]]
-PlannedPage = Callable[[list[PlannedMatch]], Awaitable[None]]
 
 
 async def discover(
-    fetch_page: HistoryPage,
+    fetch_page: Callable[[int, int], Awaitable[dict]],
     stored: StoredFilter,
     options: SyncOptions,
     cursor: str | None,
-    on_page: PlannedPage | None = None,
+    on_page: Callable[[list[PlannedMatch]], Awaitable[None]] | None = None,
 ) -> DiscoveryResult:
-    """Walk the history pages and return the matches to fetch, newest first; `on_page`
-    gets each page's planned matches as soon as it is read (fetched while the walk goes on)."""
+    """The matches to fetch, newest first; `on_page` gets each page's as soon as it is read."""
     result = DiscoveryResult()
     start = 0
     while True:
@@ -109,6 +101,6 @@ def cursor_after_success(
     if options.mode == "full":
         return None if plan.reached_end else previous
     if plan.capped:
-        # Keep the OLDEST gap: gaps left by earlier capped runs are never forgotten.
+        # the OLDEST gap: gaps left by earlier capped runs are never forgotten
         return cursor_during_fetch(previous, plan.planned)
     return None

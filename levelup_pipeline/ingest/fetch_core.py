@@ -1,6 +1,4 @@
-"""What the sync and the gap filler fetch the same way (skill and film parts, profiles, UGC
-names, medal metadata), and which API errors end their run (`ends_run`).
-"""
+"""What the sync and the gap filler fetch the same way, and which API errors end their run."""
 
 from __future__ import annotations
 
@@ -29,20 +27,30 @@ STORE_ASSET_KINDS = {
     "playlists": "playlist",
     "mapModePairs": "map_mode_pair",
 }
-# sync_meta key: the sprite sheets named by the last medal metadata document stored.
-MEDAL_SPRITES_KEY = "medal_sprite_paths"
+MEDAL_SPRITES_KEY = "medal_sprite_paths"  # sync_meta: the stored medal metadata's sprite sheets
 NOT_FOUND = (ResourceNotFound, MatchNotFound, FilmUnavailable)
 
 
 def ends_run(exc: BaseException, outage_ends_run: bool = False) -> bool:
-    """True when `exc` must stop the run instead of being recorded: expired credentials, a
-    spent rate budget, a bug, and the API being down after its retries where the caller
-    says so (a sync stops; a gap fill records the entry as failed)."""
+    """True when `exc` must stop the run instead of being recorded (an outage only where the
+    caller says so: a sync stops, a gap fill records the entry as failed)."""
     if not isinstance(exc, HaloApiError):
         return True
     return isinstance(exc, RUN_ENDING_ERRORS) or (
         outage_ends_run and isinstance(exc, HaloApiUnavailable)
     )
+
+
+async def attempt(
+    call: Awaitable[Any], outage_ends_run: bool = False
+) -> tuple[Any, HaloApiError | None]:
+    """(answer, None), or (None, the API error) when that error does not end the run."""
+    try:
+        return await call, None
+    except HaloApiError as exc:
+        if ends_run(exc, outage_ends_run):
+            raise
+        return None, exc
 
 
 def now() -> dt.datetime:
@@ -79,14 +87,10 @@ class Part:
 
 async def fetch_part(call: Awaitable[Any]) -> Part:
     """A skill or film request's answer as a Part (an outage leaves the part failed)."""
-    try:
-        return Part(body=await call)
-    except NOT_FOUND:
+    body, error = await attempt(call)
+    if isinstance(error, NOT_FOUND):
         return Part(not_found=True)
-    except HaloApiError as exc:
-        if ends_run(exc):
-            raise
-        return Part(error=exc)
+    return Part(body, error=error)
 
 
 @dataclass
@@ -101,12 +105,9 @@ async def fetch_profiles(
     api: Any, writer: Any, xuids: list[str], outage_ends_run: bool = False
 ) -> Profiles:
     """Look the XUIDs' gamertags up (batches of 100) and store them as aliases."""
-    try:
-        users = await api.users(xuids)
-    except HaloApiError as exc:
-        if ends_run(exc, outage_ends_run):
-            raise
-        return Profiles(error=exc)
+    users, error = await attempt(api.users(xuids), outage_ends_run)
+    if error is not None:
+        return Profiles(error=error)
     writer.write_profiles(users, now())
     answered = {str(u.get("xuid", "")).removeprefix("xuid(").rstrip(")") for u in users}
     return Profiles(unresolved=[x for x in xuids if x not in answered])
@@ -122,12 +123,12 @@ class UgcAnswers:
 
 
 class UgcNames:
-    """Names of maps, modes, playlists and map-mode pairs, each asked for once as soon as a
-    ref is known (while matches are still fetched); `store` collects them."""
+    """UGC asset names, each asked for once as soon as a ref is known (while matches are still
+    fetched); `store` collects them."""
 
-    def __init__(self, api: Any, known: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(self, api: Any) -> None:
         self.api = api
-        self.known = set(known)  # (asset id, version id) already stored: never asked
+        self.known: set[tuple[str, str]] = set()  # (asset id, version id) stored: never asked
         self._tasks: dict[UgcRef, asyncio.Future] = {}
 
     def start(self, refs: Iterable[UgcRef]) -> None:
@@ -137,12 +138,10 @@ class UgcNames:
                 self._tasks[ref] = asyncio.ensure_future(self.api.ugc_asset(*ref))
 
     async def cancel(self) -> None:
-        """Stop the requests still running (the run is ending)."""
         await cancel_all(self._tasks.values())
 
     async def store(self, writer: Any, outage_ends_run: bool = False) -> UgcAnswers:
-        """Wait for every request, store the answers, count the rest; the first run-ending
-        error cancels what is left and is raised."""
+        """Wait for every request, store the answers; a run-ending error cancels the rest."""
         refs = sorted(self._tasks)
         try:
             results = await asyncio.gather(*(self._tasks[r] for r in refs), return_exceptions=True)
@@ -176,13 +175,10 @@ async def fetch_ugc_names(api: Any, writer: Any, refs: Iterable[UgcRef]) -> UgcA
 
 
 async def fetch_medal_metadata(api: Any, writer: Any, outage_ends_run: bool = False) -> bool:
-    """Fetch and store the medal metadata, remember its sprite sheets and the medal ids it
-    does not describe (not asked about again); False when it was not stored."""
-    try:
-        doc = await api.medal_metadata()
-    except HaloApiError as exc:
-        if ends_run(exc, outage_ends_run):
-            raise
+    """Fetch and store the medal metadata, its sprite sheets and the medal ids it does not
+    describe (not asked about again); False when it was not stored."""
+    doc, error = await attempt(api.medal_metadata(), outage_ends_run)
+    if error is not None:
         return False
     writer.write_medal_metadata(doc)
     sprites = doc.get("sprites") if isinstance(doc, dict) else None

@@ -7,8 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from levelup_pipeline.halo.errors import HaloApiError
-from levelup_pipeline.ingest.fetch_core import ends_run, now
+from levelup_pipeline.ingest.fetch_core import attempt, now
 from levelup_pipeline.store.gamertag import same_player
 from levelup_pipeline.transform._common import normalize_xuid
 
@@ -18,7 +17,7 @@ RENAMED_TO_KEY = "renamed_to"
 
 @dataclass(frozen=True)
 class Identity:
-    """A player's stable XUID (16 digits) and the gamertag of their partition."""
+    """A player's stable XUID and the gamertag of their partition."""
 
     xuid: str
     gamertag: str
@@ -28,8 +27,7 @@ class Identity:
 async def resolve_identity(
     api: Any, writer: Any, gamertag: str, resolved: Any | None = None
 ) -> Identity:
-    """The partition's XUID from the store, else `resolved` (the caller's lookup), else from
-    the profile API (then remembered)."""
+    """The partition's XUID from the store, else `resolved`, else from the profile API."""
     xuid = writer.get_meta("player_xuid")
     if xuid:
         return Identity(xuid=xuid, gamertag=gamertag)
@@ -39,30 +37,19 @@ async def resolve_identity(
     return Identity(xuid=resolved.xuid, gamertag=gamertag, just_resolved=True)
 
 
-def rename_hint(old: str, new: str, xuid: str) -> str:
-    """The one-sentence hint logged when a player's XUID answers to a new gamertag."""
-    return (
-        f"{old} (XUID {xuid}) is now called {new}: its data keeps syncing under {old}; run "
-        f"`levelup players rename {old} {new}` to rename its folder and partition."
-    )
-
-
 async def lookup_gamertag(api: Any, xuid: str, gamertag: str) -> list | None:
     """The XUID's profile (one request, alongside the sync), None when the lookup failed."""
-    try:
-        return await api.users([xuid])
-    except HaloApiError as exc:
-        if ends_run(exc):
-            raise
-        _logger(api).info(f"{gamertag}: gamertag check skipped ({exc}).")
-        return None
+    users, error = await attempt(api.users([xuid]))
+    if error is not None:
+        _logger(api).info(f"{gamertag}: gamertag check skipped ({error}).")
+    return users
 
 
 def check_gamertag(
     api: Any, writer: Any, xuid: str, gamertag: str, users: list | None
 ) -> str | None:
-    """The XUID's current gamertag (from `lookup_gamertag`'s answer) when it differs from the
-    partition's (then recorded as an alias, with a hint on how to rename), else None."""
+    """The XUID's current gamertag when it differs from the partition's (then recorded as an
+    alias, with a hint on how to rename), else None."""
     if users is None:
         return None
     current = next(
@@ -76,7 +63,11 @@ def check_gamertag(
     renamed = current if current and not same_player(current, gamertag) else None
     if renamed:
         writer.write_profiles(users, now())
-        _logger(api).warning(rename_hint(gamertag, renamed, xuid))
+        _logger(api).warning(
+            f"{gamertag} (XUID {xuid}) is now called {renamed}: its data keeps syncing under "
+            f"{gamertag}; run `levelup players rename {gamertag} {renamed}` to rename its folder "
+            "and partition."
+        )
     if renamed != writer.get_meta(RENAMED_TO_KEY):
         writer.set_meta(RENAMED_TO_KEY, renamed)
     return renamed

@@ -1,9 +1,5 @@
-"""`--with-assets`: map, mode, playlist and medal metadata, with their images cached on disk.
-
-Metadata lands in the player's database; images once under `<data dir>/assets/<host>/<path>`,
-shared by every player, written atomically (temp file + rename). Only what is missing is
-fetched; images the API does not have are remembered and not asked again.
-"""
+"""`--with-assets`: map, mode, playlist and medal metadata, their images cached on disk once
+for every player; images the API does not have are remembered and not asked again."""
 
 from __future__ import annotations
 
@@ -16,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from levelup_pipeline.halo.client import UntrustedImageUrl, download_image, medal_sprite_url
-from levelup_pipeline.halo.errors import HaloApiError, ResourceNotFound
+from levelup_pipeline.halo.errors import ResourceNotFound
 from levelup_pipeline.ingest.fetch_core import (
     MEDAL_SPRITES_KEY,
-    ends_run,
+    attempt,
     fetch_medal_metadata,
     fetch_ugc_names,
 )
@@ -45,8 +41,7 @@ def image_path(assets_root: Path, url: str) -> Path:
 
 
 def _images(writer: StoreWriter, assets_root: Path) -> dict[str, Path]:
-    """Image URL -> cache path, for the stored metadata and the medal sprite sheets (an
-    unsafe URL is left out: never downloaded nor counted)."""
+    """Image URL -> cache path of the stored metadata and sprite sheets (unsafe URLs left out)."""
     sprites = sorted(medal_sprite_url(p) for p in gaps.remembered(writer, MEDAL_SPRITES_KEY))
     out = {}
     for url in gaps.image_urls(writer) + sprites:
@@ -126,19 +121,15 @@ async def fetch_reference(
 
     async def one(url: str) -> None:
         async with gate:
-            try:
-                data = await download_image(api, url)
-            except (ResourceNotFound, UntrustedImageUrl):
-                absent.append(url)
-                return
-            except HaloApiError as exc:
-                if ends_run(exc):
-                    raise
-                report.images_failed += 1
-                return
-        await asyncio.to_thread(_write_atomic, image_path(assets_root, url), data)
-        report.images_downloaded += 1
-        report.bytes_downloaded += len(data)
+            data, error = await attempt(download_image(api, url))
+        if isinstance(error, ResourceNotFound | UntrustedImageUrl):
+            absent.append(url)
+        elif error is not None:
+            report.images_failed += 1
+        else:
+            await asyncio.to_thread(_write_atomic, image_path(assets_root, url), data)
+            report.images_downloaded += 1
+            report.bytes_downloaded += len(data)
 
     await asyncio.gather(*(one(u) for u in urls))
     report.images_absent = len(absent)

@@ -15,7 +15,6 @@ from levelup_pipeline.store.raw_codec import dump_json as _dump
 from levelup_pipeline.store.views import registered
 from levelup_pipeline.store.views import sql_file as _sql
 from levelup_pipeline.store.writer_core import WriterCore, now
-from levelup_pipeline.transform import aliases as t_aliases
 from levelup_pipeline.transform import metadata as t_meta
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.stages import rows_to_arrow
@@ -45,7 +44,7 @@ def merge_profile_aliases(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> 
             profile = json.loads(body)
         except ValueError:
             profile = None
-        rows.extend(t_aliases.aliases_from_profiles([profile], fetched_at))
+        rows.extend(t_meta.aliases_from_profiles([profile], fetched_at))
     if rows:
         with registered(con, "_alias_in", rows_to_arrow(rows, schema)):
             merge_aliases(con, "SELECT * FROM _alias_in")

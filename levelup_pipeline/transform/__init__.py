@@ -1,2 +1,1 @@
-"""JSON -> table rows: match stats (one typed transform for every body), skill, film events,
-metadata, aliases, legacy imports; and the stages that feed the store's transform."""
+"""JSON -> table rows, and the stages that feed the store's transform."""

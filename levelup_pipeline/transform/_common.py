@@ -19,17 +19,12 @@ _DURATION_RE = re.compile(  # ASCII only: re.ASCII keeps \\d from matching other
 _XUID_RE = re.compile(r"^\s*(?:xuid\()?\s*([0-9]{1,20})\s*\)?\s*$", re.IGNORECASE)
 
 
-def dig(obj: Any, *path: str | int) -> Any:
-    """Follow keys/indexes through nested JSON, returning None at the first gap or wrong type."""
+def dig(obj: Any, *path: str) -> Any:
+    """Follow keys through nested JSON objects, returning None at the first gap or wrong type."""
     for key in path:
-        if isinstance(key, int):
-            if not isinstance(obj, list) or not -len(obj) <= key < len(obj):
-                return None
-            obj = obj[key]
-        else:
-            if not isinstance(obj, dict):
-                return None
-            obj = obj.get(key)
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
         if obj is None:
             return None
     return obj
@@ -40,10 +35,7 @@ _DECODE = msgspec.json.Decoder().decode
 
 
 def load_json(text: str | bytes) -> Any:
-    """json.loads, ~3x faster: msgspec decodes standard JSON to the same values (big integers
-    stay ints, floats round the same way); what it refuses (NaN, Infinity, 1e400, lone
-    surrogates...) is read by json.loads, which raises ValueError on invalid JSON, and on
-    JSON nested too deeply for either decoder (RecursionError would stop the caller)."""
+    """json.loads, ~3x faster (msgspec); what msgspec refuses (NaN, 1e400...) goes to json.loads."""
     try:
         try:
             return _DECODE(text)
@@ -54,8 +46,7 @@ def load_json(text: str | bytes) -> Any:
 
 
 def as_int(value: Any) -> int | None:
-    """An int, or None for null/bool/garbage (bools are not counts) and for numbers no
-    BIGINT column can hold (1e300 kills would otherwise fail the whole transform)."""
+    """An int, or None for null/bool/garbage and numbers no BIGINT can hold (1e300 kills)."""
     cls = type(value)
     if cls is int:  # fast path: almost every API value
         return value if -_INT64 <= value < _INT64 else None

@@ -1,9 +1,5 @@
-"""Film highlight-events chunk -> event dicts, bit for bit what spnkr's reader returns.
-
-spnkr's reader walks the chunk through `bitstring` (~15-40 ms a match of event-loop CPU); this
-does the same walk, slicing rules, fields and errors with `bitarray` (the C library under it).
-Parity with spnkr is tested on captured chunks of every film layout and on fuzzed chunks.
-"""
+"""Film highlight-events chunk -> event dicts, bit for bit spnkr's reader but with `bitarray`
+(spnkr's `bitstring` walk costs ~15-40 ms a match of event-loop CPU)."""
 
 from __future__ import annotations
 
@@ -27,8 +23,7 @@ _MARKER = bitarray("11000000")  # 0xc0, searched at every bit offset
 _TAILS = (bitarray("00101101"), bitarray("00100101"))  # 0x2d, 0x25 just before the marker
 _END = bitarray()
 _END.frombytes(bytes.fromhex("00002ee0"))
-# Most bytes a highlight chunk may inflate to (real ones: ~1.2 MB at most); unbounded, 1 MB
-# of zeros inflating to 1 GB cost 2.1 GB of memory and 25 s of event-loop CPU.
+# Real chunks inflate to ~1.2 MB at most; unbounded, 1 MB of zeros cost 2.1 GB of memory.
 MAX_HIGHLIGHT_CHUNK_BYTES = 16 * 2**20
 
 
@@ -45,7 +40,7 @@ def _uintle(bits: bitarray) -> int:
 
 
 def _xuid_starts(bits: bitarray) -> list[int]:
-    """Bit offsets of every plausible xuid: `xuid(le64) 2d|25 c0` at any bit alignment."""
+    """Bit offsets of every `xuid(le64) 2d|25 c0` at any bit alignment."""
     out = []
     for marker in bits.search(_MARKER):
         tail = bits[marker - 8 : marker]  # Python slicing, as spnkr's (negative -> empty)
@@ -85,8 +80,7 @@ def _event(bits: bitarray, start: int, version: int) -> dict[str, Any]:
 
 
 def inflate_chunk(data: bytes, limit: int = MAX_HIGHLIGHT_CHUNK_BYTES) -> bytes:
-    """zlib.decompress(data), refusing (FilmReadError) a chunk that inflates beyond `limit`
-    bytes: the output is bounded while it is produced, never allocated whole first."""
+    """zlib.decompress(data), bounded while produced: FilmReadError beyond `limit` bytes."""
     inflater = zlib.decompressobj()
     out = inflater.decompress(data, limit)
     if inflater.unconsumed_tail or len(inflater.flush(1)):
@@ -97,8 +91,7 @@ def inflate_chunk(data: bytes, limit: int = MAX_HIGHLIGHT_CHUNK_BYTES) -> bytes:
 
 
 def read_highlight_events(data: bytes, version: int) -> list[dict[str, Any]]:
-    """Events of a zlib-compressed highlight chunk of film major `version`, in film order:
-    spnkr's `read` as dicts, raising where it raises (and beyond MAX_HIGHLIGHT_CHUNK_BYTES)."""
+    """Events of a highlight chunk of film major `version`: spnkr's `read`, as dicts."""
     bits = bitarray()
     bits.frombytes(inflate_chunk(data))
     return [_event(bits, start, version) for start in _xuid_starts(bits)]

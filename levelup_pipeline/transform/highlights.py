@@ -1,10 +1,11 @@
-"""The rules on film highlight event values (events are parsed by DuckDB: stages.film_stage),
-shared with legacy imports."""
+"""The rules on film highlight event values, shared by the film stage and legacy imports."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from levelup_pipeline.transform._common import as_str
 
 HIGHLIGHT_EVENTS_COLUMNS: tuple[str, ...] = (
     "match_id",
@@ -35,6 +36,4 @@ def known_event_type(value: Any) -> str | None:
     return value if isinstance(value, str) and value in EVENT_TYPES else None
 
 
-def medal_name_of(value: Any) -> str | None:
-    """A medal name, or None for a missing or empty one."""
-    return value if isinstance(value, str) and value else None
+medal_name_of = as_str  # a missing or empty medal name is None

@@ -1,11 +1,5 @@
-"""Match stats JSON -> rows of match_stats, match_players, medals and personal_scores.
-
-One transform for every body: stats_rows reads the typed body (transform/stats_schema.py),
-decoded strictly from the stored bytes or, for a body with values of another type, leniently
-from the parsed JSON. A missing block, null, unknown enum or wrong type becomes a NULL
-column, never an exception, because one odd match must not stop a 10,000-match sync. A
-player who switched teams mid-match has several PlayerTeamStats entries: they are summed.
-"""
+"""Match stats -> rows; an odd value becomes NULL, never an exception (one odd match must not
+stop a 10,000-match sync)."""
 
 from __future__ import annotations
 
@@ -15,7 +9,6 @@ from typing import Any
 
 from levelup_pipeline.transform._common import (
     as_int,
-    as_str,
     dig,
     load_json,
     normalize_xuid,
@@ -30,7 +23,6 @@ from levelup_pipeline.transform.stats_schema import (
     MatchInfo,
     MatchStatsBody,
     Player,
-    lenient_body,
 )
 
 MATCH_STATS_COLUMNS: tuple[str, ...] = (
@@ -79,32 +71,6 @@ MATCH_STATS_COLUMNS: tuple[str, ...] = (
     "team_score",
     "enemy_team_score",
 )
-MATCH_PLAYERS_COLUMNS: tuple[str, ...] = (
-    "match_id",
-    "xuid",
-    "is_human",
-    "bot_difficulty",
-    "team_id",
-    "outcome",
-    "rank",
-    "kills",
-    "deaths",
-    "assists",
-    "kda",
-    "accuracy",
-    "score",
-    "personal_score",
-    "left_early",
-)
-MEDALS_COLUMNS: tuple[str, ...] = (
-    "match_id",
-    "name_id",
-    "name",
-    "count",
-    "total_personal_score_awarded",
-)
-PERSONAL_SCORES_COLUMNS: tuple[str, ...] = ("match_id", "name_id", "count", "points")
-
 RANKED_NAME_RE = re.compile(r"\branked\b", re.IGNORECASE)  # 'Unranked' does not match
 
 _SUMMED = (
@@ -168,12 +134,7 @@ def _cores(player: Player) -> list[CoreStats]:
 
 
 def summed_core_stats(cores: list[CoreStats]) -> dict[str, Any]:
-    """A player's stats summed over their team entries (switching teams mid-match splits them).
-
-    KDA is summed too: the API's KDA is K + A/3 - D, linear, so the sum stays consistent.
-    Accuracy is recomputed from shots when there are several entries; the longest spree is
-    the longest of the entries, the average life their mean.
-    """
+    """A player's stats summed over their team entries (KDA is linear, so it sums too)."""
     if len(cores) == 1:  # the common case, kept cheap
         core = cores[0]
         out = {col: getattr(core, key) for col, key in _SUMMED}
@@ -195,8 +156,7 @@ def summed_core_stats(cores: list[CoreStats]) -> dict[str, Any]:
 
 
 def _brief(cores: list[CoreStats]) -> tuple[Any, ...]:
-    """(kills, deaths, assists, kda, accuracy, score, personal_score) as summed_core_stats
-    gives them, reading only those in the common one-entry case (~10 players a match)."""
+    """_BRIEF's values, reading only those in the common one-entry case (~10 players a match)."""
     if len(cores) == 1:
         c = cores[0]
         return (c.Kills, c.Deaths, c.Assists, c.KDA, c.Accuracy, c.Score, c.PersonalScore)
@@ -229,8 +189,7 @@ def skill_is_ranked(skill_result: dict[str, Any] | None) -> bool | None:
 
 
 def merge_awards(entries: Iterable[tuple[Any, Any, Any]]) -> list[tuple[int, Any, Any]]:
-    """(name id, count, points) of a player's awards, one per id: an id listed twice (or in
-    two team entries) is summed, an entry without an id is left out."""
+    """(name id, count, points) of a player's awards, an id listed twice summed."""
     merged: dict[int, list[Any]] = {}
     for name_id, count, points in entries:
         if name_id is None:
@@ -250,8 +209,7 @@ def _awards(cores: list[CoreStats], medals: bool) -> list[tuple[int, Any, Any]]:
 
 
 def participant_rows(match_id: str, body: MatchStatsBody) -> list[dict[str, Any]]:
-    """match_players rows: one per participant (humans by xuid, bots by their 'bid(..)'
-    id), the first entry of an id kept."""
+    """match_players rows: one per participant (bots by their 'bid(..)' id)."""
     rows: dict[str, dict[str, Any]] = {}
     for p in body.Players:
         key = player_key(p.PlayerId)
@@ -286,13 +244,7 @@ def stats_rows(
     player_xuid: str,
     names: dict[str, str],
 ) -> dict[str, list[dict[str, Any]]]:
-    """match_stats, match_players, medals and personal_scores rows of one match, keyed by
-    table; all empty when the match has no id or the player is not in it.
-
-    `skill_result` is the player's `Result` block of the skill response (see
-    `skill.skill_result_for`); it only feeds is_ranked. `names` (asset id -> public name)
-    may be empty: the store fills names in SQL anyway, but mode_category benefits from them.
-    """
+    """One match's rows keyed by table; all empty when the player is not in it."""
     want = normalize_xuid(player_xuid)
     player = None
     if match_id and want is not None:
@@ -328,8 +280,7 @@ def _match_row(
     skill_result: dict[str, Any] | None,
     names: dict[str, str],
 ) -> dict[str, Any]:
-    """The match_stats row. is_ranked = the skill result has a CSR, OR (filled in SQL too)
-    the playlist name has the word 'Ranked'; NULL when neither source is known yet."""
+    """The match_stats row; is_ranked from the skill's CSR or a 'Ranked' playlist name."""
     info = _NO_INFO if body.MatchInfo is None else body.MatchInfo
     playlist, map_variant, variant, pair = (
         _NO_ASSET if ref is None else ref
@@ -391,7 +342,6 @@ def _match_row(
     return {col: row[col] for col in MATCH_STATS_COLUMNS}
 
 
-# ------------------------------------------------------------ parsed JSON (dicts)
 def find_player(stats: dict[str, Any], player_xuid: str) -> dict[str, Any] | None:
     """The Players entry of the given xuid (any spelling) in parsed JSON, or None."""
     want = normalize_xuid(player_xuid)
@@ -404,46 +354,13 @@ def find_player(stats: dict[str, Any], player_xuid: str) -> dict[str, Any] | Non
 
 
 def core_stats_of(player: dict[str, Any]) -> list[dict[str, Any]]:
-    """The raw CoreStats blocks of a parsed Players entry (the plausibility screen looks
-    for fractions there, which the typed body has already truncated)."""
+    """Raw CoreStats blocks: the plausibility screen finds fractions the typed body truncated."""
     entries = player.get("PlayerTeamStats")
     return [
         core
         for entry in (entries if isinstance(entries, list) else ())
         if isinstance(core := dig(entry, "Stats", "CoreStats"), dict)
     ]
-
-
-def parsed_rows(
-    stats: Any,
-    player_xuid: str,
-    skill_result: dict[str, Any] | None = None,
-    names: dict[str, str] | None = None,
-) -> dict[str, list[dict[str, Any]]]:
-    """stats_rows of a parsed body, its id read from its MatchId."""
-    match_id = as_str(stats.get("MatchId")) if isinstance(stats, dict) else None
-    body = lenient_body(stats)
-    if match_id is None or body is None:
-        return {"match_stats": [], "match_players": [], "medals": [], "personal_scores": []}
-    return stats_rows(match_id, body, skill_result, player_xuid, names or {})
-
-
-def match_stats_row(
-    stats: Any,
-    player_xuid: str,
-    skill_result: dict[str, Any] | None = None,
-    names: dict[str, str] | None = None,
-) -> dict[str, Any] | None:
-    """The match_stats row of a parsed body, or None (no MatchId, or not the player's)."""
-    rows = parsed_rows(stats, player_xuid, skill_result, names)["match_stats"]
-    return rows[0] if rows else None
-
-
-def match_player_rows(stats: Any) -> list[dict[str, Any]]:
-    """The match_players rows of a parsed body ([] without a MatchId)."""
-    match_id = as_str(stats.get("MatchId")) if isinstance(stats, dict) else None
-    body = lenient_body(stats)
-    return [] if match_id is None or body is None else participant_rows(match_id, body)
 
 
 def parse_json(value: str | bytes | dict[str, Any] | list[Any] | None) -> Any:

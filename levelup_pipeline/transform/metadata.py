@@ -1,12 +1,14 @@
-"""UGC discovery assets and medal metadata -> rows used to put names on ids."""
+"""UGC discovery assets, medal metadata and profiles -> rows used to put names on ids."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
-from levelup_pipeline.transform._common import as_int, as_str, dig
+from levelup_pipeline.transform._common import as_int, as_str, dig, normalize_xuid
+from levelup_pipeline.transform.highlights import clean_gamertag
 
 UgcRef = tuple[str, str, str]  # (API kind, asset id, version id)
 # MatchInfo key of each UGC reference -> its API path segment.
@@ -144,3 +146,23 @@ def medal_metadata_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "personal_score": as_int(medal.get("personalScore")),
         }
     return list(rows.values())
+
+
+def aliases_from_profiles(
+    users: list[Any] | None, seen_at: datetime | None
+) -> list[dict[str, Any]]:
+    """Alias rows (source 'profile') of profile lookups (`get_users` bodies: xuid + gamertag)."""
+    if not isinstance(users, list):
+        return []
+    pairs: dict[tuple[str, str], None] = {}
+    for user in users:
+        if not isinstance(user, dict):
+            continue
+        xuid = normalize_xuid(user.get("xuid"))
+        gamertag = clean_gamertag(user.get("gamertag"))
+        if xuid and gamertag:
+            pairs[(xuid, gamertag)] = None
+    return [
+        {"xuid": x, "gamertag": g, "first_seen": seen_at, "last_seen": seen_at, "source": "profile"}
+        for x, g in pairs
+    ]

@@ -1,7 +1,4 @@
-"""Mode categories: one coarse label per match, from GameVariantCategory and names.
-
-Many events reuse a generic (or prototype) category, so names decide Firefight, VIP and the rest.
-"""
+"""One coarse mode label per match: events reuse generic categories, so names decide too."""
 
 from __future__ import annotations
 
@@ -72,12 +69,7 @@ def mode_category(
     playlist_name: str | None = None,
     gameplay_interaction: int | None = None,
 ) -> str:
-    """Coarse mode label (one of MODE_CATEGORIES).
-
-    Custom/local games are 'Custom' (not comparable with matchmaking); then Firefight (PvE
-    interaction, category 42 or name) and VIP (name only); then the category; then name
-    keywords; else 'Other'. Slayer-family variants without teams are 'FFA'.
-    """
+    """One of MODE_CATEGORIES: Custom, then Firefight/VIP, the category, name keywords, Other."""
     names = " ".join(n for n in (variant_name, playlist_name) if isinstance(n, str))
     if lifecycle_mode in (1, 7):
         return "Custom"
@@ -88,8 +80,7 @@ def mode_category(
             return label
     if game_variant_category in _SLAYER_FAMILY:
         return "FFA" if teams_enabled is False else "Slayer"
-    label = _BY_CATEGORY.get(game_variant_category) if game_variant_category is not None else None
-    if label is not None:
+    if (label := _BY_CATEGORY.get(game_variant_category)) is not None:  # type: ignore[arg-type]
         return label
     for pattern, label in _BY_NAME:
         if pattern.search(names):

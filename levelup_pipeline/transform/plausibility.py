@@ -1,9 +1,5 @@
-"""Values of a match_stats row no real match can have: flagged, and kept out of the totals.
-
-The API sometimes answers glitched numbers (accuracy 1e308, kills 16.5, -3 deaths) of the right
-JSON type. Such a value becomes NULL in the row, the match is recorded in `suspect_matches` with
-the reason (the `values_plausible` check reports it), the raw body stays as the API sent it.
-"""
+"""Glitched values no real match can have (accuracy 1e308, kills 16.5): NULL in the rows, the
+match recorded in `suspect_matches` with the reason, the raw body kept as the API sent it."""
 
 from __future__ import annotations
 
@@ -39,7 +35,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "time_played_seconds": (0, 7 * 86400),
     "average_life_seconds": (0, 7 * 86400),
 }
-#: CoreStats keys stored as whole numbers (a fraction was truncated by as_int).
+# CoreStats keys stored as whole numbers (as_int truncated a fraction)
 _WHOLE_KEYS = (*_SUMMED, ("max_killing_spree", "MaxKillingSpree"))
 
 
@@ -55,7 +51,6 @@ def fractions(cores: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _outside(row: dict[str, Any], skip: set[str]) -> dict[str, str]:
-    """Columns of `row` outside BOUNDS (but not in `skip`) -> the reason."""
     out = {}
     for column, (low, high) in BOUNDS.items():
         value = row.get(column)
@@ -70,9 +65,8 @@ def flag_implausible(
     players: list[dict[str, Any]] | None = None,
     player_xuid: str | None = None,
 ) -> dict[str, Any] | None:
-    """NULL the implausible values of a match_stats row and its match_players rows; the
-    suspect_matches row recording them, or None. A fraction in the raw `cores` counts too,
-    and the player's own match_players row loses the same values as the row."""
+    """NULL the implausible values of a match_stats row and its match_players rows (a fraction
+    in the raw `cores` too); the suspect_matches row recording them, or None."""
     reasons = {c: f"{c} {v!r} is not a whole number" for c, v in fractions(cores or []).items()}
     reasons.update(_outside(row, set(reasons)))
     flagged = set(reasons)
@@ -94,8 +88,7 @@ def flag_implausible(
 
 
 def screened_schema(schema: pa.Schema) -> pa.Schema:
-    """`schema` with its bounded integer columns as int64: a count too big for an INTEGER
-    must reach the screen (and be explained), not be nulled by the conversion."""
+    """`schema` with bounded integer columns as int64: a count too big must reach the screen."""
     return pa.schema(
         f.with_type(pa.int64()) if f.name in BOUNDS and pa.types.is_integer(f.type) else f
         for f in schema
@@ -103,7 +96,6 @@ def screened_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _outside_ids(table: pa.Table) -> set[str]:
-    """Match ids of the rows with a value outside BOUNDS, found column by column."""
     mask = None
     for column, (low, high) in BOUNDS.items():
         if column in table.column_names:
@@ -120,8 +112,7 @@ def screen(
     raw_cores: dict[str, list[dict[str, Any]]],
     player_xuid: str | None,
 ) -> dict[str, pa.Table]:
-    """flag_implausible over a batch of tables, applied only to the matches that fail the
-    column-by-column test or have a fraction in their raw CoreStats (`raw_cores`)."""
+    """flag_implausible over a batch, only on the matches outside BOUNDS or with a fraction."""
     stats, players = tables["match_stats"], tables["match_players"]
     bad = _outside_ids(stats) | _outside_ids(players) | set(raw_cores)
     if not bad:

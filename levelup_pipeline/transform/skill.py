@@ -42,8 +42,7 @@ def _csr(recap: Any, key: str) -> tuple[int | None, str | None, int | None, int 
 def player_match_stats_row(
     match_id: str, skill: dict[str, Any] | None, player_xuid: str
 ) -> dict[str, Any] | None:
-    """The player's row of a skill response (None without a result); enemy_mmr is the mean
-    of the other teams' MMRs, and no RankRecap (unranked) gives NULL CSR columns."""
+    """The player's row of a skill response, or None; enemy_mmr is the other teams' mean."""
     result = skill_result_for(skill, player_xuid)
     if result is None or not match_id:
         return None
@@ -56,10 +55,8 @@ def player_match_stats_row(
         team_mmr = mmrs.get(str(team_id))
     enemies = [v for k, v in mmrs.items() if team_id is None or k != str(team_id)]
     recap = result.get("RankRecap")
-    pre, pre_tier, pre_sub, _ = _csr(recap, "PreMatchCsr")
+    pre, pre_tier, pre_sub, pre_remaining = _csr(recap, "PreMatchCsr")
     post, post_tier, post_sub, remaining = _csr(recap, "PostMatchCsr")
-    if remaining is None:
-        remaining = _csr(recap, "PreMatchCsr")[3]
     perf = result.get("StatPerformances")
     return {
         "match_id": match_id,
@@ -80,5 +77,5 @@ def player_match_stats_row(
         "post_match_tier": post_tier,
         "pre_match_sub_tier": pre_sub,
         "post_match_sub_tier": post_sub,
-        "measurement_matches_remaining": remaining,
+        "measurement_matches_remaining": pre_remaining if remaining is None else remaining,
     }

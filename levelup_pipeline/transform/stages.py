@@ -1,7 +1,4 @@
-"""The read-and-parse stages of `transform_pending`, one chunk of raw matches at a time: films
-parsed by DuckDB (store/sql/highlight_events.sql), stats and skill JSON turned into rows by the
-typed transform (transform/match_stats.py) and screened (transform/plausibility.py).
-"""
+"""The read-and-parse stages of `transform_pending`, one chunk of raw matches at a time."""
 
 from __future__ import annotations
 
@@ -28,8 +25,7 @@ from levelup_pipeline.transform import skill as t_skill
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.stats_schema import decode_stats, lenient_body
 
-# Raw matches per chunk (one transaction each): a chunk's film events (~230 a match) then fill
-# more than one DuckDB row group, which DuckDB writes straight to the file instead of the WAL.
+# Raw matches per transaction: its film events fill row groups DuckDB writes past the WAL.
 TRANSFORM_CHUNK = 1024
 # Film text parsed per query: DuckDB holds ~8x the text parsed at once, so cut by size.
 FILM_BATCH_BYTES = 8 * 2**20
@@ -56,10 +52,8 @@ def transform_chunks(
     schemas: dict[str, pa.Schema],
     commit: Callable[[list[str], StatsRows, Future[FilmEvents]], None],
 ) -> None:
-    """Transform every pending raw match, TRANSFORM_CHUNK at a time, each chunk's ids, stats
-    rows and film events (a future) given to `commit` (one transaction). Three threads in
-    step: Python parses chunk n's stats while DuckDB (GIL released) parses its films and
-    `commit` writes chunk n-1."""
+    """Transform every pending raw match by chunks: Python parses chunk n's stats while DuckDB
+    (GIL released) parses its films and `commit` writes chunk n-1."""
     stats_reader = con.cursor()  # own connections: read while chunks are written
     film_reader = con.cursor()
     try:
@@ -87,8 +81,7 @@ def transform_chunks(
 
 
 def rows_to_arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    """Transformer rows (dicts) -> an Arrow table of `schema`'s columns (a key missing from
-    the rows is NULL); column by column, ~40% less time than pa.Table.from_pylist."""
+    """Rows (dicts) -> an Arrow table of `schema`; ~40% faster than pa.Table.from_pylist."""
     columns = [[row.get(name) for row in rows] for name in schema.names]
     kinds = [field.type for field in schema]
     try:
@@ -100,7 +93,6 @@ def rows_to_arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 
 
 def _fit_ints(values: list[Any], kind: pa.DataType) -> list[Any]:
-    """Integers outside the range of an integer column become None."""
     if not pa.types.is_integer(kind):
         return values
     bits = kind.bit_width - 1
@@ -120,7 +112,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# ------------------------------------------------------------------ film
 @dataclass
 class FilmTexts:
     """A chunk's films, decompressed: tables of FILM_BATCH_BYTES of text each."""
@@ -131,15 +122,15 @@ class FilmTexts:
 
 @dataclass
 class FilmEvents:
-    """A chunk's highlight events, and the films found damaged (store/raw_damage.py)."""
+    """A chunk's highlight events, and the films found damaged."""
 
     events: pa.Table
     damaged: DamagedRaw = field(default_factory=DamagedRaw)
 
 
 def read_films(cursor: duckdb.DuckDBPyConnection, match_ids: list[str]) -> FilmTexts:
-    """The films of some raw matches in one query, decompressed (on the stats thread: from
-    another, it waited for the GIL) and cut into batches of FILM_BATCH_BYTES of text."""
+    """The films of some raw matches, decompressed (on the stats thread: elsewhere it waited
+    for the GIL) and cut into batches of FILM_BATCH_BYTES."""
     frames = cursor.sql(
         "SELECT match_id, highlights_json_zst, film_plain FROM raw_match_json"
         f" WHERE {_CHUNK_ROWS} AND highlights_json_zst IS NOT NULL",
@@ -172,7 +163,6 @@ def read_films(cursor: duckdb.DuckDBPyConnection, match_ids: list[str]) -> FilmT
 
 
 def _without_damaged_films(frames: pa.Table, damaged: DamagedRaw) -> tuple[pa.Table, pa.Array]:
-    """The films whose frame decodes to UTF-8 text, and their texts; the others recorded."""
     keep, texts = [], []
     ids = frames["match_id"].to_pylist()
     for index, frame in enumerate(frames["highlights_json_zst"].to_pylist()):
@@ -207,8 +197,7 @@ def film_stage(
 
 
 def _parse_films(cursor: duckdb.DuckDBPyConnection, batch: pa.Table) -> pa.Table:
-    """The events of one batch of films (numbered by position): highlight_events.sql, and
-    highlight_events_odd.sql (~10% slower) only if the batch has films of another shape."""
+    """The events of one batch of films; the ~10% slower odd-shape query only when needed."""
     numbered = batch.append_column("film", pa.array(range(batch.num_rows), pa.int32()))
     odd = not pc.all(pc.fill_null(batch["film_plain"], False)).as_py()
     with registered(cursor, "_films", numbered):
@@ -222,7 +211,6 @@ def _parse_films(cursor: duckdb.DuckDBPyConnection, batch: pa.Table) -> pa.Table
 def _without_unparsable_films(
     cursor: duckdb.DuckDBPyConnection, batch: pa.Table, damaged: DamagedRaw
 ) -> pa.Table:
-    """The batch without the films whose text is not JSON (recorded as damaged)."""
     with registered(cursor, "_films", batch):
         valid = cursor.sql("SELECT coalesce(json_valid(highlights_json), true) FROM _films")
         flags = valid.to_arrow_table().column(0)
@@ -241,8 +229,8 @@ _VALUE_RULES: dict[str, Callable[[Any], str | None]] = {
 
 
 def _event_rows(match_ids: pa.ChunkedArray, parsed: pa.Table, schema: pa.Schema) -> pa.Table:
-    """highlight_events.sql's output as rows of `schema`, _VALUE_RULES applied once per
-    distinct value (a dictionary encoding): ~0.35 s less CPU per 10,000 films than in SQL."""
+    """Parsed events as `schema` rows, _VALUE_RULES applied once per distinct value (cheaper
+    than in SQL)."""
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     for name in schema.names:
         if name == "match_id":
@@ -258,7 +246,6 @@ def _event_rows(match_ids: pa.ChunkedArray, parsed: pa.Table, schema: pa.Schema)
     return pa.table(columns).cast(schema)
 
 
-# ------------------------------------------------------------------ stats
 @dataclass
 class StatsRows:
     """A chunk's stats-derived rows, one Arrow table per table, and the matches skipped."""
@@ -277,9 +264,7 @@ def add_stats_rows(
     names: dict[str, str],
     fractions: dict[str, list[dict[str, Any]]],
 ) -> bool:
-    """Append one match's stats-derived rows to `out` (False, nothing appended, when the body
-    is unreadable or lacks the player). A body the strict decoding refuses is read leniently,
-    its player's raw CoreStats kept in `fractions` when a count has a fraction."""
+    """Append one match's rows to `out`; False when the body is unreadable or lacks the player."""
     body = decode_stats(stats_json)
     cores = None
     if body is None:
@@ -309,8 +294,7 @@ def stats_stage(
     names: dict[str, str],
     schemas: dict[str, pa.Schema],
 ) -> StatsRows:
-    """Rows of the stats-derived tables for some raw matches, screened for implausible
-    values; a match without the player or with unreadable JSON gets no row."""
+    """Rows of the stats-derived tables for some raw matches, screened for implausible values."""
     frames = cursor.execute(
         f"SELECT match_id, stats_json_zst, skill_json_zst FROM raw_match_json WHERE {_CHUNK_ROWS}",
         {"ids": match_ids},

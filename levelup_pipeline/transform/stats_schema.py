@@ -1,16 +1,5 @@
-"""The keys of a match stats body that become rows, as typed msgspec Structs.
-
-Why: decoding a ~18 KB body into these Structs (only the keys read, each value checked in C)
-and reading their attributes costs about half of decoding it into dicts and reading those
-defensively, on the thread that bounds the rebuild's speed.
-
-decode_stats reads a body whose every key read has the type the API sends: an int within
-BIGINT's range, a finite float (or an int), a bool, a string, or null where the API may send
-null. Any other value (a string for a number, a list for an object, 1e300 kills...) fails
-validation: lenient_body then builds the same Structs from the parsed JSON, each value read
-by the defensive readers of transform/_common.py (garbage -> None), so that one transform
-(transform/match_stats.py) reads every body.
-"""
+"""The keys of a match stats body that become rows, as typed msgspec Structs: decoding into
+them costs half of decoding into dicts read defensively (docs/development.md)."""
 
 from __future__ import annotations
 
@@ -120,8 +109,7 @@ class MatchInfo(_Node):
 
 
 class MatchStatsBody(_Node):
-    """The part of a match stats response that becomes rows (MatchId is not read: the
-    stored key is the match's id)."""
+    """The part of a match stats response that becomes rows (the key is the stored match id)."""
 
     MatchInfo: MatchInfo | None = None
     Teams: list[Team] = []
@@ -132,8 +120,7 @@ _DECODE = msgspec.json.Decoder(MatchStatsBody).decode
 
 
 def decode_stats(data: Any) -> MatchStatsBody | None:
-    """Stats JSON text -> the typed body when every value has the API's type (almost every
-    body); None otherwise (then lenient_body reads the parsed JSON)."""
+    """Stats JSON -> the typed body, or None when a value has another type (see lenient_body)."""
     if not isinstance(data, bytes | str):
         return None
     try:
@@ -146,12 +133,10 @@ Coerce = Callable[[Any], Any]
 
 
 def _key(value: Any) -> Any:
-    """A player id as the strict decoder takes it (a string or an int), else None."""
     return value if type(value) is str or type(value) is int else None
 
 
 def _coercer(kind: mi.Type) -> Coerce:
-    """The defensive reader of one value of the type `kind` (msgspec.inspect)."""
     if isinstance(kind, mi.UnionType):
         types = [t for t in kind.types if not isinstance(t, mi.NoneType)]
         return _coercer(types[0]) if len(types) == 1 else _key  # only PlayerId: str | int
@@ -179,6 +164,5 @@ _LENIENT = _coercer(mi.type_info(MatchStatsBody))
 
 
 def lenient_body(stats: Any) -> MatchStatsBody | None:
-    """Parsed stats JSON -> the typed body, each value read defensively (a value of another
-    type becomes None, a non-object entry of a list is left out); None for a non-object."""
+    """Parsed stats JSON -> the typed body, a value of another type read as None."""
     return _LENIENT(stats)

@@ -61,8 +61,8 @@ def test_normalize_xuid() -> None:
 def test_scalars_and_dig() -> None:
     assert as_int(True) is None and as_int("7") == 7 and as_int(float("inf")) is None
     assert as_float("1.5") == 1.5 and as_float(float("nan")) is None and as_float([]) is None
-    assert dig({"a": [{"b": 1}]}, "a", 0, "b") == 1
-    assert dig({"a": [{"b": 1}]}, "a", 5, "b") is None
+    assert dig({"a": {"b": 1}}, "a", "b") == 1
+    assert dig({"a": {"c": 1}}, "a", "b") is None
     assert dig({"a": "str"}, "a", "b") is None
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from levelup_pipeline.transform.aliases import aliases_from_profiles
 from levelup_pipeline.transform.highlights import clean_gamertag
 from levelup_pipeline.transform.metadata import (
+    aliases_from_profiles,
     infer_asset_kind,
     medal_metadata_rows,
     ugc_asset_row,
