@@ -12,6 +12,7 @@ from levelup_pipeline.halo.auth import (
     CLIENT_ID_ENV,
     CLIENT_SECRET_ENV,
     REDIRECT_URI_ENV,
+    AzureApp,
     default_token_file,
     interactive_login,
 )
@@ -40,8 +41,6 @@ def auth_command(client_id: str | None, redirect_uri: str, token_file: str | Non
 
     The client secret is read from SPNKR_CLIENT_SECRET or prompted for (hidden), never written.
     """
-    from spnkr.auth import AzureApp
-
     if not client_id:
         raise UserError(
             f"No Azure app client id: set {CLIENT_ID_ENV} or pass --client-id "

@@ -11,20 +11,28 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import aiohttp
-from spnkr.auth import halo as spnkr_halo
-from spnkr.auth import oauth as spnkr_oauth
-from spnkr.auth import xbox as spnkr_xbox
-from spnkr.auth.app import AzureApp
-from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE, authenticate_player
 
 from levelup_pipeline.config import SECRET_ENV
 from levelup_pipeline.halo.endpoint import configured_endpoint, create_session
 from levelup_pipeline.halo.errors import AuthenticationFailed, HaloApiUnavailable, InsecureTokenFile
 
+if TYPE_CHECKING:  # spnkr is imported only to sign in or refresh (halo/spnkr_light.py says why)
+    from spnkr.auth.halo import ClearanceToken, SpartanToken
+
 TOKEN_FILE_ENV = "LEVELUP_TOKEN_FILE"
 SPARTAN_ENV, CLEARANCE_ENV, CLIENT_ID_ENV, CLIENT_SECRET_ENV, REDIRECT_URI_ENV = SECRET_ENV.values()
+
+
+class AzureApp(NamedTuple):
+    """spnkr's AzureApp fields, so that reading credentials does not import spnkr."""
+
+    client_id: str
+    client_secret: str
+    redirect_uri: str = "https://localhost"
+
 
 SIM_APP = AzureApp("sim-client-id", "sim-client-secret", "https://localhost")
 SIM_REFRESH_TOKEN = "sim-refresh-token"
@@ -245,8 +253,15 @@ class TokenManager:
             refresh_token = SIM_REFRESH_TOKEN
         if not refresh_token:
             raise AuthenticationFailed(f"no refresh token stored in {self._token_file}")
+        from spnkr.auth import AzureApp as SpnkrApp
+        from spnkr.auth import halo as spnkr_halo
+        from spnkr.auth import oauth as spnkr_oauth
+        from spnkr.auth import xbox as spnkr_xbox
+        from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE
+
         try:
-            oauth = await spnkr_oauth.refresh_oauth_token(session, refresh_token, self._app)
+            app = SpnkrApp(self._app.client_id, self._app.client_secret, self._app.redirect_uri)
+            oauth = await spnkr_oauth.refresh_oauth_token(session, refresh_token, app)
             user = await spnkr_xbox.request_user_token(session, oauth.access_token)
             # The Xbox-audience XSTS token is part of spnkr's flow (player identity).
             await spnkr_xbox.request_xsts_token(session, user.token, XSTS_V3_XBOX_AUDIENCE)
@@ -270,9 +285,7 @@ class TokenManager:
         self.refresh_count += 1
         return tokens
 
-    def _make_tokens(
-        self, spartan: spnkr_halo.SpartanToken, clearance: spnkr_halo.ClearanceToken
-    ) -> Tokens:
+    def _make_tokens(self, spartan: SpartanToken, clearance: ClearanceToken) -> Tokens:
         if not spartan.token or not clearance.token:  # KeyError on an error body
             raise ValueError("empty token")
         try:
@@ -288,10 +301,15 @@ class TokenManager:
 
 async def interactive_login(app: AzureApp, token_file: Path | None = None) -> Path:
     """`levelup auth`: spnkr's sign-in prompt, then the refresh token stored (0600)."""
+    from spnkr.auth import AzureApp as SpnkrApp
+    from spnkr.auth import authenticate_player
+
     path = Path(token_file) if token_file else default_token_file()
     async with create_session(configured_endpoint()) as session:
         try:
-            refresh_token = await authenticate_player(session, app)
+            refresh_token = await authenticate_player(
+                session, SpnkrApp(app.client_id, app.client_secret, app.redirect_uri)
+            )
         except (TimeoutError, aiohttp.ClientConnectionError) as exc:
             raise HaloApiUnavailable(
                 f"login.live.com could not be reached ({type(exc).__name__})."

@@ -15,13 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import aiohttp
-from spnkr.errors import InvalidXuidError
-from spnkr.services.discovery_ugc import _HOST as DISCOVERY_HOST
-from spnkr.services.gamecms_hacs import _HOST as GAMECMS_HOST
-from spnkr.services.profile import _HOST as PROFILE_HOST
-from spnkr.services.skill import _HOST as SKILL_HOST
-from spnkr.services.stats import _HOST as STATS_HOST
-from spnkr.xuid import unwrap_xuid, wrap_xuid_or_gamertag
 
 from levelup_pipeline.halo.auth import Credentials, TokenManager
 from levelup_pipeline.halo.endpoint import configured_endpoint, create_session
@@ -49,6 +42,16 @@ from levelup_pipeline.halo.retry import (
     call_with_retries,
     describe_failure,
     parse_retry_after,
+)
+from levelup_pipeline.halo.spnkr_light import (
+    DISCOVERY_HOST,
+    GAMECMS_HOST,
+    PROFILE_HOST,
+    SKILL_HOST,
+    STATS_HOST,
+    InvalidXuid,
+    unwrap_xuid,
+    wrap_xuid_or_gamertag,
 )
 from levelup_pipeline.transform.film_events import read_highlight_events
 from levelup_pipeline.transform.skill import skill_result_for
@@ -192,13 +195,13 @@ class HaloApi:
             raise PlayerNotFound(player)
         try:
             ref = f"xuid({unwrap_xuid(text)})"
-        except InvalidXuidError:
+        except InvalidXuid:
             ref = f"gt({text})"
         url = f"{PROFILE_HOST}/users/{urllib.parse.quote(ref, safe='()')}"
         data = await self._get_json(url, "profile.user", lambda: PlayerNotFound(text))
         try:
             return PlayerIdentity(str(unwrap_xuid(str(data["xuid"]))), str(data["gamertag"]))
-        except (KeyError, TypeError, InvalidXuidError):
+        except (KeyError, TypeError, InvalidXuid):
             raise MalformedResponse(
                 f"The Halo profile service answered for {text!r} without xuid/gamertag."
             ) from None

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import zlib
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from bitarray import bitarray
-from spnkr.errors import FilmReadError
-from spnkr.film.medals import MEDALS
 
 _MIN_XUID = int(2e15)
 _MAX_XUID = int(3e15)
@@ -25,6 +27,21 @@ _END = bitarray()
 _END.frombytes(bytes.fromhex("00002ee0"))
 # Real chunks inflate to ~1.2 MB at most; unbounded, 1 MB of zeros cost 2.1 GB of memory.
 MAX_HIGHLIGHT_CHUNK_BYTES = 16 * 2**20
+
+
+@cache
+def medal_names() -> dict[int, str]:
+    """spnkr's medal table (its film/medal_codes.json), read without `import spnkr`, whose
+    __init__ builds every pydantic model (~0.25 s before a sync's first request)."""
+    spec = importlib.util.find_spec("spnkr")  # a top-level find imports nothing
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("spnkr is not installed")
+    data = Path(spec.submodule_search_locations[0], "film", "medal_codes.json").read_bytes()
+    return {int(code): name for code, name in json.loads(data).items()}
+
+
+class FilmReadError(Exception):
+    """A chunk spnkr's reader would refuse too (spnkr.errors.FilmReadError)."""
 
 
 def _event_type(hint: int, is_medal: bool) -> str:
@@ -75,7 +92,7 @@ def _event(bits: bitarray, start: int, version: int) -> dict[str, Any]:
         "event_type": event_type,
         "time_ms": int.from_bytes(block[48:52], "big"),
         "medal_value": medal_value,
-        "medal_name": MEDALS.get(medal_value) if event_type == "medal" else None,
+        "medal_name": medal_names().get(medal_value) if event_type == "medal" else None,
     }
 
 

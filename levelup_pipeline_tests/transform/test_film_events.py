@@ -7,12 +7,15 @@ import tracemalloc
 import zlib
 
 import pytest
-from spnkr.errors import FilmReadError
 from spnkr.film import highlight_events as spnkr_reader
 
 from levelup_pipeline.simulator import film
 from levelup_pipeline.simulator.synthetic import build_synthetic_world
-from levelup_pipeline.transform.film_events import inflate_chunk, read_highlight_events
+from levelup_pipeline.transform.film_events import (
+    FilmReadError,
+    inflate_chunk,
+    read_highlight_events,
+)
 
 VERSIONS = (34, 38, 39, 40, 41, 45)
 
