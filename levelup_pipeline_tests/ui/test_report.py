@@ -19,8 +19,8 @@ from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.resources import PlayerStoreResource
 from levelup_pipeline.report import PLOTS, ReportData, load_report_data, update_report
+from levelup_pipeline.report.build import status_line, summary_markdown, summary_rows
 from levelup_pipeline.report.serve import report_file_url, serve_reports
-from levelup_pipeline.report.summary import status_line, summary_markdown, summary_rows
 from levelup_pipeline.store.player_store import PlayerStore
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
