@@ -1,5 +1,4 @@
-"""`make demo`: the whole pipeline against the embedded Halo API simulator (TLS, loopback):
-register two players, full sync, new matches, delta sync, reports, what landed where."""
+"""`make demo`: the whole pipeline against the embedded Halo API simulator (TLS, loopback)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""`levelup report`: redraw a player's report (job `refresh_report`, no API call), which the
-daemon otherwise redraws by automation after every sync (`make dev`)."""
+"""`levelup report`: redraw a player's report (job `refresh_report`, no API call)."""
 
 from __future__ import annotations
 
