@@ -30,10 +30,8 @@ from levelup_pipeline.halo import auth
 )
 @friendly
 def auth_command(client_id: str | None, redirect_uri: str, token_file: str | None) -> None:
-    """Sign in once with your Azure app and store the refresh token (mode 0600).
-
-    The client secret is read from SPNKR_CLIENT_SECRET or prompted for (hidden), never written.
-    """
+    """Sign in once with your Azure app and store the refresh token (mode 0600); the client
+    secret is read from SPNKR_CLIENT_SECRET or prompted for (hidden), never written."""
     from spnkr.auth import AzureApp
 
     if not client_id:

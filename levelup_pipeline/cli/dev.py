@@ -18,13 +18,13 @@ import click
 from levelup_pipeline.config import PROJECT_ROOT
 from levelup_pipeline.halo import auth
 from levelup_pipeline.halo.endpoint import ENDPOINT_ENV
+from levelup_pipeline.halo.ratelimit import RPS_ENV
 from levelup_pipeline.report.serve import REPORT_URL_ENV, serve_reports
 
 #: Any of these set means the user configured the real API (a redirect URI alone does not).
 CREDENTIAL_ENV = tuple(v for v in auth.CREDENTIAL_ENV.values() if v != auth.REDIRECT_URI_ENV)
 #: Matches each demo player has played since the demo, waiting for a sync from the UI.
 DEV_NEW_MATCHES = 3
-RPS_ENV = "LEVELUP_HALO_RPS"
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,6 @@ def main(host: str, port: int) -> None:
     home = ensure_dagster_home()
     target = halo_target()
     env = dict(os.environ)
-    url = f"http://{host}:{port}"
     with contextlib.ExitStack() as stack:
         env[REPORT_URL_ENV] = stack.enter_context(
             serve_reports(host=host, port=port + 1, any_port_if_taken=True)
@@ -122,7 +121,9 @@ def main(host: str, port: int) -> None:
             click.secho(f"Syncs use the Halo API simulator at {target.why}.", bold=True)
         else:
             click.secho(f"Syncs use the real Halo API ({target.why}).", bold=True)
-        click.echo(f"   Dagster UI and daemon (dg dev) on {url}  (DAGSTER_HOME={home})")
+        click.echo(
+            f"   Dagster UI and daemon (dg dev) on http://{host}:{port}  (DAGSTER_HOME={home})"
+        )
         click.echo(f"   Player reports (plots shown in the UI) served from {env[REPORT_URL_ENV]}")
         code = _serve([str(dg), "dev", "--host", host, "--port", str(port)], env)
     sys.exit(code)

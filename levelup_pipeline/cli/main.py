@@ -15,7 +15,7 @@ LAZY_COMMANDS = {
     "sync": "levelup_pipeline.cli.sync_cmd:sync_command",
     "players": "levelup_pipeline.cli.players_cmd:players_group",
     "stats": "levelup_pipeline.cli.stats_cmd:stats_command",
-    "report": "levelup_pipeline.cli.report_cmd:report_command",
+    "report": "levelup_pipeline.cli.stats_cmd:report_command",
     "auth": "levelup_pipeline.cli.auth_cmd:auth_command",
     "simulator": "levelup_pipeline.simulator.cli:simulator_cli",
     "db": "levelup_pipeline.cli.maintenance_cmd:db_group",

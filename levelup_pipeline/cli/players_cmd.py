@@ -172,9 +172,8 @@ def remove_command(gamertag: str) -> None:
 @click.argument("new")
 @friendly
 def rename_command(old: str, new: str) -> None:
-    """Move OLD's folder and partition to NEW after a gamertag change (refused if NEW exists).
-
-    Waits for a sync of the player that is running (CLI, UI, schedule) to finish first."""
+    """Move OLD's folder and partition to NEW after a gamertag change (refused if NEW exists);
+    waits for a sync of the player that is running (CLI, UI, schedule) to finish first."""
     typed = old
     old, new = validate_gamertag(old), validate_gamertag(new)
     if old == new:
