@@ -1,5 +1,4 @@
-"""The maintenance jobs `levelup sync` runs after a sync: the guide's --rebuild-cache,
---with-backfill, --backfill-performance-scores and --with-assets, one Dagster run each."""
+"""The guide's maintenance options of `levelup sync`, one Dagster run each after the sync."""
 
 from __future__ import annotations
 
@@ -45,8 +44,7 @@ def run_after(
     tags: Mapping[str, str],
     options: Mapping[str, Any],
 ) -> str | None:
-    """Run the jobs one after the other, printing a line each; the first error stops them.
-    `options` go to raw_match_json's config of the gap fill (e.g. verbose)."""
+    """Run the jobs in turn, a line each, until an error; `options` configure the gap fill."""
     from levelup_pipeline.cli.runner import run_job
     from levelup_pipeline.defs.config import merged, sync_run_config
     from levelup_pipeline.defs.jobs import FILL_GAPS_CONFIG
@@ -63,8 +61,7 @@ def run_after(
 
 
 def gaps_filled(metadata: Mapping[str, dict]) -> dict[str, int]:
-    """What a gap-filling run filled, per part: what the model step closed (match_stats'
-    gaps_closed) and the imported matches the raw step fetched (gap_fill)."""
+    """What a gap-filling run filled, per part: closed by the model step or by the raw one."""
     from levelup_pipeline.ingest.backfill import CLOSED_IN_RAW_STEP
 
     closed = dict(metadata.get("match_stats", {}).get("gaps_closed") or {})

@@ -1,11 +1,5 @@
-"""`levelup sync --delta`'s pre-check: one history request decides whether a run is needed.
-
-A Dagster run costs seconds before it works and a daily delta usually finds nothing new. So,
-for a player in a clean state, the CLI reads the first history page (same client, limiter,
-credentials and endpoint as the job) and applies the job's delta rules
-(`ingest.discovery.discover`) to what is stored: nothing new, no run. Anything pending or
-unusual: the job runs. Must not import Dagster, pandas or pyarrow (see `test_delta_check`).
-"""
+"""`levelup sync --delta`'s pre-check: the job's delta rules on one history page (a run costs
+seconds, a daily delta usually finds nothing); imports no Dagster, pandas or pyarrow."""
 
 from __future__ import annotations
 
@@ -45,8 +39,7 @@ REPORTED_ERRORS = (*RUN_ENDING_ERRORS, HaloApiUnavailable, InsecureTokenFile, Pl
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the pre-check decided for one player: exactly one of the first three fields is
-    set (and `state` beside `run_reason` when the database was read)."""
+    """What the pre-check decided: one of the first three fields (`state` beside `run_reason`)."""
 
     up_to_date: str | None = None  # the line to print: no run is needed
     run_reason: str | None = None  # why the job must run
@@ -73,19 +66,14 @@ NO_DATABASE = StoredState(None, None, None, False)
 
 @contextmanager
 def _read_only(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short read-only connection taking its turn like `PlayerStore.reader()` (shared lock)
-    without the writer's modules; StoreBusy at once while another process writes."""
+    """`PlayerStore.reader()`'s shared lock without its imports; StoreBusy at once if written."""
     with shared_lock(lock_path(db_path), 0, f"{db_path} is being written by another process"):
-        con = duckdb.connect(str(db_path), read_only=True)
-        try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
             yield con
-        finally:
-            con.close()
 
 
 def read_state(db_path: Path, match_type: str) -> StoredState:
-    """What the database says (raises duckdb.Error when the file is bad, StoreBusy while
-    another process writes it)."""
+    """What the database says; duckdb.Error for a bad file, StoreBusy while it is written."""
     with _read_only(db_path) as con:
         keys = ["schema_version", "player_xuid", CURSOR_KEY_PREFIX + match_type]
         meta = dict(
@@ -98,7 +86,6 @@ def read_state(db_path: Path, match_type: str) -> StoredState:
             "SELECT (SELECT count(*) FROM pending_matches), (SELECT count(*) FROM match_stats),"
             " (SELECT count(*) FROM mv_global_stats), (SELECT max(matches) FROM mv_global_stats)"
         ).fetchall()[0]
-        # Everything the job's walk counts as known: stored, archived, unavailable, imported.
         ids = con.execute(
             "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
             " UNION SELECT match_id FROM unavailable_matches"
@@ -125,8 +112,7 @@ def read_state(db_path: Path, match_type: str) -> StoredState:
 
 
 def run_blocker(gamertag: str) -> str | None:
-    """Why the Dagster side needs the job (not registered, last run not a success), or None,
-    from LevelUp's own records (`defs/run_lock.py`), never from Dagster's tables."""
+    """Why the Dagster side needs the job, from LevelUp's own records (`defs/run_lock.py`)."""
     players = run_lock.registered_players()
     if players is None:
         return "the registered players are not mirrored yet"
@@ -139,8 +125,7 @@ def run_blocker(gamertag: str) -> str | None:
 
 
 def api_settings(verbose: bool = False) -> HaloApiSettings:
-    """The settings `HaloApiResource()` resolves at run time, built without Dagster (a test
-    compares them with the job's resource)."""
+    """The settings `HaloApiResource()` resolves at run time, without Dagster."""
     endpoint = configured_endpoint()
     credentials = Credentials.from_env(simulator=endpoint is not None)
     return HaloApiSettings(endpoint=endpoint, credentials=credentials, verbose=verbose)
@@ -162,8 +147,7 @@ class EchoLogger:
 async def first_page_plan(
     xuid: str, known: frozenset[str], options: SyncOptions
 ) -> tuple[DiscoveryResult | None, str, int]:
-    """The job's delta rules on the first history page only: (the plan, None when the whole
-    page is new; the newest entry's start time; API requests made)."""
+    """(the plan, None if the whole page is new; the newest start time; requests made)."""
     newest = ""
     logger = EchoLogger() if options.verbose else None
     async with open_halo_api(api_settings(options.verbose), logger=logger) as api:
@@ -175,7 +159,6 @@ async def first_page_plan(
             body = await api.match_history(
                 xuid, start=0, count=count, match_type=options.match_type
             )
-            # offered to the run this check may start (the CLI drops it after the player)
             history_handoff.offer(xuid, options.match_type, count, body)
             entries = [e for e in (body.get("Results") or []) if e.get("MatchId")]
             if entries:
@@ -204,8 +187,7 @@ def up_to_date_line(gamertag: str, newest: str, requests: int) -> str:
 
 
 def check_player(gamertag: str, options: SyncOptions) -> Verdict:
-    """Whether a delta sync of `gamertag` needs the job. Never raises: anything unexpected
-    means "run the job", which then reports it the usual way."""
+    """Whether a delta of `gamertag` needs the job; never raises: the job reports the unexpected."""
     try:
         return _check(validate_gamertag(gamertag), options)
     except Exception as exc:  # noqa: BLE001 - the job path handles and reports every error
@@ -239,9 +221,7 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
 
 
 def unknown_player(gamertag: str) -> str | None:
-    """Why a registered player should be skipped: never resolved (no XUID stored) and unknown
-    to the profile service (a typo an older version registered). None otherwise, and on any
-    other error: the job then runs and reports it."""
+    """Why to skip a registered player never resolved and unknown to the API (an old typo)."""
     try:
         db_path = player_db_path(gamertag)
         if db_path.is_file():

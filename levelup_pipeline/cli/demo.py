@@ -1,10 +1,8 @@
-"""`make demo`: the whole pipeline against the embedded Halo API simulator (TLS, loopback):
-register two players, full sync, new matches, delta sync, reports, what landed where."""
+"""`make demo`: the whole pipeline against the embedded Halo API simulator (TLS, loopback)."""
 
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
@@ -32,16 +30,16 @@ def _step(text: str) -> None:
     click.secho(f"\n== {text}", bold=True)
 
 
-def _succeeded(instance, job: str, gamertag: str, tags: dict) -> RunOutcome:
+def _succeeded(instance, job: str, gamertag: str) -> RunOutcome:
     """The run's outcome; one sentence and exit 1 if it failed."""
-    outcome = run_job(instance, job, gamertag, tags=tags)
+    outcome = run_job(instance, job, gamertag, tags={"levelup/trigger": "demo"})
     if not outcome.success:
         raise click.ClickException(f"{job} for {gamertag} failed: {outcome.error}")
     return outcome
 
 
-def _run(instance, job: str, gamertag: str, tags: dict) -> dict:
-    outcome = _succeeded(instance, job, gamertag, tags)
+def _run(instance, job: str, gamertag: str) -> dict:
+    outcome = _succeeded(instance, job, gamertag)
     click.echo(f"   {sync_summary(outcome)}")
     return outcome.metadata.get("raw_match_json", {})
 
@@ -63,6 +61,7 @@ def play_demo_matches(sim) -> None:
         sim.add_matches(DEMO_NEW_MATCHES, gamertag=gamertag)
 
 
+@click.command()
 def main() -> None:
     """Run the demo; exits non-zero with one sentence if anything fails."""
     if os.environ.get("LEVELUP_HALO_ENDPOINT"):
@@ -79,19 +78,18 @@ def main() -> None:
             save_settings(gamertag, match_type="all")  # the jobs' default config for them
             click.echo(f"   {gamertag} -> xuid {xuid}")
         _step("levelup sync --full --match-type all  (dagster job full_sync, one run per player)")
-        tags = {"levelup/trigger": "demo"}
         for gamertag in players:
-            _run(instance, "full_sync", gamertag, tags)
+            _run(instance, "full_sync", gamertag)
         _step(f"The players play {DEMO_NEW_MATCHES} new matches each (simulator add-matches)")
         play_demo_matches(sim)
         _step("levelup sync --delta --match-type all  (dagster job delta_sync)")
         for gamertag in players:
-            raw = _run(instance, "delta_sync", gamertag, tags)
+            raw = _run(instance, "delta_sync", gamertag)
             if raw.get("history_seen", 0) > 25:
                 click.echo("   (the delta stopped at the first stored match)")
         _step("levelup report  (job refresh_report; under make dev it follows by automation)")
         for gamertag in players:
-            report = _succeeded(instance, "refresh_report", gamertag, tags)
+            report = _succeeded(instance, "refresh_report", gamertag)
             click.echo(f"   {gamertag}: {report.metadata['player_report'].get('report_file')}")
         _step("What landed where (levelup stats --player ...)")
         for gamertag in players:
@@ -105,8 +103,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(1)
+    main()

@@ -1,6 +1,5 @@
-"""`make dev`: the Dagster UI and daemon (`dg dev`), ready to sync right after `make demo`:
-on the real API with Halo credentials, else on the embedded simulator serving the demo's
-world plus a few new matches. The first line printed says which."""
+"""`make dev`: the Dagster UI and daemon (`dg dev`), on the real API with credentials, else on
+the simulator serving the demo's world plus a few new matches."""
 
 from __future__ import annotations
 
@@ -17,21 +16,15 @@ from pathlib import Path
 import click
 
 from levelup_pipeline.config import PROJECT_ROOT
-from levelup_pipeline.halo.auth import (
-    CLEARANCE_ENV,
-    CLIENT_ID_ENV,
-    CLIENT_SECRET_ENV,
-    SPARTAN_ENV,
-    default_token_file,
-)
+from levelup_pipeline.halo import auth
 from levelup_pipeline.halo.endpoint import ENDPOINT_ENV
+from levelup_pipeline.halo.ratelimit import RPS_ENV
 from levelup_pipeline.report.serve import REPORT_URL_ENV, serve_reports
 
-#: Any of these set means the user configured the real API.
-CREDENTIAL_ENV = (SPARTAN_ENV, CLEARANCE_ENV, CLIENT_ID_ENV, CLIENT_SECRET_ENV)
+#: Any of these set means the user configured the real API (a redirect URI alone does not).
+CREDENTIAL_ENV = tuple(v for v in auth.CREDENTIAL_ENV.values() if v != auth.REDIRECT_URI_ENV)
 #: Matches each demo player has played since the demo, waiting for a sync from the UI.
 DEV_NEW_MATCHES = 3
-RPS_ENV = "LEVELUP_HALO_RPS"
 
 
 @dataclass(frozen=True)
@@ -50,7 +43,7 @@ def halo_target(environ: Mapping[str, str] = os.environ) -> HaloTarget:
     names = [name for name in CREDENTIAL_ENV if environ.get(name, "").strip()]
     if names:
         return HaloTarget("real", "credentials in " + ", ".join(names))
-    token_file = default_token_file()
+    token_file = auth.default_token_file()
     if token_file.exists():
         return HaloTarget("real", f"refresh token in {token_file}")
     return HaloTarget("simulator", "no token file, no HALO_* / SPNKR_* variables")
@@ -58,8 +51,7 @@ def halo_target(environ: Mapping[str, str] = os.environ) -> HaloTarget:
 
 @contextlib.contextmanager
 def dev_simulator(new_matches: int = DEV_NEW_MATCHES) -> Iterator:
-    """The demo's world as `make demo` left it, then `new_matches` more per demo player from
-    a fresh random stream: a delta sync from the UI always has something to find."""
+    """The demo's world, then `new_matches` fresh ones per player: a UI delta always finds some."""
     from levelup_pipeline.cli.demo import demo_players, demo_simulator, play_demo_matches
     from levelup_pipeline.simulator.synthetic import reseed
 
@@ -69,17 +61,6 @@ def dev_simulator(new_matches: int = DEV_NEW_MATCHES) -> Iterator:
         for gamertag in demo_players(sim):
             sim.add_matches(new_matches, gamertag=gamertag)
         yield sim
-
-
-def dg_command(host: str, port: int) -> list[str]:
-    """`dg dev` of this environment (the [tool.dg] project in pyproject.toml)."""
-    dg = Path(sys.executable).with_name("dg")
-    if not dg.exists():
-        raise click.ClickException(
-            f"dg is not installed in this environment ({dg}): run `make install` "
-            "(it installs dagster-dg-cli) and `make dev` again."
-        )
-    return [str(dg), "dev", "--host", host, "--port", str(port)]
 
 
 def _serve(command: list[str], env: dict[str, str]) -> int:
@@ -107,11 +88,15 @@ def main(host: str, port: int) -> None:
     from levelup_pipeline.cli.demo import DEMO_RPS, demo_players
     from levelup_pipeline.cli.instance import ensure_dagster_home
 
-    command = dg_command(host, port)
+    dg = Path(sys.executable).with_name("dg")  # `dg dev` of this environment ([tool.dg])
+    if not dg.exists():
+        raise click.ClickException(
+            f"dg is not installed in this environment ({dg}): run `make install` "
+            "(it installs dagster-dg-cli) and `make dev` again."
+        )
     home = ensure_dagster_home()
     target = halo_target()
     env = dict(os.environ)
-    url = f"http://{host}:{port}"
     with contextlib.ExitStack() as stack:
         env[REPORT_URL_ENV] = stack.enter_context(
             serve_reports(host=host, port=port + 1, any_port_if_taken=True)
@@ -136,9 +121,11 @@ def main(host: str, port: int) -> None:
             click.secho(f"Syncs use the Halo API simulator at {target.why}.", bold=True)
         else:
             click.secho(f"Syncs use the real Halo API ({target.why}).", bold=True)
-        click.echo(f"   Dagster UI and daemon (dg dev) on {url}  (DAGSTER_HOME={home})")
+        click.echo(
+            f"   Dagster UI and daemon (dg dev) on http://{host}:{port}  (DAGSTER_HOME={home})"
+        )
         click.echo(f"   Player reports (plots shown in the UI) served from {env[REPORT_URL_ENV]}")
-        code = _serve(command, env)
+        code = _serve([str(dg), "dev", "--host", host, "--port", str(port)], env)
     sys.exit(code)
 
 

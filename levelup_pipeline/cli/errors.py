@@ -65,9 +65,7 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except click.ClickException:
             raise
-        except USER_FACING as exc:
-            raise UserError(describe(exc)) from None
-        except duckdb.Error as exc:
+        except (*USER_FACING, duckdb.Error) as exc:
             raise UserError(describe(exc)) from None
         except Exception as exc:
             if os.environ.get(DEBUG_ENV):

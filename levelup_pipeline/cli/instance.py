@@ -1,5 +1,4 @@
-"""The Dagster instance the CLI shares with the UI: the same DAGSTER_HOME, so CLI runs show up
-in the UI's run history and asset catalog."""
+"""The Dagster instance the CLI shares with the UI (same DAGSTER_HOME: its runs show there)."""
 
 from __future__ import annotations
 
@@ -32,8 +31,7 @@ def ensure_dagster_home() -> Path:
 
 
 def get_instance() -> DagsterInstance:
-    """The persistent instance under DAGSTER_HOME, opened under a file lock: two CLIs creating
-    its SQLite storages at the same instant corrupt the schema version table."""
+    """The instance, opened under a file lock: two CLIs creating its storages corrupt them."""
     cheaper_commits()  # the run executes in this process (see defs/instance_sqlite.py)
     home = ensure_dagster_home()
     with filelock.FileLock(str(home / ".instance.lock"), timeout=120):

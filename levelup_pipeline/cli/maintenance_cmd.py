@@ -1,5 +1,4 @@
-"""The guide's maintenance scripts as `levelup` commands: db optimize, archive, backup and
-restore (`levelup players rename` lives with the players commands)."""
+"""The guide's maintenance scripts as `levelup` commands: db, archive, backup and restore."""
 
 from __future__ import annotations
 
@@ -72,27 +71,22 @@ def check_command(player: str) -> None:
             + (f"; the replaced files are in {aside}" if aside else "")
             + "."
         )
-    counts = report.counts
-    if report.found or report.awaiting:
-        raise UserError(_damage_sentence(gamertag, report.found, report.awaiting))
-    click.echo(
-        f"{player}: database intact ({len(counts)} tables, {sum(counts.values())} rows read, "
-        f"{counts.get('raw_match_json', 0)} matches, every stored API body readable)."
-    )
-
-
-def _damage_sentence(gamertag: str, found, awaiting) -> str:
-    """One sentence: which stored bodies are damaged, and the command that fetches them."""
     parts = []
     for part, label in (("stats", "match"), ("skill", "skill"), ("film", "film")):
-        ids = sorted(getattr(found, part) | getattr(awaiting, part))
+        ids = sorted(getattr(report.found, part) | getattr(report.awaiting, part))
         if ids:
             shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
             parts.append(f"{len(ids)} {label} bod{'y' if len(ids) == 1 else 'ies'} ({shown})")
-    return (
-        f"{gamertag}: damaged stored API bodies isolated, the rest of the database is intact: "
-        f"{'; '.join(parts)}; run `levelup sync --with-backfill --player {gamertag}` to fetch "
-        "them again from the API."
+    if parts:
+        raise UserError(
+            f"{gamertag}: damaged stored API bodies isolated, the rest of the database is intact: "
+            f"{'; '.join(parts)}; run `levelup sync --with-backfill --player {gamertag}` to fetch "
+            "them again from the API."
+        )
+    counts = report.counts
+    click.echo(
+        f"{player}: database intact ({len(counts)} tables, {sum(counts.values())} rows read, "
+        f"{counts.get('raw_match_json', 0)} matches, every stored API body readable)."
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import ExitStack
-from pathlib import Path
 from typing import NamedTuple
 
 import click
@@ -46,9 +45,8 @@ async def _resolve(player: str):
 
 
 def add_player(player: str) -> AddedPlayer:
-    """Resolve a gamertag or XUID through the profile API, then create the database and
-    register the partition (an unknown player leaves nothing behind). The partition key is
-    the spelling already registered (any case), else the API's."""
+    """Resolve a gamertag or XUID, then create the database and register the partition (an
+    unknown player leaves nothing behind), keyed by the spelling registered, else the API's."""
     xuid = parse_xuid(player)
     typed = None if xuid else validate_gamertag(player)
     identity = asyncio.run(_resolve(xuid or typed or ""))
@@ -83,8 +81,7 @@ def add_player(player: str) -> AddedPlayer:
 
 
 def player_argument(value: str) -> str:
-    """The partition key of a gamertag (only checked) or an XUID (`2533274...` or
-    `xuid(...)`: a registered player whose database records it, else resolved and added)."""
+    """The partition key of a gamertag (checked) or an XUID (the player recording it, or added)."""
     xuid = parse_xuid(value)
     if xuid is None:
         return validate_gamertag(value)
@@ -99,8 +96,7 @@ def player_argument(value: str) -> str:
 
 
 def sync_target(value: str) -> str:
-    """The partition `levelup sync --player VALUE` runs: a registered player (any case), else
-    resolved and registered first, so a typo ends in one sentence with nothing created."""
+    """The partition `sync --player VALUE` runs: registered (any case), else resolved and added."""
     if parse_xuid(value) is not None:
         return player_argument(value)
     gamertag = validate_gamertag(value)
@@ -176,17 +172,9 @@ def remove_command(gamertag: str) -> None:
 @click.argument("new")
 @friendly
 def rename_command(old: str, new: str) -> None:
-    """Move OLD's folder and partition to NEW after a gamertag change (refused if NEW exists).
-
-    Waits for a sync of the player that is running (CLI, UI, schedule) to finish first."""
-    old_path, new_path = rename_registered_player(old, new)
-    new = new_path.name
-    click.echo(f"{old} renamed to {new}: {old_path} -> {new_path}; partition {new} registered.")
-
-
-def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
-    """Move OLD's folder to NEW, then its partition (removed again if the move fails),
-    holding both players' run lock: a run never sees its folder move between two steps."""
+    """Move OLD's folder and partition to NEW after a gamertag change (refused if NEW exists);
+    waits for a sync of the player that is running (CLI, UI, schedule) to finish first."""
+    typed = old
     old, new = validate_gamertag(old), validate_gamertag(new)
     if old == new:
         raise UserError(f"{old} already has that name; nothing to rename.")
@@ -225,4 +213,8 @@ def rename_registered_player(old: str, new: str) -> tuple[Path, Path]:
             instance.delete_dynamic_partition(PLAYERS_PARTITION_NAME, old)
         mirror_registered(instance)
     record_table_changes(instance, new, PlayerStore(new).table_counts(), "rename")
-    return report.old_path, report.new_path
+    new = report.new_path.name
+    click.echo(
+        f"{typed} renamed to {new}: {report.old_path} -> {report.new_path}; partition {new} "
+        "registered."
+    )

@@ -1,17 +1,5 @@
-"""Execute the project's Dagster jobs in this process, on the shared instance.
-
-A CLI run is the job the UI, schedules and `dagster job execute` run, with the options as run
-config and the code location's origin (location `levelup`, repository `__repository__`, as
-workspace.yaml loads it): listed under its job in the UI, without a code server. Its console
-shows progress lines, never a stack trace or "Not executing" lines (the CLI says a failure in
-one sentence; the event log and the UI keep everything).
-
-No CLI run left behind by a crash: a CLI process that dies without unwinding (SIGKILL, OOM
-killer) leaves its run STARTED, keeping the `halo_api` pool slot its step claimed, so two such
-crashes would block every later sync. CLI runs are tagged with their process (host, pid, start
-time), and before a new run starts, runs of this host whose process is gone are marked failed
-and their slots freed (the daemon's run monitoring does this for the runs it launched).
-"""
+"""Execute the project's Dagster jobs in this process, as the UI's runs (docs/orchestration.md);
+runs a killed CLI left STARTED are failed first, or they would keep their pool slots."""
 
 from __future__ import annotations
 
@@ -75,8 +63,7 @@ def _proc_stat(pid: int) -> list[str] | None:
 
 
 def process_tags() -> dict[str, str]:
-    """Tags identifying the process that executes a run in-process (its start time in clock
-    ticks tells a reused pid apart)."""
+    """Tags naming the process that executes a run (its start time tells a reused pid apart)."""
     fields = _proc_stat(os.getpid()) or []
     started = fields[19] if len(fields) > 19 else ""
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), STARTED_TAG: started}
@@ -99,8 +86,7 @@ def process_alive(pid: int, start_marker: str = "") -> bool:
 
 
 def reap_dead_runs(instance: DagsterInstance) -> list[str]:
-    """Mark unfinished CLI runs of this host whose process is gone as failed and free their
-    concurrency slots; returns their run ids."""
+    """Fail the unfinished CLI runs of this host whose process is gone, freeing their slots."""
     filters = RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: socket.gethostname()})
     reaped = []
     for run in instance.get_runs(filters=filters):
@@ -172,7 +158,6 @@ class RunOutcome:
     success: bool
     error: str | None
     metadata: dict
-    #: One sentence per failed asset check: ERROR checks fail the outcome, WARN ones do not.
     check_failures: list[str] = field(default_factory=list)
     check_warnings: list[str] = field(default_factory=list)
 
@@ -199,9 +184,7 @@ def _failure_message(result) -> str:
 
 
 def _check_sentences(result, gamertag: str) -> tuple[list[str], list[str]]:
-    """(errors, warnings): one sentence per failed asset check of the run, naming the check,
-    what it looks for and the counts it found. An error's sentence follows the player's name
-    (`levelup sync` prefixes it); a warning's names the player itself."""
+    """(errors, warnings): one sentence per failed check; `levelup sync` prefixes an error's."""
     errors: list[str] = []
     warnings: list[str] = []
     for event in _events(result, DagsterEventType.ASSET_CHECK_EVALUATION):
@@ -246,9 +229,8 @@ def execute_for_partition(
     tags: Mapping[str, str],
     asset_selection: Sequence[AssetKey] | None = None,
 ):
-    """Create the run with the code location's origins (the remote one the UI's Runs tab
-    filters on, the code one re-execution loads), then execute it in this process. Without
-    ops config, the job's default config for the partition applies (the player's settings)."""
+    """Create the run with the code location's origins (the UI lists it, re-execution loads it),
+    then execute it here; without ops config, the partition's default config applies."""
     if asset_selection:
         job = job.get_subset(asset_selection=set(asset_selection))
     config = dict(run_config or {})
@@ -285,13 +267,7 @@ def run_job(
     log_level: str = "INFO",
     asset_selection: Sequence[AssetKey] | None = None,
 ) -> RunOutcome:
-    """Run `job_name` (or `asset_selection` of it) for one player partition; how it ended.
-
-    `run_config` says what the run does (default: the job's config for the player); `tags`
-    are labels. The console shows INFO and up without stack traces; the instance records
-    everything. Runs a killed CLI left are cleaned up first; a second run of the player waits
-    for the first in its executor (`defs/run_lock.py`).
-    """
+    """Run `job_name` (or `asset_selection` of it) for one player partition; how it ended."""
     from levelup_pipeline.definitions import defs
 
     gamertag = registered_as(instance, gamertag) or gamertag  # one partition per player

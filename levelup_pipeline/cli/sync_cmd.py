@@ -1,5 +1,4 @@
-"""`levelup sync`: the guide's `scripts/sync.py`, running the Dagster sync jobs; a plain delta
-asks the API first (`delta_check`) and imports Dagster only when a job must run."""
+"""`levelup sync`: the guide's `scripts/sync.py`; Dagster is imported only when a job must run."""
 
 from __future__ import annotations
 
@@ -174,8 +173,7 @@ def sync_command(
 
 
 def _target(value: str) -> str:
-    """The partition key of a --player value, read without Dagster for a registered gamertag
-    (from the mirror, any case); XUIDs, bad values and new players go through `players_cmd`."""
+    """The partition key of a --player value: a registered gamertag is found without Dagster."""
     try:
         found = find_gamertag(validate_gamertag(value), run_lock.registered_players() or [])
     except InvalidGamertag:
@@ -188,8 +186,7 @@ def _target(value: str) -> str:
 
 
 def _skip_unknown(gamertag: str) -> bool:
-    """A registered player never resolved that the profile service does not know (a typo an
-    older version registered) is skipped with one line instead of failing every sync."""
+    """Skip, in one line, a registered player the API does not know instead of failing."""
     from levelup_pipeline.cli.delta_check import unknown_player
 
     reason = unknown_player(gamertag)
@@ -199,8 +196,7 @@ def _skip_unknown(gamertag: str) -> bool:
 
 
 def _registered(jobs: _JobRunner, precheck: bool) -> list[str]:
-    """Registered players: their mirror when the pre-check may spare the run (no Dagster),
-    else Dagster's list, which refreshes the mirror."""
+    """Registered players: the mirror when the pre-check may spare the run, else Dagster's."""
     players = run_lock.registered_players() if precheck else None
     if players is None:
         from levelup_pipeline.cli.instance import mirror_registered
@@ -210,8 +206,7 @@ def _registered(jobs: _JobRunner, precheck: bool) -> list[str]:
 
 
 def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> str | None:
-    """A delta: one history request first; the job runs only if something may be new, and
-    starts from the page the check read (`halo/history_handoff.py`)."""
+    """A delta: one history request first; the job runs only if something may be new."""
     from levelup_pipeline.cli.delta_check import check_player
     from levelup_pipeline.halo import history_handoff
 
@@ -248,8 +243,7 @@ class _JobRunner:
     def run(
         self, gamertag: str, options: SyncOptions, state: StoredState | None = None
     ) -> str | None:
-        """Run the sync job then the maintenance jobs for one player; the error, if any.
-        `state`: the player's stored state, when the pre-check just read it."""
+        """Run the sync then the maintenance jobs for one player; the error, if any."""
         try:
             return self._run(gamertag, options, state)
         finally:
@@ -295,8 +289,7 @@ class _JobRunner:
 
 
 def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | None = None) -> None:
-    """Start the sync's requests while Dagster loads (`ingest/prefetch.py`), from the state
-    the run will find; not when that state cannot be read as is (the run says why)."""
+    """Start the sync's requests while Dagster loads (`ingest/prefetch.py`), if the state reads."""
     if os.environ.get(PREFETCH_ENV, "1") == "0":
         return
     from levelup_pipeline.cli.delta_check import NO_DATABASE, EchoLogger, api_settings, read_state
@@ -325,8 +318,7 @@ def _start_prefetch(gamertag: str, options: SyncOptions, state: StoredState | No
 
 
 def _set_aside_if_damaged(gamertag: str) -> None:
-    """A full sync rebuilds a damaged database (what its error message recommends): the
-    damaged file is moved aside first, kept (store/maintenance.py)."""
+    """A full sync rebuilds a damaged database (as its error advises): the file is moved aside."""
     from levelup_pipeline.store.maintenance import set_aside_if_damaged
     from levelup_pipeline.store.player_store import PlayerStore
 

@@ -16,8 +16,13 @@ from dagster import (
 from levelup_pipeline.defs.assets_aggregates import AGGREGATES
 from levelup_pipeline.defs.partitions import players_partitions
 from levelup_pipeline.defs.resources import PlayerStoreResource
-from levelup_pipeline.report import PLOTS, PlayerReport, load_report_data, update_report
-from levelup_pipeline.report.build import REPORT_DIRNAME
+from levelup_pipeline.report.build import (
+    PLOTS,
+    REPORT_DIRNAME,
+    PlayerReport,
+    load_report_data,
+    update_report,
+)
 from levelup_pipeline.report.serve import report_base_url, report_file_url
 from levelup_pipeline.store.errors import StoreError
 

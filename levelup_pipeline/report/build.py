@@ -1,9 +1,4 @@
-"""Write the player report under the player's folder, redrawing only the plots whose rows changed.
-
-Files: `<player folder>/report/{summary.md, report.md, index.html, <plot>.png, plots.json}`;
-report.md and index.html link the PNGs relatively. `plots.json` keeps a fingerprint of each
-plot's rows: a delta that changes nothing a plot shows costs no matplotlib, not even its import.
-"""
+"""The player report, read from the aggregates; a plot is redrawn only when its rows change."""
 
 from __future__ import annotations
 
@@ -14,15 +9,16 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from levelup_pipeline.report.data import ReportData
-from levelup_pipeline.report.summary import status_line, summary_markdown
+if TYPE_CHECKING:  # pandas is imported by DuckDB's .df(), only when a report is built
+    import pandas as pd
 
 REPORT_DIRNAME = "report"
 FINGERPRINTS_FILE = "plots.json"
-#: Bump when a plot's drawing code changes, so stored PNGs are redrawn once.
-RENDER_VERSION = 1
+RENDER_VERSION = 1  # bump when a plot's drawing code changes: stored PNGs are redrawn once
 
 #: metadata key and file stem -> (title, the ReportData field it draws, its function in plots)
 PLOTS: dict[str, tuple[str, str, str]] = {
@@ -35,20 +31,97 @@ PLOTS: dict[str, tuple[str, str, str]] = {
     "win_rate_per_mode_category": ("Win rate per mode category", "modes", "win_rate_per_mode_plot"),
     "sessions": ("Play sessions", "sessions", "sessions_plot"),
 }
+#: ReportData field -> its query (aggregates only, but for the per-match performance series)
+QUERIES = {
+    "performance": "SELECT start_time, performance_score FROM match_stats"
+    " WHERE performance_score IS NOT NULL AND start_time IS NOT NULL ORDER BY start_time, match_id",
+    "maps": "SELECT coalesce(map_name, map_id, '?') AS name, matches, kd, win_rate"
+    " FROM mv_map_stats ORDER BY matches DESC, 1",
+    "modes": "SELECT coalesce(mode_category, 'Other') AS category, matches, wins, win_rate"
+    " FROM mv_mode_category_stats ORDER BY matches DESC, 1",
+    "sessions": "SELECT session_id, start_time, matches, wins, kd FROM mv_session_stats"
+    " WHERE session_id IS NOT NULL ORDER BY session_id",
+}
 
 
-def plot_fingerprint(name: str, data: ReportData) -> str:
-    """A digest of exactly what plot `name` draws (its rows, in order, and the render version)."""
-    rows = getattr(data, PLOTS[name][1]).to_csv(index=False)
-    return hashlib.sha256(f"{RENDER_VERSION}\n{name}\n{rows}".encode()).hexdigest()
+@dataclass
+class ReportData:
+    """The totals of mv_global_stats and the rows each plot draws."""
+
+    totals: dict[str, Any]
+    performance: pd.DataFrame
+    maps: pd.DataFrame
+    modes: pd.DataFrame
+    sessions: pd.DataFrame
+
+    @property
+    def matches(self) -> int:
+        return int(self.totals.get("matches") or 0)
 
 
-def render_plot(name: str, data: ReportData) -> bytes:
-    """PNG bytes of one plot (imports matplotlib on first use)."""
-    from levelup_pipeline.report import plots
+def load_report_data(conn: Any) -> ReportData:
+    """Read the report's inputs from an open (read-only) DuckDB connection."""
+    cursor = conn.execute("SELECT * FROM mv_global_stats")
+    row = cursor.fetchone()
+    totals = dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else {}
+    meta = conn.execute("SELECT value FROM sync_meta WHERE key = 'last_sync_time'").fetchone()
+    if meta and meta[0]:
+        totals["last_sync"] = meta[0]
+    return ReportData(totals, **{name: conn.execute(sql).df() for name, sql in QUERIES.items()})
 
-    _title, rows, function = PLOTS[name]
-    return getattr(plots, function)(getattr(data, rows))
+
+def _num(value: Any, fmt: str = "{:.2f}", scale: float = 1.0, suffix: str = "") -> str:
+    return "-" if value is None else fmt.format(float(value) * scale) + suffix
+
+
+def _when(value: Any) -> str:
+    if value is None or value == "":
+        return "never"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value.tzinfo else value.isoformat(" ")
+
+
+def summary_rows(totals: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs of the summary, in display order."""
+    matches = int(totals.get("matches") or 0)
+    record = (
+        f"{totals.get('wins') or 0} W / {totals.get('losses') or 0} L / "
+        f"{totals.get('ties') or 0} T / {totals.get('left_early') or 0} left"
+    )
+    return [
+        ("Matches", str(matches)),
+        ("Record", record),
+        ("Win rate", _num(totals.get("win_rate"), "{:.1f}", 100.0, " %")),
+        ("K/D", _num(totals.get("kd"))),
+        ("KDA (avg, K + A/3 - D)", _num(totals.get("avg_kda"))),
+        ("Accuracy", _num(totals.get("accuracy"), "{:.1f}", suffix=" %")),
+        ("Performance score (avg)", _num(totals.get("avg_performance_score"), "{:.1f}")),
+        ("Hours played", _num(totals.get("hours_played"), "{:.1f}")),
+        ("Sessions", str(totals.get("sessions") or 0)),
+        ("First match", _when(totals.get("first_match")) if matches else "-"),
+        ("Last match", _when(totals.get("last_match")) if matches else "-"),
+        ("Last sync", _when(totals.get("last_sync"))),
+    ]
+
+
+def summary_markdown(gamertag: str, totals: dict[str, Any]) -> str:
+    """A two-column markdown table headed by the gamertag."""
+    lines = [f"### {gamertag}", "", "| | |", "| --- | --- |"]
+    lines += [f"| **{label}** | {value} |" for label, value in summary_rows(totals)]
+    return "\n".join(lines)
+
+
+def status_line(totals: dict[str, Any], new_matches: int | None = None) -> str:
+    """The line a player reads first; `new_matches` None: no previous report to compare with."""
+    matches = int(totals.get("matches") or 0)
+    parts = [f"Last sync {_when(totals.get('last_sync'))}", f"{matches} matches"]
+    if new_matches is not None:
+        parts.append(f"{new_matches} new since the previous report")
+    return " · ".join(parts)
 
 
 @dataclass
@@ -67,7 +140,6 @@ class PlayerReport:
         return f"![{PLOTS[name][0]}](data:image/png;base64,{data})"
 
     def file_markdown(self) -> str:
-        """report.md: the status line, the summary, then every plot, linked relatively."""
         parts = [f"# LevelUp report: {self.gamertag}", "", self.status, "", self.summary]
         for name, (title, _rows, _fn) in PLOTS.items():
             parts += ["", f"## {title}", "", f"![{title}]({name}.png)"]
@@ -112,8 +184,7 @@ def _write_atomic(path: Path, content: bytes) -> None:
 def update_report(
     gamertag: str, data: ReportData, player_folder: Path, new_matches: int | None = None
 ) -> tuple[PlayerReport, dict[str, Path]]:
-    """Write the report, redrawing only the plots whose rows changed since the last one; returns
-    it and the path of each file by name. The fingerprints are written after the PNGs, so an
+    """Write the report and return it with each file's path; fingerprints go last, so an
     interrupted update redraws next time."""
     folder = Path(player_folder) / REPORT_DIRNAME
     folder.mkdir(parents=True, exist_ok=True)
@@ -122,14 +193,22 @@ def update_report(
         stored = json.loads((folder / FINGERPRINTS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         stored = {}
-    fingerprints = {name: plot_fingerprint(name, data) for name in PLOTS}
+    fingerprints = {  # exactly what each plot draws: its rows, in order, and the render version
+        name: hashlib.sha256(
+            f"{RENDER_VERSION}\n{name}\n{getattr(data, rows).to_csv(index=False)}".encode()
+        ).hexdigest()
+        for name, (_title, rows, _fn) in PLOTS.items()
+    }
     summary = summary_markdown(gamertag, data.totals)
     report = PlayerReport(gamertag, summary, status_line(data.totals, new_matches))
     for name, path in paths.items():
         if isinstance(stored, dict) and stored.get(name) == fingerprints[name] and path.exists():
             report.images[name] = path.read_bytes()
             continue
-        report.images[name] = render_plot(name, data)
+        from levelup_pipeline.report import plots  # matplotlib only when a plot changed
+
+        _title, rows, function = PLOTS[name]
+        report.images[name] = getattr(plots, function)(getattr(data, rows))
         report.rendered.append(name)
         _write_atomic(path, report.images[name])
     if report.rendered:

@@ -1,8 +1,4 @@
-"""The report's plots: pure functions from DataFrames to PNG bytes.
-
-matplotlib's object API (no pyplot global state): safe in Dagster's worker threads, never opens
-a window. Every plot renders something readable, even for a player with no match yet.
-"""
+"""The report's plots, DataFrames to PNG bytes; no pyplot state: safe in Dagster's threads."""
 
 from __future__ import annotations
 
@@ -52,8 +48,7 @@ def _empty(fig: Figure, ax: Axes, message: str) -> bytes:
 
 
 def performance_plot(points: pd.DataFrame) -> bytes:
-    """Performance score (0-100) of each match, oldest to newest, with a 10-match mean. The x
-    axis is the match's rank, so weeks without play do not squash the busy days."""
+    """Score of each match and a 10-match mean; x is the match's rank: idle weeks take no room."""
     fig, ax = _figure("Performance score over time")
     if points.empty:
         return _empty(fig, ax, "No performance score yet (needs 10 earlier matches)")

@@ -1,9 +1,4 @@
-"""Show the report files to the Dagster UI: a loopback HTTP server for `<player>/report/*` only.
-
-The UI shows a short markdown value inline (a data URI is too long: it hides behind "Show
-Markdown"), so `make dev` serves the report folders (no database, no listing), sets
-`LEVELUP_REPORT_URL`, and the report asset links its plots there.
-"""
+"""A loopback HTTP server for `<player>/report/*` only: the UI draws linked plots inline."""
 
 from __future__ import annotations
 
@@ -28,8 +23,7 @@ def report_base_url() -> str | None:
 
 
 def report_file_url(base: str, gamertag: str, filename: str, version: str = "") -> str:
-    """URL of one report file; `version` changes with the content so browsers never show a
-    stale image."""
+    """URL of one report file; `version` follows the content: browsers never show a stale image."""
     query = f"?v={version}" if version else ""
     return f"{base}/{quote(gamertag)}/{quote(filename)}{query}"
 
@@ -71,8 +65,8 @@ def serve_reports(
     port: int = 0,
     any_port_if_taken: bool = False,
 ) -> Iterator[str]:
-    """Serve the report folders from a background thread; yields the base URL. A stable port
-    keeps earlier materializations' links working; `any_port_if_taken` falls back to a free one."""
+    """Serve the report folders from a thread; yields the base URL (a stable port keeps older
+    materializations' links working)."""
     handler = partial(ReportHandler, data_dir=data_dir)
     try:
         server = ThreadingHTTPServer((host, port), handler)

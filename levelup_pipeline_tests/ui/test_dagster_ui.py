@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from dagster import DagsterRunStatus, RunsFilter
 
-from levelup_pipeline.report import PLOTS
+from levelup_pipeline.report.build import PLOTS
 from levelup_pipeline_tests.ui.conftest import Webserver
 from levelup_pipeline_tests.ui.graph_dom import (
     READ_GRAPH_JS,

@@ -34,7 +34,7 @@ from levelup_pipeline.cli.dev import DEV_NEW_MATCHES
 from levelup_pipeline.config import INSTALLATION_ENV, PROJECT_ROOT
 from levelup_pipeline.defs.partitions import registered_players
 from levelup_pipeline.defs.sensors import INTERVAL_ENV
-from levelup_pipeline.report import PLOTS
+from levelup_pipeline.report.build import PLOTS
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline_tests.ui.conftest import _stop, _wait_until_up, free_port
 

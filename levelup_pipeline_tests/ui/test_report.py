@@ -18,9 +18,16 @@ from dagster import Failure, build_asset_context, instance_for_test
 from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.defs.assets_report import player_report
 from levelup_pipeline.defs.resources import PlayerStoreResource
-from levelup_pipeline.report import PLOTS, ReportData, load_report_data, update_report
+from levelup_pipeline.report.build import (
+    PLOTS,
+    ReportData,
+    load_report_data,
+    status_line,
+    summary_markdown,
+    summary_rows,
+    update_report,
+)
 from levelup_pipeline.report.serve import report_file_url, serve_reports
-from levelup_pipeline.report.summary import status_line, summary_markdown, summary_rows
 from levelup_pipeline.store.player_store import PlayerStore
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -217,7 +224,7 @@ def test_an_unchanged_report_does_not_import_matplotlib(tmp_path):
     (tmp_path / "data.pickle").write_bytes(pickle.dumps(sample_data()))
     script = (
         "import pickle, sys\n"
-        "from levelup_pipeline.report import update_report\n"
+        "from levelup_pipeline.report.build import update_report\n"
         f"data = pickle.loads(open({str(tmp_path / 'data.pickle')!r}, 'rb').read())\n"
         f"report, _ = update_report('Some Player', data, {str(tmp_path)!r})\n"
         "assert report.rendered == [], report.rendered\n"
