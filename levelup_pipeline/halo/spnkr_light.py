@@ -1,10 +1,15 @@
-"""spnkr's service hosts and XUID rules, restated: `import spnkr` runs its __init__, which builds
-every pydantic model (~0.25 s before `levelup sync`'s first request could go out). A test holds
-them to spnkr's own (`levelup_pipeline_tests/halo/test_spnkr_light.py`)."""
+"""spnkr without `import spnkr`, whose __init__ builds every pydantic model (~0.25 s before
+`levelup sync`'s first request, or in its model step): its service hosts and XUID rules
+restated, its reference data read from its own files. A test holds all of it to spnkr's
+(`levelup_pipeline_tests/halo/test_spnkr_light.py`)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from functools import cache
+from pathlib import Path
+from types import ModuleType
 
 STATS_HOST = "https://halostats.svc.halowaypoint.com:443"
 SKILL_HOST = "https://skill.svc.halowaypoint.com:443"
@@ -42,3 +47,23 @@ def wrap_xuid_or_gamertag(player: str | int) -> str:
         if isinstance(player, int) or not player.strip():
             raise
         return player.strip()
+
+
+def spnkr_file(*parts: str) -> Path:
+    """A file of the installed spnkr package, found without importing it."""
+    spec = importlib.util.find_spec("spnkr")  # a top-level find imports nothing
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("spnkr is not installed")
+    return Path(spec.submodule_search_locations[0], *parts)
+
+
+@cache
+def refdata() -> ModuleType:
+    """spnkr/models/refdata.py (its enums: medal names...) alone: it imports only the stdlib."""
+    spec = importlib.util.spec_from_file_location(
+        "levelup_spnkr_refdata", spnkr_file("models", "refdata.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

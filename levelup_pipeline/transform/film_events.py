@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import zlib
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from bitarray import bitarray
+
+from levelup_pipeline.halo.spnkr_light import spnkr_file
 
 _MIN_XUID = int(2e15)
 _MAX_XUID = int(3e15)
@@ -31,12 +31,8 @@ MAX_HIGHLIGHT_CHUNK_BYTES = 16 * 2**20
 
 @cache
 def medal_names() -> dict[int, str]:
-    """spnkr's medal table (its film/medal_codes.json), read without `import spnkr`, whose
-    __init__ builds every pydantic model (~0.25 s before a sync's first request)."""
-    spec = importlib.util.find_spec("spnkr")  # a top-level find imports nothing
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("spnkr is not installed")
-    data = Path(spec.submodule_search_locations[0], "film", "medal_codes.json").read_bytes()
+    """spnkr's film medal table (film/medal_codes.json), read without importing spnkr."""
+    data = spnkr_file("film", "medal_codes.json").read_bytes()
     return {int(code): name for code, name in json.loads(data).items()}
 
 

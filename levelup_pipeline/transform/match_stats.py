@@ -102,9 +102,9 @@ def _medal_display_name(name_id: int) -> str | None:
     global _MEDAL_NAMES
     if _MEDAL_NAMES is None:
         try:
-            from spnkr.models.refdata import MedalNameId
+            from levelup_pipeline.halo.spnkr_light import refdata
 
-            _MEDAL_NAMES = {int(m): m.display_name for m in MedalNameId}
+            _MEDAL_NAMES = {int(m): m.display_name for m in refdata().MedalNameId}
         except Exception:  # spnkr missing or changed: names stay NULL until metadata arrives
             _MEDAL_NAMES = {}
     return _MEDAL_NAMES.get(name_id)

@@ -10,9 +10,11 @@ import pytest
 from spnkr import xuid as spnkr_xuid
 from spnkr.errors import InvalidXuidError
 from spnkr.film.medals import MEDALS
+from spnkr.models.refdata import MedalNameId
 from spnkr.services import discovery_ugc, gamecms_hacs, profile, skill, stats
 
 from levelup_pipeline.halo import spnkr_light
+from levelup_pipeline.transform import match_stats
 from levelup_pipeline.transform.film_events import medal_names
 
 PLAYERS = [
@@ -55,8 +57,10 @@ def test_xuid_rules_are_spnkrs(value) -> None:
     )
 
 
-def test_medal_table_is_spnkrs() -> None:
+def test_medal_tables_are_spnkrs() -> None:
     assert medal_names() == MEDALS
+    for medal in MedalNameId:
+        assert match_stats._medal_display_name(int(medal)) == medal.display_name
 
 
 def test_the_sync_path_does_not_import_spnkr() -> None:
@@ -64,7 +68,8 @@ def test_the_sync_path_does_not_import_spnkr() -> None:
         "import sys\n"
         "import levelup_pipeline.cli.delta_check, levelup_pipeline.ingest.prefetch\n"
         "from levelup_pipeline.transform.film_events import medal_names\n"
-        "medal_names()\n"
+        "from levelup_pipeline.transform.match_stats import _medal_display_name\n"
+        "medal_names(), _medal_display_name(1)\n"
         "print(sorted(m for m in sys.modules if m == 'spnkr' or m.startswith('spnkr.')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
