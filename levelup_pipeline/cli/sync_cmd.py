@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -250,12 +251,16 @@ class _JobRunner:
             from levelup_pipeline.ingest import prefetch
 
             prefetch.drop()
+            gc.enable()  # also when the run never started
 
     def _run(self, gamertag: str, options: SyncOptions, state: StoredState | None) -> str | None:
         rebuild = "rebuild_from_raw" in self.after  # recomputes from what is stored: no sync
         if not rebuild:
             # First, before any heavy import: the prefetch cannot start from a damaged file,
             # and the requests it makes stay right if the file is then set aside.
+            # No cyclic GC until the run starts (cli/runner.py freezes what start-up loaded):
+            # imports make no garbage cycles, and each full pass held the GIL 50-200 ms.
+            gc.disable()
             _start_prefetch(gamertag, options, state)
             if options.mode == "full":
                 _set_aside_if_damaged(gamertag)

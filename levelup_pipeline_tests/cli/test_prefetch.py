@@ -173,3 +173,37 @@ def test_verbose_logs_the_prefetched_requests_too(synced_pipeline):
     assert result.exit_code == 0, result.output
     for match_id in new_ids:  # each stats request, whoever made it
         assert f"/hi/matches/{match_id}/stats" in result.output
+
+
+def test_no_cyclic_gc_from_start_up_to_the_run_then_start_up_frozen(pipeline, monkeypatch):
+    """Full GC passes over Dagster's objects held the GIL 100-200 ms each during the fetch:
+    the CLI runs start-up without the cyclic GC, then freezes what it loaded."""
+    import gc
+
+    from levelup_pipeline.cli import runner
+
+    calls: list[str] = []
+
+    class Recorder:
+        def __getattr__(self, name):
+            def call(*args):
+                calls.append(f"gc.{name}")
+                return getattr(gc, name)(*args)
+
+            return call
+
+    monkeypatch.setattr(sync_cmd, "gc", Recorder())
+    monkeypatch.setattr(runner, "gc", Recorder())
+    start, execute = prefetch.start, runner.execute_run
+    monkeypatch.setattr(prefetch, "start", lambda *a: calls.append("prefetch") or start(*a))
+    monkeypatch.setattr(runner, "execute_run", lambda *a: calls.append("run") or execute(*a))
+    gamertag = pipeline.gamertags()[1]
+    pipeline.add(gamertag)
+    args = ["sync", "--full", "--match-type", "all", "--max-matches", "3", "--player", gamertag]
+    try:
+        result = CliRunner().invoke(cli, args)
+    finally:
+        gc.unfreeze()  # this test process outlives the run
+        gc.enable()
+    assert result.exit_code == 0, result.output
+    assert calls == ["gc.disable", "prefetch", "gc.freeze", "gc.enable", "run"]
