@@ -33,13 +33,10 @@ class ArchiveReport:
     """What one archive run moved, and the proof that nothing was lost."""
 
     cutoff: dt.datetime
-    batch: str | None = None
     matches: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
     total_before: dict[str, int] = field(default_factory=dict)
     live_after: dict[str, int] = field(default_factory=dict)
     archived_after: dict[str, int] = field(default_factory=dict)
-    dry_run: bool = False
 
 
 def archive_root(db_path: Path) -> Path:
@@ -142,7 +139,7 @@ def archive_older_than(
     if int(older_than_days) < 1:
         raise ValueError("--older-than-days must be a whole number of days, 1 or more.")
     now = now or dt.datetime.now(dt.UTC)
-    report = ArchiveReport(cutoff=now - dt.timedelta(days=int(older_than_days)), dry_run=dry_run)
+    report = ArchiveReport(cutoff=now - dt.timedelta(days=int(older_than_days)))
     store.require()
     root = archive_root(store.path)
     with store.guard(), store.writer() as writer:
@@ -158,8 +155,7 @@ def archive_older_than(
         old = _old_match_ids(con, report.cutoff)
         report.matches = len(old)
         if old and not dry_run:
-            report.batch = now.strftime("%Y%m%dT%H%M%S%fZ")
-            report.rows = _archive_batch(writer, root, tables, old, report.batch, now)
+            _archive_batch(writer, root, tables, old, now.strftime("%Y%m%dT%H%M%S%fZ"), now)
             _finish_pending(con, root)
         if not dry_run:
             refresh_archive_views(con, store.path)
@@ -185,7 +181,7 @@ def _archive_batch(
     old: list[tuple[str, dt.datetime | None]],
     batch: str,
     now: dt.datetime,
-) -> dict[str, int]:
+) -> None:
     """Write the batch's Parquet files, then delete the rows in one verified transaction."""
     con = writer.connection
     staging = root / PENDING_DIRNAME / batch
@@ -235,4 +231,3 @@ def _archive_batch(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return written

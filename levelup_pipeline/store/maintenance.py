@@ -60,8 +60,7 @@ def optimize(store: PlayerStore, compact: bool = True) -> OptimizeReport:
         fresh = store.path.with_name(store.path.name + ".compact")
         for leftover in (fresh, wal(fresh)):
             leftover.unlink(missing_ok=True)
-        con = store.connect()
-        try:
+        with store.connect() as con:
             refresh_archive_views(con, store.path)  # re-point them if the folder moved
             for step in ("ANALYZE", "CHECKPOINT"):
                 con.execute(step)
@@ -81,8 +80,6 @@ def optimize(store: PlayerStore, compact: bool = True) -> OptimizeReport:
                         f"Compacting {store.gamertag}'s database failed ({one_line(exc)}); "
                         "the original file is unchanged."
                     ) from exc
-        finally:
-            con.close()
         if compact:
             if wal(store.path).exists():
                 fresh.unlink(missing_ok=True)
@@ -151,12 +148,9 @@ def backup(store: PlayerStore) -> BackupReport:
     stamp = _stamp()
     staging, final = folder / f".tmp-{stamp}", folder / stamp
     with store.locked(), store.guard():
-        con = store.connect(migrate=False)
-        try:
+        with store.connect(migrate=False) as con:
             con.execute("CHECKPOINT")
             sums = read_every_block(con)
-        finally:
-            con.close()
         staging.mkdir()
         try:
             shutil.copy2(store.path, staging / DB_FILENAME)

@@ -57,12 +57,14 @@ class ModelWrites(WriterCore):
                     " WHERE public_name IS NOT NULL GROUP BY asset_id"
                 ).fetchall()
             )
+        schemas = {t: self._schema(t) for t in DERIVED_MATCH_TABLES}
+        commit = partial(self._commit_chunk, rebuild=rebuild, counts=counts)
         try:
             with self._bulk_settings(TRANSFORM_MEMORY_LIMIT):
-                self._transform_chunks(xuid, names, rebuild, counts)
+                stages.transform_chunks(self._con, xuid, names, schemas, commit)
         except duckdb.OutOfMemoryException:
             # unusually large matches: the rest is transformed with DuckDB's default limit
-            self._transform_chunks(xuid, names, rebuild, counts)
+            stages.transform_chunks(self._con, xuid, names, schemas, commit)
         with self._transaction() as con:
             merge_profile_aliases(con, self._schema("xuid_aliases"))
             counts["xuid_aliases"] = (
@@ -102,13 +104,6 @@ class ModelWrites(WriterCore):
             con.execute("RESET threads")
         con.execute("CHECKPOINT")
 
-    def _transform_chunks(
-        self, xuid: str, names: dict[str, str], rebuild: bool, counts: dict[str, int]
-    ) -> None:
-        schemas = {t: self._schema(t) for t in DERIVED_MATCH_TABLES}
-        commit = partial(self._commit_chunk, rebuild=rebuild, counts=counts)
-        stages.transform_chunks(self._con, xuid, names, schemas, commit)
-
     def _commit_chunk(
         self,
         ids: list[str],
@@ -143,7 +138,11 @@ class ModelWrites(WriterCore):
                 if stats.skipped:  # no row for these matches, so no events either
                     kept = stats.tables["match_stats"]["match_id"].combine_chunks()
                     events = events.filter(pc.is_in(events["match_id"], value_set=kept))
-                written["highlight_events"] = self._stage_events(con, events)
+                if events.num_rows:
+                    with registered(con, "_chunk_events", events):
+                        con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
+                        _merge_aliases(con, _sql("film_aliases.sql"))
+                written["highlight_events"] = events.num_rows
                 con.execute(
                     "INSERT OR REPLACE INTO transformed_matches"
                     " SELECT match_id, current_timestamp FROM _chunk_ids"
@@ -152,14 +151,6 @@ class ModelWrites(WriterCore):
                 raw_damage.unmark(con, damaged.stats)
         for key, value in written.items():  # counted once committed
             counts[key] += value
-
-    def _stage_events(self, con: duckdb.DuckDBPyConnection, events: pa.Table) -> int:
-        if not events.num_rows:
-            return 0
-        with registered(con, "_chunk_events", events):
-            con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
-            _merge_aliases(con, _sql("film_aliases.sql"))
-        return events.num_rows
 
     def _fill_names(self, con: duckdb.DuckDBPyConnection) -> None:
         """Names from the reference data, then the mode categories names refine."""

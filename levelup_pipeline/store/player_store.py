@@ -205,14 +205,13 @@ class PlayerStore:
             try:
                 self._check_blocks(con, state)
                 self._prepare(con)
-                try:
-                    yield StoreWriter(con, self.gamertag)
-                except duckdb.Error as exc:  # reads outside a transaction hit damage too
-                    raise_storage_error(exc, self.path, self.gamertag)
-            except BaseException:
+                yield StoreWriter(con, self.gamertag)
+            except BaseException as exc:
                 with suppress(duckdb.Error):  # a failing close must not replace the error
                     con.close()
                 forget_state(self.path)
+                if isinstance(exc, duckdb.Error):  # reads outside a transaction hit damage too
+                    raise_storage_error(exc, self.path, self.gamertag)
                 raise
             try:
                 con.close()  # checkpoints the WAL: the disk may be full by now

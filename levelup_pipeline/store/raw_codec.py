@@ -140,8 +140,7 @@ _COPY_BATCH = 1024
 
 def compress_raw_match_json(con: duckdb.DuckDBPyConnection) -> None:
     """Migration 004: raw_match_json copied compressed, in batches of ~60 MB (flat memory)."""
-    source = con.cursor()  # its own connection: streams the committed rows while `con` writes
-    try:
+    with con.cursor() as source:  # its own connection: reads while `con` writes
         reader = source.sql(
             "SELECT match_id, stats_json::VARCHAR, skill_json::VARCHAR, highlights_json::VARCHAR,"
             " skill_status, film_status, fetched_at, transformed_at"
@@ -157,7 +156,5 @@ def compress_raw_match_json(con: duckdb.DuckDBPyConnection) -> None:
                 out = out.append_column(name, column)
             with registered(con, "_raw_v3", out):
                 con.execute("INSERT INTO raw_match_json_v4 BY NAME SELECT * FROM _raw_v3")
-    finally:
-        source.close()
     con.execute("DROP TABLE raw_match_json")
     con.execute("ALTER TABLE raw_match_json_v4 RENAME TO raw_match_json")

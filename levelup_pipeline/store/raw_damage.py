@@ -66,8 +66,7 @@ def is_readable_json(text: bytes | None) -> bool:
 def scan(con: duckdb.DuckDBPyConnection) -> DamagedRaw:
     """The damaged frames, every one decompressed and parsed (db check)."""
     found = DamagedRaw()
-    cursor = con.cursor()  # its own connection: streams whatever `con` has open
-    try:
+    with con.cursor() as cursor:  # its own connection: streams whatever `con` has open
         reader = cursor.sql(
             "SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst"
             " FROM raw_match_json"
@@ -79,8 +78,6 @@ def scan(con: duckdb.DuckDBPyConnection) -> DamagedRaw:
                     text, damaged = decode_or_none(frame)
                     if damaged or not is_readable_json(text):
                         found.add(part, match_id)
-    finally:
-        cursor.close()
     return found
 
 

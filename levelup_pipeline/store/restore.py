@@ -41,7 +41,13 @@ class RestoreReport:
     source: Path
     counts: dict[str, int]
     set_aside: Path | None
-    archive_files: int = 0
+
+    @classmethod
+    def of(cls, entry: dict) -> RestoreReport:
+        """The report of a journal entry."""
+        aside = Path(entry["aside"])
+        counts = dict(entry.get("counts") or {})
+        return cls(Path(entry.get("source", "")), counts, aside if aside.exists() else None)
 
 
 def _validate_backup(db: Path, gamertag: str) -> tuple[dict[str, int], str | None]:
@@ -77,21 +83,6 @@ def _live_xuid(store: PlayerStore) -> str | None:
         return None
 
 
-def resolve_backup(store: PlayerStore, source: Path | None) -> Path:
-    if source is None:
-        found = list_backups(store)
-        if not found:
-            raise StoreNotFound(
-                f"No backup of {store.gamertag} under {store_backups(store)}; run "
-                f"`levelup backup --player {store.gamertag}` first or pass --from PATH."
-            )
-        return found[-1]
-    source = Path(source).expanduser()
-    if not source.exists():
-        raise StoreNotFound(f"No backup at {source}; check the path given to --from.")
-    return source
-
-
 def _apply(store: PlayerStore, entry: dict) -> None:
     """The swap; each step is done only if still to do."""
     staging, aside = Path(entry["staging"]), Path(entry["aside"])
@@ -120,8 +111,7 @@ def _drop_uncommitted(store: PlayerStore, keep: Path | None = None) -> None:
 
 
 def finish_interrupted_restore(store: PlayerStore) -> RestoreReport | None:
-    """Finish a committed restore killed half-way (its report), or drop an uncommitted one's
-    staging files (None); under the writers' lock."""
+    """Finish a committed restore killed half-way, or drop an uncommitted one's staging files."""
     journal = restore_journal(store.path)
     if not journal.exists():
         _drop_uncommitted(store)
@@ -136,26 +126,29 @@ def finish_interrupted_restore(store: PlayerStore) -> RestoreReport | None:
         ) from exc
     _drop_uncommitted(store, keep=staging)
     _apply(store, entry)
-    aside = Path(entry["aside"])
     log.warning(
         "Finished the restore of %s's database from %s that was interrupted; the replaced "
         "files are in %s.",
         store.gamertag,
         entry.get("source"),
-        aside,
+        entry["aside"],
     )
-    return RestoreReport(
-        Path(entry.get("source", "")),
-        dict(entry.get("counts") or {}),
-        aside if aside.exists() else None,
-        int(entry.get("archive_files", 0)),
-    )
+    return RestoreReport.of(entry)
 
 
 def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
-    """Swap a checked backup (folder or file, default the latest) in, the replaced files kept
-    aside; works on a damaged live file."""
-    source = resolve_backup(store, source)
+    """Swap a checked backup in, the replaced files kept aside; works on a damaged live file."""
+    if source is None:
+        found = list_backups(store)
+        if not found:
+            raise StoreNotFound(
+                f"No backup of {store.gamertag} under {store_backups(store)}; run "
+                f"`levelup backup --player {store.gamertag}` first or pass --from PATH."
+            )
+        source = found[-1]
+    source = Path(source).expanduser()
+    if not source.exists():
+        raise StoreNotFound(f"No backup at {source}; check the path given to --from.")
     db = source / DB_FILENAME if source.is_dir() else source
     if not db.is_file():
         raise StoreNotFound(f"{source} holds no {DB_FILENAME}; pass a backup folder or file.")
@@ -185,13 +178,11 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        aside = store_backups(store) / f"{REPLACED_PREFIX}{stamp}"
         entry = {
             "staging": str(staging),
-            "aside": str(aside),
+            "aside": str(store_backups(store) / f"{REPLACED_PREFIX}{stamp}"),
             "source": str(source),
             "counts": counts,
-            "archive_files": files,
         }
         journal = restore_journal(store.path)
         temp = journal.with_name(journal.name + ".tmp")
@@ -201,10 +192,9 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
             os.fsync(out.fileno())
         os.replace(temp, journal)  # the commit point
         _apply(store, entry)
-    report = RestoreReport(source, counts, aside if aside.exists() else None, files)
-    archived = counts.get("archived_matches", 0)
-    if archived and not files:
-        report.counts = {**counts, "archive_files_missing": archived}
+    report = RestoreReport.of(entry)
+    if counts.get("archived_matches") and not files:
+        report.counts["archive_files_missing"] = counts["archived_matches"]
     return report
 
 
