@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from levelup_pipeline.store.views import sql_file
+from levelup_pipeline.store.views import merge_aliases, sql_file
 
 _MATCH_TABLES = (
     "imported_match_stats",
@@ -27,7 +27,7 @@ def fold_imported(con: duckdb.DuckDBPyConnection, player_xuid: str) -> None:
         return  # a file that never imported pays this one cheap query
     con.execute("SET VARIABLE player_xuid = ?", [player_xuid])
     con.execute(sql_file("fold_imported.sql"))
-    con.execute(sql_file("merge_aliases.sql").format(sightings=_ALIAS_SIGHTINGS))
+    merge_aliases(con, _ALIAS_SIGHTINGS)
 
 
 def imported_only_match_ids(

@@ -14,9 +14,8 @@ import pyarrow.compute as pc
 
 from levelup_pipeline.store import imported as imported_rows
 from levelup_pipeline.store import raw_damage
-from levelup_pipeline.store.reference_writes import merge_aliases as _merge_aliases
 from levelup_pipeline.store.reference_writes import merge_profile_aliases
-from levelup_pipeline.store.views import put_meta, registered, table_counts
+from levelup_pipeline.store.views import merge_aliases, put_meta, registered, table_counts
 from levelup_pipeline.store.views import sql_file as _sql
 from levelup_pipeline.store.writer_core import WriterCore
 from levelup_pipeline.transform import stages
@@ -141,7 +140,7 @@ class ModelWrites(WriterCore):
                 if events.num_rows:
                     with registered(con, "_chunk_events", events):
                         con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
-                        _merge_aliases(con, _sql("film_aliases.sql"))
+                        merge_aliases(con, _sql("film_aliases.sql"))
                 written["highlight_events"] = events.num_rows
                 con.execute(
                     "INSERT OR REPLACE INTO transformed_matches"

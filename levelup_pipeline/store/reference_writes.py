@@ -11,8 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from levelup_pipeline.store.raw_codec import dump_json as _dump
-from levelup_pipeline.store.views import registered
-from levelup_pipeline.store.views import sql_file as _sql
+from levelup_pipeline.store.views import merge_aliases, registered
 from levelup_pipeline.store.writer_core import WriterCore, now
 from levelup_pipeline.transform import aliases as t_aliases
 from levelup_pipeline.transform import metadata as t_meta
@@ -28,11 +27,6 @@ _UNMERGED_PROFILES = """
           AND a.first_seen <= p.fetched_at AND a.last_seen >= p.fetched_at)
 """
 _UGC_RAW_COLUMNS = ("asset_id", "version_id", "asset_kind", "body_json", "fetched_at")
-
-
-def merge_aliases(con: duckdb.DuckDBPyConnection, sightings: str) -> None:
-    """Merge alias sightings: a SELECT of xuid, gamertag, first_seen, last_seen, source."""
-    con.execute(_sql("merge_aliases.sql").format(sightings=sightings))
 
 
 def merge_profile_aliases(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> None:

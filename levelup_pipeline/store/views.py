@@ -55,6 +55,11 @@ def sql_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def merge_aliases(con: duckdb.DuckDBPyConnection, sightings: str) -> None:
+    """Merge alias sightings: a SELECT of xuid, gamertag, first_seen, last_seen, source."""
+    con.execute(sql_file("merge_aliases.sql").format(sightings=sightings))
+
+
 @cache
 def sql_file(name: str) -> str:
     """Text of `store/sql/<name>`, read once: transforms run some per chunk."""
