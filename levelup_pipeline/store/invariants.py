@@ -11,20 +11,19 @@ def _count(conn: Any, sql: str) -> tuple[int, dict]:
     return int(conn.execute(sql).fetchall()[0][0] or 0), {}
 
 
-def duplicate_match_ids(conn: Any) -> tuple[int, dict]:
+def _duplicates(conn: Any, table: str, key: str) -> tuple[int, dict]:
     return _count(
-        conn,
-        "SELECT count(*) FROM (SELECT match_id FROM match_stats GROUP BY 1 HAVING count(*) > 1)",
+        conn, f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
     )
+
+
+def duplicate_match_ids(conn: Any) -> tuple[int, dict]:
+    return _duplicates(conn, "match_stats", "match_id")
 
 
 def duplicate_highlight_events(conn: Any) -> tuple[int, dict]:
     """The table has no primary-key index (it cost more than the rows): writes keep it unique."""
-    return _count(
-        conn,
-        "SELECT count(*) FROM (SELECT match_id, event_index FROM highlight_events"
-        " GROUP BY ALL HAVING count(*) > 1)",
-    )
+    return _duplicates(conn, "highlight_events", "match_id, event_index")
 
 
 def invalid_outcomes(conn: Any) -> tuple[int, dict]:

@@ -43,7 +43,6 @@ UGC_TABLES = {
     "Playlists": "playlist",
     "PlaylistMapModePairs": "map_mode_pair",
 }
-WORKSHOP_TABLES = ("MatchStats", "PlayerMatchStats", *UGC_TABLES)
 ROWS = {
     "medals_earned": ("imported_medals", t_legacy.medal_row),
     "personal_score_awards": ("imported_personal_scores", t_legacy.personal_score_row),
@@ -52,11 +51,12 @@ ALIAS_TABLES = (
     *("xuid_aliases", "XuidAliases", "Players"),
     *("teammates_aggregate", "TeammatesAggregate", "antagonists"),
 )
-IMPORTED_FROM = (
+IMPORTED_FROM = {
     *("match_stats", "MatchCache", "player_match_stats", "highlight_events", "HighlightEvents"),
     *ROWS,
     *ALIAS_TABLES,
-)
+    *("MatchStats", "PlayerMatchStats", *UGC_TABLES),  # Workshop's
+}
 
 
 class LegacyImportError(StoreError):
@@ -186,7 +186,7 @@ def check_layout(source: Source, path: Path) -> None:
             f"{path} is a database of this LevelUp, not of the original one: bring it back "
             f"with `levelup restore --player GAMERTAG --from {path}` instead."
         )
-    if source.tables & {*IMPORTED_FROM, *WORKSHOP_TABLES}:
+    if source.tables & IMPORTED_FROM:
         return
     what = (
         "a v4 stats.duckdb of the original LevelUp"
@@ -202,7 +202,7 @@ def check_layout(source: Source, path: Path) -> None:
 def not_imported(source: Source) -> list[tuple[str, int, str]]:
     """(table, rows, why) of the file's tables that are not imported, for --dry-run."""
     out = []
-    for table in sorted(source.tables - {*IMPORTED_FROM, *WORKSHOP_TABLES}):
+    for table in sorted(source.tables - IMPORTED_FROM):
         count = source.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
         out.append((table, count, NOT_IMPORTED.get(table, _UNKNOWN)))
     return out

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,15 +73,6 @@ def _validate_backup(db: Path, gamertag: str) -> tuple[dict[str, int], str | Non
             f"({latest_version()}); upgrade LevelUp to restore it."
         )
     return {t: n for t, (n, _) in sums.items()}, xuid
-
-
-def _live_xuid(store: PlayerStore) -> str | None:
-    """The XUID recorded in the live file; None when unreadable (it is moved, never opened)."""
-    try:
-        with duckdb.connect(str(store.path), read_only=True) as con:
-            return get_meta(con, "player_xuid")
-    except duckdb.Error:
-        return None
 
 
 def _apply(store: PlayerStore, entry: dict) -> None:
@@ -161,7 +153,10 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
     archive_src = db.parent / ARCHIVE_DIRNAME if source.is_dir() else None
     with store.locked(), store.guard():  # locked() finishes a killed restore
         _drop_uncommitted(store)  # and this drops the staging files of an uncommitted one
-        live_xuid = _live_xuid(store) if store.exists() else None
+        live_xuid = None
+        if store.exists():  # an unreadable live file is moved, never opened for more
+            with suppress(duckdb.Error), duckdb.connect(str(store.path), read_only=True) as con:
+                live_xuid = get_meta(con, "player_xuid")
         if xuid and live_xuid and xuid != live_xuid:
             raise MaintenanceError(
                 f"The backup {db} belongs to XUID {xuid}, not to {store.gamertag} (XUID "

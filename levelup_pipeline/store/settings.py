@@ -28,14 +28,12 @@ class PlayerSettings:
     cadence: Cadence = "daily"
 
     def validated(self) -> PlayerSettings:
-        if self.match_type not in MATCH_TYPES:
-            raise InvalidSetting(
-                f"Unknown match type {self.match_type!r}: use one of {', '.join(MATCH_TYPES)}."
-            )
-        if self.cadence not in CADENCES:
-            raise InvalidSetting(
-                f"Unknown cadence {self.cadence!r}: use one of {', '.join(CADENCES)}."
-            )
+        for name, value, valid in (
+            ("match type", self.match_type, MATCH_TYPES),
+            ("cadence", self.cadence, CADENCES),
+        ):
+            if value not in valid:
+                raise InvalidSetting(f"Unknown {name} {value!r}: use one of {', '.join(valid)}.")
         return self
 
 
