@@ -1,5 +1,4 @@
-"""`levelup migrate`: the guide's `migrate_all_to_duckdb.py --gamertag X` (without a path, the
-current folder is the original's install folder)."""
+"""`levelup migrate`: the guide's `migrate_all_to_duckdb.py --gamertag X`."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ import click
 from levelup_pipeline.cli.errors import USER_FACING, UserError, describe, friendly
 from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.defs.partitions import register_player
+from levelup_pipeline.defs.table_schemas import record_table_changes
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.store.legacy_import import LegacyReport, import_legacy
 from levelup_pipeline.store.legacy_read import (
@@ -22,10 +22,8 @@ from levelup_pipeline.store.legacy_read import (
 )
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
+from levelup_pipeline.store.views import get_meta
 from levelup_pipeline.transform._common import normalize_xuid
-
-#: Model tables an import writes: recorded as asset materializations (the UI's history).
-MATERIALIZED = ("match_stats", "player_match_stats", "medals", "highlight_events")
 
 
 async def _resolve_xuid(gamertag: str) -> str:
@@ -36,8 +34,7 @@ async def _resolve_xuid(gamertag: str) -> str:
 
 
 def choose_xuid(store: PlayerStore, given: str | None, profile: Profile) -> tuple[str, str]:
-    """The player's XUID and how it was found: --xuid, the profile list, the player's
-    database, the file itself (when it names exactly one), else the profile API."""
+    """The player's XUID and where it came from: the first source that names exactly one."""
     if given:
         xuid = normalize_xuid(given.strip())
         if xuid is None or not xuid.isdigit():
@@ -47,8 +44,7 @@ def choose_xuid(store: PlayerStore, given: str | None, profile: Profile) -> tupl
         return profile.xuid, PROFILES_FILE
     if store.exists():
         with store.reader() as reader:
-            sql = "SELECT max(value) FROM sync_meta WHERE key = 'player_xuid'"
-            if recorded := reader.execute(sql).fetchall()[0][0]:
+            if recorded := get_meta(reader, "player_xuid"):
                 return recorded, f"recorded in {store.path}"
     found = file_xuids(profile.path, store.gamertag)
     if len(found) == 1:
@@ -63,13 +59,13 @@ def choose_xuid(store: PlayerStore, given: str | None, profile: Profile) -> tupl
 
 
 def _default_source(gamertag: str | None) -> Path:
-    """The guide's form (no path): the current folder as the original's install folder."""
+    """The guide's form (no path): the current folder is the original's install folder."""
     here = Path.cwd()
     if (here / PROFILES_FILE).is_file():
         return here
     legacy = here / "data" / "players" / str(gamertag) / "stats.duckdb"
     if gamertag and legacy.is_file() and legacy.resolve() != PlayerStore(gamertag).path.resolve():
-        return legacy  # (this project's own file at the same place is no source)
+        return legacy  # unless it is this project's own file
     raise UserError(
         "Nothing to import from: pass --from-levelup PATH (the original LevelUp's install "
         "folder, or a player's stats.duckdb) or --from-sqlite PATH, or run the command in "
@@ -154,11 +150,11 @@ def _migrate_one(profile: Profile, xuid: str | None, dry_run: bool) -> None:
         return
     instance = get_instance()
     register_player(instance, gamertag)
-    _record_materializations(instance, report)
+    operation = f"migrate from the original LevelUp ({report.layout}: {report.source})"
+    record_table_changes(instance, gamertag, report.model, operation)
 
 
 def report_lines(report: LegacyReport) -> list[str]:
-    """The per-table lines of an import (or a dry run)."""
     done = "would import" if report.dry_run else "imported"
     lines = []
     for entry in report.tables.values():
@@ -192,22 +188,3 @@ def report_lines(report: LegacyReport) -> list[str]:
         f"{model.get('xuid_aliases', 0)} aliases in the model; {tail}"
     )
     return lines
-
-
-def _record_materializations(instance, report: LegacyReport) -> None:
-    """The import as materializations of the tables it wrote (the UI's history of the file)."""
-    from dagster import AssetMaterialization
-
-    for table in MATERIALIZED:
-        instance.report_runless_asset_event(
-            AssetMaterialization(
-                asset_key=table,
-                partition=report.gamertag,
-                description=f"Imported from the original LevelUp ({report.layout})",
-                metadata={
-                    "dagster/row_count": int(report.model.get(table, 0)),
-                    "source": str(report.source),
-                    "layout": report.layout,
-                },
-            )
-        )

@@ -1,1 +1,0 @@
-"""DuckDB storage: one file per player, file-locked writers, SQL migrations and aggregates."""

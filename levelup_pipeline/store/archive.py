@@ -1,16 +1,10 @@
-"""Archive old matches to Parquet: the guide's `archive_season.py --older-than-days N`.
-
-A match's rows go to `archive/<table>/<batch>.parquet` (staged in `archive/.pending/`), then
-leave the live file in one transaction recording them in `archived_matches`; the next run
-finishes or discards an interrupted one, so live + archived = before. `<table>_all` views
-(live UNION ALL Parquet) keep the whole history queryable.
-"""
+"""Old matches to Parquet (the guide's `archive_season.py`): staged files, then one transaction;
+the next run finishes or discards an interrupted one, so live + archived = before."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,16 +15,17 @@ from levelup_pipeline.store.errors import StoreError
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_codec import register_sql_function
 from levelup_pipeline.store.raw_writes import UNMARK_TRANSFORMED
-from levelup_pipeline.store.views import registered, table_counts
+from levelup_pipeline.store.views import registered, sql_path, table_counts
+from levelup_pipeline.store.writer import StoreWriter
 
 ARCHIVE_DIRNAME = "archive"
 PENDING_DIRNAME = ".pending"
-# Bookkeeping of the live file with a match_id column: not copied to Parquet.
+# bookkeeping with a match_id column, not copied to Parquet
 NOT_ARCHIVED = frozenset({"archived_matches", "unavailable_matches", "transformed_matches"})
 
 
 class ArchiveError(StoreError):
-    """Archiving could not be completed; the live database was left unchanged."""
+    """Archiving could not be completed; the live database is unchanged."""
 
 
 @dataclass
@@ -38,24 +33,18 @@ class ArchiveReport:
     """What one archive run moved, and the proof that nothing was lost."""
 
     cutoff: dt.datetime
-    batch: str | None = None
     matches: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
     total_before: dict[str, int] = field(default_factory=dict)
     live_after: dict[str, int] = field(default_factory=dict)
     archived_after: dict[str, int] = field(default_factory=dict)
-    dry_run: bool = False
 
 
 def archive_root(db_path: Path) -> Path:
-    """The player's archive folder, next to stats.duckdb."""
     return db_path.parent / ARCHIVE_DIRNAME
 
 
 def _parquet(path: Path) -> str:
-    """`read_parquet` of a path (single quotes doubled)."""
-    quoted = str(path).replace("'", "''")
-    return f"read_parquet('{quoted}', union_by_name = true)"
+    return f"read_parquet({sql_path(path)}, union_by_name = true)"
 
 
 def per_match_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -77,7 +66,6 @@ def _has_files(root: Path, table: str) -> bool:
 def archived_counts(
     con: duckdb.DuckDBPyConnection, root: Path, tables: list[str]
 ) -> dict[str, int]:
-    """Rows per table in the archive's Parquet files (0 when a table has none)."""
     return {
         t: con.execute(f"SELECT count(*) FROM {_parquet(root / t / '*.parquet')}").fetchall()[0][0]
         if _has_files(root, t)
@@ -87,8 +75,7 @@ def archived_counts(
 
 
 def refresh_archive_views(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
-    """(Re)create `<table>_all` = live rows UNION ALL the archived Parquet rows; they hold
-    absolute paths, so every archive, rename, restore and optimize refreshes them."""
+    """`<table>_all` = live UNION ALL archived rows; absolute paths: each move refreshes them."""
     known = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'archived_matches'"
     ).fetchall()[0][0]
@@ -128,7 +115,7 @@ def _move_batch(batch_dir: Path, root: Path) -> None:
 def _old_match_ids(
     con: duckdb.DuckDBPyConnection, cutoff: dt.datetime
 ) -> list[tuple[str, dt.datetime | None]]:
-    """Live matches that started before the cutoff (start from match_stats, else the raw JSON)."""
+    """Live matches that started before the cutoff (match_stats' start, else the raw JSON's)."""
     register_sql_function(con)
     return con.execute(
         """
@@ -149,17 +136,16 @@ def archive_older_than(
     dry_run: bool = False,
     session_gap_minutes: int | None = None,
 ) -> ArchiveReport:
-    """Move the player's matches older than N days to Parquet (see the module docstring)."""
     if int(older_than_days) < 1:
         raise ValueError("--older-than-days must be a whole number of days, 1 or more.")
     now = now or dt.datetime.now(dt.UTC)
-    report = ArchiveReport(cutoff=now - dt.timedelta(days=int(older_than_days)), dry_run=dry_run)
+    report = ArchiveReport(cutoff=now - dt.timedelta(days=int(older_than_days)))
     store.require()
     root = archive_root(store.path)
     with store.guard(), store.writer() as writer:
         con = writer.connection
         _finish_pending(con, root)
-        xuid = writer.get_meta("player_xuid")  # pending matches leave with all their rows
+        xuid = writer.get_meta("player_xuid")  # pending matches must leave with all their rows
         if xuid and con.execute("SELECT count(*) FROM pending_matches").fetchall()[0][0]:
             writer.transform_pending(xuid)
         tables = per_match_tables(con)
@@ -169,8 +155,7 @@ def archive_older_than(
         old = _old_match_ids(con, report.cutoff)
         report.matches = len(old)
         if old and not dry_run:
-            report.batch = now.strftime("%Y%m%dT%H%M%S%fZ")
-            report.rows = _archive_batch(con, root, tables, old, report.batch, now)
+            _archive_batch(writer, root, tables, old, now.strftime("%Y%m%dT%H%M%S%fZ"), now)
             _finish_pending(con, root)
         if not dry_run:
             refresh_archive_views(con, store.path)
@@ -190,14 +175,15 @@ def archive_older_than(
 
 
 def _archive_batch(
-    con: duckdb.DuckDBPyConnection,
+    writer: StoreWriter,
     root: Path,
     tables: list[str],
     old: list[tuple[str, dt.datetime | None]],
     batch: str,
     now: dt.datetime,
-) -> dict[str, int]:
+) -> None:
     """Write the batch's Parquet files, then delete the rows in one verified transaction."""
+    con = writer.connection
     staging = root / PENDING_DIRNAME / batch
     staging.mkdir(parents=True, exist_ok=False)
     ids = pa.table(
@@ -213,9 +199,9 @@ def _archive_batch(
             for table in tables:
                 n = con.execute(f'SELECT count(*) FROM "{table}" {rows}').fetchall()[0][0]
                 if n:
-                    quoted = str(staging / f"{table}.parquet").replace("'", "''")
+                    target = sql_path(staging / f"{table}.parquet")
                     con.execute(
-                        f"COPY (SELECT * FROM \"{table}\" {rows}) TO '{quoted}'"
+                        f'COPY (SELECT * FROM "{table}" {rows}) TO {target}'
                         " (FORMAT parquet, COMPRESSION zstd)"
                     )
                     got = con.execute(
@@ -227,8 +213,7 @@ def _archive_batch(
                             "nothing was removed from the live database."
                         )
                 written[table] = n
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with writer._transaction():
                 con.execute(
                     "INSERT OR REPLACE INTO archived_matches"
                     " (match_id, start_time, batch, archived_at)"
@@ -243,12 +228,6 @@ def _archive_batch(
                             f"{table}: {deleted} rows deleted instead of {n}; rolled back, the "
                             "live database is unchanged."
                         )
-                con.execute("COMMIT")
-            except BaseException:
-                with suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return written

@@ -1,6 +1,4 @@
-"""What a player's database lacks for the matches it stores: the gap filling's plan, read on the
-writer's connection (the writes that follow see the same rows). What the API said it does not
-have is remembered (status 'absent', lists in sync_meta): it is never asked twice."""
+"""The gap filling's plan: what the database lacks; what the API lacks is never asked twice."""
 
 from __future__ import annotations
 
@@ -10,14 +8,15 @@ from typing import Any
 
 from levelup_pipeline.store.imported import imported_only_match_ids
 from levelup_pipeline.store.raw_codec import register_sql_function
+from levelup_pipeline.store.views import meta_json
 from levelup_pipeline.store.writer import StoreWriter
 from levelup_pipeline.transform.modes import MATCHMADE  # skill exists for matchmade games only
 
-ABSENT = "absent"  # raw skill/film status once the API confirmed it has nothing
-UNRESOLVED_XUIDS_KEY = "backfill_unresolved_xuids"  # sync_meta JSON lists, never asked again
+ABSENT = "absent"  # skill/film status once the API confirmed it has nothing
+UNRESOLVED_XUIDS_KEY = "backfill_unresolved_xuids"  # sync_meta JSON lists
 UNRESOLVED_UGC_KEY = "backfill_unresolved_ugc"
 UNKNOWN_MEDALS_KEY = "backfill_unknown_medal_ids"
-#: API kind of a UGC asset -> its (id, version) columns in match_stats, and the name column.
+# API kind of a UGC asset -> its id, version and name columns in match_stats.
 UGC_COLUMNS: dict[str, tuple[str, str, str]] = {
     "maps": ("map_id", "map_version_id", "map_name"),
     "ugcGameVariants": ("game_variant_id", "game_variant_version_id", "game_variant_name"),
@@ -38,11 +37,8 @@ def _scalar(writer: StoreWriter, sql: str) -> int:
 
 
 def remembered(writer: StoreWriter, key: str) -> set[str]:
-    """Values remembered under a sync_meta key (a JSON list); empty when unset or unreadable."""
-    try:
-        values = json.loads(writer.get_meta(key) or "[]")
-    except ValueError:
-        return set()
+    """Values remembered under a sync_meta key (a JSON list)."""
+    values = meta_json(writer.connection, key)
     return {str(v) for v in values} if isinstance(values, list) else set()
 
 
@@ -55,14 +51,11 @@ def remember(writer: StoreWriter, key: str, values: Iterable[str]) -> None:
 
 
 def ugc_ref_key(ref: UgcRef) -> str:
-    """How a UGC reference is remembered: 'kind/asset/version'."""
     return "/".join(ref)
 
 
 def skill_candidates(writer: StoreWriter) -> list[str]:
-    """Matchmade matches stored without skill (unless confirmed absent), and modelled ones
-    whose stored skill body gave the player no row (stored 'ok' before the client refused
-    such bodies)."""
+    """Matchmade matches without skill, or whose stored skill gave the player no row."""
     register_sql_function(writer.connection)
     rows = _rows(
         writer,
@@ -84,7 +77,6 @@ def skill_candidates(writer: StoreWriter) -> list[str]:
 
 
 def film_candidates(writer: StoreWriter) -> list[str]:
-    """Matches stored without film highlight events, unless confirmed absent."""
     rows = _rows(
         writer,
         "SELECT match_id FROM raw_match_json"
@@ -101,15 +93,14 @@ _WITHOUT_ALIAS = (
 
 
 def xuids_without_alias(writer: StoreWriter) -> list[str]:
-    """Human players met in stored matches with no known gamertag (nor known unresolvable)."""
+    """Human players met with no known gamertag (nor known unresolvable)."""
     rows = _rows(writer, f"SELECT DISTINCT mp.xuid {_WITHOUT_ALIAS} ORDER BY 1")
     unresolved = remembered(writer, UNRESOLVED_XUIDS_KEY)
     return [r[0] for r in rows if r[0] not in unresolved]
 
 
 def missing_ugc_refs(writer: StoreWriter) -> list[UgcRef]:
-    """(kind, asset, version) of the maps, modes, playlists and pairs of stored matches that
-    ugc_assets lacks (and the API did not already answer 404 for)."""
+    """(kind, asset, version) of stored matches that ugc_assets lacks (and the API had)."""
     selects = " UNION ".join(
         f"SELECT '{kind}' AS kind, {aid} AS asset_id, {vid} AS version_id FROM match_stats"
         f" WHERE {aid} IS NOT NULL AND {vid} IS NOT NULL"
@@ -126,7 +117,7 @@ def missing_ugc_refs(writer: StoreWriter) -> list[UgcRef]:
 
 
 def unknown_medal_ids(writer: StoreWriter) -> set[str]:
-    """Medals earned in stored matches, without a name, that medal_metadata does not describe."""
+    """Medals earned without a name that medal_metadata does not describe."""
     rows = _rows(
         writer,
         "SELECT DISTINCT name_id FROM medals WHERE name IS NULL"
@@ -136,13 +127,12 @@ def unknown_medal_ids(writer: StoreWriter) -> set[str]:
 
 
 def medal_metadata_needed(writer: StoreWriter) -> bool:
-    """True when earned medals lack names the metadata document may hold (fetched once per
-    new set of unknown medal ids)."""
+    """True once per new set of unknown medal ids: the metadata document may name them."""
     return bool(unknown_medal_ids(writer) - remembered(writer, UNKNOWN_MEDALS_KEY))
 
 
 def performance_scores_missing(writer: StoreWriter) -> int:
-    """Matches whose performance score is NULL although enough earlier matches exist."""
+    """Matches without a performance score although enough earlier matches exist."""
     return _scalar(
         writer,
         f"""
@@ -157,13 +147,12 @@ def performance_scores_missing(writer: StoreWriter) -> int:
 
 
 def gap_counts(writer: StoreWriter) -> dict[str, int]:
-    """Counters whose change measures what a gap filling filled (rows or cells)."""
+    """Counters whose change measures what a gap filling filled."""
     names = " + ".join(
         f"count(*) FILTER (WHERE {aid} IS NOT NULL AND {name} IS NULL)"
         for aid, _, name in UGC_COLUMNS.values()
     )
     return {
-        # imported matches still without a raw body: fetched ones leave, absent ones stay
         "matches": len(imported_only_match_ids(writer.connection, with_unavailable=True)),
         "skill": _scalar(writer, "SELECT count(*) FROM player_match_stats"),
         "highlights": _scalar(writer, "SELECT count(*) FROM highlight_events"),
@@ -175,7 +164,7 @@ def gap_counts(writer: StoreWriter) -> dict[str, int]:
 
 
 def image_urls(writer: StoreWriter) -> list[str]:
-    """Every image URL of the stored maps, modes and playlists (hero, thumbnail, screenshots)."""
+    """Every image URL of the stored maps, modes and playlists."""
     urls: set[str] = set()
     for hero, thumb, listed in _rows(
         writer, "SELECT hero_image_url, thumbnail_image_url, image_urls FROM ugc_assets"

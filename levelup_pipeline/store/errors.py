@@ -1,24 +1,24 @@
-"""Store errors, each one sentence the CLI prints as-is, and the one place that decides what a
-storage failure means: a full disk is never called a damaged file (a restore would lose data)."""
+"""Store errors, one sentence each; a full disk is never called damaged (a restore loses data)."""
 
 from __future__ import annotations
 
 import errno
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 
 
 class StoreError(Exception):
-    """Base of every error raised by levelup_pipeline.store."""
+    """Base of the store's errors: the CLI prints their sentence as-is."""
 
 
 class InvalidGamertag(StoreError, ValueError):
-    """The gamertag cannot name a player folder (it would be unsafe or is not a real gamertag)."""
+    """The gamertag cannot name a player folder (unsafe, or not a real gamertag)."""
 
 
 class StoreBusy(StoreError):
-    """Another process holds the player's database for writing."""
+    """Another process holds the player's database."""
 
 
 class StoreNotFound(StoreError):
@@ -30,15 +30,15 @@ class CorruptDatabase(StoreError):
 
 
 class MigrationError(StoreError):
-    """A schema migration failed; the transaction was rolled back and the file is unchanged."""
+    """A schema migration failed and was rolled back: the file is unchanged."""
 
 
 class StoreDiskFull(StoreError):
-    """The disk is full: the write in progress was rolled back, what was stored stays intact."""
+    """The disk is full: the write was rolled back, what was stored is intact."""
 
 
 class StoreNotWritable(StoreError):
-    """The player's folder is read-only or not writable by this user."""
+    """The player's folder is read-only or not this user's."""
 
 
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -49,14 +49,6 @@ _CORRUPTION_MARKERS = ("corrupt", "checksum", "could not read enough bytes", "io
 _ENVIRONMENT_MARKERS = (*_DISK_FULL_TEXT, "no space left", "disk quota", "read-only", "permission")
 
 
-def restore_hint(gamertag: str) -> str:
-    """What to do about a damaged database (both commands work on a damaged file)."""
-    return (
-        f"run `levelup restore --player {gamertag}` to restore a backup, or "
-        f"`levelup sync --full --player {gamertag}` to rebuild it from the API"
-    )
-
-
 def one_line(exc: BaseException | None, limit: int = 160) -> str:
     """An exception's text on one line, cut to `limit` characters."""
     text = " ".join(str(exc or "").split())
@@ -64,13 +56,16 @@ def one_line(exc: BaseException | None, limit: int = 160) -> str:
 
 
 def damaged(path: Path | str, gamertag: str, why: str) -> CorruptDatabase:
-    """The sentence of a damaged database, ending with what to do."""
-    return CorruptDatabase(f"The database {path} is damaged ({why}); {restore_hint(gamertag)}.")
+    """The sentence of a damaged database; both commands it names work on a damaged file."""
+    return CorruptDatabase(
+        f"The database {path} is damaged ({why}); run `levelup restore --player {gamertag}` "
+        f"to restore a backup, or `levelup sync --full --player {gamertag}` to rebuild it "
+        "from the API."
+    )
 
 
 def environment_error(exc: BaseException, gamertag: str) -> StoreError | None:
-    """A full disk or a read-only folder (OSError or DuckDB error) worded for the user, else
-    None. DuckDB reports ENOSPC as IO, Transaction or Internal errors alike."""
+    """A full disk or read-only folder worded for the user (DuckDB says ENOSPC many ways)."""
     if isinstance(exc, StoreError):
         return None
     code = exc.errno if isinstance(exc, OSError) else None
@@ -91,7 +86,7 @@ def environment_error(exc: BaseException, gamertag: str) -> StoreError | None:
 
 
 def is_corruption(exc: BaseException) -> bool:
-    """DuckDB errors that mean damaged storage (not a bad query nor the environment's)."""
+    """DuckDB errors that mean damaged storage, not a bad query nor the environment."""
     if not isinstance(exc, duckdb.Error):
         return False
     text = str(exc).lower()
@@ -108,11 +103,12 @@ def raise_storage_error(
     gamertag: str,
     corrupt: bool | None = None,
     why: str | None = None,
-) -> None:
-    """Raise the user's error for a storage failure from `exc`: the environment's first, then a
-    damaged file when `corrupt` (default `is_corruption`); nothing for a bug or a bad query."""
+) -> NoReturn:
+    """From an except block: the user's error for `exc` (environment first, then damage when
+    `corrupt`, default `is_corruption`), else the exception being handled, re-raised."""
     mapped = environment_error(exc, gamertag)
     if mapped is None and (is_corruption(exc) if corrupt is None else corrupt):
         mapped = damaged(path, gamertag, why or one_line(exc))
     if mapped is not None:
         raise mapped from exc
+    raise

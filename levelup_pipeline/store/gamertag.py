@@ -1,6 +1,4 @@
-"""Who a player is, as typed: gamertag rules (any script, but safe as a folder name: NFC, no
-look-alikes or mixed alphabets), the case-insensitive player key every comparison uses, XUIDs.
-Standard library only: the sync pre-check imports it."""
+"""Gamertag rules (any script, safe as a folder name) and the case-insensitive player key."""
 
 from __future__ import annotations
 
@@ -15,7 +13,7 @@ _LETTERS = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo"})
 _MARKS = frozenset({"Mn", "Mc"})
 _ALLOWED = _LETTERS | _MARKS | {"Nd"}
 _SUFFIX_RE = re.compile(r"#[0-9]{1,4}")
-# Scripts that Japanese, Chinese and Korean names mix with each other and with Latin.
+# Scripts Japanese, Chinese and Korean names mix with each other and with Latin.
 _EAST_ASIAN = frozenset(
     {"CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA", "HANGUL", "BOPOMOFO", "IDEOGRAPHIC"}
 )
@@ -27,13 +25,13 @@ RULE = (
 
 
 def parse_xuid(value: str) -> str | None:
-    """The 16 digits of an XUID (`2533274...` or `xuid(2533274...)`), else None."""
+    """The 16 digits of `2533274...` or `xuid(2533274...)`, else None."""
     match = XUID_RE.fullmatch(value.strip()) if isinstance(value, str) else None
     return match.group(1) if match else None
 
 
 def _script(char: str) -> str | None:
-    """The script of a letter ('LATIN SMALL LETTER E' -> 'LATIN'); None for digits, marks..."""
+    """The script of a letter ('LATIN SMALL LETTER E' -> 'LATIN'); None for other chars."""
     if unicodedata.category(char) not in _LETTERS:
         return None
     word = unicodedata.name(char, "").split(" ", 1)[0]
@@ -41,7 +39,7 @@ def _script(char: str) -> str | None:
 
 
 def _one_alphabet(text: str) -> bool:
-    """Letters of one script, or East Asian ones with Latin: refuses a Cyrillic 'е' in 'Lеvel'."""
+    """Refuses a Cyrillic 'е' in 'Lеvel'; East Asian scripts may mix with Latin."""
     scripts = {s for s in map(_script, text) if s is not None}
     return len(scripts) <= 1 or not (scripts - {"LATIN"} - _EAST_ASIAN)
 
@@ -62,7 +60,7 @@ def _valid_base(base: str) -> bool:
 
 
 def validate_gamertag(value: str) -> str:
-    """The gamertag in NFC (surrounding spaces stripped, case kept), or InvalidGamertag."""
+    """The gamertag in NFC, surrounding spaces stripped, case kept; else InvalidGamertag."""
     text = unicodedata.normalize("NFC", value.strip(" ")) if isinstance(value, str) else ""
     base, sep, suffix = text.partition("#")
     if not (_valid_base(base) and (not sep or _SUFFIX_RE.fullmatch(sep + suffix))):
@@ -72,21 +70,20 @@ def validate_gamertag(value: str) -> str:
 
 
 def gamertag_key(gamertag: str) -> str:
-    """The case- and form-insensitive key of a gamertag: 'ÉLODIE' and 'élodie' share it."""
+    """'ÉLODIE' and 'élodie' share it: Xbox gamertags are case-insensitive."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", gamertag).casefold())
 
 
 def same_player(first: str, second: str) -> bool:
-    """Whether two gamertags name the same Xbox player (case-insensitive)."""
     return gamertag_key(first) == gamertag_key(second)
 
 
 def find_gamertag(gamertag: str, known: Iterable[str]) -> str | None:
-    """The spelling in `known` (registered players, folders) of `gamertag`, if any."""
+    """The spelling in `known` of `gamertag`, if any."""
     key = gamertag_key(gamertag)
     return next((k for k in known if gamertag_key(k) == key), None)
 
 
 def run_lock_name(gamertag: str) -> str:
-    """File name of the per-player run lock (`DAGSTER_HOME/locks/`), one per player key."""
+    """File name of the per-player run lock, one per player key."""
     return f"{gamertag_key(validate_gamertag(gamertag))}.lock"

@@ -1,11 +1,10 @@
-"""Rows imported from the original LevelUp (imported_* tables, no raw body): folded into the
-model after each transform where raw JSON gave nothing, and listed for the gap filling to fetch."""
+"""Rows imported from the original LevelUp: folded in where raw JSON gave nothing."""
 
 from __future__ import annotations
 
 import duckdb
 
-from levelup_pipeline.store.views import sql_file
+from levelup_pipeline.store.views import merge_aliases, sql_file
 
 _MATCH_TABLES = (
     "imported_match_stats",
@@ -21,22 +20,20 @@ _ALIAS_SIGHTINGS = (
 
 
 def fold_imported(con: duckdb.DuckDBPyConnection, player_xuid: str) -> None:
-    """Put imported rows into the model tables where raw-derived rows are missing; then merge
-    the imported gamertags into xuid_aliases (again after a rebuild dropped film aliases)."""
+    """Imported rows into the model where raw-derived rows are missing, gamertags into aliases."""
     tables = (*_MATCH_TABLES, "imported_aliases")
     union = " UNION ALL ".join(f"(SELECT 1 FROM {t} LIMIT 1)" for t in tables)
     if not con.execute(f"SELECT count(*) FROM ({union})").fetchall()[0][0]:
         return  # a file that never imported pays this one cheap query
     con.execute("SET VARIABLE player_xuid = ?", [player_xuid])
     con.execute(sql_file("fold_imported.sql"))
-    con.execute(sql_file("merge_aliases.sql").format(sightings=_ALIAS_SIGHTINGS))
+    merge_aliases(con, _ALIAS_SIGHTINGS)
 
 
 def imported_only_match_ids(
     con: duckdb.DuckDBPyConnection, with_unavailable: bool = False
 ) -> list[str]:
-    """Matches known only from an import: no raw body, not archived, and (unless
-    `with_unavailable`) not known unavailable from the API."""
+    """Matches known only from an import: for the gap filling to fetch."""
     union = " UNION ".join(f"SELECT match_id FROM {t}" for t in _MATCH_TABLES)
     unavailable = (
         ""

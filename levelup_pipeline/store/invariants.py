@@ -1,5 +1,4 @@
-"""Read-only invariant queries (the Dagster asset checks and the tests): each returns (number
-of problems, metadata detail)."""
+"""Invariant queries of the asset checks: each returns (number of problems, metadata)."""
 
 from __future__ import annotations
 
@@ -12,33 +11,28 @@ def _count(conn: Any, sql: str) -> tuple[int, dict]:
     return int(conn.execute(sql).fetchall()[0][0] or 0), {}
 
 
-def duplicate_match_ids(conn: Any) -> tuple[int, dict]:
-    """Match ids present more than once in match_stats."""
+def _duplicates(conn: Any, table: str, key: str) -> tuple[int, dict]:
     return _count(
-        conn,
-        "SELECT count(*) FROM (SELECT match_id FROM match_stats GROUP BY 1 HAVING count(*) > 1)",
+        conn, f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
     )
+
+
+def duplicate_match_ids(conn: Any) -> tuple[int, dict]:
+    return _duplicates(conn, "match_stats", "match_id")
 
 
 def duplicate_highlight_events(conn: Any) -> tuple[int, dict]:
-    """(match_id, event_index) pairs present more than once in highlight_events: the table
-    has no primary-key index (it cost more than the rows), its writes keep them unique."""
-    return _count(
-        conn,
-        "SELECT count(*) FROM (SELECT match_id, event_index FROM highlight_events"
-        " GROUP BY ALL HAVING count(*) > 1)",
-    )
+    """The table has no primary-key index (it cost more than the rows): writes keep it unique."""
+    return _duplicates(conn, "highlight_events", "match_id, event_index")
 
 
 def invalid_outcomes(conn: Any) -> tuple[int, dict]:
-    """Rows whose outcome is not one of 1 tie, 2 win, 3 loss, 4 left."""
+    """Outcomes: 1 tie, 2 win, 3 loss, 4 left."""
     return _count(conn, "SELECT count(*) FROM match_stats WHERE outcome NOT IN (1, 2, 3, 4)")
 
 
 def orphan_matches(conn: Any) -> tuple[int, dict]:
-    """Matches without the player's own match_players row, or without a raw body (nor an
-    imported row, its source until the gap filling refetches it), and raw bodies the
-    transform went through without building the player's row (unseen in every total)."""
+    """Matches without the player's row or a source, and raw bodies that gave no row."""
     row = conn.execute(
         """
         SELECT
@@ -57,14 +51,13 @@ def orphan_matches(conn: Any) -> tuple[int, dict]:
 
 
 def implausible_values(conn: Any) -> tuple[int, dict]:
-    """match_stats rows holding a value no real match can have (the transform NULLs them:
-    rows modelled before that need `levelup sync --rebuild-cache`)."""
+    """Values no match can have (older rows need `levelup sync --rebuild-cache`)."""
     outside = " OR ".join(f"{col} NOT BETWEEN {lo} AND {hi}" for col, (lo, hi) in BOUNDS.items())
     return _count(conn, f"SELECT count(*) FROM match_stats WHERE {outside}")
 
 
 def suspect_matches(conn: Any) -> tuple[int, dict]:
-    """Matches whose implausible values the transform set to NULL (recorded with reasons)."""
+    """Matches whose implausible values the transform set to NULL."""
     n, _ = _count(conn, "SELECT count(*) FROM suspect_matches")
     rows = conn.execute(
         "SELECT match_id, reasons FROM suspect_matches ORDER BY match_id LIMIT 5"
@@ -73,7 +66,6 @@ def suspect_matches(conn: Any) -> tuple[int, dict]:
 
 
 def aggregate_mismatches(conn: Any) -> tuple[int, dict]:
-    """Aggregate totals that differ from a recount of match_stats."""
     recount = conn.execute(
         "SELECT count(*), coalesce(sum(kills), 0), coalesce(sum(deaths), 0) FROM match_stats"
     ).fetchall()[0]

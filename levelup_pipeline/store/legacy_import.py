@@ -1,6 +1,4 @@
-"""Import one player's file of the original LevelUp, all or nothing: into a staged copy of
-the player's database (a dry run throws it away), imported rows to the imported_* tables with
-their provenance and keys (a re-import changes nothing), Workshop's raw JSON as a sync's."""
+"""Import one player's file of the original LevelUp all or nothing, through a staged copy."""
 
 from __future__ import annotations
 
@@ -29,9 +27,10 @@ from levelup_pipeline.store.legacy_read import (
     open_source,
     skill_bodies,
 )
+from levelup_pipeline.store.paths import wal
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_writes import RawMatch
-from levelup_pipeline.store.views import registered
+from levelup_pipeline.store.views import meta_json, registered, table_counts
 from levelup_pipeline.store.writer import StoreWriter
 from levelup_pipeline.transform.legacy import parse_json
 
@@ -50,14 +49,13 @@ class LegacyReport:
     dry_run: bool
     tables: dict[str, TableReport] = field(default_factory=dict)
     not_imported: list[tuple[str, int, str]] = field(default_factory=list)
-    workshop: Counter[str] | None = None  # Workshop's MatchStats: read, imported, skipped...
-    model: dict[str, int] = field(default_factory=dict)  # model rows after the import
+    workshop: Counter[str] | None = None
+    model: dict[str, int] = field(default_factory=dict)
 
 
 @contextmanager
 def staged(store: PlayerStore, commit: bool) -> Iterator[PlayerStore]:
-    """A copy of the player's database to work on, under the player's writer lock; it
-    replaces the database on exit when `commit`, and is deleted in every case."""
+    """A copy of the player's database, under its writers' lock, swapped in when `commit`."""
     root = store.path.parent / STAGING_DIR
     created = not store.path.parent.exists()  # a dry run or a failure leaves no empty folder
     try:
@@ -67,11 +65,13 @@ def staged(store: PlayerStore, commit: bool) -> Iterator[PlayerStore]:
             stage.path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 if store.exists():
-                    _checkpoint(store)
+                    if wal(store.path).exists():  # the copy must be the whole database
+                        with store.connect(migrate=False) as con:  # damage: one sentence
+                            con.execute("CHECKPOINT")
                     shutil.copy2(store.path, stage.path)
                 yield stage
                 if commit:
-                    if Path(f"{stage.path}.wal").exists():  # the file alone must be whole
+                    if wal(stage.path).exists():  # the file alone must be whole
                         duckdb.connect(str(stage.path)).close()
                     os.replace(stage.path, store.path)
                     created = False
@@ -82,16 +82,6 @@ def staged(store: PlayerStore, commit: bool) -> Iterator[PlayerStore]:
             shutil.rmtree(store.path.parent, ignore_errors=True)
 
 
-def _checkpoint(store: PlayerStore) -> None:
-    """Fold the player's WAL into the file, so the file alone is the whole database."""
-    if not Path(f"{store.path}.wal").exists():
-        return
-    with store.reader():  # a damaged file fails here, in one sentence
-        pass
-    with duckdb.connect(str(store.path)) as con:
-        con.execute("CHECKPOINT")
-
-
 def import_legacy(
     store: PlayerStore,
     path: Path,
@@ -99,7 +89,7 @@ def import_legacy(
     dry_run: bool = False,
     now: dt.datetime | None = None,
 ) -> LegacyReport:
-    """Import `path` (v4 DuckDB or legacy SQLite) for the store's player; see module doc."""
+    """Import `path` (v4 DuckDB or legacy SQLite) for the store's player."""
     now = now or dt.datetime.now(dt.UTC)
     with open_source(path) as source:
         check_layout(source, path)
@@ -129,9 +119,7 @@ def import_legacy(
             writer.transform_pending(xuid)  # folds the imported rows into the model
             writer.refresh_aggregates()
             writer.set_meta(IMPORT_META_KEY, _record(writer, report, now))
-            for table in MODEL_TABLES:
-                count = writer.connection.execute(f"SELECT count(*) FROM {table}").fetchall()
-                report.model[table] = count[0][0]
+            report.model = table_counts(writer.connection, list(MODEL_TABLES))
     return report
 
 
@@ -143,7 +131,7 @@ def _write(
     report: LegacyReport,
     now: dt.datetime,
 ) -> None:
-    """Insert one batch (keys already present are kept as they are) and count it."""
+    """Insert one batch, keys already present kept as they are (a re-import is a no-op)."""
     if not entry.target:
         return
     key = con.execute(
@@ -175,8 +163,7 @@ def _write(
 
 
 def _workshop(writer: StoreWriter, source: Source, xuid: str, now: dt.datetime) -> Counter[str]:
-    """Workshop's MatchStats bodies of the player (with their skill) and UGC assets, stored as
-    raw API JSON like a sync's; matches already archived to Parquet stay there."""
+    """Workshop's bodies of the player stored as a sync's raw JSON; archived matches stay so."""
     counts: Counter[str] = Counter()
     archived_ids = writer.connection.execute("SELECT match_id FROM archived_matches").fetchall()
     archived = {r[0] for r in archived_ids}
@@ -214,8 +201,7 @@ def _workshop(writer: StoreWriter, source: Source, xuid: str, now: dt.datetime) 
 
 
 def _record(writer: StoreWriter, report: LegacyReport, now: dt.datetime) -> str:
-    """sync_meta record of the imports (the last one per source file)."""
-    past = parse_json(writer.get_meta(IMPORT_META_KEY))
+    past = meta_json(writer.connection, IMPORT_META_KEY)
     past = past if isinstance(past, dict) else {}
     imported = {t.table: t.imported for t in report.tables.values() if t.target}
     if report.workshop is not None:

@@ -1,6 +1,4 @@
-"""Read the original LevelUp's files read-only (a v4 `stats.duckdb`, a legacy SQLite file, or
-the install folder whose `db_profiles.json` lists them) as batches of imported_* rows. Any
-table or column may be missing (the layouts file says so): it reads as empty / NULL."""
+"""The original LevelUp's files read-only as imported_* rows; a missing table reads as empty."""
 
 from __future__ import annotations
 
@@ -28,7 +26,6 @@ CHUNK = 5000
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of a DuckDB file
 
-#: Legacy tables not imported, and why (shown by --dry-run).
 NOT_IMPORTED: dict[str, str] = {
     "sessions": "derived: sessions are recomputed here from the match times (each match's "
     "original session id is kept in imported_match_stats.legacy_session_id)",
@@ -40,39 +37,35 @@ NOT_IMPORTED: dict[str, str] = {
     },
 }
 _UNKNOWN = "not a table of the original LevelUp's layouts"
-#: Workshop's tables of UGC assets (names of maps, modes, playlists) -> the store's asset_kind.
 UGC_TABLES = {
     "Maps": "map",
     "GameVariants": "ugc_game_variant",
     "Playlists": "playlist",
     "PlaylistMapModePairs": "map_mode_pair",
 }
-#: Workshop's tables in a legacy SQLite file: raw API JSON, imported as a sync stores it.
-WORKSHOP_TABLES = ("MatchStats", "PlayerMatchStats", *UGC_TABLES)
-#: legacy table -> (imported_* table, converter) of the tables read row by row.
 ROWS = {
     "medals_earned": ("imported_medals", t_legacy.medal_row),
     "personal_score_awards": ("imported_personal_scores", t_legacy.personal_score_row),
 }
-#: The legacy tables of (xuid, gamertag) sightings: t_legacy.ALIAS_COLUMNS reads them all.
 ALIAS_TABLES = (
     *("xuid_aliases", "XuidAliases", "Players"),
     *("teammates_aggregate", "TeammatesAggregate", "antagonists"),
 )
-IMPORTED_FROM = (
+IMPORTED_FROM = {
     *("match_stats", "MatchCache", "player_match_stats", "highlight_events", "HighlightEvents"),
     *ROWS,
     *ALIAS_TABLES,
-)
+    *("MatchStats", "PlayerMatchStats", *UGC_TABLES),  # Workshop's
+}
 
 
 class LegacyImportError(StoreError):
-    """A legacy file or folder cannot be imported; the message is one sentence."""
+    """A legacy file or folder cannot be imported."""
 
 
 @dataclass
 class TableReport:
-    """One legacy table: rows read, imported (new), kept (already there), skipped by reason."""
+    """One legacy table: rows read, imported, kept (already there), skipped by reason."""
 
     table: str
     target: str = ""
@@ -84,15 +77,13 @@ class TableReport:
 
 @dataclass(frozen=True)
 class Profile:
-    """One player of an original install: its gamertag, file and XUID (when listed)."""
-
     gamertag: str
     path: Path
     xuid: str | None = None
 
 
 class Source:
-    """A legacy file opened read-only (DuckDB or SQLite): its tables, and rows as dicts."""
+    """A legacy file opened read-only (DuckDB or SQLite), rows as dicts."""
 
     def __init__(self, path: Path, con: duckdb.DuckDBPyConnection | sqlite3.Connection) -> None:
         self.path = path
@@ -102,7 +93,6 @@ class Source:
         self.tables = {r[0] for r in con.execute(query).fetchall()}
 
     def rows(self, sql: str, params: Sequence[Any] = (), size: int = CHUNK) -> Iterator[list[Row]]:
-        """The rows of a query, `size` at a time."""
         if isinstance(self.con, duckdb.DuckDBPyConnection):
             for batch in self.con.cursor().sql(sql, params=params).to_arrow_reader(size):
                 yield batch.to_pylist()
@@ -113,21 +103,17 @@ class Source:
             yield [dict(zip(names, row, strict=True)) for row in chunk]
 
     def table(self, table: str) -> Iterator[list[Row]]:
-        """Every row of a table, in file order (none when the file lacks the table)."""
         return self.rows(f'SELECT * FROM "{table}"') if table in self.tables else iter(())
 
     def has(self, table: str, *columns: str) -> bool:
-        """True when the file has the table, with these columns."""
         if table not in self.tables:
             return False
         found = self.con.cursor().execute(f'SELECT * FROM "{table}" LIMIT 0').description
         return set(columns) <= {d[0] for d in found}
 
 
-# ------------------------------------------------------------------ finding and opening
 def profiles(path: Path, gamertag: str | None) -> list[Profile]:
-    """The players an import path names: the one of a file (`gamertag`), or an install
-    folder's profiles (every one, or the one `gamertag` names)."""
+    """The players a path names: a file's (`gamertag`), or an install folder's (all or one)."""
     path = Path(path).expanduser()
     if not path.is_dir():
         if not path.is_file():
@@ -164,8 +150,7 @@ def _xuid(entry: dict[str, Any]) -> str | None:
 
 @contextmanager
 def open_source(path: Path) -> Iterator[Source]:
-    """The file opened read-only, its layout read from its header; one sentence for a file
-    of no known layout, a damaged or a locked one."""
+    """The file opened read-only, its layout from its header; one sentence if it cannot be."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
@@ -196,13 +181,12 @@ def open_source(path: Path) -> Iterator[Source]:
 
 
 def check_layout(source: Source, path: Path) -> None:
-    """Refuse, in one sentence, a file with none of the tables this import knows."""
     if "raw_match_json" in source.tables:
         raise LegacyImportError(
             f"{path} is a database of this LevelUp, not of the original one: bring it back "
             f"with `levelup restore --player GAMERTAG --from {path}` instead."
         )
-    if source.tables & {*IMPORTED_FROM, *WORKSHOP_TABLES}:
+    if source.tables & IMPORTED_FROM:
         return
     what = (
         "a v4 stats.duckdb of the original LevelUp"
@@ -216,18 +200,16 @@ def check_layout(source: Source, path: Path) -> None:
 
 
 def not_imported(source: Source) -> list[tuple[str, int, str]]:
-    """(table, rows, why) of the file's tables that are not imported (Workshop's excepted)."""
+    """(table, rows, why) of the file's tables that are not imported, for --dry-run."""
     out = []
-    for table in sorted(source.tables - {*IMPORTED_FROM, *WORKSHOP_TABLES}):
+    for table in sorted(source.tables - IMPORTED_FROM):
         count = source.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
         out.append((table, count, NOT_IMPORTED.get(table, _UNKNOWN)))
     return out
 
 
-# ------------------------------------------------------------------ the file's player
 def file_xuids(path: Path, gamertag: str) -> list[str]:
-    """XUIDs the file names for its player, likeliest first: its v4 skill rows' xuid, else
-    the alias / Players rows of this gamertag, else the one player of every Workshop match."""
+    """XUIDs the file names for its player, likeliest first."""
     with open_source(path) as source:
         counts: Counter[str] = Counter()
         for chunk in source.table("player_match_stats"):
@@ -249,22 +231,21 @@ def file_xuids(path: Path, gamertag: str) -> list[str]:
         return sorted(common or ())
 
 
-# ------------------------------------------------------------------ Workshop's raw JSON
 def match_bodies(source: Source, size: int = 200) -> Iterator[list[dict[str, Any] | None]]:
-    """Workshop's MatchStats bodies in file order, `size` at a time (None: unreadable)."""
+    """Workshop's MatchStats bodies in file order (None: unreadable)."""
     for chunk in source.rows('SELECT ResponseBody FROM "MatchStats" ORDER BY rowid', size=size):
         bodies = [t_legacy.parse_json(r["ResponseBody"]) for r in chunk]
         yield [b if isinstance(b, dict) and b.get("MatchId") else None for b in bodies]
 
 
 def human_xuids(body: dict[str, Any]) -> set[str]:
-    """Bare XUIDs of the human players of a match body."""
+    """Bare XUIDs of a match body's players (robust to non-dict entries, unlike metadata's)."""
     players = [p for p in body.get("Players") or [] if isinstance(p, dict)]
     return {x for p in players if (x := normalize_xuid(p.get("PlayerId")))}
 
 
 def skill_bodies(source: Source, match_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The last stored skill body of each match (Workshop may keep duplicates), by lower id."""
+    """The last skill body of each match by lower id: Workshop may keep duplicates."""
     if not match_ids or not source.has("PlayerMatchStats", "MatchId", "ResponseBody"):
         return {}
     marks = ",".join("?" for _ in match_ids)
@@ -281,19 +262,16 @@ def skill_bodies(source: Source, match_ids: list[str]) -> dict[str, dict[str, An
     return out
 
 
-# ------------------------------------------------------------------ what each table becomes
 Batches = Iterator[tuple[TableReport, list[Row]]]
 
 
 def batches(source: Source, player_xuid: str, tables: dict[str, TableReport]) -> Batches:
-    """Every legacy table's rows as imported_* rows, chunk by chunk, each with the report
-    entry of its table (rows read and skipped counted there): matches first (their MMR joins
-    the skill rows), aliases last (the film events' gamertags join them)."""
+    """(report entry, imported_* rows) chunk by chunk: matches first (their MMR joins the skill
+    rows), aliases last (the film events' gamertags join them)."""
     v4 = source.layout == LAYOUT_V4
     skill: dict[tuple[str, str], Row] = {}
 
     def merge_skill(converted: Converted) -> Converted:
-        """One row per (match, xuid): a later row fills the NULLs of the earlier one."""
         row, reason = converted
         if row is not None:
             known = skill.setdefault((row["match_id"], row["xuid"]), row)
@@ -351,7 +329,6 @@ def _convert(
     target: str,
     convert: Callable[[Row], Converted],
 ) -> Batches:
-    """A table's rows converted one by one, chunk by chunk."""
     for chunk in source.table(table):
         entry = _entry(tables, table, target)
         entry.read += len(chunk)
@@ -365,9 +342,7 @@ def _convert(
 
 
 def _events(source: Source, tables: dict[str, TableReport]) -> Batches:
-    """One row per match, so that its events are imported whole or not at all: v4 event rows
-    grouped (numbered in id order), or a SQLite body (a list, or one object; the first
-    readable body of a match is kept)."""
+    """One row per match, so that its events are imported whole or not at all."""
     v4 = source.layout == LAYOUT_V4
     table = "highlight_events" if v4 else "HighlightEvents"
     if table not in source.tables:

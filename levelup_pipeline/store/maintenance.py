@@ -1,6 +1,4 @@
-"""File-level maintenance of a player's database: optimize, backup, rename, set a damaged file
-aside. Each holds the writers' lock throughout, and files are replaced (`os.replace`) only
-after the new copy was opened and checked."""
+"""File-level maintenance under the writers' lock; a copy replaces a file only once checked."""
 
 from __future__ import annotations
 
@@ -20,9 +18,9 @@ from levelup_pipeline.store.errors import (
     is_corruption,
     one_line,
 )
-from levelup_pipeline.store.paths import DB_FILENAME, player_dir, validate_gamertag
+from levelup_pipeline.store.paths import DB_FILENAME, player_dir, validate_gamertag, wal
 from levelup_pipeline.store.player_store import PlayerStore, forget_state
-from levelup_pipeline.store.views import put_meta, read_every_block
+from levelup_pipeline.store.views import put_meta, read_every_block, sql_path
 
 REPLACED_PREFIX = "replaced-"
 
@@ -36,26 +34,18 @@ def _stamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-def wal(path: Path) -> Path:
-    """The write-ahead log of a DuckDB file."""
-    return path.with_name(path.name + ".wal")
-
-
 def db_size(path: Path) -> int:
-    """Bytes of the database file plus its write-ahead log."""
     return sum(p.stat().st_size for p in (path, wal(path)) if p.is_file())
 
 
 def verify(store: PlayerStore) -> dict[str, int]:
-    """Rows per table, reading every row (DuckDB checks each block): damage anywhere fails."""
+    """Rows per table, every block read: damage anywhere fails."""
     with store.guard(), store.reader() as con:
         return {t: n for t, (n, _) in read_every_block(con).items()}
 
 
 @dataclass
 class OptimizeReport:
-    """Sizes before and after, and what was run."""
-
     path: Path
     before_bytes: int
     after_bytes: int
@@ -63,16 +53,14 @@ class OptimizeReport:
 
 
 def optimize(store: PlayerStore, compact: bool = True) -> OptimizeReport:
-    """ANALYZE, CHECKPOINT, then (compact) copy into a fresh file and swap it in atomically:
-    VACUUM does not shrink the file, `COPY FROM DATABASE` rewrites everything densely."""
+    """ANALYZE, CHECKPOINT, then a compacted copy swapped in: VACUUM does not shrink the file."""
     store.require()
     with store.locked(), store.guard():
         report = OptimizeReport(store.path, db_size(store.path), 0)
         fresh = store.path.with_name(store.path.name + ".compact")
         for leftover in (fresh, wal(fresh)):
             leftover.unlink(missing_ok=True)
-        con = store.connect()
-        try:
+        with store.connect() as con:
             refresh_archive_views(con, store.path)  # re-point them if the folder moved
             for step in ("ANALYZE", "CHECKPOINT"):
                 con.execute(step)
@@ -81,7 +69,7 @@ def optimize(store: PlayerStore, compact: bool = True) -> OptimizeReport:
                 sums = read_every_block(con)
                 name = con.execute("SELECT current_database()").fetchall()[0][0]
                 try:
-                    con.execute(f"ATTACH '{_quote(fresh)}' AS levelup_compact")
+                    con.execute(f"ATTACH {sql_path(fresh)} AS levelup_compact")
                     try:
                         con.execute(f'COPY FROM DATABASE "{name}" TO levelup_compact')
                     finally:
@@ -92,8 +80,6 @@ def optimize(store: PlayerStore, compact: bool = True) -> OptimizeReport:
                         f"Compacting {store.gamertag}'s database failed ({one_line(exc)}); "
                         "the original file is unchanged."
                     ) from exc
-        finally:
-            con.close()
         if compact:
             if wal(store.path).exists():
                 fresh.unlink(missing_ok=True)
@@ -108,12 +94,8 @@ def optimize(store: PlayerStore, compact: bool = True) -> OptimizeReport:
     return report
 
 
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def _check_copy(path: Path, expected: dict, store: PlayerStore) -> None:
-    """Open a copy read-only and compare every table's checksum; delete it if one differs."""
+    """Compare every table's checksum of a copy; delete it if one differs."""
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             got = read_every_block(con)
@@ -133,8 +115,7 @@ def _check_copy(path: Path, expected: dict, store: PlayerStore) -> None:
 
 
 def store_backups(store: PlayerStore) -> Path:
-    """`<data dir>/backups/<player folder>/`, the data dir being the one of `players/`
-    (or `$LEVELUP_BACKUP_DIR/<player folder>/`)."""
+    """`<data dir>/backups/<player folder>/`, or under `$LEVELUP_BACKUP_DIR`."""
     folder = store.path.parent
     configured = os.environ.get("LEVELUP_BACKUP_DIR")
     root = Path(configured).resolve() if configured else folder.parent.parent / "backups"
@@ -143,8 +124,6 @@ def store_backups(store: PlayerStore) -> Path:
 
 @dataclass
 class BackupReport:
-    """Where the backup went and what it holds."""
-
     path: Path
     size_bytes: int
     counts: dict[str, int]
@@ -152,7 +131,7 @@ class BackupReport:
 
 
 def copy_archive(source: Path, target: Path) -> int:
-    """Copy archive/<table>/*.parquet (never the .pending staging area); returns files."""
+    """Copy archive/<table>/*.parquet, not the .pending staging area; returns files."""
     files = [p for p in source.rglob("*.parquet") if ".pending" not in p.relative_to(source).parts]
     for file in files:
         dest = target / file.relative_to(source)
@@ -162,20 +141,16 @@ def copy_archive(source: Path, target: Path) -> int:
 
 
 def backup(store: PlayerStore) -> BackupReport:
-    """A copy of the checkpointed database (and its archive), opened and compared before it
-    takes its final name in a timestamped folder."""
+    """A checked copy of the database and its archive in a timestamped folder."""
     store.require()
     folder = store_backups(store)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = _stamp()
     staging, final = folder / f".tmp-{stamp}", folder / stamp
     with store.locked(), store.guard():
-        con = store.connect(migrate=False)
-        try:
+        with store.connect(migrate=False) as con:
             con.execute("CHECKPOINT")
             sums = read_every_block(con)
-        finally:
-            con.close()
         staging.mkdir()
         try:
             shutil.copy2(store.path, staging / DB_FILENAME)
@@ -191,7 +166,7 @@ def backup(store: PlayerStore) -> BackupReport:
 
 
 def list_backups(store: PlayerStore) -> list[Path]:
-    """Backups made by `levelup backup`, oldest first (replaced files set aside excluded)."""
+    """Backups made by `levelup backup`, oldest first."""
     folder = store_backups(store)
     if not folder.is_dir():
         return []
@@ -206,15 +181,12 @@ def list_backups(store: PlayerStore) -> list[Path]:
 
 @dataclass
 class RenameReport:
-    """Old and new folder of a renamed player."""
-
     old_path: Path
     new_path: Path
 
 
 def rename_player(old: str, new: str, data_dir: Path | None = None) -> RenameReport:
-    """Move the player's folder to the new gamertag under the writers' lock, refused when
-    another player's folder has that name; the file records the name, its views the folder."""
+    """Move the player's folder to the new gamertag, refused when another player has it."""
     old, new = validate_gamertag(old), validate_gamertag(new)
     source = PlayerStore(old, data_dir)
     if not source.path.parent.is_dir():
@@ -228,7 +200,7 @@ def rename_player(old: str, new: str, data_dir: Path | None = None) -> RenameRep
         )
     final_dir = source.path.parent.with_name(new)
     with source.locked(), source.guard():
-        if final_dir.exists() and not same_folder:  # appeared while waiting for the lock
+        if final_dir.exists() and not same_folder:  # appeared while waiting
             raise MaintenanceError(f"{new} already has a folder ({final_dir}); nothing moved.")
         if source.exists():
             with source.connect(migrate=False) as con:
@@ -247,7 +219,7 @@ def rename_player(old: str, new: str, data_dir: Path | None = None) -> RenameRep
 
 
 def set_aside(path: Path, aside: Path) -> None:
-    """Move a file or folder into `aside`, replacing a partial copy a kill left there."""
+    """Move a file or folder into `aside`, replacing a partial copy a kill left."""
     if not path.exists():
         return
     aside.mkdir(parents=True, exist_ok=True)
@@ -259,8 +231,7 @@ def set_aside(path: Path, aside: Path) -> None:
 
 
 def set_aside_if_damaged(store: PlayerStore) -> Path | None:
-    """Before `levelup sync --full`: a damaged database (and its WAL and archive) moves to
-    `backups/<gamertag>/replaced-<stamp>/` so the sync rebuilds it; that folder, or None."""
+    """Before `sync --full`: a damaged database moves to `backups/GT/replaced-<stamp>/`."""
     if not store.exists():
         return None
     with store.locked():

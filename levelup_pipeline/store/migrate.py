@@ -1,6 +1,4 @@
-"""Versioned schema migrations: migrations/NNN_name.sql applied in order, each in a transaction
-that records the version in sync_meta('schema_version'): a failed one leaves the file as it was.
-Light on purpose (no pyarrow): the delta pre-check imports it."""
+"""migrations/NNN_name.sql applied in order, one transaction each; no pyarrow: the pre-check."""
 
 from __future__ import annotations
 
@@ -11,7 +9,7 @@ from importlib import resources
 import duckdb
 
 from levelup_pipeline.store.errors import MigrationError
-from levelup_pipeline.store.views import put_meta
+from levelup_pipeline.store.views import get_meta, put_meta
 
 SCHEMA_VERSION_KEY = "schema_version"
 _NAME_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -19,15 +17,12 @@ _NAME_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 @dataclass(frozen=True, order=True)
 class Migration:
-    """One SQL file: its version number, name and statements."""
-
     version: int
     name: str
     sql: str
 
 
 def available_migrations() -> list[Migration]:
-    """All migration files shipped with the package, sorted by version."""
     folder = resources.files("levelup_pipeline.store") / "migrations"
     found = sorted(
         Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8"))
@@ -40,19 +35,17 @@ def available_migrations() -> list[Migration]:
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
-    """The schema version recorded in the file (0 for a new, empty database)."""
+    """The schema version recorded in the file (0 for a new database)."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'sync_meta'"
         " AND table_schema = 'main'"
     ).fetchall()[0][0]
     if not exists:
         return 0
-    rows = con.execute("SELECT value FROM sync_meta WHERE key = ?", [SCHEMA_VERSION_KEY]).fetchall()
-    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+    return int(get_meta(con, SCHEMA_VERSION_KEY) or 0)
 
 
 def latest_version() -> int:
-    """The highest version this code knows about."""
     migrations = available_migrations()
     return migrations[-1].version if migrations else 0
 
@@ -72,7 +65,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(migration.sql)
-            if migration.version == 4:  # compressing stored JSON takes Python (and pyarrow)
+            if migration.version == 4:  # compressing stored JSON takes Python
                 from levelup_pipeline.store.raw_codec import compress_raw_match_json
 
                 compress_raw_match_json(con)

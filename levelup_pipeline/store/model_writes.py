@@ -1,5 +1,4 @@
-"""Model writes: the tables a player queries, rebuilt from the raw layer (with the names and
-aliases the reference data gives), and the aggregates, recomputed in SQL."""
+"""The tables a player queries, rebuilt from the raw layer, and the aggregates, in SQL."""
 
 from __future__ import annotations
 
@@ -15,9 +14,8 @@ import pyarrow.compute as pc
 
 from levelup_pipeline.store import imported as imported_rows
 from levelup_pipeline.store import raw_damage
-from levelup_pipeline.store.reference_writes import merge_aliases as _merge_aliases
 from levelup_pipeline.store.reference_writes import merge_profile_aliases
-from levelup_pipeline.store.views import put_meta, registered, table_counts
+from levelup_pipeline.store.views import merge_aliases, put_meta, registered, table_counts
 from levelup_pipeline.store.views import sql_file as _sql
 from levelup_pipeline.store.writer_core import WriterCore
 from levelup_pipeline.transform import stages
@@ -25,34 +23,21 @@ from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.modes import LIFECYCLES, mode_category
 
 DEFAULT_SESSION_GAP_MINUTES = 45
-# The transform's working set is a few chunks of films, not the history: a fixed budget holds.
+# The working set is a few chunks of films, not the history: a fixed budget holds.
 TRANSFORM_MEMORY_LIMIT = "192MB"
 _TRANSFORM_THREADS = 3  # stats, film, write: DuckDB's workers get the other cores, at least one
 SESSION_GAP_KEY = "session_gap_minutes"
 
-# Tables rebuilt from raw_match_json by transform_pending (aliases only for source 'film').
-DERIVED_MATCH_TABLES = (
-    "match_stats",
-    "match_players",
-    "medals",
-    "personal_scores",
-    "player_match_stats",
-    "highlight_events",
-    "suspect_matches",
-)
+# Rebuilt from raw_match_json by transform_pending (and xuid_aliases of source 'film').
+DERIVED_MATCH_TABLES = (*stages.STATS_TABLES, "highlight_events")
 AGGREGATE_TABLES = ("mv_map_stats", "mv_mode_category_stats", "mv_session_stats", "mv_global_stats")
 _LIFECYCLE_CODES = {label: code for code, label in LIFECYCLES.items()}
 
 
 class ModelWrites(WriterCore):
-    """The model and aggregate tables of a writer."""
-
     def transform_pending(self, player_xuid: str, rebuild: bool = False) -> dict[str, int]:
-        """Turn pending raw matches (never transformed or changed since; rebuild: all) into the
-        derived tables, one transaction per chunk, so memory stays flat and an interruption
-        leaves the rest pending; then fold imported rows in and refresh names, modes,
-        sessions and scores in SQL. Returns rows written per table, plus skipped_matches
-        (without the player or unreadable) and damaged_matches (store/raw_damage.py)."""
+        """Transform pending raw matches (rebuild: all) one transaction per chunk, so memory stays
+        flat and an interruption leaves the rest pending; returns rows written per table."""
         xuid = normalize_xuid(player_xuid)
         if xuid is None:
             raise ValueError(f"Not a player xuid: {player_xuid!r}.")
@@ -71,19 +56,20 @@ class ModelWrites(WriterCore):
                     " WHERE public_name IS NOT NULL GROUP BY asset_id"
                 ).fetchall()
             )
+        schemas = {t: self._schema(t) for t in DERIVED_MATCH_TABLES}
+        commit = partial(self._commit_chunk, rebuild=rebuild, counts=counts)
         try:
             with self._bulk_settings(TRANSFORM_MEMORY_LIMIT):
-                self._transform_chunks(xuid, names, rebuild, counts)
+                stages.transform_chunks(self._con, xuid, names, schemas, commit)
         except duckdb.OutOfMemoryException:
-            # Unusually large matches: the committed chunks stay done, the rest is still
-            # pending and is transformed again with DuckDB's default memory limit.
-            self._transform_chunks(xuid, names, rebuild, counts)
+            # unusually large matches: the rest is transformed with DuckDB's default limit
+            stages.transform_chunks(self._con, xuid, names, schemas, commit)
         with self._transaction() as con:
-            merge_profile_aliases(con, self._schema("xuid_aliases"))  # reference_writes.py
+            merge_profile_aliases(con, self._schema("xuid_aliases"))
             counts["xuid_aliases"] = (
                 con.execute("SELECT count(*) FROM xuid_aliases").fetchall()[0][0] - aliases_before
             )
-            imported_rows.fold_imported(con, xuid)  # imported rows where raw JSON has none
+            imported_rows.fold_imported(con, xuid)
             self._fill_names(con)
             gap = self.get_meta(SESSION_GAP_KEY)
             con.execute(_sql("sessions.sql"), [int(gap) if gap else DEFAULT_SESSION_GAP_MINUTES])
@@ -99,10 +85,8 @@ class ModelWrites(WriterCore):
 
     @contextmanager
     def _bulk_settings(self, limit: str) -> Iterator[None]:
-        """DuckDB's memory limit lowered to `limit` (at its 80% of RAM default a 10,000-match
-        transform ended at ~700 MB RSS, not ~500), its workers limited to the cores the
-        transform leaves (~9% less CPU on two cores), no automatic checkpoint meanwhile (one
-        out of memory would invalidate the file): it runs once the settings are reset."""
+        """A memory limit (10,000 matches: ~500 MB RSS, not ~700), the cores the transform leaves
+        (~9% less CPU), no checkpoint meanwhile (out of memory would invalidate the file)."""
         con = self._con
         try:
             con.execute(f"SET memory_limit = '{limit}'")
@@ -119,14 +103,6 @@ class ModelWrites(WriterCore):
             con.execute("RESET threads")
         con.execute("CHECKPOINT")
 
-    def _transform_chunks(
-        self, xuid: str, names: dict[str, str], rebuild: bool, counts: dict[str, int]
-    ) -> None:
-        """Transform every pending raw match, chunk by chunk (transform/stages.py)."""
-        schemas = {t: self._schema(t) for t in (*stages.STATS_TABLES, "highlight_events")}
-        commit = partial(self._commit_chunk, rebuild=rebuild, counts=counts)
-        stages.transform_chunks(self._con, xuid, names, schemas, commit)
-
     def _commit_chunk(
         self,
         ids: list[str],
@@ -135,13 +111,13 @@ class ModelWrites(WriterCore):
         rebuild: bool,
         counts: dict[str, int],
     ) -> None:
-        """A chunk's rows, film events and aliases and its transformed marks, in one transaction."""
+        """A chunk's rows, film events, aliases and transformed marks, in one transaction."""
         written: dict[str, int] = {"skipped_matches": stats.skipped}
         films = film.result()
         damaged = stats.damaged
         damaged.update(films.damaged)
         with self._transaction() as con:
-            if damaged:  # isolated, never taking the chunk with them (store/raw_damage.py)
+            if damaged:  # isolated, never taking the chunk with them
                 raw_damage.isolate(con, damaged)
                 written["damaged_matches"] = damaged.count()
             with registered(con, "_chunk_ids", pa.table({"match_id": pa.array(ids, pa.string())})):
@@ -156,13 +132,16 @@ class ModelWrites(WriterCore):
                             " WHERE match_id IN (SELECT match_id FROM _chunk_ids)"
                         )
                 for table, data in stats.tables.items():
-                    # keys are unique by construction (one chunk = distinct matches)
                     written[table] = self._insert_arrow(con, table, data)
                 events = films.events
                 if stats.skipped:  # no row for these matches, so no events either
                     kept = stats.tables["match_stats"]["match_id"].combine_chunks()
                     events = events.filter(pc.is_in(events["match_id"], value_set=kept))
-                written["highlight_events"] = self._stage_events(con, events)
+                if events.num_rows:
+                    with registered(con, "_chunk_events", events):
+                        con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
+                        merge_aliases(con, _sql("film_aliases.sql"))
+                written["highlight_events"] = events.num_rows
                 con.execute(
                     "INSERT OR REPLACE INTO transformed_matches"
                     " SELECT match_id, current_timestamp FROM _chunk_ids"
@@ -172,17 +151,8 @@ class ModelWrites(WriterCore):
         for key, value in written.items():  # counted once committed
             counts[key] += value
 
-    def _stage_events(self, con: duckdb.DuckDBPyConnection, events: pa.Table) -> int:
-        """Write a chunk's highlight events and their film aliases; returns events written."""
-        if not events.num_rows:
-            return 0
-        with registered(con, "_chunk_events", events):
-            con.execute("INSERT INTO highlight_events SELECT * FROM _chunk_events")
-            _merge_aliases(con, _sql("film_aliases.sql"))
-        return events.num_rows
-
     def _fill_names(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Names from ugc_assets/medal_metadata (SQL), then mode categories that names refine."""
+        """Names from the reference data, then the mode categories names refine."""
         con.execute(_sql("fill_names.sql"))
         rows = con.execute(
             "SELECT match_id, game_variant_category, lifecycle, teams_enabled,"
@@ -205,8 +175,7 @@ class ModelWrites(WriterCore):
                 )
 
     def refresh_aggregates(self, session_gap_minutes: int | None = None) -> dict[str, int]:
-        """Recompute session ids (with this gap, remembered; None: the remembered one) and the
-        four mv_* tables in one transaction; returns their row counts."""
+        """Sessions (with this gap, remembered) and the mv_* tables; returns their row counts."""
         if session_gap_minutes is None:
             session_gap_minutes = int(self.get_meta(SESSION_GAP_KEY) or DEFAULT_SESSION_GAP_MINUTES)
         gap = int(session_gap_minutes)

@@ -1,9 +1,4 @@
-"""PlayerStore: one DuckDB file per player, and the guarded connections to it.
-
-Writers hold a file lock beside the database; readers are read-only and hold its shared side
-(store/shared_lock.py). A writer first reads every block of a file the last LevelUp writer
-did not leave as it is (size:mtime:inode in stats.duckdb.checked): damage fails before a write.
-"""
+"""One DuckDB file per player: one locked writer, shared-locked readers, damage found at open."""
 
 from __future__ import annotations
 
@@ -31,20 +26,19 @@ from levelup_pipeline.store.paths import (
     player_db_path,
     restore_journal,
     validate_gamertag,
+    wal,
 )
 from levelup_pipeline.store.shared_lock import READ, WRITE, held_here, holding, shared_lock
 from levelup_pipeline.store.views import read_every_block, table_counts
 from levelup_pipeline.store.writer import StoreWriter
 
-CHECK_MEMORY_LIMIT = "64MB"
-#: read_only -> an object whose get_connection() is a context manager yielding a connection:
-#: dagster_duckdb.DuckDBResource for one player file (`defs/resources.py`).
+CHECK_MEMORY_LIMIT = "64MB"  # a small budget makes DuckDB drop the blocks the check reads
+# read_only -> a DuckDBResource of the player's file (defs/resources.py)
 DuckDBSource = Callable[[bool], Any]
 
 
 def connection_config(read_only: bool) -> dict[str, Any]:
-    """The DuckDB config of every connection to a player's file, plain or through Dagster: one
-    process refuses two configs for one file, and DuckDBResource always opens read-write."""
+    """One config for every connection: one process refuses two configs for one file."""
     config: dict[str, Any] = {"custom_user_agent": "levelup"}
     if read_only:
         config["access_mode"] = "READ_ONLY"
@@ -52,9 +46,8 @@ def connection_config(read_only: bool) -> dict[str, Any]:
 
 
 def _missing_bytes(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Bytes the file lacks to hold the blocks in use its header counts: DuckDB opens a
-    truncated file as long as the blocks it reads first are there. Skipped while a WAL waits."""
-    if Path(f"{path}.wal").exists():
+    """Bytes a truncated file lacks (DuckDB opens it while the first blocks are there)."""
+    if wal(path).exists():
         return 0
     rows = con.execute(
         "SELECT block_size * used_blocks FROM pragma_database_size()"
@@ -69,7 +62,7 @@ def _checked(db_path: Path) -> Path:
 
 
 def file_state(db_path: Path) -> str | None:
-    """(size, mtime, inode) of the file as text; None when there is no file."""
+    """size:mtime:inode of the file, recorded by the last writer; None without a file."""
     try:
         st = db_path.stat()
     except OSError:
@@ -78,16 +71,13 @@ def file_state(db_path: Path) -> str | None:
 
 
 def forget_state(db_path: Path) -> None:
-    """Drop the record of the file (it is being replaced): the next writer checks it."""
+    """Drop the record of a file being replaced: the next writer checks every block."""
     with suppress(OSError):
         _checked(db_path).unlink(missing_ok=True)
 
 
 class PlayerStore:
-    """A player's database: <data_dir>/<gamertag>/stats.duckdb (+ .lock for writers).
-
-    With `duckdb` (Dagster's resource gives one) connections come from dagster-duckdb's
-    `DuckDBResource`; without it (CLI paths that must not import Dagster), from plain duckdb."""
+    """A player's database; connections from `duckdb` (Dagster's resource) or plain duckdb."""
 
     def __init__(
         self,
@@ -103,11 +93,9 @@ class PlayerStore:
         self.duckdb = duckdb
 
     def exists(self) -> bool:
-        """True once a writer has created the database file."""
         return self.path.is_file()
 
     def require(self) -> None:
-        """Raise StoreNotFound, saying what to do, when the player has no database yet."""
         if not self.exists():
             raise StoreNotFound(
                 f"No database for {self.gamertag} at {self.path}; run "
@@ -115,7 +103,7 @@ class PlayerStore:
             )
 
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        """A plain connection, damage and lock conflicts said in one sentence at once."""
+        """A plain connection; damage and lock conflicts said in one sentence at once."""
         try:
             con = duckdb.connect(str(self.path), config=connection_config(read_only))
             try:
@@ -143,19 +131,18 @@ class PlayerStore:
         return con
 
     def _prepare(self, con: duckdb.DuckDBPyConnection, migrate: bool = True) -> None:
-        """Apply pending migrations and read the catalogue; failures become the user's error."""
+        """Apply pending migrations and read the catalogue."""
         try:
             if migrate:
                 apply_migrations(con)
             con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
-        except (MigrationError, duckdb.Error) as exc:
-            if isinstance(exc, MigrationError):
-                raise_storage_error(exc.__cause__ or exc, self.path, self.gamertag)
-                raise
+        except MigrationError as exc:
+            raise_storage_error(exc.__cause__ or exc, self.path, self.gamertag)
+        except duckdb.Error as exc:
             raise_storage_error(exc, self.path, self.gamertag, corrupt=True)
 
     def connect(self, migrate: bool = True) -> duckdb.DuckDBPyConnection:
-        """A plain read-write connection, migrated, for file-level work under `locked()`."""
+        """A plain read-write connection for file-level work under `locked()`."""
         con = self._connect(read_only=False)
         try:
             self._prepare(con, migrate)
@@ -165,9 +152,7 @@ class PlayerStore:
         return con
 
     def _open(self, read_only: bool, stack: ExitStack) -> duckdb.DuckDBPyConnection:
-        """`_connect`, then with a `duckdb` source its connection to the now open database
-        (exited by `stack`): DuckDBResource retries an IOException for ~100 s, and a damaged
-        file raises one; opened first, the file fails at once with the user's sentence."""
+        """`_connect` first: DuckDBResource retries a damaged file's IOException for ~100 s."""
         con = self._connect(read_only)
         if self.duckdb is None:
             return con
@@ -178,8 +163,7 @@ class PlayerStore:
 
     @contextmanager
     def locked(self) -> Iterator[Any]:
-        """The writers' file lock, without opening the database (writers and file-level
-        maintenance); a restore killed half-way is finished first (yields its report)."""
+        """The writers' file lock; a restore killed half-way is finished first (its report)."""
         if held_here(self.lock_path, READ):  # waiting would wait for ourselves
             raise StoreBusy(
                 f"The database of {self.gamertag} is open for reading in this process; close "
@@ -193,7 +177,6 @@ class PlayerStore:
             raise StoreBusy(self._busy()) from exc
         except OSError as exc:  # read-only folder, full disk
             raise_storage_error(exc, self.path, self.gamertag, corrupt=False)
-            raise
         try:
             with holding(self.lock_path, WRITE):
                 finished = None
@@ -207,12 +190,11 @@ class PlayerStore:
 
     @contextmanager
     def guard(self) -> Iterator[None]:
-        """Storage errors inside the block become the user's error (environment or damage)."""
+        """Storage errors inside the block become the user's error."""
         try:
             yield
         except (duckdb.Error, OSError) as exc:
             raise_storage_error(exc, self.path, self.gamertag)
-            raise
 
     @contextmanager
     def writer(self) -> Iterator[StoreWriter]:
@@ -223,25 +205,22 @@ class PlayerStore:
             try:
                 self._check_blocks(con, state)
                 self._prepare(con)
-                try:
-                    yield StoreWriter(con, self.gamertag)
-                except duckdb.Error as exc:  # reads outside a transaction hit damage too
-                    raise_storage_error(exc, self.path, self.gamertag)
-                    raise
-            except BaseException:
+                yield StoreWriter(con, self.gamertag)
+            except BaseException as exc:
                 with suppress(duckdb.Error):  # a failing close must not replace the error
                     con.close()
                 forget_state(self.path)
+                if isinstance(exc, duckdb.Error):  # reads outside a transaction hit damage too
+                    raise_storage_error(exc, self.path, self.gamertag)
                 raise
             try:
                 con.close()  # checkpoints the WAL: the disk may be full by now
             except duckdb.Error as exc:
                 raise_storage_error(exc, self.path, self.gamertag, corrupt=False)
-                raise
             self._remember_state()
 
     def _check_blocks(self, con: duckdb.DuckDBPyConnection, state: str | None) -> None:
-        """Read every block unless `state` (taken before opening) is the last writer's record."""
+        """Read every block unless `state`, taken before opening, is the last writer's record."""
         try:
             known = _checked(self.path).read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError):
@@ -249,7 +228,6 @@ class PlayerStore:
         if state is not None and state == known:
             return
         try:
-            # a small budget makes DuckDB drop the blocks it reads: the check costs I/O, not RSS
             con.execute(f"SET memory_limit = '{CHECK_MEMORY_LIMIT}'")
             try:
                 read_every_block(con)
@@ -260,7 +238,7 @@ class PlayerStore:
             raise_storage_error(exc, self.path, self.gamertag, True, why)
 
     def _remember_state(self) -> None:
-        """Record the file as this writer leaves it (best effort: else the next one checks)."""
+        """Record the file as this writer leaves it (best effort)."""
         target = _checked(self.path)
         temp = target.with_name(target.name + ".tmp")
         try:
@@ -271,8 +249,7 @@ class PlayerStore:
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection (`with store.reader() as con`) holding the shared side of the
-        writers' lock: writers of other processes wait for it, it for them (`lock_timeout`)."""
+        """A read-only connection holding the shared side of the writers' lock."""
         if restore_journal(self.path).exists():
             raise StoreError(
                 f"A restore of {self.gamertag}'s database was interrupted; run "
@@ -288,7 +265,6 @@ class PlayerStore:
                 con.close()
 
     def _busy(self) -> str:
-        """The sentence of a lock wait that ran out (writer or reader)."""
         return (
             f"Another LevelUp process is writing the database of {self.gamertag} "
             f"(lock {self.lock_path} held for more than {self.lock_timeout:g} s); "
@@ -296,6 +272,5 @@ class PlayerStore:
         )
 
     def table_counts(self) -> dict[str, int]:
-        """Row counts through a short-lived reader."""
         with self.reader() as con:
             return table_counts(con)

@@ -1,6 +1,5 @@
-"""Raw API bodies stored as zstd frames of their JSON text, compressed once in Python: DuckDB's
-JSON type made every checkpoint recompress the ~60 KB bodies (+500 MB RSS in a 10,000-match
-sync). SQL reads them with `raw_json()` (`register_sql_function`)."""
+"""Raw bodies as zstd frames compressed once in Python: DuckDB's JSON type recompressed them at
+every checkpoint (+500 MB RSS in a 10,000-match sync). SQL reads them with `raw_json()`."""
 
 from __future__ import annotations
 
@@ -34,7 +33,7 @@ def _decompressor() -> zstandard.ZstdDecompressor:
 
 
 def dump_json(value: Any) -> str | None:
-    """The JSON text stored for an API body (compact; spnkr named tuples as objects)."""
+    """The JSON text stored for an API body (spnkr named tuples as objects)."""
     if value is None:
         return None
     if isinstance(value, list):
@@ -43,32 +42,27 @@ def dump_json(value: Any) -> str | None:
 
 
 def encode_text(text: str | bytes | None) -> bytes | None:
-    """JSON text -> one zstd frame (None stays None)."""
     if text is None:
         return None
     return _compressor().compress(text.encode() if isinstance(text, str) else text)
 
 
 def decode_bytes(frame: bytes | None) -> bytes | None:
-    """A stored frame -> the UTF-8 JSON text, as bytes (what JSON decoders read)."""
     return None if frame is None else _decompressor().decompress(frame)
 
 
 def encode_texts(texts: Iterable[str | None]) -> pa.Array:
-    """JSON texts -> an Arrow binary column of frames, for a bulk insert."""
     return pa.array([encode_text(t) for t in texts], pa.binary())
 
 
 def encode_column(values: Iterable[Any]) -> pa.Array:
-    """API bodies -> an Arrow binary column of frames, for a bulk insert."""
     return encode_texts(dump_json(v) for v in values)
 
 
 def film_columns(
     con: duckdb.DuckDBPyConnection, match_ids: Sequence[str], texts: Sequence[str | None]
 ) -> dict[str, pa.Array]:
-    """raw_match_json's film columns for these films' texts: the frames, and whether DuckDB
-    may cast them straight (sql/film_shape.sql), measured once here so rebuilds skip it."""
+    """The film frames, and whether DuckDB may cast them straight (measured once, here)."""
     present = [(m, t) for m, t in zip(match_ids, texts, strict=True) if t is not None]
     plain = {}
     if present:
@@ -85,7 +79,6 @@ def film_columns(
 
 
 def decode_column(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A column of frames -> an Arrow string column of the JSON texts (nulls kept)."""
     values = frames.to_pylist()
     if values and None not in values:
         texts = _decode_back_to_back(values)
@@ -95,9 +88,8 @@ def decode_column(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _decode_back_to_back(frames: list[bytes]) -> pa.Array | None:
-    """The frames decompressed by one streaming read straight into one Arrow buffer sized
-    from their headers (None when a header lacks the size): 0.3 s per 10,000 films against
-    0.6 s frame by frame, on the thread that bounds the transform (transform/stages.py)."""
+    """One streaming read into one Arrow buffer sized from the headers (None: a size is
+    missing): 0.3 s per 10,000 films against 0.6 s, on the thread that bounds the transform."""
     sizes = [zstandard.frame_content_size(f) for f in frames]
     total = sum(sizes)
     if min(sizes) < 0 or not 0 < total < 2**31:  # unknown sizes, nothing, or too big
@@ -113,13 +105,12 @@ def _decode_back_to_back(frames: list[bytes]) -> pa.Array | None:
             done += read
     offsets = pa.array(itertools.accumulate(sizes, initial=0), pa.int32())
     texts = pa.StringArray.from_buffers(len(frames), offsets.buffers()[1], data)
-    texts.validate(full=True)  # UTF-8, as building the array from Python bytes checks it
+    texts.validate(full=True)  # UTF-8, as building it from Python bytes checks
     return texts
 
 
 def _decode_column_or_null(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """decode_column for SQL: a damaged frame reads as NULL instead of failing the query (the
-    transform and `levelup db check` isolate it, store/raw_damage.py)."""
+    """A damaged frame reads as NULL instead of failing the query (raw_damage isolates it)."""
     try:
         return decode_column(frames)
     except (zstandard.ZstdError, pa.ArrowInvalid):
@@ -133,8 +124,7 @@ def _decode_column_or_null(frames: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def register_sql_function(con: duckdb.DuckDBPyConnection) -> None:
-    """Make `raw_json(frame)` (stored BLOB -> the JSON text) callable in this connection's SQL,
-    e.g. `SELECT raw_json(stats_json_zst) ->> '$.MatchInfo.StartTime' FROM raw_match_json`."""
+    """Make `raw_json(frame)` (stored BLOB -> JSON text) callable in this connection's SQL."""
     known = con.execute(
         "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'raw_json'"
     ).fetchall()[0][0]
@@ -145,15 +135,12 @@ def register_sql_function(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-# Rows per batch of the 004 copy: ~60 MB of JSON text at a time, whatever the history length.
 _COPY_BATCH = 1024
 
 
 def compress_raw_match_json(con: duckdb.DuckDBPyConnection) -> None:
-    """Migration 004: copy raw_match_json into raw_match_json_v4 with its JSON compressed, in
-    storage order and in batches (flat memory), then put the new table in its place."""
-    source = con.cursor()  # its own connection: streams the committed rows while `con` writes
-    try:
+    """Migration 004: raw_match_json copied compressed, in batches of ~60 MB (flat memory)."""
+    with con.cursor() as source:  # its own connection: reads while `con` writes
         reader = source.sql(
             "SELECT match_id, stats_json::VARCHAR, skill_json::VARCHAR, highlights_json::VARCHAR,"
             " skill_status, film_status, fetched_at, transformed_at"
@@ -169,7 +156,5 @@ def compress_raw_match_json(con: duckdb.DuckDBPyConnection) -> None:
                 out = out.append_column(name, column)
             with registered(con, "_raw_v3", out):
                 con.execute("INSERT INTO raw_match_json_v4 BY NAME SELECT * FROM _raw_v3")
-    finally:
-        source.close()
     con.execute("DROP TABLE raw_match_json")
     con.execute("ALTER TABLE raw_match_json_v4 RENAME TO raw_match_json")

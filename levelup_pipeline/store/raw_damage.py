@@ -1,8 +1,5 @@
-"""Damaged raw bodies: a stored frame that no longer decodes is isolated, never allowed to fail
-every transform. A damaged film or skill is dropped (status 'damaged') for the gap filling to
-fetch again; a damaged stats body deletes the match, recorded in sync_meta (DAMAGED_KEY), and
-lowers the delta resume cursors to its start so the next sync fetches it (docs/reliability.md).
-"""
+"""A stored frame that no longer decodes is isolated, never failing every transform: a damaged
+film or skill is refetched by the gap filling, a damaged stats body by the next delta."""
 
 from __future__ import annotations
 
@@ -15,11 +12,11 @@ import pyarrow as pa
 import zstandard
 
 from levelup_pipeline.store.raw_codec import decode_bytes
-from levelup_pipeline.store.views import put_meta, registered
+from levelup_pipeline.store.views import meta_json, put_meta, registered
 
-DAMAGED = "damaged"  # raw skill_status / film_status of a part whose stored frame is unreadable
+DAMAGED = "damaged"  # skill_status / film_status
 DAMAGED_KEY = "damaged_raw_matches"  # sync_meta: {match_id: first seen} of deleted stats bodies
-CURSOR_PREFIX = "resume_cursor:"  # ingest.engine's resume cursor keys (cli/delta_check.py too)
+CURSOR_PREFIX = "resume_cursor:"  # ingest.engine's resume cursor keys
 PARTS = ("stats", "skill", "film")
 _IN_IDS = "WHERE match_id IN (SELECT match_id FROM _damaged_ids)"
 
@@ -36,11 +33,9 @@ class DamagedRaw:
         return bool(self.stats or self.skill or self.film)
 
     def add(self, part: str, match_id: str) -> None:
-        """Record one damaged part."""
         getattr(self, part).add(match_id)
 
     def update(self, other: DamagedRaw) -> None:
-        """Merge another record into this one."""
         for part in PARTS:
             getattr(self, part).update(getattr(other, part))
 
@@ -50,7 +45,7 @@ class DamagedRaw:
 
 
 def decode_or_none(frame: bytes | None) -> tuple[bytes | None, bool]:
-    """(the frame's JSON text, damaged): a frame that does not decompress is damaged."""
+    """(the frame's JSON text, whether it failed to decompress)."""
     try:
         return decode_bytes(frame), False
     except zstandard.ZstdError:
@@ -58,7 +53,7 @@ def decode_or_none(frame: bytes | None) -> tuple[bytes | None, bool]:
 
 
 def is_readable_json(text: bytes | None) -> bool:
-    """True when the decompressed text is UTF-8 JSON (what the API sent was)."""
+    """True when the decompressed text is UTF-8 JSON, as the API sent it."""
     if text is None:
         return True
     try:
@@ -69,10 +64,9 @@ def is_readable_json(text: bytes | None) -> bool:
 
 
 def scan(con: duckdb.DuckDBPyConnection) -> DamagedRaw:
-    """Every stored frame decompressed and parsed: the damaged ones (db check)."""
+    """The damaged frames, every one decompressed and parsed (db check)."""
     found = DamagedRaw()
-    cursor = con.cursor()  # its own connection: streams whatever `con` has open
-    try:
+    with con.cursor() as cursor:  # its own connection: streams whatever `con` has open
         reader = cursor.sql(
             "SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst"
             " FROM raw_match_json"
@@ -84,8 +78,6 @@ def scan(con: duckdb.DuckDBPyConnection) -> DamagedRaw:
                     text, damaged = decode_or_none(frame)
                     if damaged or not is_readable_json(text):
                         found.add(part, match_id)
-    finally:
-        cursor.close()
     return found
 
 
@@ -94,7 +86,7 @@ def _ids(ids: set[str]) -> pa.Table:
 
 
 def isolate(con: duckdb.DuckDBPyConnection, damaged: DamagedRaw) -> None:
-    """Isolate damaged parts (see the module docstring); runs in the caller's transaction."""
+    """Isolate damaged parts, in the caller's transaction."""
     film, skill = damaged.film - damaged.stats, damaged.skill - damaged.stats
     for ids, columns in (
         (film, "highlights_json_zst = NULL, film_plain = NULL, film_status = ?"),
@@ -109,13 +101,12 @@ def isolate(con: duckdb.DuckDBPyConnection, damaged: DamagedRaw) -> None:
 
 
 def unmark(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
-    """Drop the transformed marks of these matches."""
     with registered(con, "_damaged_ids", _ids(ids)):
         con.execute(f"DELETE FROM transformed_matches {_IN_IDS}")
 
 
 def _drop_matches(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
-    """Delete matches whose stats body is damaged, record them, lower the resume cursors."""
+    """Delete the matches, record them and lower the resume cursors so a delta refetches them."""
     from levelup_pipeline.store.model_writes import DERIVED_MATCH_TABLES  # imports this module
 
     with registered(con, "_damaged_ids", _ids(ids)):
@@ -123,7 +114,7 @@ def _drop_matches(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
         start, known = con.execute(query).fetchall()[0]
         for table in (*DERIVED_MATCH_TABLES, "transformed_matches", "raw_match_json"):
             con.execute(f"DELETE FROM {table} {_IN_IDS}")
-    # Bounded by the oldest start only when every damaged match had one ("0": walk it all).
+    # the oldest start bounds the walk only when every damaged match had one ("0": walk it all)
     floor = "0"
     if start is not None and known == len(ids):
         floor = start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -140,11 +131,7 @@ def _drop_matches(con: duckdb.DuckDBPyConnection, ids: set[str]) -> None:
 
 def recorded_stats(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Matches deleted for a damaged stats body: {match_id: when it was found}."""
-    rows = con.execute("SELECT value FROM sync_meta WHERE key = ?", [DAMAGED_KEY]).fetchall()
-    try:
-        value = json.loads(rows[0][0]) if rows and rows[0][0] else {}
-    except ValueError:
-        return {}
+    value = meta_json(con, DAMAGED_KEY)
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 

@@ -1,5 +1,4 @@
-"""Raw writes: the API's match bodies stored verbatim (the source of truth), and what the API
-refused; each write is one bulk statement that marks its matches for the model step again."""
+"""The API's match bodies stored verbatim (the source of truth), and what the API refused."""
 
 from __future__ import annotations
 
@@ -26,8 +25,6 @@ UNMARK_TRANSFORMED = (
 
 @dataclass
 class RawMatch:
-    """One match as fetched from the API, stored verbatim (the source of truth)."""
-
     match_id: str
     stats: dict[str, Any]
     skill: dict[str, Any] | None = None
@@ -39,7 +36,7 @@ class RawMatch:
 
 @dataclass
 class RawParts:
-    """A backfill of a stored match: only the non-None fields are changed."""
+    """A gap filling of a stored match: only the non-None fields are changed."""
 
     match_id: str
     skill: dict[str, Any] | None = None
@@ -49,10 +46,8 @@ class RawParts:
 
 
 class RawWrites(WriterCore):
-    """The raw layer of a writer: `raw_match_json` and `unavailable_matches`."""
-
     def stored_match_ids(self, match_ids: Iterable[str] | None = None) -> set[str]:
-        """Ids stored in raw_match_json or archived (no sync refetches them), among `match_ids`."""
+        """Ids stored or archived (no sync refetches them), among `match_ids`."""
         if match_ids is None:
             rows = self._con.execute(
                 "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
@@ -70,8 +65,7 @@ class RawWrites(WriterCore):
         return {r[0] for r in rows}
 
     def write_raw_matches(self, rows: Sequence[RawMatch]) -> int:
-        """Upsert raw matches in one transaction; returns rows written. A re-fetch replaces the
-        stats, but a NULL skill or film keeps the stored one (and its status)."""
+        """Upsert raw matches; a re-fetch's NULL skill or film keeps the stored one."""
         rows = list({r.match_id: r for r in rows if r.match_id}.values())
         if not rows:
             return 0
@@ -109,8 +103,7 @@ class RawWrites(WriterCore):
         return table.num_rows
 
     def update_raw_parts(self, parts: Sequence[RawParts]) -> int:
-        """Fill skill/film/statuses of stored matches (non-None fields only); returns matches
-        updated, unknown ids ignored."""
+        """Fill skill/film/statuses of stored matches; returns matches updated."""
         parts = list({p.match_id: p for p in parts if p.match_id}.values())
         if not parts:
             return 0
@@ -135,7 +128,6 @@ class RawWrites(WriterCore):
         return int(rows[0][0]) if rows else 0
 
     def _parts_table(self, rows: Sequence[RawMatch | RawParts]) -> pa.Table:
-        """The skill, film and status columns of raw rows (one per match), encoded."""
         ids = [r.match_id for r in rows]
         return pa.table(
             {
@@ -148,7 +140,7 @@ class RawWrites(WriterCore):
         )
 
     def record_unavailable(self, match_id: str, reason: str) -> None:
-        """Remember a match the API refuses (404, purged...) so syncs stop retrying it."""
+        """Remember a match the API refuses so syncs stop retrying it."""
         with self._transaction() as con:
             con.execute(
                 """
@@ -161,23 +153,20 @@ class RawWrites(WriterCore):
             )
 
     def imported_only_match_ids(self) -> set[str]:
-        """Matches known only from an import of the original LevelUp (store/imported.py)."""
         return set(imported_rows.imported_only_match_ids(self._con))
 
     def unavailable_match_ids(self) -> set[str]:
-        """Ids recorded by record_unavailable()."""
         rows = self._con.execute("SELECT match_id FROM unavailable_matches").fetchall()
         return {r[0] for r in rows}
 
     def pending_stats(self) -> Iterator[dict[str, Any]]:
-        """Stats bodies of raw matches not transformed yet (an interrupted sync's, whose names
-        and profiles are still to fetch)."""
+        """Stats bodies not transformed yet: an interrupted sync's names are still to fetch."""
         rows = self._con.execute(
             "SELECT stats_json_zst FROM raw_match_json"
             " WHERE match_id IN (SELECT match_id FROM pending_matches)"
         ).fetchall()
         for (frame,) in rows:
-            text, _damaged = raw_damage.decode_or_none(frame)  # isolated by the transform
+            text, _damaged = raw_damage.decode_or_none(frame)  # the transform isolates it
             stats = t_match.parse_json(text)
             if isinstance(stats, dict):
                 yield stats

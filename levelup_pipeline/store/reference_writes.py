@@ -1,5 +1,4 @@
-"""Reference data (maps, modes, playlists, medals, profiles) stored as the API gave it; only the
-model step puts names on its tables and derives xuid_aliases (each table has one writer asset)."""
+"""Reference data stored as the API gave it; the model step alone derives names and aliases."""
 
 from __future__ import annotations
 
@@ -12,14 +11,13 @@ import duckdb
 import pyarrow as pa
 
 from levelup_pipeline.store.raw_codec import dump_json as _dump
-from levelup_pipeline.store.views import registered
-from levelup_pipeline.store.views import sql_file as _sql
+from levelup_pipeline.store.views import merge_aliases, registered
 from levelup_pipeline.store.writer_core import WriterCore, now
 from levelup_pipeline.transform import metadata as t_meta
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.stages import rows_to_arrow
 
-# Profiles whose sighting (xuid, gamertag, fetch time) xuid_aliases does not cover yet.
+# Profiles whose sighting xuid_aliases does not cover yet.
 _UNMERGED_PROFILES = """
     SELECT p.body_json, p.fetched_at FROM raw_profile_json p
     WHERE NOT EXISTS (
@@ -30,14 +28,8 @@ _UNMERGED_PROFILES = """
 _UGC_RAW_COLUMNS = ("asset_id", "version_id", "asset_kind", "body_json", "fetched_at")
 
 
-def merge_aliases(con: duckdb.DuckDBPyConnection, sightings: str) -> None:
-    """Merge alias sightings (a SELECT of xuid, gamertag, first_seen, last_seen, source)."""
-    con.execute(_sql("merge_aliases.sql").format(sightings=sightings))
-
-
 def merge_profile_aliases(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> None:
-    """The model's half of a profile lookup: stored profiles' gamertags become aliases
-    (source 'profile'), a sighting already covered not merged again."""
+    """The model's half of a profile lookup: stored profiles' gamertags become aliases."""
     rows: list[dict[str, Any]] = []
     for body, fetched_at in con.execute(_UNMERGED_PROFILES).fetchall():
         try:
@@ -51,15 +43,12 @@ def merge_profile_aliases(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> 
 
 
 class ReferenceWrites(WriterCore):
-    """The reference data of a writer, stored as the API gave it (see the module doc)."""
-
     def known_ugc_refs(self) -> set[tuple[str, str]]:
-        """(asset id, version id) of every UGC asset already stored: names are fetched once."""
+        """(asset id, version id) of every UGC asset stored: names are fetched once."""
         rows = self._con.execute("SELECT asset_id, version_id FROM ugc_assets").fetchall()
         return {(str(a), str(v)) for a, v in rows}
 
     def has_medal_metadata(self) -> bool:
-        """True once the medal metadata document has been stored."""
         return bool(self._con.execute("SELECT count(*) FROM medal_metadata").fetchall()[0][0])
 
     def write_ugc_assets(
@@ -68,7 +57,7 @@ class ReferenceWrites(WriterCore):
         asset_kind: str | None = None,
         fetched_at: datetime | None = None,
     ) -> int:
-        """Upsert UGC assets (API bodies) and their catalogue rows; returns assets written."""
+        """Upsert UGC assets and their catalogue rows; returns assets written."""
         fetched_at = fetched_at or now()
         rows, raws = [], []
         for asset in assets:
@@ -84,7 +73,6 @@ class ReferenceWrites(WriterCore):
             return self._insert(con, "ugc_assets", rows, columns, "OR REPLACE")
 
     def write_medal_metadata(self, metadata: dict[str, Any]) -> int:
-        """Upsert the rows of the medal metadata document; returns rows written."""
         rows = t_meta.medal_metadata_rows(metadata)
         if not rows:
             return 0
@@ -93,8 +81,7 @@ class ReferenceWrites(WriterCore):
             return self._insert(con, "medal_metadata", rows, columns, "OR REPLACE")
 
     def write_profiles(self, users: list[dict[str, Any]], seen_at: datetime | None = None) -> int:
-        """Store profile lookups verbatim (the model step makes their gamertags aliases);
-        returns profiles written."""
+        """Store profile lookups verbatim; returns profiles written."""
         seen_at = seen_at or now()
         raws = []
         for user in users or []:

@@ -1,10 +1,5 @@
-"""`levelup restore` swaps a checked backup in, all or nothing even when killed, and `levelup db
-check` finishes what a killed restore left, reads every block and isolates damaged bodies.
-
-The backup is checked, then copied into `.restore-<stamp>/` beside the live file; the journal
-(`stats.duckdb.restore.json`) commits the swap, which is renames only, each done only if still
-to do: killed before the commit the staging folder is dropped, after it the swap is finished.
-"""
+"""`levelup restore`, all or nothing even when killed: a staged copy, then a journal commits the
+swap (renames, each done only if still to do); `levelup db check` finishes a killed one."""
 
 from __future__ import annotations
 
@@ -12,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,12 +25,11 @@ from levelup_pipeline.store.maintenance import (
     set_aside,
     store_backups,
     verify,
-    wal,
 )
 from levelup_pipeline.store.migrate import current_version, latest_version
-from levelup_pipeline.store.paths import DB_FILENAME, restore_journal
+from levelup_pipeline.store.paths import DB_FILENAME, restore_journal, wal
 from levelup_pipeline.store.player_store import PlayerStore, forget_state
-from levelup_pipeline.store.views import read_every_block
+from levelup_pipeline.store.views import get_meta, read_every_block
 
 log = logging.getLogger(__name__)
 STAGING_PREFIX = ".restore-"
@@ -47,11 +42,17 @@ class RestoreReport:
     source: Path
     counts: dict[str, int]
     set_aside: Path | None
-    archive_files: int = 0
+
+    @classmethod
+    def of(cls, entry: dict) -> RestoreReport:
+        """The report of a journal entry."""
+        aside = Path(entry["aside"])
+        counts = dict(entry.get("counts") or {})
+        return cls(Path(entry.get("source", "")), counts, aside if aside.exists() else None)
 
 
 def _validate_backup(db: Path, gamertag: str) -> tuple[dict[str, int], str | None]:
-    """Row counts and player XUID of a backup; refuse what is unusable."""
+    """Row counts and player XUID of a backup, every block read; refuse what is unusable."""
     try:
         with duckdb.connect(str(db), read_only=True) as con:
             sums = read_every_block(con)  # damaged blocks fail here
@@ -60,7 +61,7 @@ def _validate_backup(db: Path, gamertag: str) -> tuple[dict[str, int], str | Non
                     f"{db} is a DuckDB file but not a LevelUp player database; nothing restored."
                 )
             version = current_version(con)
-            xuid = _xuid(con)
+            xuid = get_meta(con, "player_xuid")
     except duckdb.Error as exc:
         raise MaintenanceError(
             f"The backup {db} cannot be opened ({one_line(exc)}); pick another one with "
@@ -74,38 +75,8 @@ def _validate_backup(db: Path, gamertag: str) -> tuple[dict[str, int], str | Non
     return {t: n for t, (n, _) in sums.items()}, xuid
 
 
-def _xuid(con: duckdb.DuckDBPyConnection) -> str | None:
-    row = con.execute("SELECT value FROM sync_meta WHERE key = 'player_xuid'").fetchall()
-    return row[0][0] if row else None
-
-
-def _live_xuid(store: PlayerStore) -> str | None:
-    """The XUID recorded in the live file, or None when it is missing or unreadable."""
-    try:
-        with duckdb.connect(str(store.path), read_only=True) as con:
-            return _xuid(con)
-    except duckdb.Error:
-        return None
-
-
-def resolve_backup(store: PlayerStore, source: Path | None) -> Path:
-    """The backup folder or file to restore: `source`, else the latest backup."""
-    if source is None:
-        found = list_backups(store)
-        if not found:
-            raise StoreNotFound(
-                f"No backup of {store.gamertag} under {store_backups(store)}; run "
-                f"`levelup backup --player {store.gamertag}` first or pass --from PATH."
-            )
-        return found[-1]
-    source = Path(source).expanduser()
-    if not source.exists():
-        raise StoreNotFound(f"No backup at {source}; check the path given to --from.")
-    return source
-
-
 def _apply(store: PlayerStore, entry: dict) -> None:
-    """Steps 4 and 5 of the module docstring; each is done only if still to do."""
+    """The swap; each step is done only if still to do."""
     staging, aside = Path(entry["staging"]), Path(entry["aside"])
     live_archive = archive_root(store.path)
     staged_db, staged_archive = staging / DB_FILENAME, staging / ARCHIVE_DIRNAME
@@ -117,7 +88,7 @@ def _apply(store: PlayerStore, entry: dict) -> None:
     if staged_archive.exists():
         set_aside(live_archive, aside)
         os.replace(staged_archive, live_archive)
-    with duckdb.connect(str(store.path)) as con:  # views hold absolute paths: point them here
+    with duckdb.connect(str(store.path)) as con:  # views hold absolute paths
         refresh_archive_views(con, store.path)
     restore_journal(store.path).unlink()
     shutil.rmtree(staging, ignore_errors=True)
@@ -132,8 +103,7 @@ def _drop_uncommitted(store: PlayerStore, keep: Path | None = None) -> None:
 
 
 def finish_interrupted_restore(store: PlayerStore) -> RestoreReport | None:
-    """Finish a committed restore killed half-way (its report), or drop an uncommitted one's
-    staging files (None); the caller holds the writers' lock."""
+    """Finish a committed restore killed half-way, or drop an uncommitted one's staging files."""
     journal = restore_journal(store.path)
     if not journal.exists():
         _drop_uncommitted(store)
@@ -148,27 +118,29 @@ def finish_interrupted_restore(store: PlayerStore) -> RestoreReport | None:
         ) from exc
     _drop_uncommitted(store, keep=staging)
     _apply(store, entry)
-    aside = Path(entry["aside"])
     log.warning(
         "Finished the restore of %s's database from %s that was interrupted; the replaced "
         "files are in %s.",
         store.gamertag,
         entry.get("source"),
-        aside,
+        entry["aside"],
     )
-    return RestoreReport(
-        Path(entry.get("source", "")),
-        dict(entry.get("counts") or {}),
-        aside if aside.exists() else None,
-        int(entry.get("archive_files", 0)),
-    )
+    return RestoreReport.of(entry)
 
 
 def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
-    """Swap a checked backup in (see the module docstring), the replaced files kept aside.
-    `source`: a backup folder or a .duckdb file, default the latest backup. Works when the
-    live file is damaged: it is moved, never opened."""
-    source = resolve_backup(store, source)
+    """Swap a checked backup in, the replaced files kept aside; works on a damaged live file."""
+    if source is None:
+        found = list_backups(store)
+        if not found:
+            raise StoreNotFound(
+                f"No backup of {store.gamertag} under {store_backups(store)}; run "
+                f"`levelup backup --player {store.gamertag}` first or pass --from PATH."
+            )
+        source = found[-1]
+    source = Path(source).expanduser()
+    if not source.exists():
+        raise StoreNotFound(f"No backup at {source}; check the path given to --from.")
     db = source / DB_FILENAME if source.is_dir() else source
     if not db.is_file():
         raise StoreNotFound(f"{source} holds no {DB_FILENAME}; pass a backup folder or file.")
@@ -181,7 +153,10 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
     archive_src = db.parent / ARCHIVE_DIRNAME if source.is_dir() else None
     with store.locked(), store.guard():  # locked() finishes a killed restore
         _drop_uncommitted(store)  # and this drops the staging files of an uncommitted one
-        live_xuid = _live_xuid(store) if store.exists() else None
+        live_xuid = None
+        if store.exists():  # an unreadable live file is moved, never opened for more
+            with suppress(duckdb.Error), duckdb.connect(str(store.path), read_only=True) as con:
+                live_xuid = get_meta(con, "player_xuid")
         if xuid and live_xuid and xuid != live_xuid:
             raise MaintenanceError(
                 f"The backup {db} belongs to XUID {xuid}, not to {store.gamertag} (XUID "
@@ -198,13 +173,11 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        aside = store_backups(store) / f"{REPLACED_PREFIX}{stamp}"
         entry = {
             "staging": str(staging),
-            "aside": str(aside),
+            "aside": str(store_backups(store) / f"{REPLACED_PREFIX}{stamp}"),
             "source": str(source),
             "counts": counts,
-            "archive_files": files,
         }
         journal = restore_journal(store.path)
         temp = journal.with_name(journal.name + ".tmp")
@@ -214,10 +187,9 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
             os.fsync(out.fileno())
         os.replace(temp, journal)  # the commit point
         _apply(store, entry)
-    report = RestoreReport(source, counts, aside if aside.exists() else None, files)
-    archived = counts.get("archived_matches", 0)
-    if archived and not files:
-        report.counts = {**counts, "archive_files_missing": archived}
+    report = RestoreReport.of(entry)
+    if counts.get("archived_matches") and not files:
+        report.counts["archive_files_missing"] = counts["archived_matches"]
     return report
 
 
@@ -232,7 +204,7 @@ class CheckReport:
 
 
 def check_database(store: PlayerStore) -> CheckReport:
-    """`levelup db check` (module docstring); CorruptDatabase for a damaged file."""
+    """Finish a killed restore, read every block, isolate damaged bodies."""
     finished = None
     if store.path.parent.is_dir():
         with store.locked() as done:  # finishes a restore killed after its commit
@@ -241,7 +213,7 @@ def check_database(store: PlayerStore) -> CheckReport:
     with store.writer() as writer:
         report.found = raw_damage.scan(writer.connection)
         if report.found:
-            with writer._transaction() as tx:  # noqa: SLF001 - the writer's own transaction
+            with writer._transaction() as tx:
                 raw_damage.isolate(tx, report.found)
         report.awaiting = raw_damage.awaiting_refetch(writer.connection)
     return report

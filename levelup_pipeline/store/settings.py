@@ -1,6 +1,4 @@
-"""Per-player sync settings (which matches, how often) in `players/<gamertag>/settings.json`,
-beside the database (a rename takes them along): the default of the Dagster run config and of
-the CLI's options alike, one setting for every way of starting a sync."""
+"""Per-player sync settings beside the database: one default for every way of starting a sync."""
 
 from __future__ import annotations
 
@@ -19,7 +17,7 @@ Cadence = Literal["daily", "weekly"]
 
 
 class InvalidSetting(ValueError):
-    """A setting outside its valid values; the message lists the valid ones."""
+    """A setting outside its valid values (the message lists them)."""
 
 
 @dataclass(frozen=True)
@@ -30,25 +28,21 @@ class PlayerSettings:
     cadence: Cadence = "daily"
 
     def validated(self) -> PlayerSettings:
-        """Return self, or raise InvalidSetting with one sentence."""
-        if self.match_type not in MATCH_TYPES:
-            raise InvalidSetting(
-                f"Unknown match type {self.match_type!r}: use one of {', '.join(MATCH_TYPES)}."
-            )
-        if self.cadence not in CADENCES:
-            raise InvalidSetting(
-                f"Unknown cadence {self.cadence!r}: use one of {', '.join(CADENCES)}."
-            )
+        for name, value, valid in (
+            ("match type", self.match_type, MATCH_TYPES),
+            ("cadence", self.cadence, CADENCES),
+        ):
+            if value not in valid:
+                raise InvalidSetting(f"Unknown {name} {value!r}: use one of {', '.join(valid)}.")
         return self
 
 
 def settings_path(gamertag: str, data_dir: Path | None = None) -> Path:
-    """`<data>/players/<gamertag>/settings.json`."""
     return player_dir(gamertag, data_dir) / SETTINGS_FILENAME
 
 
 def load_settings(gamertag: str, data_dir: Path | None = None) -> PlayerSettings:
-    """The player's settings; the defaults when none were saved or the file is unreadable."""
+    """The player's settings; the defaults when none were saved or they are unreadable."""
     try:
         raw = json.loads(settings_path(gamertag, data_dir).read_text(encoding="utf-8"))
         known = {k: v for k, v in raw.items() if k in PlayerSettings.__dataclass_fields__}
@@ -58,7 +52,6 @@ def load_settings(gamertag: str, data_dir: Path | None = None) -> PlayerSettings
 
 
 def has_settings(gamertag: str, data_dir: Path | None = None) -> bool:
-    """True when settings were saved for the player."""
     return settings_path(gamertag, data_dir).is_file()
 
 

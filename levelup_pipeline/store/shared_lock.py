@@ -1,9 +1,4 @@
-"""Readers take their turn too: a shared `flock` on the writers' lock file while they are open.
-
-DuckDB refuses at once a read-write open while another process reads, and the reverse: so
-readers and writers (filelock's exclusive flock) wait for each other. Within one process the
-mix fails at once (`held_here`): DuckDB refuses it anyway.
-"""
+"""A shared `flock` for readers: DuckDB refuses a writer while another process reads."""
 
 from __future__ import annotations
 
@@ -30,7 +25,6 @@ _held_guard = threading.Lock()
 
 @contextmanager
 def holding(lock_file: Path, mode: str) -> Iterator[None]:
-    """Record that this process holds the lock of `lock_file` in `mode` during the block."""
     key = (str(lock_file), mode)
     with _held_guard:
         _held[key] += 1
@@ -48,16 +42,16 @@ def held_here(lock_file: Path, mode: str) -> bool:
 
 
 def _open(lock_file: Path) -> int | None:
-    """A descriptor of the lock file (flock works read-only too); None where none can exist."""
+    """A descriptor (flock works read-only too); None where no writer can make one either."""
     for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
         with suppress(OSError):
             return os.open(lock_file, flags, 0o644)
-    return None  # no lock file and none can be made: no writer can hold it either
+    return None
 
 
 @contextmanager
 def shared_lock(lock_file: Path, timeout: float, busy: str) -> Iterator[None]:
-    """Hold a shared lock on `lock_file` during the block; StoreBusy(`busy`) after `timeout` s."""
+    """A shared lock on `lock_file` during the block; StoreBusy(`busy`) after `timeout` s."""
     fd = None if fcntl is None or held_here(lock_file, WRITE) else _open(lock_file)
     try:
         deadline = time.monotonic() + timeout
@@ -73,4 +67,4 @@ def shared_lock(lock_file: Path, timeout: float, busy: str) -> Iterator[None]:
             yield
     finally:
         if fd is not None:
-            os.close(fd)  # closing the descriptor releases the lock
+            os.close(fd)  # releases the lock

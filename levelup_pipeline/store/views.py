@@ -1,12 +1,13 @@
-"""SQL helpers every module of the store shares: Arrow tables shown to SQL for a block,
-sync_meta upserts, the store's SQL files, row counts and the read of every block."""
+"""SQL helpers every module of the store shares."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -14,10 +15,8 @@ import duckdb
 
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> Iterator[None]:
-    """`data` (an Arrow table) readable as `name` inside the block, then unregistered.
-
-    After an error aborts a transaction DuckDB refuses every call until ROLLBACK, unregister
-    included: that refusal must not replace the error (the next registration replaces it)."""
+    """`data` readable as `name` inside the block; an aborted transaction's refusal to
+    unregister must not replace the error (the next registration replaces the name)."""
     con.register(name, data)
     try:
         yield
@@ -29,7 +28,7 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> Iterator
 
 
 def put_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str | None]) -> None:
-    """Upsert sync_meta values inside the caller's transaction (stored as text)."""
+    """Upsert sync_meta values (as text) inside the caller's transaction."""
     for key, value in values.items():
         con.execute(
             "INSERT OR REPLACE INTO sync_meta (key, value, updated_at)"
@@ -38,9 +37,32 @@ def put_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str | None]) -> N
         )
 
 
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    rows = con.execute("SELECT value FROM sync_meta WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def meta_json(con: duckdb.DuckDBPyConnection, key: str) -> Any:
+    """A sync_meta value's JSON; None when unset or unreadable."""
+    try:
+        return json.loads(get_meta(con, key) or "null")
+    except ValueError:
+        return None
+
+
+def sql_path(path: Path) -> str:
+    """A path as an SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def merge_aliases(con: duckdb.DuckDBPyConnection, sightings: str) -> None:
+    """Merge alias sightings: a SELECT of xuid, gamertag, first_seen, last_seen, source."""
+    con.execute(sql_file("merge_aliases.sql").format(sightings=sightings))
+
+
 @cache
 def sql_file(name: str) -> str:
-    """Text of `store/sql/<name>`, read once per process (transforms run some per chunk)."""
+    """Text of `store/sql/<name>`, read once: transforms run some per chunk."""
     return (resources.files("levelup_pipeline.store") / "sql" / name).read_text(encoding="utf-8")
 
 
@@ -53,13 +75,12 @@ def _base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None) -> dict[str, int]:
-    """Row count of these tables (default: every base table of the file)."""
+    """Row count of these tables (default: every base table)."""
     tables = _base_tables(con) if tables is None else tables
     return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}
 
 
 def read_every_block(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int | None]]:
-    """(rows, order-independent hash of every row) per base table: reading every column of
-    every row makes DuckDB load, and checksum, every block in use."""
+    """(rows, order-independent hash) per table: DuckDB loads and checksums every block."""
     query = 'SELECT count(*), bit_xor(hash("{0}")) FROM "{0}"'
     return {t: tuple(con.execute(query.format(t)).fetchall()[0]) for t in _base_tables(con)}

@@ -1,5 +1,4 @@
-"""What every write of a player's file shares: the transaction, bulk Arrow inserts, sync_meta;
-StoreWriter (writer.py) is one subclass per responsibility (raw, reference data, model)."""
+"""What every write of a player's file shares: the transaction, bulk Arrow inserts, sync_meta."""
 
 from __future__ import annotations
 
@@ -13,13 +12,12 @@ import duckdb
 import pyarrow as pa
 
 from levelup_pipeline.store.errors import raise_storage_error
-from levelup_pipeline.store.views import put_meta, registered, table_counts
+from levelup_pipeline.store.views import get_meta, put_meta, registered, table_counts
 from levelup_pipeline.transform.stages import rows_to_arrow
 
-# jemalloc keeps less of what a transform chunk's tables used (peak RSS of a 10,000-match full
-# sync 504-520 MB against 540-559 MB, same speed); a pool the user chose is left alone.
+# jemalloc: peak RSS of a 10,000-match full sync 504-520 MB against 540-559 MB, same speed.
 if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-    with suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default
+    with suppress(NotImplementedError):  # a pyarrow built without jemalloc
         pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 # Keys of the tables `_insert` upserts: DuckDB refuses to upsert one key twice in a statement.
@@ -41,12 +39,11 @@ _ARROW_TYPES = {
 
 
 def now() -> datetime:
-    """The time a write records (UTC)."""
     return datetime.now(UTC)
 
 
 class WriterCore:
-    """The connection of a writer (inside the file lock) and the plumbing of its writes."""
+    """A writer's connection, inside the file lock, and the plumbing of its writes."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, gamertag: str) -> None:
         self._con = con
@@ -60,7 +57,7 @@ class WriterCore:
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """BEGIN ... COMMIT, ROLLBACK on any error; storage errors become the user's error."""
+        """BEGIN ... COMMIT, ROLLBACK on any error; storage errors become the user's."""
         con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
@@ -71,10 +68,9 @@ class WriterCore:
                 con.execute("ROLLBACK")
             corrupt = isinstance(exc, duckdb.SerializationException) or None
             raise_storage_error(exc, f"of {self._gamertag}", self._gamertag, corrupt)
-            raise
 
     def _schema(self, table: str) -> pa.Schema:
-        """Arrow schema of a table, read from DuckDB itself so the two never drift apart."""
+        """Arrow schema of a table, read from DuckDB so the two never drift apart."""
         if table not in self._schemas:
             cols = self._con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns"
@@ -109,7 +105,6 @@ class WriterCore:
     def _insert_arrow(
         self, con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, mode: str = ""
     ) -> int:
-        """Bulk insert of an Arrow table whose columns are named like the table's."""
         if not data.num_rows:
             return 0
         with registered(con, f"_in_{table}", data):
@@ -118,15 +113,11 @@ class WriterCore:
         return data.num_rows
 
     def get_meta(self, key: str) -> str | None:
-        """One sync_meta value (cursor, last sync, schema version...), or None."""
-        rows = self._con.execute("SELECT value FROM sync_meta WHERE key = ?", [key]).fetchall()
-        return rows[0][0] if rows else None
+        return get_meta(self._con, key)
 
     def set_meta(self, key: str, value: str | None) -> None:
-        """Upsert one sync_meta value (stored as text)."""
         with self._transaction() as con:
             put_meta(con, {key: value})
 
     def table_counts(self) -> dict[str, int]:
-        """Row count of every table in the file."""
         return table_counts(self._con)

@@ -1,7 +1,4 @@
-"""Rows of the original LevelUp's files (../shared/legacy/LEVELUP_LAYOUTS.md) -> rows of the
-imported_* tables (pure). Each converter returns (row, None) or (None, why the row cannot be
-trusted); NULL stays NULL (the gap filling completes what the API still serves), nothing is
-guessed."""
+"""The original LevelUp's rows -> imported_* rows: (row, None) or (None, why), nothing guessed."""
 
 from __future__ import annotations
 
@@ -24,8 +21,6 @@ Row = dict[str, Any]
 Converted = tuple[Row | None, str | None]
 Columns = dict[str, tuple[Callable[[Any], Any], tuple[str, ...]]]
 
-#: The original's medal ids were 32-bit signed integers: ids above this never made it in,
-#: and a negative id is one that wrapped around - cut, so it cannot be trusted.
 INT32_MAX = 2**31 - 1
 _MATCH_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -50,7 +45,7 @@ def match_id_of(value: Any) -> str | None:
 
 
 def legacy_bool(value: Any) -> bool | None:
-    """SQLite keeps booleans as 0/1 (or text); DuckDB as booleans; NULL stays NULL."""
+    """SQLite keeps booleans as 0/1 or text; NULL stays NULL."""
     if isinstance(value, str):
         value = {"0": False, "1": True, "false": False, "true": True}.get(value.strip().lower())
     return bool(value) if isinstance(value, int | float) else None
@@ -74,9 +69,7 @@ def _name(value: Any) -> str | None:
 
 
 def decode_gamertag(value: Any) -> str | None:
-    """A gamertag however the original stored it: text with control characters, UTF-16
-    bytes (a BLOB, a list of byte values, or text whose every other character is NUL, with
-    or without a byte-order mark); cleaned like a film's gamertag (cut at the first NUL)."""
+    """A gamertag however the original stored it (control characters, UTF-16 of any form)."""
     if isinstance(value, list) and all(isinstance(b, int) and 0 <= b < 256 for b in value):
         value = bytes(value)
     if isinstance(value, str) and _utf16_read_as_text(value):
@@ -85,7 +78,7 @@ def decode_gamertag(value: Any) -> str | None:
         value = _decode_bytes(bytes(value))
     if not isinstance(value, str):
         return None
-    return clean_gamertag(value.replace("\ufeff", ""))  # byte-order marks too
+    return clean_gamertag(value.replace("\ufeff", ""))
 
 
 def _decode_bytes(data: bytes) -> str:
@@ -99,7 +92,6 @@ def _decode_bytes(data: bytes) -> str:
 
 
 def _utf16_read_as_text(text: str) -> bool:
-    """True for UTF-16 bytes that were read as 8-bit text ('G\\x00a\\x00...', 'ÿþG\\x00...')."""
     if not all(ord(c) < 256 for c in text):
         return False
     low, high = text[0::2].rstrip("\x00"), text[1::2].rstrip("\x00")
@@ -117,7 +109,6 @@ def _columns(*groups: tuple[Callable[[Any], Any], str]) -> Columns:
     return out
 
 
-# imported column[=the legacy names that hold it: v4 first, then SQLite; default: the same]
 MATCH_COLUMNS = _columns(
     (legacy_time, "start_time"),
     (_text, "playlist_id playlist_name map_id map_name game_variant_id game_variant_name"),
@@ -142,13 +133,11 @@ SCORE_COLUMNS = _columns(
     (_text, "award_category"),
     (as_int, "count=award_count points=award_score"),
 )
-# Every alias table's names: xuid_aliases, Players, teammates_aggregate, antagonists...
 ALIAS_COLUMNS = _columns(
     (normalize_xuid, "xuid=xuid,teammate_xuid,opponent_xuid"),
     (decode_gamertag, "gamertag=gamertag,teammate_gamertag,opponent_gamertag"),
     (legacy_time, "last_seen=last_seen,last_played,last_encounter"),
 )
-# Every variant of a highlight event's keys the original's writers used.
 EVENT_COLUMNS = _columns(
     (known_event_type, "event_type=event_type,EventType"),
     (as_int, "time_ms=time_ms,TimestampMs,TimeMs type_hint=type_hint,TypeHint"),
@@ -196,12 +185,10 @@ def _of_match(row: Row, columns: Columns) -> Converted:
 
 
 def match_row(row: Row) -> Converted:
-    """A v4 match_stats / SQLite MatchCache row -> an imported_match_stats row (or a reason)."""
     return _of_match(row, MATCH_COLUMNS)
 
 
 def skill_row(row: Row, player_xuid: str) -> Converted:
-    """A v4 player_match_stats row (or a match row's MMR) -> imported_player_match_stats."""
     out, reason = _of_match(row, SKILL_COLUMNS)
     if out is not None:
         out["xuid"] = normalize_xuid(row.get("xuid")) or player_xuid
@@ -209,12 +196,12 @@ def skill_row(row: Row, player_xuid: str) -> Converted:
 
 
 def has_skill(row: Row) -> bool:
-    """False for a row with only keys and a team id (its MMR NULL): it imports nothing."""
+    """False for a row with only keys and a team id: it imports nothing."""
     return any(row[k] is not None for k in SKILL_COLUMNS if k != "team_id")
 
 
 def medal_row(row: Row) -> Converted:
-    """A v4 medals_earned row -> imported_medals; a cut (negative) id is refused."""
+    """A medal id beyond 32 bits wrapped in the original: refused."""
     out, reason = _of_match(row, MEDAL_COLUMNS)
     if out is not None and not out["name_id"]:
         return None, NO_MEDAL_ID
@@ -224,7 +211,6 @@ def medal_row(row: Row) -> Converted:
 
 
 def personal_score_row(row: Row) -> Converted:
-    """A v4 personal_score_awards row -> imported_personal_scores (kept, not folded)."""
     out, reason = _of_match(row, SCORE_COLUMNS)
     if out is not None and out["award_name"] is None:
         return None, NO_AWARD_NAME
@@ -232,7 +218,6 @@ def personal_score_row(row: Row) -> Converted:
 
 
 def event_row(match_id: str, index: int, event: Row, text: str) -> Row:
-    """One highlight event (any key variant) -> an imported_highlight_events row."""
     return {
         "match_id": match_id,
         "event_index": index,
@@ -242,8 +227,7 @@ def event_row(match_id: str, index: int, event: Row, text: str) -> Row:
 
 
 def v4_event(row: Row) -> tuple[Row, str]:
-    """A v4 highlight_events row -> (the event, its JSON text): the typed columns win over
-    its raw_json, which may hold more (the medal fields)."""
+    """(event, JSON text): the typed columns win over raw_json, which may hold more."""
     text = row.get("raw_json")
     extra = parse_json(text)
     typed = {k: row.get(k) for k in ("event_type", "time_ms", "xuid", "gamertag", "type_hint")}
@@ -264,7 +248,6 @@ def sqlite_events(body: Any) -> list[Row] | None:
 
 
 def alias_row(row: Row, table: str) -> Converted:
-    """One (xuid, gamertag) sighting of any legacy alias table -> an imported_aliases row."""
     out = {**_convert(row, ALIAS_COLUMNS), "legacy_table": table}
     if out["xuid"] is None:
         return None, NO_XUID

@@ -252,18 +252,17 @@ def test_a_transform_out_of_duckdb_memory_finishes_without_the_budget(
     """Films too big for the transform's memory budget: the chunks already committed stay,
     the rest is transformed again with DuckDB's default limit, and the rows are complete."""
     from levelup_pipeline.store import model_writes
-    from levelup_pipeline.store.writer import StoreWriter
 
     monkeypatch.setattr(model_writes, "TRANSFORM_MEMORY_LIMIT", "8MB")
     monkeypatch.setattr(stages, "TRANSFORM_CHUNK", 4)
     passes = []
-    run_chunks = StoreWriter._transform_chunks
+    run_chunks = stages.transform_chunks
 
-    def counted(self, *args):
-        passes.append(self._con.execute("SELECT current_setting('memory_limit')").fetchall())
-        return run_chunks(self, *args)
+    def counted(con, *args):
+        passes.append(con.execute("SELECT current_setting('memory_limit')").fetchall())
+        return run_chunks(con, *args)
 
-    monkeypatch.setattr(StoreWriter, "_transform_chunks", counted)
+    monkeypatch.setattr(stages, "transform_chunks", counted)
     raws = [
         RawMatch(f"m{i}", synthetic_match(f"m{i}", START + timedelta(hours=i)), None, film)
         for i, film in enumerate([[_event(j) for j in range(3000)]] * 12)
