@@ -15,14 +15,14 @@ from pathlib import Path
 
 import click
 
-from levelup_pipeline.config import PROJECT_ROOT
+from levelup_pipeline.config import PROJECT_ROOT, SECRET_ENV
 from levelup_pipeline.halo import auth
 from levelup_pipeline.halo.endpoint import ENDPOINT_ENV
 from levelup_pipeline.halo.ratelimit import RPS_ENV
 from levelup_pipeline.report.serve import REPORT_URL_ENV, serve_reports
 
 #: Any of these set means the user configured the real API (a redirect URI alone does not).
-CREDENTIAL_ENV = tuple(v for v in auth.CREDENTIAL_ENV.values() if v != auth.REDIRECT_URI_ENV)
+CREDENTIAL_ENV = tuple(v for v in SECRET_ENV.values() if v != auth.REDIRECT_URI_ENV)
 #: Matches each demo player has played since the demo, waiting for a sync from the UI.
 DEV_NEW_MATCHES = 3
 

@@ -3,7 +3,6 @@ runs a killed CLI left STARTED are failed first, or they would keep their pool s
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import socket
@@ -256,11 +255,6 @@ def execute_for_partition(
         ),
         job_code_origin=JobPythonOrigin(job_name, RepositoryPythonOrigin(sys.executable, pointer)),
     )
-    # Start-up's objects (Dagster, the definitions) live as long as this process: frozen out
-    # of the cyclic GC, whose full passes scanned them all, holding the GIL 100-200 ms each
-    # and stalling the sync's event loop (benchmarks/README.md, figure B).
-    gc.freeze()
-    gc.enable()
     return execute_run(in_memory, run, instance)
 
 

@@ -258,8 +258,9 @@ class _JobRunner:
         if not rebuild:
             # First, before any heavy import: the prefetch cannot start from a damaged file,
             # and the requests it makes stay right if the file is then set aside.
-            # No cyclic GC until the run starts (cli/runner.py freezes what start-up loaded):
-            # imports make no garbage cycles, and each full pass held the GIL 50-200 ms.
+            # No cyclic GC until the run starts (defs/executor.py freezes what start-up
+            # loaded): imports make no garbage cycles, and each full pass held the GIL
+            # 50-200 ms, stalling the prefetch.
             gc.disable()
             _start_prefetch(gamertag, options, state)
             if options.mode == "full":

@@ -3,6 +3,7 @@ run, whoever launched it (docs/orchestration.md)."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +13,26 @@ from dagster._core.executor.in_process import InProcessExecutor
 from levelup_pipeline.defs import run_lock
 
 PARTITION_TAG = "dagster/partition"
+_start_up_frozen = False
+
+
+def freeze_start_up() -> None:
+    """Once per process, at its first run: what start-up loaded (Dagster, the definitions)
+    lives as long as the process, so it leaves the cyclic GC, whose full passes scanned it
+    all, holding the GIL 100-200 ms each and stalling the sync's event loop (benchmarks/
+    README.md, figure B). The GC `levelup sync` paused during start-up resumes."""
+    global _start_up_frozen
+    if not _start_up_frozen:
+        gc.freeze()
+        _start_up_frozen = True
+    gc.enable()
 
 
 class PlayerRunExecutor(InProcessExecutor):
     """Steps in this process, one after the other, while the player's run lock is held."""
 
     def execute(self, plan_context, execution_plan) -> Iterator[DagsterEvent]:
+        freeze_start_up()
         gamertag = plan_context.dagster_run.tags.get(PARTITION_TAG)
         if not gamertag:
             yield from super().execute(plan_context, execution_plan)

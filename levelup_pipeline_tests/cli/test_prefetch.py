@@ -177,10 +177,10 @@ def test_verbose_logs_the_prefetched_requests_too(synced_pipeline):
 
 def test_no_cyclic_gc_from_start_up_to_the_run_then_start_up_frozen(pipeline, monkeypatch):
     """Full GC passes over Dagster's objects held the GIL 100-200 ms each during the fetch:
-    the CLI runs start-up without the cyclic GC, then freezes what it loaded."""
+    the CLI starts up without the cyclic GC; the run's executor freezes what it loaded."""
     import gc
 
-    from levelup_pipeline.cli import runner
+    from levelup_pipeline.defs import executor
 
     calls: list[str] = []
 
@@ -193,10 +193,11 @@ def test_no_cyclic_gc_from_start_up_to_the_run_then_start_up_frozen(pipeline, mo
             return call
 
     monkeypatch.setattr(sync_cmd, "gc", Recorder())
-    monkeypatch.setattr(runner, "gc", Recorder())
-    start, execute = prefetch.start, runner.execute_run
+    monkeypatch.setattr(executor, "gc", Recorder())
+    monkeypatch.setattr(executor, "_start_up_frozen", False)  # as in a new process
+    start, claim = prefetch.start, prefetch.claim
     monkeypatch.setattr(prefetch, "start", lambda *a: calls.append("prefetch") or start(*a))
-    monkeypatch.setattr(runner, "execute_run", lambda *a: calls.append("run") or execute(*a))
+    monkeypatch.setattr(prefetch, "claim", lambda *a: calls.append("raw step") or claim(*a))
     gamertag = pipeline.gamertags()[1]
     pipeline.add(gamertag)
     args = ["sync", "--full", "--match-type", "all", "--max-matches", "3", "--player", gamertag]
@@ -206,4 +207,5 @@ def test_no_cyclic_gc_from_start_up_to_the_run_then_start_up_frozen(pipeline, mo
         gc.unfreeze()  # this test process outlives the run
         gc.enable()
     assert result.exit_code == 0, result.output
-    assert calls == ["gc.disable", "prefetch", "gc.freeze", "gc.enable", "run"]
+    assert calls[:5] == ["gc.disable", "prefetch", "gc.freeze", "gc.enable", "raw step"]
+    assert calls[-1] == "gc.enable"  # whatever happened in the run
