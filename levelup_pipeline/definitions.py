@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from levelup_pipeline.defs import startup_gc  # isort: skip  (first: it pauses the cyclic GC)
+
 from dagster import Definitions, EnvVar
 
 from levelup_pipeline.config import SECRET_ENV
@@ -39,3 +41,4 @@ DOMAINS: dict[str, Definitions] = {
 }
 
 defs = Definitions.merge(*DOMAINS.values())
+startup_gc.resume()
