@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import filelock
 from dagster import DagsterInstance
 
+from levelup_pipeline.atomic_file import write_atomic
 from levelup_pipeline.config import PROJECT_ROOT, dagster_home
 from levelup_pipeline.defs.instance_sqlite import cheaper_commits
 from levelup_pipeline.defs.partitions import registered_players
@@ -23,9 +23,7 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     if not target.exists() and SHIPPED_DAGSTER_YAML.exists() and target != SHIPPED_DAGSTER_YAML:
-        partial = target.with_name(f".dagster.yaml.{os.getpid()}.tmp")
-        shutil.copyfile(SHIPPED_DAGSTER_YAML, partial)
-        os.replace(partial, target)  # atomic: a concurrent CLI never reads half a file
+        write_atomic(target, SHIPPED_DAGSTER_YAML.read_bytes())  # a concurrent CLI reads it
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import filelock
 
+from levelup_pipeline.atomic_file import write_atomic
 from levelup_pipeline.config import dagster_home
 from levelup_pipeline.store.gamertag import find_gamertag, run_lock_name
 
@@ -59,9 +60,7 @@ def player_run_lock(
 
 
 def _write_json(path: Path, value: object) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(value), encoding="utf-8")
-    os.replace(partial, path)  # atomic: a reader never sees half a file
+    write_atomic(path, json.dumps(value).encode("utf-8"))
 
 
 def _read_json(path: Path) -> object:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import aiohttp
 
+from levelup_pipeline.atomic_file import write_atomic
 from levelup_pipeline.config import SECRET_ENV
 from levelup_pipeline.halo.endpoint import configured_endpoint, create_session
 from levelup_pipeline.halo.errors import AuthenticationFailed, HaloApiUnavailable, InsecureTokenFile
@@ -82,7 +83,6 @@ def write_refresh_token(
 ) -> None:
     """Atomically write the refresh token (and the token pair) to a 0600 file in a 0700 folder."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     content: dict = {"refresh_token": token, "updated_utc": dt.datetime.now(dt.UTC).isoformat()}
     if tokens is not None and tokens.expires_at and tokens.refresh_at:  # lifetime known
         content["spartan"] = {
@@ -92,14 +92,7 @@ def write_refresh_token(
             "expires_utc": tokens.expires_at.isoformat(),
             "refresh_utc": tokens.refresh_at.isoformat(),
         }
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, json.dumps(content).encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(content).encode("utf-8"), mode=0o600, durable=True)
 
 
 @dataclass

@@ -4,13 +4,13 @@ for every player; images the API does not have are remembered and not asked agai
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from levelup_pipeline.atomic_file import write_atomic
 from levelup_pipeline.halo.client import UntrustedImageUrl, download_image, medal_sprite_url
 from levelup_pipeline.halo.errors import ResourceNotFound
 from levelup_pipeline.ingest.fetch_core import (
@@ -98,11 +98,9 @@ class ReferenceReport:
         return asdict(self)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_image(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_atomic(path, data)
 
 
 async def fetch_reference(
@@ -127,7 +125,7 @@ async def fetch_reference(
         elif error is not None:
             report.images_failed += 1
         else:
-            await asyncio.to_thread(_write_atomic, image_path(assets_root, url), data)
+            await asyncio.to_thread(_write_image, image_path(assets_root, url), data)
             report.images_downloaded += 1
             report.bytes_downloaded += len(data)
 

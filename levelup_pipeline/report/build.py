@@ -6,12 +6,12 @@ import base64
 import hashlib
 import html
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from levelup_pipeline.atomic_file import write_atomic
 
 if TYPE_CHECKING:  # pandas is imported by DuckDB's .df(), only when a report is built
     import pandas as pd
@@ -170,17 +170,6 @@ class PlayerReport:
         )
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def update_report(
     gamertag: str, data: ReportData, player_folder: Path, new_matches: int | None = None
 ) -> tuple[PlayerReport, dict[str, Path]]:
@@ -210,9 +199,9 @@ def update_report(
         _title, rows, function = PLOTS[name]
         report.images[name] = getattr(plots, function)(getattr(data, rows))
         report.rendered.append(name)
-        _write_atomic(path, report.images[name])
+        write_atomic(path, report.images[name])
     if report.rendered:
-        _write_atomic(folder / FINGERPRINTS_FILE, json.dumps(fingerprints).encode("utf-8"))
+        write_atomic(folder / FINGERPRINTS_FILE, json.dumps(fingerprints).encode("utf-8"))
     # A short id of the plots' content in image URLs: browsers never show stale images.
     version = hashlib.sha256("".join(sorted(fingerprints.values())).encode()).hexdigest()[:12]
     texts = {
@@ -222,5 +211,5 @@ def update_report(
     }
     for key, (filename, text) in texts.items():
         paths[key] = folder / filename
-        _write_atomic(paths[key], text.encode("utf-8"))
+        write_atomic(paths[key], text.encode("utf-8"))
     return report, paths

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import duckdb
 import filelock
 
+from levelup_pipeline.atomic_file import write_atomic
 from levelup_pipeline.store.errors import (
     MigrationError,
     StoreBusy,
@@ -239,11 +239,8 @@ class PlayerStore:
 
     def _remember_state(self) -> None:
         """Record the file as this writer leaves it (best effort)."""
-        target = _checked(self.path)
-        temp = target.with_name(target.name + ".tmp")
         try:
-            temp.write_text(file_state(self.path) or "", encoding="ascii")
-            os.replace(temp, target)
+            write_atomic(_checked(self.path), (file_state(self.path) or "").encode("ascii"))
         except OSError:
             forget_state(self.path)
 

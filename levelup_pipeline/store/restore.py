@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from levelup_pipeline.atomic_file import write_atomic
 from levelup_pipeline.store import raw_damage
 from levelup_pipeline.store.archive import ARCHIVE_DIRNAME, archive_root, refresh_archive_views
 from levelup_pipeline.store.errors import StoreNotFound, one_line
@@ -180,12 +181,7 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
             "counts": counts,
         }
         journal = restore_journal(store.path)
-        temp = journal.with_name(journal.name + ".tmp")
-        with open(temp, "w", encoding="utf-8") as out:
-            json.dump(entry, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, journal)  # the commit point
+        write_atomic(journal, json.dumps(entry).encode("utf-8"), durable=True)  # commit point
         _apply(store, entry)
     report = RestoreReport.of(entry)
     if counts.get("archived_matches") and not files:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from levelup_pipeline.atomic_file import write_atomic
 from levelup_pipeline.store.paths import player_dir
 
 SETTINGS_FILENAME = "settings.json"
@@ -68,7 +68,5 @@ def save_settings(
     updated = replace(current, **{k: v for k, v in changes.items() if v is not None}).validated()
     path = settings_path(gamertag, data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{SETTINGS_FILENAME}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(asdict(updated), indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    write_atomic(path, (json.dumps(asdict(updated), indent=2) + "\n").encode("utf-8"))
     return updated
