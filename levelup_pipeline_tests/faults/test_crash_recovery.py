@@ -170,3 +170,77 @@ def test_process_alive_tells_dead_zombie_and_reused_pids_apart():
     assert not process_alive(child.pid)  # a zombie (exited, not reaped yet)
     child.wait()
     assert not process_alive(child.pid)
+
+
+def _started_runs(home: Path) -> set[str]:
+    if not (home / "dagster.yaml").exists():
+        return set()
+    instance = DagsterInstance.from_config(str(home))
+    try:
+        records = instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.STARTED]))
+        return {r.dagster_run.run_id for r in records}
+    finally:
+        instance.dispose()
+
+
+def _run_and_kill_prefetched(args: list[str], env: dict, sim, home: Path, point) -> str:
+    """Start `levelup ARGS` with its prefetch on; SIGKILL it at `point`: ("fetched", k) once
+    the prefetch fetched k matches (before the run exists), ("run", s) s seconds after its run
+    started (the prefetch has fetched most of it: the run is writing)."""
+    kind, value = point
+    sim.reset_stats()
+    before = _started_runs(home)
+    proc = subprocess.Popen(
+        cli_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline, started_at = time.monotonic() + 60, None
+    while proc.poll() is None and time.monotonic() < deadline:
+        if kind == "fetched" and sim.stats()["requests"]["film_chunk"] >= value:
+            break
+        if kind == "run":
+            started_at = started_at or (time.monotonic() if _started_runs(home) - before else None)
+            if started_at is not None and time.monotonic() - started_at >= value:
+                break
+        time.sleep(0.005)
+    if proc.poll() is not None:
+        return f"{kind} {value:.2f}: finished first"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return f"{kind} {value:.2f}"
+
+
+def test_sigkill_with_the_prefetch_on_then_resume(tmp_path: Path):
+    """The same guarantees with `levelup sync`'s prefetch on: a kill while it fetches before
+    the run exists, then kills inside runs that answer from it, lose and duplicate nothing."""
+    with isolated_pipeline(tmp_path / "baseline", seed=7, players=1, matches=65) as pipeline:
+        gamertag = pipeline.gamertags()[0]
+        outcome = pipeline.sync(gamertag, "full_sync", match_type="all")
+        assert outcome.success, outcome.error
+        expected = snapshot(pipeline.store(gamertag))
+
+        root = tmp_path / "killed"
+        env = cli_env(root, pipeline.sim.endpoint, rps=300)
+        store = PlayerStore(gamertag, data_dir=root / "data")
+        args = ["sync", "--full", "--player", gamertag, "--match-type", "all"]
+        home = root / "dagster_home"
+        rng = random.Random(SEED)
+        points = [("fetched", rng.randint(3, 20)), ("run", rng.uniform(0.0, 0.3))]
+        points += [("run", rng.uniform(0.2, 0.6))]
+        stored_before, kills, stuck = 0, [], set()
+        for point in points:
+            kills.append(_run_and_kill_prefetched(args, env, pipeline.sim, home, point))
+            stored = _raw_count(store)
+            kills[-1] += f" -> {stored} stored"
+            assert stored >= stored_before, f"a crash lost stored matches: {kills}"
+            stored_before = stored
+            stuck |= _started_runs(home)  # runs a kill left STARTED
+        assert kills[0].endswith("-> 0 stored"), f"the prefetch wrote something: {kills}"
+        assert stuck, f"no kill landed inside a run: {kills}"
+
+        final = run_cli(args, env, timeout=120)
+        assert final.returncode == 0, final.stderr[-2000:]
+        instance = DagsterInstance.from_config(str(home))
+        assert not instance.get_run_records(RunsFilter(statuses=UNFINISHED))
+        for run_id in stuck:
+            assert instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
+        assert_same_as(store, expected)
