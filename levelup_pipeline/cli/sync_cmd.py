@@ -256,11 +256,11 @@ class _JobRunner:
     def _run(self, gamertag: str, options: SyncOptions, state: StoredState | None) -> str | None:
         rebuild = "rebuild_from_raw" in self.after  # recomputes from what is stored: no sync
         if not rebuild:
-            # First, before any heavy import: the prefetch cannot start from a damaged file,
-            # and the requests it makes stay right if the file is then set aside.
             # No cyclic GC until the run starts (defs/executor.py freezes what start-up
-            # loaded): imports make no garbage cycles, and each full pass held the GIL
-            # 50-200 ms, stalling the prefetch.
+            # loaded): each full pass held the GIL 50-200 ms, stalling the prefetch.
+            # The prefetch comes before any heavy import, the damaged-file check's included:
+            # it does not start from a damaged file, and a file set aside after it only
+            # leaves its plan stale (the run asks for what it lacks).
             gc.disable()
             _start_prefetch(gamertag, options, state)
             if options.mode == "full":

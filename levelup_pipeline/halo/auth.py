@@ -11,7 +11,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import aiohttp
 
@@ -33,6 +33,12 @@ class AzureApp(NamedTuple):
     client_id: str
     client_secret: str
     redirect_uri: str = "https://localhost"
+
+    def for_spnkr(self) -> Any:
+        """spnkr's own AzureApp, for its sign-in calls (imports spnkr)."""
+        from spnkr.auth import AzureApp as SpnkrApp
+
+        return SpnkrApp(*self)
 
 
 SIM_APP = AzureApp("sim-client-id", "sim-client-secret", "https://localhost")
@@ -246,14 +252,13 @@ class TokenManager:
             refresh_token = SIM_REFRESH_TOKEN
         if not refresh_token:
             raise AuthenticationFailed(f"no refresh token stored in {self._token_file}")
-        from spnkr.auth import AzureApp as SpnkrApp
         from spnkr.auth import halo as spnkr_halo
         from spnkr.auth import oauth as spnkr_oauth
         from spnkr.auth import xbox as spnkr_xbox
         from spnkr.auth.core import XSTS_V3_HALO_AUDIENCE, XSTS_V3_XBOX_AUDIENCE
 
         try:
-            app = SpnkrApp(self._app.client_id, self._app.client_secret, self._app.redirect_uri)
+            app = self._app.for_spnkr()
             oauth = await spnkr_oauth.refresh_oauth_token(session, refresh_token, app)
             user = await spnkr_xbox.request_user_token(session, oauth.access_token)
             # The Xbox-audience XSTS token is part of spnkr's flow (player identity).
@@ -294,15 +299,12 @@ class TokenManager:
 
 async def interactive_login(app: AzureApp, token_file: Path | None = None) -> Path:
     """`levelup auth`: spnkr's sign-in prompt, then the refresh token stored (0600)."""
-    from spnkr.auth import AzureApp as SpnkrApp
     from spnkr.auth import authenticate_player
 
     path = Path(token_file) if token_file else default_token_file()
     async with create_session(configured_endpoint()) as session:
         try:
-            refresh_token = await authenticate_player(
-                session, SpnkrApp(app.client_id, app.client_secret, app.redirect_uri)
-            )
+            refresh_token = await authenticate_player(session, app.for_spnkr())
         except (TimeoutError, aiohttp.ClientConnectionError) as exc:
             raise HaloApiUnavailable(
                 f"login.live.com could not be reached ({type(exc).__name__})."

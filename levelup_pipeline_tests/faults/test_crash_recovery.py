@@ -53,31 +53,42 @@ def _kill_points(rng: random.Random) -> list[tuple[str, float]]:
     ]
 
 
-def _run_and_kill(args: list[str], env: dict, sim, point: tuple[str, float], todo: int) -> str:
-    """Start `levelup ARGS`, SIGKILL it at `point` (`todo` = matches it has to fetch)."""
+def _kill_when(args: list[str], env: dict, point: tuple[str, float], due) -> str:
+    """Start `levelup ARGS`, SIGKILL it once `due()` (polled every 5 ms) says so; where it
+    landed."""
     kind, value = point
-    sim.reset_stats()
-    # The points are timed by the requests the run makes: the CLI's prefetch (which fetches
-    # while Dagster loads, before the run writes anything) is off, so they land in the writes.
-    env = {**env, PREFETCH_ENV: "0"}
     proc = subprocess.Popen(
         cli_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline, fetched_at = time.monotonic() + 60, None
-    while proc.poll() is None and time.monotonic() < deadline:
-        fetched = sim.stats()["requests"]["film_chunk"]  # the last request of each match
-        if kind == "fetched" and fetched >= min(value, todo):
-            break
-        if kind == "after" and fetched >= todo:
-            fetched_at = fetched_at or time.monotonic()
-            if time.monotonic() - fetched_at >= value:
-                break
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline and not due():
         time.sleep(0.005)
     if proc.poll() is not None:
         return f"{kind} {value:.2f}: finished first"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     return f"{kind} {value:.2f}"
+
+
+def _run_and_kill(args: list[str], env: dict, sim, point: tuple[str, float], todo: int) -> str:
+    """Start `levelup ARGS`, SIGKILL it at `point` (`todo` = matches it has to fetch)."""
+    kind, value = point
+    sim.reset_stats()
+    fetched_at: float | None = None
+
+    def due() -> bool:
+        nonlocal fetched_at
+        fetched = sim.stats()["requests"]["film_chunk"]  # the last request of each match
+        if kind == "fetched":
+            return fetched >= min(value, todo)
+        if fetched >= todo:
+            fetched_at = fetched_at or time.monotonic()
+            return time.monotonic() - fetched_at >= value
+        return False
+
+    # The points are timed by the requests the run makes: the CLI's prefetch (which fetches
+    # while Dagster loads, before the run writes anything) is off, so they land in the writes.
+    return _kill_when(args, {**env, PREFETCH_ENV: "0"}, point, due)
 
 
 def test_sigkill_at_random_points_then_resume(tmp_path: Path):
@@ -190,23 +201,17 @@ def _run_and_kill_prefetched(args: list[str], env: dict, sim, home: Path, point)
     kind, value = point
     sim.reset_stats()
     before = _started_runs(home)
-    proc = subprocess.Popen(
-        cli_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline, started_at = time.monotonic() + 60, None
-    while proc.poll() is None and time.monotonic() < deadline:
-        if kind == "fetched" and sim.stats()["requests"]["film_chunk"] >= value:
-            break
-        if kind == "run":
-            started_at = started_at or (time.monotonic() if _started_runs(home) - before else None)
-            if started_at is not None and time.monotonic() - started_at >= value:
-                break
-        time.sleep(0.005)
-    if proc.poll() is not None:
-        return f"{kind} {value:.2f}: finished first"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    return f"{kind} {value:.2f}"
+    started_at: float | None = None
+
+    def due() -> bool:
+        nonlocal started_at
+        if kind == "fetched":
+            return sim.stats()["requests"]["film_chunk"] >= value
+        if started_at is None and _started_runs(home) - before:
+            started_at = time.monotonic()
+        return started_at is not None and time.monotonic() - started_at >= value
+
+    return _kill_when(args, env, point, due)
 
 
 def test_sigkill_with_the_prefetch_on_then_resume(tmp_path: Path):
