@@ -109,18 +109,11 @@ def test_no_token_reaches_logs_run_config_events_or_files(
         rotated = read_refresh_token(token_file)
         assert rotated != refresh and _mode(token_file) == 0o600
 
-        # 2. A spartan token that the API rejects: the error names no token.
+        # 2. A spartan token that the API rejects: the error names no token. A fresh `levelup`
+        # process, as a user runs it: the definitions wire the secrets set when they load, and
+        # this process loaded them with the Azure app's.
         monkeypatch.delenv("SPNKR_CLIENT_ID")
         monkeypatch.delenv("SPNKR_CLIENT_SECRET")
-        monkeypatch.setenv("HALO_SPARTAN_TOKEN", spartan)
-        monkeypatch.setenv("HALO_CLEARANCE_TOKEN", clearance)
-        rejected = CliRunner().invoke(cli, ["sync", "--player", gamertag, "--verbose"])
-        assert rejected.exit_code == 1
-        assert "Authentication failed" in one_line_error(rejected.output)
-
-        # 3. Static tokens from the environment, in a fresh `levelup` process (EnvVar wiring).
-        pipeline.sim.knobs.strict_tokens = False
-        pipeline.sim.knobs.token_ttl_requests = None
         env = cli_env(
             tmp_path,
             pipeline.sim.endpoint,
@@ -128,13 +121,19 @@ def test_no_token_reaches_logs_run_config_events_or_files(
             HALO_SPARTAN_TOKEN=spartan,
             HALO_CLEARANCE_TOKEN=clearance,
         )
+        rejected = run_cli(["sync", "--player", gamertag, "--verbose"], env)
+        assert rejected.returncode == 1
+        assert "Authentication failed" in one_line_error(rejected.stderr)
+
+        # 3. The same static tokens, accepted (EnvVar wiring).
+        pipeline.sim.knobs.strict_tokens = False
+        pipeline.sim.knobs.token_ttl_requests = None
         synced = run_cli(["sync", "--full", "--player", gamertag, "--verbose"], env)
         assert synced.returncode == 0, synced.stderr[-2000:]
 
     captured = capfd.readouterr()
-    logs = "\n".join(
-        [captured.out, captured.err, rejected.output, synced.stdout, synced.stderr, caplog.text]
-    )
+    outputs = [captured.out, captured.err, caplog.text]
+    logs = "\n".join([*outputs, rejected.stdout, rejected.stderr, synced.stdout, synced.stderr])
     assert "GET " in logs  # --verbose did log every request...
     known = [refresh, rotated, client_secret, spartan, clearance]
     for value in known:  # ...and no secret
