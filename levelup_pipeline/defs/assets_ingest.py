@@ -3,6 +3,7 @@ its config says delta, full or fill_gaps) and `game_assets`."""
 
 import asyncio
 from contextlib import nullcontext
+from dataclasses import asdict
 
 from dagster import (
     AssetExecutionContext,
@@ -127,7 +128,7 @@ def fill_metadata(
     )
     return {
         "mode": "fill_gaps",
-        "gap_fill": MetadataValue.json({p: r.as_metadata() for p, r in results.items()}),
+        "gap_fill": MetadataValue.json({p: asdict(r) for p, r in results.items()}),
         "gaps_missing": sum(r.missing for r in results.values()),
         "gaps_stored": sum(r.stored for r in results.values()),
         "api_requests": requests,
@@ -229,7 +230,7 @@ def game_assets(
         f"{report.images_cached} cached under {assets_root} ({requests} API requests)"
     )
     return MaterializeResult(
-        metadata={**report.as_metadata(), "api_requests": requests, "path": str(assets_root)}
+        metadata={**asdict(report), "api_requests": requests, "path": str(assets_root)}
     )
 
 

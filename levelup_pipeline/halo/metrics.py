@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,16 +22,14 @@ class ApiMetrics:
     """Counters of one client's traffic, filled by `HaloApi._request`."""
 
     requests: int = 0
-    per_endpoint: Counter[str] = field(default_factory=Counter)
     retries: int = 0
     throttled: int = 0
     errors: int = 0
     started: float = field(default_factory=time.monotonic)
 
-    def record(self, endpoint: str, status: int | None) -> None:
+    def record(self, status: int | None) -> None:
         """Count one request sent (status None: no response, e.g. a reset)."""
         self.requests += 1
-        self.per_endpoint[endpoint] += 1
         self.throttled += status == 429
 
     @property

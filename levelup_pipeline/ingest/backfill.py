@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from levelup_pipeline.halo.errors import HaloApiUnavailable
@@ -32,10 +32,6 @@ class PartResult:
     failed: int = 0  # transient failures: the next gap fill asks again
     stored: int = 0
     filled: int = 0
-
-    def as_metadata(self) -> dict[str, int]:
-        """Plain dict for MaterializeResult metadata."""
-        return asdict(self)
 
 
 _MISSING: dict[str, Callable[[StoreWriter], Any]] = {
