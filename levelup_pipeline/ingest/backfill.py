@@ -19,6 +19,7 @@ from levelup_pipeline.store.writer import StoreWriter
 GROWING = ("skill", "highlights")  # measured by rows added, the others by gaps closed
 CLOSED_IN_RAW_STEP = ("matches",)  # closed by the raw step itself, the others by the model step
 WORKERS = 16
+_STATUS_FIELD = {"skill": "skill_status", "highlights": "film_status"}  # RawParts' status fields
 UNAVAILABLE_BREAKER = 5  # requests given up on 5xx/timeouts before the API is taken as down
 
 
@@ -103,14 +104,8 @@ class Backfiller:
             await self._names()
             await self._medals()
         finally:
-            # what was fetched is kept, even when a fatal error stops the rest
-            if raw_parts:
+            if raw_parts:  # what was fetched is kept, even when a fatal error stops the rest
                 self.writer.update_raw_parts(raw_parts)
-                for part in raw_parts:
-                    if part.skill is not None:
-                        self.results["skill"].stored += 1
-                    if part.highlights is not None:
-                        self.results["highlights"].stored += 1
         closed = gaps_closed(before, gaps.gap_counts(self.writer))
         for part in CLOSED_IN_RAW_STEP:
             if part in self.results:
@@ -137,6 +132,7 @@ class Backfiller:
             result.absent += 1
             return gaps.ABSENT, None
         if answer.error is None:
+            result.stored += 1
             return "ok", answer.body
         result.failed += 1
         if isinstance(answer.error, HaloApiUnavailable):
@@ -148,26 +144,18 @@ class Backfiller:
 
     async def _raw_parts(self, out: list[RawParts]) -> None:
         gate = asyncio.Semaphore(WORKERS)
+        requests = {
+            "skill": lambda match_id: self.api.match_skill(match_id, [self.xuid]),
+            "highlights": lambda match_id: self.api.highlight_events(match_id),
+        }
 
-        async def skill(match_id: str) -> None:
+        async def fetch(part: str, match_id: str) -> None:
             async with gate:
-                status, body = await self._guarded(
-                    "skill", self.api.match_skill(match_id, [self.xuid])
-                )
+                status, body = await self._guarded(part, requests[part](match_id))
             if status != "failed":  # a failure leaves the stored row as it was
-                out.append(RawParts(match_id, skill=body, skill_status=status))
+                out.append(RawParts(match_id, **{part: body, _STATUS_FIELD[part]: status}))
 
-        async def film(match_id: str) -> None:
-            async with gate:
-                status, events = await self._guarded(
-                    "highlights", self.api.highlight_events(match_id)
-                )
-            if status != "failed":
-                out.append(RawParts(match_id, highlights=events, film_status=status))
-
-        tasks = [skill(m) for m in self.todo.get("skill", [])]
-        tasks += [film(m) for m in self.todo.get("highlights", [])]
-        await core.gather_or_cancel(*tasks)
+        await core.gather_or_cancel(*(fetch(p, m) for p in GROWING for m in self.todo.get(p, [])))
 
     async def _aliases(self) -> None:
         xuids = self.todo.get("aliases")
