@@ -1,9 +1,5 @@
-"""The sync engine: discover, fetch concurrently, write in transactional batches.
-
-A match is fetched with its stats, skill and film in flight together (and many matches at once:
-the API layer's limiter sets the pace), written complete or not at all, a batch per transaction;
-the resume cursor is persisted before the first fetch, so an interruption never leaves a gap.
-"""
+"""The sync engine: matches fetched concurrently, written whole in batches, the resume cursor
+persisted before the first fetch so that an interruption never leaves a gap."""
 
 from __future__ import annotations
 
