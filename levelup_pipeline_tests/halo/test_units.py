@@ -47,7 +47,9 @@ def test_progress_reporter_logs_counts_rate_and_eta(caplog: pytest.LogCaptureFix
     metrics.record(429)
     metrics.retries = 1
     logger = logging.getLogger("test.progress")
-    progress = ProgressReporter(10, logger, metrics=metrics, interval_seconds=0, use_tqdm=False)
+    progress = ProgressReporter(
+        logger, metrics, "sync", total=10, interval_seconds=0, use_tqdm=False
+    )
     progress.advance(4)
     progress.close()
     lines = [r.getMessage() for r in caplog.records if r.name == "test.progress"]
