@@ -1,6 +1,5 @@
-"""Halo API tokens: given, reused while valid (memory, then the token file), refreshed from the
-stored refresh token, or the simulator's fake app (docs/api-layer.md); no token ever reaches a
-log, an exception or a repr."""
+"""Halo API tokens: given, reused while valid, or refreshed from the stored refresh token
+(docs/api-layer.md); no token ever reaches a log, an exception or a repr."""
 
 from __future__ import annotations
 

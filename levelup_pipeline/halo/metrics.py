@@ -39,8 +39,7 @@ class ApiMetrics:
 
 @dataclass
 class ProgressReporter:
-    """Progress lines (done/total, req/s, retries, ETA) every `interval_seconds` to a logger,
-    and a tqdm bar on a terminal."""
+    """Progress lines (done/total, req/s, retries, ETA) to a logger; a tqdm bar on a terminal."""
 
     logger: LoggerLike
     metrics: ApiMetrics

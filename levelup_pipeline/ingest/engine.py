@@ -111,8 +111,7 @@ class SyncEngine:
         return self.report
 
     async def fetch_matches(self, match_ids: list[str]) -> SyncReport:
-        """Fetch given matches whole as a sync does, with the profiles and names they bring
-        (the gap filling's refetch of matches known only from an import)."""
+        """Fetch matches whole as a sync does (the gap filling's, of matches only imported)."""
         self.names.known = self.writer.known_ugc_refs()  # read now: no batch write is running
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         for match_id in match_ids:
@@ -185,8 +184,7 @@ class SyncEngine:
         return await discover(page, stored, self.options, cursor or None, on_page)
 
     async def _discover_and_fetch(self, cursor: str | None, key: str) -> DiscoveryResult:
-        """Page the history and fetch what it plans at the same time: a page's matches are
-        queued once the persisted resume cursor covers them (no silent gap if interrupted)."""
+        """Page the history and fetch as it goes; a page is queued once the cursor covers it."""
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         planned: list[PlannedMatch] = []
         saved: list[str | None] = []  # the cursor last persisted by this run

@@ -46,8 +46,7 @@ async def lookup_gamertag(api: Any, xuid: str, gamertag: str) -> list | None:
 def check_gamertag(
     api: Any, writer: Any, xuid: str, gamertag: str, users: list | None
 ) -> str | None:
-    """The XUID's current gamertag when it differs from the partition's (then recorded as an
-    alias, with a hint on how to rename), else None."""
+    """The XUID's new gamertag when it differs from the partition's (stored as an alias)."""
     if users is None:
         return None
     current = next(

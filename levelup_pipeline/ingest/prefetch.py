@@ -260,8 +260,7 @@ def start(plan: PrefetchPlan, settings: HaloApiSettings, logger: Any = None) -> 
 
 
 def claim(gamertag: str, options: SyncOptions) -> Prefetch | None:
-    """The prefetch of this sync, once, with its session open; None if there is none or its
-    sign-in failed (the run then signs in itself and reports the error the usual way)."""
+    """The prefetch of this sync, once, its session open; None if none or its sign-in failed."""
     prefetch = _current
     if prefetch is None or prefetch.claimed or not prefetch.matches(gamertag, options):
         return None
