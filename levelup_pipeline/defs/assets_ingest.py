@@ -149,10 +149,10 @@ async def _fill(
                 description=f"Player {context.partition_key} has no XUID yet: sync it first.",
                 allow_retries=False,
             )
-        plan = plan_backfill(writer, [GapPart(p).value for p in config.gap_parts])
+        todo = plan_backfill(writer, [GapPart(p).value for p in config.gap_parts])
         session = halo.open(logger=context.log, verbose=config.verbose)
-        async with session if plan.needs_api() else nullcontext() as api:
-            results = await Backfiller(writer, xuid, plan, api=api, on_log=context.log.info).run()
+        async with session if any(todo.values()) else nullcontext() as api:
+            results = await Backfiller(writer, xuid, todo, api=api, on_log=context.log.info).run()
             return results, api.metrics.requests if api else 0
 
 

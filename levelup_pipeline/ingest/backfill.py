@@ -46,20 +46,9 @@ _MISSING: dict[str, Callable[[StoreWriter], Any]] = {
 PARTS = tuple(_MISSING)  # the gap parts the raw step fills (run config `gap_parts`)
 
 
-@dataclass
-class BackfillPlan:
-    """What each selected part lacks, computed before any request (no session for nothing)."""
-
-    todo: dict[str, Any]
-
-    def needs_api(self) -> bool:
-        """True when some part has something to ask the API."""
-        return any(self.todo.values())
-
-
-def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
-    """The backfill's plan for the selected parts (read-only)."""
-    return BackfillPlan({part: _MISSING[part](writer) for part in parts})
+def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> dict[str, Any]:
+    """What each selected part lacks, before any request (no API session for nothing)."""
+    return {part: _MISSING[part](writer) for part in parts}
 
 
 def gaps_closed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -72,13 +61,13 @@ def gaps_closed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]
 
 
 class Backfiller:
-    """Runs one backfill plan against one API session (or none) and one store writer."""
+    """Runs one backfill plan (`plan_backfill`) against one API session (or none)."""
 
     def __init__(
         self,
         writer: StoreWriter,
         xuid: str,
-        plan: BackfillPlan,
+        todo: dict[str, Any],
         api: Any,
         on_log: Callable[[str], None],
     ) -> None:
@@ -86,8 +75,8 @@ class Backfiller:
         self.xuid = xuid
         self.api = api
         self.log = on_log
-        self.todo = plan.todo
-        self.results = {part: PartResult() for part in plan.todo}
+        self.todo = todo
+        self.results = {part: PartResult() for part in todo}
         self._unavailable = 0
 
     async def run(self) -> dict[str, PartResult]:
