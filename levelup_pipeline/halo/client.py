@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import time
@@ -310,21 +309,15 @@ async def open_halo_api(
     """Create the one session, obtain tokens, yield a ready `HaloApi`, close the session."""
     settings = settings or HaloApiSettings()
     endpoint = configured_endpoint(settings.endpoint)
-    credentials = settings.credentials
-    if endpoint is not None:
-        credentials = dataclasses.replace(credentials, simulator=True)
     limiter = HaloRateLimiter(
         configured_rps(settings.requests_per_second),
         ceiling=settings.max_requests_per_second,
         max_in_flight=settings.max_in_flight,
     )
-    timeout = aiohttp.ClientTimeout(
-        total=settings.request_timeout_seconds,
-        sock_connect=min(15.0, settings.request_timeout_seconds),
-    )
-    session = create_session(endpoint, limit=max(settings.max_in_flight, 1) * 2, timeout=timeout)
+    connections = max(settings.max_in_flight, 1) * 2
+    session = create_session(endpoint, limit=connections, timeout=settings.request_timeout_seconds)
     try:
-        tokens = TokenManager(credentials, endpoint)
+        tokens = TokenManager(settings.credentials, endpoint)
         await tokens.start(session)
         api = HaloApi(session, tokens, limiter, settings.retry, logger or _log, settings.verbose)
         api.logger.info(
