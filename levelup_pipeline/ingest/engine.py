@@ -28,8 +28,6 @@ from levelup_pipeline.transform.match_stats import find_player
 from levelup_pipeline.transform.metadata import human_xuids, ugc_refs
 from levelup_pipeline.transform.modes import is_matchmade
 
-__all__ = ["BATCH_SIZE", "CURSOR_KEY", "NO_PLAYER_ROW", "SyncEngine", "SyncReport"]
-
 log = logging.getLogger(__name__)
 
 CURSOR_KEY = "resume_cursor"
