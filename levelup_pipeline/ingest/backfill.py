@@ -4,7 +4,7 @@ what the API confirms it does not have is remembered, so a second run fetches no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,26 +112,8 @@ class Backfiller:
         result.requested = len(matches)
         result.absent = len(report.unavailable)
 
-    async def _guarded(self, part: str, call: Awaitable[Any]) -> tuple[str, Any]:
-        """(status, body); the API being down raises after UNAVAILABLE_BREAKER failures."""
-        result = self.results[part]
-        result.requested += 1
-        answer = await core.fetch_part(call)
-        if answer.not_found:
-            result.absent += 1
-            return gaps.ABSENT, None
-        if answer.error is None:
-            result.stored += 1
-            return "ok", answer.body
-        result.failed += 1
-        if isinstance(answer.error, HaloApiUnavailable):
-            self._unavailable += 1
-            if self._unavailable >= UNAVAILABLE_BREAKER:
-                raise answer.error
-        self.log(f"Gap fill {part}: {answer.error} (left for the next gap fill).")
-        return "failed", None
-
     async def _raw_parts(self, out: list[RawParts]) -> None:
+        """Skill and film answers; the API being down raises after UNAVAILABLE_BREAKER failures."""
         gate = asyncio.Semaphore(WORKERS)
         requests = {
             "skill": lambda match_id: self.api.match_skill(match_id, [self.xuid]),
@@ -139,10 +121,22 @@ class Backfiller:
         }
 
         async def fetch(part: str, match_id: str) -> None:
+            result = self.results[part]
+            result.requested += 1
             async with gate:
-                status, body = await self._guarded(part, requests[part](match_id))
-            if status != "failed":  # a failure leaves the stored row as it was
-                out.append(RawParts(match_id, **{part: body, _STATUS_FIELD[part]: status}))
+                answer = await core.fetch_part(requests[part](match_id))
+            if answer.error is None:  # found or confirmed absent (a failure changes no row)
+                result.absent += answer.not_found
+                result.stored += not answer.not_found
+                status = gaps.ABSENT if answer.not_found else "ok"
+                out.append(RawParts(match_id, **{part: answer.body, _STATUS_FIELD[part]: status}))
+                return
+            result.failed += 1
+            if isinstance(answer.error, HaloApiUnavailable):
+                self._unavailable += 1
+                if self._unavailable >= UNAVAILABLE_BREAKER:
+                    raise answer.error
+            self.log(f"Gap fill {part}: {answer.error} (left for the next gap fill).")
 
         await core.gather_or_cancel(*(fetch(p, m) for p in GROWING for m in self.todo.get(p, [])))
 
