@@ -190,7 +190,7 @@ def test_missing_match_is_typed_and_not_retried(status: int) -> None:
     fake = FakeHalo(script=lambda request: web.Response(status=status))
     with pytest.raises(MatchNotFound) as err:
         asyncio.run(with_api(fake, lambda api: api.match_stats("gone")))
-    assert err.value.match_id == "gone"
+    assert str(err.value) == "Match gone is no longer available on the Halo servers."
     assert fake.count("halostats") == 1
 
 
