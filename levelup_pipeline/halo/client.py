@@ -92,11 +92,6 @@ class HaloApiSettings:
     verbose: bool = False
 
 
-def _player_path(player: str) -> str:
-    """Path segment for a gamertag or xuid(N) (gamertags may hold spaces or '#')."""
-    return urllib.parse.quote(wrap_xuid_or_gamertag(player), safe="()")
-
-
 @dataclass(eq=False)
 class HaloApi:
     """Async Halo Infinite API client returning raw JSON; open it with `open_halo_api`."""
@@ -221,8 +216,9 @@ class HaloApi:
         """One page of a player's match history (newest first)."""
         if match_type not in MATCH_TYPES:
             raise ValueError(f"match_type must be one of {MATCH_TYPES}, got {match_type!r}")
+        path = urllib.parse.quote(wrap_xuid_or_gamertag(player), safe="()")  # spaces, '#'
         return await self._get_json(
-            f"{STATS_HOST}/hi/players/{_player_path(player)}/matches",
+            f"{STATS_HOST}/hi/players/{path}/matches",
             lambda: PlayerNotFound(str(player)),
             params={"start": str(start), "count": str(count), "type": match_type},
             priority=URGENT,  # pages feed every other request: never behind match requests

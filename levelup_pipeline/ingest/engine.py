@@ -83,7 +83,6 @@ class SyncEngine:
         self.report = SyncReport(gamertag=gamertag, xuid=xuid, mode=options.mode)
         self.writes = SyncWrites(writer, BATCH_SIZE)
         self._new_xuids: set[str] = set()
-        # UGC names are asked for as soon as a match names them, alongside the film requests.
         self.names = core.UgcNames(api)
 
     async def run(self) -> SyncReport:

@@ -34,8 +34,7 @@ PREFETCHED = (
 )
 WORKERS = 32  # matches in flight, as the engine's workers (the limiter sets the pace)
 OPEN_TIMEOUT_SECONDS = 60.0
-#: A prefetch older than this when its run starts (it waited for another run of the player)
-#: is dropped: its history pages would be stale.
+#: A prefetch older than this when its run starts is dropped: its history pages would be stale.
 MAX_AGE_SECONDS = 30.0
 
 _current: Prefetch | None = None
