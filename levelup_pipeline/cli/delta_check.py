@@ -127,8 +127,7 @@ def run_blocker(gamertag: str) -> str | None:
 def api_settings(verbose: bool = False) -> HaloApiSettings:
     """The settings `HaloApiResource()` resolves at run time, without Dagster."""
     endpoint = configured_endpoint()
-    credentials = Credentials.from_env(simulator=endpoint is not None)
-    return HaloApiSettings(endpoint=endpoint, credentials=credentials, verbose=verbose)
+    return HaloApiSettings(endpoint=endpoint, credentials=Credentials.from_env(), verbose=verbose)
 
 
 class _MoreThanOnePage(Exception):

@@ -3,6 +3,7 @@ its config says delta, full or fill_gaps) and `game_assets`."""
 
 import asyncio
 from contextlib import nullcontext
+from dataclasses import asdict
 
 from dagster import (
     AssetExecutionContext,
@@ -127,7 +128,7 @@ def fill_metadata(
     )
     return {
         "mode": "fill_gaps",
-        "gap_fill": MetadataValue.json({p: r.as_metadata() for p, r in results.items()}),
+        "gap_fill": MetadataValue.json({p: asdict(r) for p, r in results.items()}),
         "gaps_missing": sum(r.missing for r in results.values()),
         "gaps_stored": sum(r.stored for r in results.values()),
         "api_requests": requests,
@@ -148,10 +149,10 @@ async def _fill(
                 description=f"Player {context.partition_key} has no XUID yet: sync it first.",
                 allow_retries=False,
             )
-        plan = plan_backfill(writer, [GapPart(p).value for p in config.gap_parts])
+        todo = plan_backfill(writer, [GapPart(p).value for p in config.gap_parts])
         session = halo.open(logger=context.log, verbose=config.verbose)
-        async with session if plan.needs_api() else nullcontext() as api:
-            results = await Backfiller(writer, xuid, plan, api=api, on_log=context.log.info).run()
+        async with session if any(todo.values()) else nullcontext() as api:
+            results = await Backfiller(writer, xuid, todo, api=api, on_log=context.log.info).run()
             return results, api.metrics.requests if api else 0
 
 
@@ -229,7 +230,7 @@ def game_assets(
         f"{report.images_cached} cached under {assets_root} ({requests} API requests)"
     )
     return MaterializeResult(
-        metadata={**report.as_metadata(), "api_requests": requests, "path": str(assets_root)}
+        metadata={**asdict(report), "api_requests": requests, "path": str(assets_root)}
     )
 
 

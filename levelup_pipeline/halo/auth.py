@@ -1,6 +1,5 @@
-"""Halo API tokens: given, reused while valid (memory, then the token file), refreshed from the
-stored refresh token, or the simulator's fake app (docs/api-layer.md); no token ever reaches a
-log, an exception or a repr."""
+"""Halo API tokens: given, reused while valid, or refreshed from the stored refresh token
+(docs/api-layer.md); no token ever reaches a log, an exception or a repr."""
 
 from __future__ import annotations
 
@@ -111,19 +110,16 @@ class Credentials:
     client_secret: str | None = field(default=None, repr=False)
     redirect_uri: str | None = None
     token_file: Path | None = None
-    simulator: bool = False
 
     @classmethod
-    def from_env(
-        cls, *, token_file: str | Path | None = None, simulator: bool = False, **given: str | None
-    ) -> Credentials:
+    def from_env(cls, *, token_file: str | Path | None = None, **given: str | None) -> Credentials:
         """Values given win; missing ones come from the documented env variables."""
         values = {
             name: (given.pop(name, None) or os.environ.get(env, "")).strip() or None
             for name, env in SECRET_ENV.items()
         }
         path = Path(token_file).expanduser() if token_file else None
-        return cls(**given, **values, token_file=path, simulator=simulator)
+        return cls(**given, **values, token_file=path)
 
 
 @dataclass(frozen=True)
@@ -169,7 +165,7 @@ class TokenManager:
             redirect = creds.redirect_uri or "https://localhost"
             self._app = AzureApp(creds.client_id, creds.client_secret, redirect)
             self._token_file = creds.token_file or default_token_file()
-        elif creds.simulator and not creds.spartan_token:
+        elif endpoint and not creds.spartan_token:  # a simulator: its fake app
             self._app = SIM_APP
             self._token_file = creds.token_file  # the fake token stays in memory unless set
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import time
@@ -93,11 +92,6 @@ class HaloApiSettings:
     verbose: bool = False
 
 
-def _player_path(player: str) -> str:
-    """Path segment for a gamertag or xuid(N) (gamertags may hold spaces or '#')."""
-    return urllib.parse.quote(wrap_xuid_or_gamertag(player), safe="()")
-
-
 @dataclass(eq=False)
 class HaloApi:
     """Async Halo Infinite API client returning raw JSON; open it with `open_halo_api`."""
@@ -111,7 +105,7 @@ class HaloApi:
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
 
     async def _request(
-        self, url: str, endpoint: str, not_found: NotFound = None, priority: int = NORMAL, **kw: Any
+        self, url: str, not_found: NotFound = None, priority: int = NORMAL, **kw: Any
     ) -> bytes:
         """GET one resource with limiter, auth, retries and typed errors."""
         parts = urllib.parse.urlsplit(url)
@@ -134,7 +128,7 @@ class HaloApi:
                             retry_after = resp.headers.get("Retry-After")
                             body = await resp.read()
                     finally:
-                        self.metrics.record(endpoint, status)
+                        self.metrics.record(status)
                         if self.verbose:
                             ms = (time.monotonic() - started) * 1000
                             self.logger.info(f"{what} -> {status or 'no response'} {ms:.0f} ms")
@@ -174,10 +168,8 @@ class HaloApi:
             self.metrics.errors += 1
             raise
 
-    async def _get_json(
-        self, url: str, endpoint: str, not_found: NotFound = None, **kw: Any
-    ) -> Any:
-        body = await self._request(url, endpoint, not_found, **kw)
+    async def _get_json(self, url: str, not_found: NotFound = None, **kw: Any) -> Any:
+        body = await self._request(url, not_found, **kw)
         try:
             return json.loads(body)
         except (ValueError, RecursionError):  # RecursionError: nested ~1,000 levels deep
@@ -198,7 +190,7 @@ class HaloApi:
         except InvalidXuid:
             ref = f"gt({text})"
         url = f"{PROFILE_HOST}/users/{urllib.parse.quote(ref, safe='()')}"
-        data = await self._get_json(url, "profile.user", lambda: PlayerNotFound(text))
+        data = await self._get_json(url, lambda: PlayerNotFound(text))
         try:
             return PlayerIdentity(str(unwrap_xuid(str(data["xuid"]))), str(data["gamertag"]))
         except (KeyError, TypeError, InvalidXuid):
@@ -212,7 +204,7 @@ class HaloApi:
         out: list[dict] = []
         for i in range(0, len(ids), USERS_BATCH):
             params = [("xuids", x) for x in ids[i : i + USERS_BATCH]]
-            data = await self._get_json(f"{PROFILE_HOST}/users", "profile.users", params=params)
+            data = await self._get_json(f"{PROFILE_HOST}/users", params=params)
             if not isinstance(data, list):
                 raise MalformedResponse("The Halo profile service answered /users with a non-list.")
             out.extend(data)
@@ -224,9 +216,9 @@ class HaloApi:
         """One page of a player's match history (newest first)."""
         if match_type not in MATCH_TYPES:
             raise ValueError(f"match_type must be one of {MATCH_TYPES}, got {match_type!r}")
+        path = urllib.parse.quote(wrap_xuid_or_gamertag(player), safe="()")  # spaces, '#'
         return await self._get_json(
-            f"{STATS_HOST}/hi/players/{_player_path(player)}/matches",
-            "stats.match_history",
+            f"{STATS_HOST}/hi/players/{path}/matches",
             lambda: PlayerNotFound(str(player)),
             params={"start": str(start), "count": str(count), "type": match_type},
             priority=URGENT,  # pages feed every other request: never behind match requests
@@ -235,7 +227,7 @@ class HaloApi:
     async def match_stats(self, match_id: str) -> dict:
         """One match's stats (404/410 -> MatchNotFound, bad body -> MalformedResponse)."""
         url = f"{STATS_HOST}/hi/matches/{match_id}/stats"
-        data = await self._get_json(url, "stats.match_stats", lambda: MatchNotFound(match_id))
+        data = await self._get_json(url, lambda: MatchNotFound(match_id))
         if not isinstance(data, dict):
             raise MalformedResponse(f"The match stats of {match_id} are not a JSON object.")
         return data
@@ -245,7 +237,6 @@ class HaloApi:
         wanted = [str(unwrap_xuid(x)) for x in xuids]
         data = await self._get_json(
             f"{SKILL_HOST}/hi/matches/{match_id}/skill",
-            "skill.match_skill",
             lambda: ResourceNotFound(f"No skill data for match {match_id}."),
             params=[("players", f"xuid({x})") for x in wanted],
         )
@@ -265,7 +256,6 @@ class HaloApi:
 
         film = await self._get_json(
             f"{DISCOVERY_HOST}/hi/films/matches/{match_id}/spectate",
-            "discovery_ugc.film",
             lambda: unavailable("no film metadata (HTTP 404)"),
         )
         try:
@@ -280,7 +270,6 @@ class HaloApi:
             raise unavailable("no highlight-events chunk")
         data = await self._request(
             urllib.parse.urljoin(prefix, str(highlight[-1]["FileRelativePath"]).lstrip("/")),
-            "film.chunk",
             lambda: unavailable("highlight-events chunk missing (HTTP 404)"),
         )
         try:
@@ -295,7 +284,6 @@ class HaloApi:
             raise ValueError(f"kind must be one of {UGC_KINDS}, got {kind!r}")
         return await self._get_json(
             f"{DISCOVERY_HOST}/hi/{kind}/{asset_id}/versions/{version_id}",
-            f"discovery_ugc.{kind}",
             lambda: ResourceNotFound(
                 f"UGC asset {kind}/{asset_id} version {version_id} was not found."
             ),
@@ -306,7 +294,6 @@ class HaloApi:
         """Names, descriptions and difficulty of every medal."""
         return await self._get_json(
             f"{GAMECMS_HOST}/hi/Waypoint/file/medals/metadata.json",
-            "gamecms.medal_metadata",
             lambda: ResourceNotFound("The medal metadata file was not found."),
         )
 
@@ -318,21 +305,15 @@ async def open_halo_api(
     """Create the one session, obtain tokens, yield a ready `HaloApi`, close the session."""
     settings = settings or HaloApiSettings()
     endpoint = configured_endpoint(settings.endpoint)
-    credentials = settings.credentials
-    if endpoint is not None:
-        credentials = dataclasses.replace(credentials, simulator=True)
     limiter = HaloRateLimiter(
         configured_rps(settings.requests_per_second),
         ceiling=settings.max_requests_per_second,
         max_in_flight=settings.max_in_flight,
     )
-    timeout = aiohttp.ClientTimeout(
-        total=settings.request_timeout_seconds,
-        sock_connect=min(15.0, settings.request_timeout_seconds),
-    )
-    session = create_session(endpoint, limit=max(settings.max_in_flight, 1) * 2, timeout=timeout)
+    connections = max(settings.max_in_flight, 1) * 2
+    session = create_session(endpoint, limit=connections, timeout=settings.request_timeout_seconds)
     try:
-        tokens = TokenManager(credentials, endpoint)
+        tokens = TokenManager(settings.credentials, endpoint)
         await tokens.start(session)
         api = HaloApi(session, tokens, limiter, settings.retry, logger or _log, settings.verbose)
         api.logger.info(
@@ -360,4 +341,4 @@ async def download_image(api: HaloApi, url: str) -> bytes:
             f"fetched from https://*{TRUSTED_HOST_SUFFIX}."
         )
     not_found = ResourceNotFound(f"The image {parts.path} was not found.")
-    return await api._request(url, "images", lambda: not_found)
+    return await api._request(url, lambda: not_found)

@@ -66,7 +66,7 @@ class FixedResolver(AbstractResolver):
 
 
 def create_session(
-    endpoint: str | None, *, limit: int = 32, timeout: aiohttp.ClientTimeout | None = None
+    endpoint: str | None, *, limit: int = 32, timeout: float = 60.0
 ) -> aiohttp.ClientSession:
     """The one ClientSession for spnkr and our client, routed according to `endpoint`."""
     if endpoint is None:
@@ -78,6 +78,6 @@ def create_session(
         )
     return aiohttp.ClientSession(
         connector=connector,
-        timeout=timeout or aiohttp.ClientTimeout(total=60, sock_connect=15),
+        timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=min(15.0, timeout)),
         raise_for_status=False,
     )

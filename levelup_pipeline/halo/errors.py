@@ -37,7 +37,6 @@ class MatchNotFound(HaloApiError):
     """A match's stats are gone (404/410): the sync records it and moves on."""
 
     def __init__(self, match_id: str) -> None:
-        self.match_id = match_id
         super().__init__(f"Match {match_id} is no longer available on the Halo servers.")
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,16 +21,14 @@ class ApiMetrics:
     """Counters of one client's traffic, filled by `HaloApi._request`."""
 
     requests: int = 0
-    per_endpoint: Counter[str] = field(default_factory=Counter)
     retries: int = 0
     throttled: int = 0
     errors: int = 0
     started: float = field(default_factory=time.monotonic)
 
-    def record(self, endpoint: str, status: int | None) -> None:
+    def record(self, status: int | None) -> None:
         """Count one request sent (status None: no response, e.g. a reset)."""
         self.requests += 1
-        self.per_endpoint[endpoint] += 1
         self.throttled += status == 429
 
     @property
@@ -41,33 +37,26 @@ class ApiMetrics:
         return self.requests / max(1e-9, time.monotonic() - self.started)
 
 
+@dataclass
 class ProgressReporter:
-    """Progress lines (done/total, req/s, retries, ETA) every `interval_seconds` to a logger,
-    and a tqdm bar on a terminal."""
+    """Progress lines (done/total, req/s, retries, ETA) to a logger; a tqdm bar on a terminal."""
 
-    def __init__(
-        self,
-        total: int | None = None,
-        logger: LoggerLike | None = None,
-        *,
-        metrics: ApiMetrics | None = None,
-        interval_seconds: float = 30.0,
-        description: str = "sync",
-        use_tqdm: bool | None = None,
-    ) -> None:
-        self.total = total
-        self.done = 0
-        self.logger = logger or logging.getLogger("levelup_pipeline.halo")
-        self.metrics = metrics
-        self.interval_seconds = interval_seconds
-        self.description = description
-        self.started = self._last_log = time.monotonic()
+    logger: LoggerLike
+    metrics: ApiMetrics
+    description: str
+    total: int | None = None
+    interval_seconds: float = 30.0
+    use_tqdm: bool | None = None  # None: when stderr is a terminal
+    done: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self._last_log = self.started
         self._bar = None
-        use_tqdm = sys.stderr.isatty() if use_tqdm is None else use_tqdm
-        if use_tqdm:
+        if sys.stderr.isatty() if self.use_tqdm is None else self.use_tqdm:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=description, unit="match")
+            self._bar = tqdm(total=self.total, desc=self.description, unit="match")
 
     def set_total(self, total: int) -> None:
         """Set or correct the number of items expected."""
@@ -84,26 +73,22 @@ class ProgressReporter:
         if time.monotonic() - self._last_log >= self.interval_seconds:
             self._log()
 
-    def line(self) -> str:
-        """The progress line."""
+    def _log(self) -> None:
+        self._last_log = time.monotonic()
         total = "?" if self.total is None else str(self.total)
         parts = [f"{self.description}: {self.done}/{total} matches"]
-        if (m := self.metrics) is not None:
-            parts.append(
-                f"{m.requests} requests ({m.rps:.1f} req/s), {m.retries} retries, "
-                f"{m.throttled} throttled, {m.errors} errors"
-            )
+        m = self.metrics
+        parts.append(
+            f"{m.requests} requests ({m.rps:.1f} req/s), {m.retries} retries, "
+            f"{m.throttled} throttled, {m.errors} errors"
+        )
         eta = "?"
         if self.total and self.done > 0:
             left = max(0, self.total - self.done) * (time.monotonic() - self.started) / self.done
             minutes, secs = divmod(int(left), 60)
             hours, minutes = divmod(minutes, 60)
             eta = f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
-        return ", ".join([*parts, f"ETA {eta}"])
-
-    def _log(self) -> None:
-        self._last_log = time.monotonic()
-        self.logger.info(self.line())
+        self.logger.info(", ".join([*parts, f"ETA {eta}"]))
 
     def close(self) -> None:
         """Final line and close the bar."""

@@ -1,7 +1,5 @@
-"""Per-service adaptive rate limits that find the Halo API's limit (policy: docs/api-layer.md).
-
-Hand-written rather than aiolimiter: rates are retuned and paused at run time and waiters are
-served by priority; the injectable clock lets tests run the policy in simulated time."""
+"""Per-service adaptive rate limits that find the Halo API's limit (policy: docs/api-layer.md);
+hand-written: rates retuned and paused at run time, waiters served by priority."""
 
 from __future__ import annotations
 
@@ -180,9 +178,7 @@ class Budget:
         self._tokens = min(self._tokens, self.burst)
 
     def on_throttled(self, sent_at: float, retry_after: float | None = None) -> None:
-        """A 429 for a request sent at `sent_at`: remember what went through in the second
-        before as the limit (cut by `CUT` at most), cut the rate, pause; a request sent before
-        the last cut only refines the limit downwards."""
+        """A 429: what went through in the second before is the limit; cut the rate, pause."""
         self.throttled += 1
         now = self._clock()
         if retry_after is not None:

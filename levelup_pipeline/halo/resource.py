@@ -88,7 +88,6 @@ class HaloApiResource(dg.ConfigurableResource):
             credentials=Credentials.from_env(
                 **{name: _value(getattr(self, name)) for name in SECRET_ENV},
                 token_file=self.token_file,
-                simulator=endpoint is not None,
             ),
             request_timeout_seconds=self.request_timeout_seconds,
             verbose=self.verbose if verbose is None else verbose,

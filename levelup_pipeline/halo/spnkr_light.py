@@ -1,7 +1,5 @@
-"""spnkr without `import spnkr`, whose __init__ builds every pydantic model (~0.25 s before
-`levelup sync`'s first request, or in its model step): its service hosts and XUID rules
-restated, its reference data read from its own files. A test holds all of it to spnkr's
-(`levelup_pipeline_tests/halo/test_spnkr_light.py`)."""
+"""spnkr's hosts, XUID rules and reference data without `import spnkr` (its models cost ~0.25 s
+at start); levelup_pipeline_tests/halo/test_spnkr_light.py holds them equal to spnkr's."""
 
 from __future__ import annotations
 

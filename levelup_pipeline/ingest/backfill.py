@@ -4,8 +4,8 @@ what the API confirms it does not have is remembered, so a second run fetches no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from levelup_pipeline.halo.errors import HaloApiUnavailable
@@ -19,6 +19,7 @@ from levelup_pipeline.store.writer import StoreWriter
 GROWING = ("skill", "highlights")  # measured by rows added, the others by gaps closed
 CLOSED_IN_RAW_STEP = ("matches",)  # closed by the raw step itself, the others by the model step
 WORKERS = 16
+_STATUS_FIELD = {"skill": "skill_status", "highlights": "film_status"}  # RawParts' status fields
 UNAVAILABLE_BREAKER = 5  # requests given up on 5xx/timeouts before the API is taken as down
 
 
@@ -33,10 +34,6 @@ class PartResult:
     stored: int = 0
     filled: int = 0
 
-    def as_metadata(self) -> dict[str, int]:
-        """Plain dict for MaterializeResult metadata."""
-        return asdict(self)
-
 
 _MISSING: dict[str, Callable[[StoreWriter], Any]] = {
     "matches": lambda writer: sorted(writer.imported_only_match_ids()),
@@ -49,20 +46,9 @@ _MISSING: dict[str, Callable[[StoreWriter], Any]] = {
 PARTS = tuple(_MISSING)  # the gap parts the raw step fills (run config `gap_parts`)
 
 
-@dataclass
-class BackfillPlan:
-    """What each selected part lacks, computed before any request (no session for nothing)."""
-
-    todo: dict[str, Any]
-
-    def needs_api(self) -> bool:
-        """True when some part has something to ask the API."""
-        return any(self.todo.values())
-
-
-def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> BackfillPlan:
-    """The backfill's plan for the selected parts (read-only)."""
-    return BackfillPlan({part: _MISSING[part](writer) for part in parts})
+def plan_backfill(writer: StoreWriter, parts: Sequence[str]) -> dict[str, Any]:
+    """What each selected part lacks, before any request (no API session for nothing)."""
+    return {part: _MISSING[part](writer) for part in parts}
 
 
 def gaps_closed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -75,13 +61,13 @@ def gaps_closed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]
 
 
 class Backfiller:
-    """Runs one backfill plan against one API session (or none) and one store writer."""
+    """Runs one backfill plan (`plan_backfill`) against one API session (or none)."""
 
     def __init__(
         self,
         writer: StoreWriter,
         xuid: str,
-        plan: BackfillPlan,
+        todo: dict[str, Any],
         api: Any,
         on_log: Callable[[str], None],
     ) -> None:
@@ -89,8 +75,8 @@ class Backfiller:
         self.xuid = xuid
         self.api = api
         self.log = on_log
-        self.todo = plan.todo
-        self.results = {part: PartResult() for part in plan.todo}
+        self.todo = todo
+        self.results = {part: PartResult() for part in todo}
         self._unavailable = 0
 
     async def run(self) -> dict[str, PartResult]:
@@ -107,14 +93,8 @@ class Backfiller:
             await self._names()
             await self._medals()
         finally:
-            # what was fetched is kept, even when a fatal error stops the rest
-            if raw_parts:
+            if raw_parts:  # what was fetched is kept, even when a fatal error stops the rest
                 self.writer.update_raw_parts(raw_parts)
-                for part in raw_parts:
-                    if part.skill is not None:
-                        self.results["skill"].stored += 1
-                    if part.highlights is not None:
-                        self.results["highlights"].stored += 1
         closed = gaps_closed(before, gaps.gap_counts(self.writer))
         for part in CLOSED_IN_RAW_STEP:
             if part in self.results:
@@ -132,46 +112,33 @@ class Backfiller:
         result.requested = len(matches)
         result.absent = len(report.unavailable)
 
-    async def _guarded(self, part: str, call: Awaitable[Any]) -> tuple[str, Any]:
-        """(status, body); the API being down raises after UNAVAILABLE_BREAKER failures."""
-        result = self.results[part]
-        result.requested += 1
-        answer = await core.fetch_part(call)
-        if answer.not_found:
-            result.absent += 1
-            return gaps.ABSENT, None
-        if answer.error is None:
-            return "ok", answer.body
-        result.failed += 1
-        if isinstance(answer.error, HaloApiUnavailable):
-            self._unavailable += 1
-            if self._unavailable >= UNAVAILABLE_BREAKER:
-                raise answer.error
-        self.log(f"Gap fill {part}: {answer.error} (left for the next gap fill).")
-        return "failed", None
-
     async def _raw_parts(self, out: list[RawParts]) -> None:
+        """Skill and film answers; the API being down raises after UNAVAILABLE_BREAKER failures."""
         gate = asyncio.Semaphore(WORKERS)
+        requests = {
+            "skill": lambda match_id: self.api.match_skill(match_id, [self.xuid]),
+            "highlights": lambda match_id: self.api.highlight_events(match_id),
+        }
 
-        async def skill(match_id: str) -> None:
+        async def fetch(part: str, match_id: str) -> None:
+            result = self.results[part]
+            result.requested += 1
             async with gate:
-                status, body = await self._guarded(
-                    "skill", self.api.match_skill(match_id, [self.xuid])
-                )
-            if status != "failed":  # a failure leaves the stored row as it was
-                out.append(RawParts(match_id, skill=body, skill_status=status))
+                answer = await core.fetch_part(requests[part](match_id))
+            if answer.error is None:  # found or confirmed absent (a failure changes no row)
+                result.absent += answer.not_found
+                result.stored += not answer.not_found
+                status = gaps.ABSENT if answer.not_found else "ok"
+                out.append(RawParts(match_id, **{part: answer.body, _STATUS_FIELD[part]: status}))
+                return
+            result.failed += 1
+            if isinstance(answer.error, HaloApiUnavailable):
+                self._unavailable += 1
+                if self._unavailable >= UNAVAILABLE_BREAKER:
+                    raise answer.error
+            self.log(f"Gap fill {part}: {answer.error} (left for the next gap fill).")
 
-        async def film(match_id: str) -> None:
-            async with gate:
-                status, events = await self._guarded(
-                    "highlights", self.api.highlight_events(match_id)
-                )
-            if status != "failed":
-                out.append(RawParts(match_id, highlights=events, film_status=status))
-
-        tasks = [skill(m) for m in self.todo.get("skill", [])]
-        tasks += [film(m) for m in self.todo.get("highlights", [])]
-        await core.gather_or_cancel(*tasks)
+        await core.gather_or_cancel(*(fetch(p, m) for p in GROWING for m in self.todo.get(p, [])))
 
     async def _aliases(self) -> None:
         xuids = self.todo.get("aliases")

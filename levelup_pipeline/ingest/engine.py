@@ -1,9 +1,5 @@
-"""The sync engine: discover, fetch concurrently, write in transactional batches.
-
-A match is fetched with its stats, skill and film in flight together (and many matches at once:
-the API layer's limiter sets the pace), written complete or not at all, a batch per transaction;
-the resume cursor is persisted before the first fetch, so an interruption never leaves a gap.
-"""
+"""The sync engine: matches fetched concurrently, written whole in batches, the resume cursor
+persisted before the first fetch so that an interruption never leaves a gap."""
 
 from __future__ import annotations
 
@@ -31,8 +27,6 @@ from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform.match_stats import find_player
 from levelup_pipeline.transform.metadata import human_xuids, ugc_refs
 from levelup_pipeline.transform.modes import is_matchmade
-
-__all__ = ["BATCH_SIZE", "CURSOR_KEY", "NO_PLAYER_ROW", "SyncEngine", "SyncReport"]
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +83,6 @@ class SyncEngine:
         self.report = SyncReport(gamertag=gamertag, xuid=xuid, mode=options.mode)
         self.writes = SyncWrites(writer, BATCH_SIZE)
         self._new_xuids: set[str] = set()
-        # UGC names are asked for as soon as a match names them, alongside the film requests.
         self.names = core.UgcNames(api)
 
     async def run(self) -> SyncReport:
@@ -115,8 +108,7 @@ class SyncEngine:
         return self.report
 
     async def fetch_matches(self, match_ids: list[str]) -> SyncReport:
-        """Fetch given matches whole as a sync does, with the profiles and names they bring
-        (the gap filling's refetch of matches known only from an import)."""
+        """Fetch matches whole as a sync does (the gap filling's, of matches only imported)."""
         self.names.known = self.writer.known_ugc_refs()  # read now: no batch write is running
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         for match_id in match_ids:
@@ -189,8 +181,7 @@ class SyncEngine:
         return await discover(page, stored, self.options, cursor or None, on_page)
 
     async def _discover_and_fetch(self, cursor: str | None, key: str) -> DiscoveryResult:
-        """Page the history and fetch what it plans at the same time: a page's matches are
-        queued once the persisted resume cursor covers them (no silent gap if interrupted)."""
+        """Page the history and fetch as it goes; a page is queued once the cursor covers it."""
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         planned: list[PlannedMatch] = []
         saved: list[str | None] = []  # the cursor last persisted by this run

@@ -32,8 +32,7 @@ NOT_FOUND = (ResourceNotFound, MatchNotFound, FilmUnavailable)
 
 
 def ends_run(exc: BaseException, outage_ends_run: bool = False) -> bool:
-    """True when `exc` must stop the run instead of being recorded (an outage only where the
-    caller says so: a sync stops, a gap fill records the entry as failed)."""
+    """True when `exc` must stop the run (an outage only with `outage_ends_run`: a sync's)."""
     if not isinstance(exc, HaloApiError):
         return True
     return isinstance(exc, RUN_ENDING_ERRORS) or (
@@ -123,8 +122,7 @@ class UgcAnswers:
 
 
 class UgcNames:
-    """UGC asset names, each asked for once as soon as a ref is known (while matches are still
-    fetched); `store` collects them."""
+    """UGC asset names, each asked for once as soon as a ref is known; `store` collects them."""
 
     def __init__(self, api: Any) -> None:
         self.api = api
@@ -175,8 +173,7 @@ async def fetch_ugc_names(api: Any, writer: Any, refs: Iterable[UgcRef]) -> UgcA
 
 
 async def fetch_medal_metadata(api: Any, writer: Any, outage_ends_run: bool = False) -> bool:
-    """Fetch and store the medal metadata, its sprite sheets and the medal ids it does not
-    describe (not asked about again); False when it was not stored."""
+    """Store the medal metadata, its sprite sheets and the medal ids it lacks; False if not."""
     doc, error = await attempt(api.medal_metadata(), outage_ends_run)
     if error is not None:
         return False

@@ -12,7 +12,6 @@ SyncMode = Literal["delta", "full"]
 DEFAULT_MAX_MATCHES = {"delta": 200, "full": 1000}
 MAX_MATCHES_CEILING = 100_000
 OPTION_NAMES = ("max_matches", "match_type", "with_assets", "verbose")
-__all__ = ["MATCH_TYPES", "InvalidSyncOption", "SyncOptions", "options_from"]
 
 
 class InvalidSyncOption(ValueError):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +10,6 @@ from levelup_pipeline.ingest.fetch_core import attempt, now
 from levelup_pipeline.store.gamertag import same_player
 from levelup_pipeline.transform._common import normalize_xuid
 
-log = logging.getLogger(__name__)
 RENAMED_TO_KEY = "renamed_to"
 
 
@@ -41,21 +39,20 @@ async def lookup_gamertag(api: Any, xuid: str, gamertag: str) -> list | None:
     """The XUID's profile (one request, alongside the sync), None when the lookup failed."""
     users, error = await attempt(api.users([xuid]))
     if error is not None:
-        _logger(api).info(f"{gamertag}: gamertag check skipped ({error}).")
+        api.logger.info(f"{gamertag}: gamertag check skipped ({error}).")
     return users
 
 
 def check_gamertag(
     api: Any, writer: Any, xuid: str, gamertag: str, users: list | None
 ) -> str | None:
-    """The XUID's current gamertag when it differs from the partition's (then recorded as an
-    alias, with a hint on how to rename), else None."""
+    """The XUID's new gamertag when it differs from the partition's (stored as an alias)."""
     if users is None:
         return None
     current = next(
         (
             str(u.get("gamertag"))
-            for u in users or []
+            for u in users
             if isinstance(u, dict) and normalize_xuid(u.get("xuid")) == normalize_xuid(xuid)
         ),
         None,
@@ -63,7 +60,7 @@ def check_gamertag(
     renamed = current if current and not same_player(current, gamertag) else None
     if renamed:
         writer.write_profiles(users, now())
-        _logger(api).warning(
+        api.logger.warning(
             f"{gamertag} (XUID {xuid}) is now called {renamed}: its data keeps syncing under "
             f"{gamertag}; run `levelup players rename {gamertag} {renamed}` to rename its folder "
             "and partition."
@@ -71,7 +68,3 @@ def check_gamertag(
     if renamed != writer.get_meta(RENAMED_TO_KEY):
         writer.set_meta(RENAMED_TO_KEY, renamed)
     return renamed
-
-
-def _logger(api: Any) -> Any:
-    return getattr(api, "logger", None) or log

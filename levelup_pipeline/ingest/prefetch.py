@@ -1,15 +1,6 @@
-"""`levelup sync`'s prefetch: the sync's first requests go out while Dagster loads.
-
-Before its raw step asks the API anything, a CLI sync spends 1.5-2.5 s importing Dagster,
-loading the definitions and creating the run. The prefetch starts the sync's own walk on a
-background event loop as soon as the CLI knows what it syncs: the player's identity, the
-history pages, each planned match's stats, skill and film, the names of the maps and modes
-they bring and the profiles of the players met, with the run's API settings. The
-raw step, in the same process, claims it: the sync then runs on that loop and API session (one
-sign-in, warm TLS connections), the prefetch starts nothing new, and each call it already made
-is answered once from what it got, result or error. The prefetch writes nothing: every row is
-written by the run, inside its materialization. UI, schedule and daemon runs fetch as before.
-"""
+"""`levelup sync`'s prefetch: the sync's requests start on a background loop while Dagster
+loads (1.5-2.5 s); the raw step claims its session and each call it made is answered once from
+it. It writes nothing: every row is written by the run."""
 
 from __future__ import annotations
 
@@ -43,8 +34,7 @@ PREFETCHED = (
 )
 WORKERS = 32  # matches in flight, as the engine's workers (the limiter sets the pace)
 OPEN_TIMEOUT_SECONDS = 60.0
-#: A prefetch older than this when its run starts (it waited for another run of the player)
-#: is dropped: its history pages would be stale.
+#: A prefetch older than this when its run starts is dropped: its history pages would be stale.
 MAX_AGE_SECONDS = 30.0
 
 _current: Prefetch | None = None
@@ -269,8 +259,7 @@ def start(plan: PrefetchPlan, settings: HaloApiSettings, logger: Any = None) -> 
 
 
 def claim(gamertag: str, options: SyncOptions) -> Prefetch | None:
-    """The prefetch of this sync, once, with its session open; None if there is none or its
-    sign-in failed (the run then signs in itself and reports the error the usual way)."""
+    """The prefetch of this sync, once, its session open; None if none or its sign-in failed."""
     prefetch = _current
     if prefetch is None or prefetch.claimed or not prefetch.matches(gamertag, options):
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import urllib.parse
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +92,6 @@ class ReferenceReport:
     images_failed: int = 0
     bytes_downloaded: int = 0
     images_cached: int = 0
-
-    def as_metadata(self) -> dict[str, Any]:
-        """Plain dict for MaterializeResult metadata."""
-        return asdict(self)
 
 
 def _write_image(path: Path, data: bytes) -> None:

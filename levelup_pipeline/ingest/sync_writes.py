@@ -57,8 +57,7 @@ class SyncWrites:
 
 
 async def _finish_even_if_cancelled(write: Callable[..., Any], *args: Any) -> Any:
-    """Run a store write in a thread; if the caller is cancelled, wait for the thread anyway:
-    the write lock is never released (nor the connection closed) under a running write."""
+    """A store write in a thread, awaited even when cancelled: no lock freed under a write."""
     task = asyncio.ensure_future(asyncio.to_thread(write, *args))
     try:
         return await asyncio.shield(task)

@@ -18,7 +18,7 @@ def make_settings(fake: FakeHalo, **kw: Any) -> HaloApiSettings:
         endpoint=kw.pop("endpoint", fake.endpoint),
         requests_per_second=kw.pop("rps", 500.0),
         retry=kw.pop("retry", FAST_RETRY),
-        credentials=kw.pop("credentials", Credentials(simulator=True)),
+        credentials=kw.pop("credentials", Credentials()),
         **kw,
     )
 

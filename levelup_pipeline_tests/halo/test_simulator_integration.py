@@ -20,7 +20,7 @@ def _settings(endpoint: str, rps: float = 200.0) -> HaloApiSettings:
         endpoint=endpoint,
         requests_per_second=rps,
         retry=RetryPolicy(max_attempts=8, max_total_wait_seconds=30, base_delay=0.02),
-        credentials=Credentials(simulator=True),
+        credentials=Credentials(),
     )
 
 

@@ -50,7 +50,7 @@ def _spartan(api: HaloApi) -> str:
 
 def test_one_process_signs_in_once():
     fake = FakeHalo()
-    used = _sessions(fake, Credentials(simulator=True), runs=3, forget=False)
+    used = _sessions(fake, Credentials(), runs=3, forget=False)
     assert fake.count("login.live.com") == 1
     assert fake.count("settings.svc.halowaypoint.com", "/spartan-token") == 1
     assert len(set(used)) == 1
@@ -59,7 +59,7 @@ def test_one_process_signs_in_once():
 def test_the_next_process_reuses_the_token_files_tokens(tmp_path: Path):
     token_file = tmp_path / "cfg" / "refresh_token.json"
     fake = FakeHalo()
-    creds = Credentials(simulator=True, token_file=token_file, **APP)
+    creds = Credentials(token_file=token_file, **APP)
     token_file.parent.mkdir(mode=0o700)
     token_file.write_text(json.dumps({"refresh_token": "rt-0"}))
     token_file.chmod(0o600)
@@ -77,7 +77,7 @@ def test_expired_or_foreign_cached_tokens_are_not_used(tmp_path: Path):
     token_file.write_text(json.dumps({"refresh_token": "rt-0"}))
     token_file.chmod(0o600)
     fake = FakeHalo()
-    creds = Credentials(simulator=True, token_file=token_file, **APP)
+    creds = Credentials(token_file=token_file, **APP)
     past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat()
 
     def tamper(run: int) -> None:
@@ -103,7 +103,7 @@ def test_a_rejected_cached_token_is_refreshed_once():
         if run == 1:
             fake.valid_spartans.clear()  # the service no longer accepts the cached token
 
-    used = _sessions(fake, Credentials(simulator=True), runs=2, forget=False, between=revoke)
+    used = _sessions(fake, Credentials(), runs=2, forget=False, between=revoke)
     assert fake.count("login.live.com") == 2
     assert fake.count("halostats", status=401) == 1
     assert used[0] != used[1]

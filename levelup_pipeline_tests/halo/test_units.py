@@ -43,14 +43,16 @@ def test_configured_rps_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_progress_reporter_logs_counts_rate_and_eta(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     metrics = ApiMetrics()
-    metrics.record("stats.match_stats", 200)
-    metrics.record("stats.match_stats", 429)
+    metrics.record(200)
+    metrics.record(429)
     metrics.retries = 1
     logger = logging.getLogger("test.progress")
-    progress = ProgressReporter(10, logger, metrics=metrics, interval_seconds=0, use_tqdm=False)
+    progress = ProgressReporter(
+        logger, metrics, "sync", total=10, interval_seconds=0, use_tqdm=False
+    )
     progress.advance(4)
     progress.close()
     lines = [r.getMessage() for r in caplog.records if r.name == "test.progress"]
     assert lines and "4/10 matches" in lines[0] and "1 retries" in lines[0]
     assert "1 throttled" in lines[0] and "ETA 0m00s" in lines[0] and len(lines) == 2
-    assert metrics.requests == 2 and metrics.per_endpoint == {"stats.match_stats": 2}
+    assert metrics.requests == 2 and metrics.throttled == 1

@@ -26,7 +26,7 @@ def sync_first_player(
 
     async def main() -> SyncReport:
         settings = HaloApiSettings(
-            endpoint=sim.endpoint, requests_per_second=rps, credentials=Credentials(simulator=True)
+            endpoint=sim.endpoint, requests_per_second=rps, credentials=Credentials()
         )
         with PlayerStore(player.gamertag, data_dir=data_dir).writer() as writer:
             async with open_halo_api(settings) as api:
