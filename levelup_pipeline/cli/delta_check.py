@@ -16,7 +16,7 @@ import duckdb
 from levelup_pipeline.defs import run_lock
 from levelup_pipeline.halo import history_handoff
 from levelup_pipeline.halo.auth import Credentials
-from levelup_pipeline.halo.client import HaloApiSettings, open_halo_api
+from levelup_pipeline.halo.client import HaloApiSettings, PlayerIdentity, open_halo_api
 from levelup_pipeline.halo.endpoint import configured_endpoint
 from levelup_pipeline.halo.errors import (
     RUN_ENDING_ERRORS,
@@ -30,6 +30,7 @@ from levelup_pipeline.store.imported import imported_only_match_ids
 from levelup_pipeline.store.migrate import latest_version
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
 from levelup_pipeline.store.shared_lock import shared_lock
+from levelup_pipeline.store.views import get_meta
 
 #: `ingest.engine`'s resume cursor key is f"{CURSOR_KEY}:{match_type}" (a test keeps it so).
 CURSOR_KEY_PREFIX = "resume_cursor:"
@@ -226,10 +227,9 @@ def unknown_player(gamertag: str) -> str | None:
         db_path = player_db_path(gamertag)
         if db_path.is_file():
             with _read_only(db_path) as con:
-                sql = "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
-                if (con.execute(sql).fetchone() or [None])[0]:
+                if get_meta(con, "player_xuid"):
                     return None
-        asyncio.run(_resolve(gamertag))
+        resolve_player(gamertag)
     except PlayerNotFound:
         return (
             f"no Xbox player is called {gamertag} and nothing was ever synced for it (a "
@@ -240,6 +240,11 @@ def unknown_player(gamertag: str) -> str | None:
     return None
 
 
-async def _resolve(gamertag: str) -> None:
-    async with open_halo_api(api_settings()) as api:
-        await api.resolve_player(gamertag)
+def resolve_player(player: str) -> PlayerIdentity:
+    """A gamertag's or XUID's identity from the profile API, without Dagster (PlayerNotFound)."""
+
+    async def resolve() -> PlayerIdentity:
+        async with open_halo_api(api_settings()) as api:
+            return await api.resolve_player(player)
+
+    return asyncio.run(resolve())

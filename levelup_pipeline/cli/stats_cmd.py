@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from levelup_pipeline.cli.errors import NO_PLAYER, UserError, friendly
+from levelup_pipeline.cli.sync_cmd import players_option
 from levelup_pipeline.store.gamertag import find_gamertag
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
@@ -72,12 +73,7 @@ def _registered_spelling(value: str, registered: list[str]) -> str:
 
 
 @click.command("report")
-@click.option(
-    "--player",
-    "players",
-    multiple=True,
-    help="Gamertag to report on (repeatable). Default: every registered player.",
-)
+@players_option("Gamertag to report on")
 @friendly
 def report_command(players: tuple[str, ...]) -> None:
     """Redraw the report of one player (--player) or of every registered player."""

@@ -47,13 +47,18 @@ def sync_summary(outcome: RunOutcome) -> str:
     return f"{outcome.gamertag}: " + ", ".join(parts) + f"  [run {outcome.run_id[:8]}]"
 
 
+def players_option(what: str):
+    """`--player`, repeatable, for commands that otherwise act on every registered player."""
+    return click.option(
+        "--player",
+        "players",
+        multiple=True,
+        help=f"{what} (repeatable). Default: every registered player.",
+    )
+
+
 @click.command("sync")
-@click.option(
-    "--player",
-    "players",
-    multiple=True,
-    help="Gamertag or XUID to sync (repeatable). Default: every registered player.",
-)
+@players_option("Gamertag or XUID to sync")
 @click.option(
     "--delta",
     "mode",
