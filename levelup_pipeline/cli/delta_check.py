@@ -221,23 +221,26 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
     return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
 
 
-def unknown_player(gamertag: str) -> str | None:
-    """Why to skip a registered player never resolved and unknown to the API (an old typo)."""
+def skip_unknown(gamertag: str) -> bool:
+    """Skip, in one line, a registered player never resolved and unknown to the API (a typo)."""
     try:
         db_path = player_db_path(gamertag)
         if db_path.is_file():
             with _read_only(db_path) as con:
                 if get_meta(con, "player_xuid"):
-                    return None
+                    return False
         resolve_player(gamertag)
     except PlayerNotFound:
-        return (
-            f"no Xbox player is called {gamertag} and nothing was ever synced for it (a "
-            f"mistyped registration?); remove it with `levelup players remove {gamertag}`."
+        click.echo(
+            f"{gamertag}: skipped - no Xbox player is called {gamertag} and nothing was ever "
+            "synced for it (a mistyped registration?); remove it with `levelup players remove "
+            f"{gamertag}`.",
+            err=True,
         )
+        return True
     except Exception:  # noqa: BLE001 - anything else: the job runs and reports it
-        return None
-    return None
+        pass
+    return False
 
 
 def resolve_player(player: str) -> PlayerIdentity:

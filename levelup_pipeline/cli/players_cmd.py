@@ -40,8 +40,7 @@ class AddedPlayer(NamedTuple):
 
 
 def add_player(player: str) -> AddedPlayer:
-    """Resolve a gamertag or XUID, then create the database and register the partition (an
-    unknown player leaves nothing behind), keyed by the spelling registered, else the API's."""
+    """Resolve, then create the database and register the partition (nothing left if unknown)."""
     xuid = parse_xuid(player)
     typed = None if xuid else validate_gamertag(player)
     identity = resolve_player(xuid or typed or "")
@@ -75,11 +74,15 @@ def add_player(player: str) -> AddedPlayer:
     return AddedPlayer(identity.xuid, str(store.path), created, gamertag)
 
 
-def player_argument(value: str) -> str:
-    """The partition key of a gamertag (checked) or an XUID (the player recording it, or added)."""
+def player_argument(value: str, add: bool = False) -> str:
+    """A --player value's partition: an XUID's registered player (else added), a checked
+    gamertag (with `add`: its registered spelling, else resolved and added)."""
     xuid = parse_xuid(value)
     if xuid is None:
-        return validate_gamertag(value)
+        gamertag = validate_gamertag(value)
+        if not add:
+            return gamertag
+        return registered_as(get_instance(), gamertag) or add_player(gamertag).gamertag
     for gamertag in registered_players(get_instance()):
         store = PlayerStore(gamertag)
         if store.exists():
@@ -87,14 +90,6 @@ def player_argument(value: str) -> str:
                 if get_meta(conn, "player_xuid") == xuid:
                     return gamertag
     return add_player(xuid).gamertag
-
-
-def sync_target(value: str) -> str:
-    """The partition `sync --player VALUE` runs: registered (any case), else resolved and added."""
-    if parse_xuid(value) is not None:
-        return player_argument(value)
-    gamertag = validate_gamertag(value)
-    return registered_as(get_instance(), gamertag) or add_player(gamertag).gamertag
 
 
 @click.group("players")

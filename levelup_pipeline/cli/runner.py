@@ -264,7 +264,6 @@ def run_job(
     gamertag: str,
     tags: Mapping[str, str] | None = None,
     run_config: Mapping | None = None,
-    log_level: str = "INFO",
     asset_selection: Sequence[AssetKey] | None = None,
 ) -> RunOutcome:
     """Run `job_name` (or `asset_selection` of it) for one player partition; how it ended."""
@@ -274,7 +273,7 @@ def run_job(
     register_player(instance, gamertag)
     reap_dead_runs(instance)
     job = defs.resolve_job_def(job_name).with_logger_defs({"console": cli_console_logger})
-    config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
+    config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
     try:
         result = execute_for_partition(
             instance,

@@ -7,6 +7,7 @@ import click
 from levelup_pipeline.cli.errors import NO_PLAYER, UserError, friendly
 from levelup_pipeline.cli.sync_cmd import players_option
 from levelup_pipeline.store.gamertag import find_gamertag
+from levelup_pipeline.store.model_writes import AGGREGATE_TABLES
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.views import table_counts
@@ -21,10 +22,7 @@ TABLES = (
     "highlight_events",
     "xuid_aliases",
     "unavailable_matches",
-    "mv_map_stats",
-    "mv_mode_category_stats",
-    "mv_session_stats",
-    "mv_global_stats",
+    *AGGREGATE_TABLES,
 )
 
 

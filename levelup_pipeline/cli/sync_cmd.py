@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 import click
@@ -129,10 +129,8 @@ def sync_command(
         for player in players:
             print_stats(_target(player))
         return
-    settings = {"max_matches": max_matches, "match_type": match_type or "matchmaking"}
-    options = options_from(
-        mode or "delta", {**settings, "with_assets": with_assets, "verbose": verbose}
-    )
+    config = {"max_matches": max_matches, "match_type": match_type, "verbose": verbose}
+    options = options_from(mode or "delta", {**config, "with_assets": with_assets})
     if rps is not None:
         if rps <= 0:
             raise UserError(f"--rps must be a positive number of requests per second, got {rps}.")
@@ -148,15 +146,15 @@ def sync_command(
     targets = list(unique.values())
     if not targets:
         raise UserError(NO_PLAYER)
+    from levelup_pipeline.cli.delta_check import skip_unknown
+
     failures = []
     for gamertag in targets:
-        if not players and _skip_unknown(gamertag):
+        if not players and skip_unknown(gamertag):
             continue
         if match_type is not None:  # remembered: later deltas (UI, schedules too) keep it
             save_settings(gamertag, match_type=match_type)
-            player_options = options
-        else:
-            player_options = replace(options, match_type=load_settings(gamertag).match_type)
+        player_options = replace(options, match_type=load_settings(gamertag).match_type)
         error = (
             _precheck_or_run(jobs, gamertag, player_options)
             if precheck
@@ -186,19 +184,9 @@ def _target(value: str) -> str:
         found = None
     if found:
         return found
-    from levelup_pipeline.cli.players_cmd import sync_target
+    from levelup_pipeline.cli.players_cmd import player_argument
 
-    return sync_target(value)
-
-
-def _skip_unknown(gamertag: str) -> bool:
-    """Skip, in one line, a registered player the API does not know instead of failing."""
-    from levelup_pipeline.cli.delta_check import unknown_player
-
-    reason = unknown_player(gamertag)
-    if reason:
-        click.echo(f"{gamertag}: skipped - {reason}", err=True)
-    return reason is not None
+    return player_argument(value, add=True)
 
 
 def _registered(jobs: _JobRunner, precheck: bool) -> list[str]:
@@ -282,13 +270,7 @@ class _JobRunner:
         click.echo(
             f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
         )
-        config = sync_run_config(
-            options.mode,
-            max_matches=options.max_matches,
-            match_type=options.match_type,
-            with_assets=options.with_assets,
-            verbose=options.verbose,
-        )
+        config = sync_run_config(**asdict(options))
         outcome = run_job(self.instance, job, gamertag, tags=tags, run_config=config)
         if outcome.success or outcome.check_failures:  # the data is stored either way
             click.echo(sync_summary(outcome))
