@@ -189,21 +189,13 @@ def up_to_date_line(gamertag: str, newest: str, requests: int) -> str:
 
 def check_player(gamertag: str, options: SyncOptions) -> Verdict:
     """Whether a delta of `gamertag` needs the job; never raises: the job reports the unexpected."""
-    try:
-        return _check(validate_gamertag(gamertag), options)
-    except Exception as exc:  # noqa: BLE001 - the job path handles and reports every error
-        if isinstance(exc, REPORTED_ERRORS):
-            return Verdict(error=str(exc))
-        return Verdict(run_reason=f"the pre-check failed ({type(exc).__name__})")
-
-
-def _check(gamertag: str, options: SyncOptions) -> Verdict:
     if options.mode != "delta" or options.with_assets:
         return Verdict(run_reason="only a plain delta sync can be skipped")
-    db_path = player_db_path(gamertag)
-    if not db_path.is_file():
-        return Verdict(run_reason="the player has no database yet")
     try:
+        gamertag = validate_gamertag(gamertag)
+        db_path = player_db_path(gamertag)
+        if not db_path.is_file():
+            return Verdict(run_reason="the player has no database yet")
         with run_lock.player_run_lock(gamertag, timeout=0):  # held: a run is going
             reason = run_blocker(gamertag)
             if reason:
@@ -214,11 +206,15 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
             plan, newest, requests = asyncio.run(
                 first_page_plan(state.xuid or "", state.known_ids, options)
             )
+        if plan is None or plan.planned:
+            return Verdict(run_reason="the history has new matches", state=state)
+        return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
     except run_lock.PlayerBusy:
         return Verdict(run_reason="another run of this player is going")
-    if plan is None or plan.planned:
-        return Verdict(run_reason="the history has new matches", state=state)
-    return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
+    except Exception as exc:  # noqa: BLE001 - the job path handles and reports every error
+        if isinstance(exc, REPORTED_ERRORS):
+            return Verdict(error=str(exc))
+        return Verdict(run_reason=f"the pre-check failed ({type(exc).__name__})")
 
 
 def skip_unknown(gamertag: str) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import os
-from dataclasses import asdict, replace
+from contextlib import suppress
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import click
@@ -178,12 +180,9 @@ def sync_command(
 
 def _target(value: str) -> str:
     """The partition key of a --player value: a registered gamertag is found without Dagster."""
-    try:
-        found = find_gamertag(validate_gamertag(value), run_lock.registered_players() or [])
-    except InvalidGamertag:
-        found = None
-    if found:
-        return found
+    with suppress(InvalidGamertag):
+        if found := find_gamertag(validate_gamertag(value), run_lock.registered_players() or []):
+            return found
     from levelup_pipeline.cli.players_cmd import player_argument
 
     return player_argument(value, add=True)
@@ -218,21 +217,18 @@ def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> s
         history_handoff.drop()  # the page serves this player's run only
 
 
+@dataclass
 class _JobRunner:
     """Runs the sync job then the maintenance jobs; opens the Dagster instance on first use."""
 
-    def __init__(self, after: list[str]) -> None:
-        self.after = after
-        self._instance: DagsterInstance | None = None
+    after: list[str]
 
-    @property
+    @cached_property
     def instance(self) -> DagsterInstance:
         """The shared Dagster instance, opened once."""
-        if self._instance is None:
-            from levelup_pipeline.cli.instance import get_instance
+        from levelup_pipeline.cli.instance import get_instance
 
-            self._instance = get_instance()
-        return self._instance
+        return get_instance()
 
     def run(
         self, gamertag: str, options: SyncOptions, state: StoredState | None = None
