@@ -71,26 +71,22 @@ def _default_source(gamertag: str | None) -> Path:
     "--from-levelup",
     "levelup_source",
     type=click.Path(path_type=Path),
-    default=None,
     help=f"The original LevelUp's install folder ({PROFILES_FILE}) or a v4 stats.duckdb.",
 )
 @click.option(
     "--from-sqlite",
     "sqlite_source",
     type=click.Path(path_type=Path),
-    default=None,
     help="A legacy SQLite file: the original LevelUp's tables and OpenSpartan Workshop's.",
 )
 @click.option(
     "--gamertag",
     "--player",
     "gamertag",
-    default=None,
     help="Player to import (required for one file; picks one profile of a folder).",
 )
 @click.option(
     "--xuid",
-    default=None,
     help="The player's XUID (default: the profile list, the database, the file, or the API).",
 )
 @click.option(
