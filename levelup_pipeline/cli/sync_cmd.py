@@ -225,7 +225,6 @@ class _JobRunner:
 
     @cached_property
     def instance(self) -> DagsterInstance:
-        """The shared Dagster instance, opened once."""
         from levelup_pipeline.cli.instance import get_instance
 
         return get_instance()
