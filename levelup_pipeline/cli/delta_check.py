@@ -16,7 +16,7 @@ import duckdb
 from levelup_pipeline.defs import run_lock
 from levelup_pipeline.halo import history_handoff
 from levelup_pipeline.halo.auth import Credentials
-from levelup_pipeline.halo.client import HaloApiSettings, open_halo_api
+from levelup_pipeline.halo.client import HaloApiSettings, PlayerIdentity, open_halo_api
 from levelup_pipeline.halo.endpoint import configured_endpoint
 from levelup_pipeline.halo.errors import (
     RUN_ENDING_ERRORS,
@@ -30,6 +30,7 @@ from levelup_pipeline.store.imported import imported_only_match_ids
 from levelup_pipeline.store.migrate import latest_version
 from levelup_pipeline.store.paths import lock_path, player_db_path, validate_gamertag
 from levelup_pipeline.store.shared_lock import shared_lock
+from levelup_pipeline.store.views import get_meta
 
 #: `ingest.engine`'s resume cursor key is f"{CURSOR_KEY}:{match_type}" (a test keeps it so).
 CURSOR_KEY_PREFIX = "resume_cursor:"
@@ -187,21 +188,13 @@ def up_to_date_line(gamertag: str, newest: str, requests: int) -> str:
 
 def check_player(gamertag: str, options: SyncOptions) -> Verdict:
     """Whether a delta of `gamertag` needs the job; never raises: the job reports the unexpected."""
-    try:
-        return _check(validate_gamertag(gamertag), options)
-    except Exception as exc:  # noqa: BLE001 - the job path handles and reports every error
-        if isinstance(exc, REPORTED_ERRORS):
-            return Verdict(error=str(exc))
-        return Verdict(run_reason=f"the pre-check failed ({type(exc).__name__})")
-
-
-def _check(gamertag: str, options: SyncOptions) -> Verdict:
     if options.mode != "delta" or options.with_assets:
         return Verdict(run_reason="only a plain delta sync can be skipped")
-    db_path = player_db_path(gamertag)
-    if not db_path.is_file():
-        return Verdict(run_reason="the player has no database yet")
     try:
+        gamertag = validate_gamertag(gamertag)
+        db_path = player_db_path(gamertag)
+        if not db_path.is_file():
+            return Verdict(run_reason="the player has no database yet")
         with run_lock.player_run_lock(gamertag, timeout=0):  # held: a run is going
             reason = run_blocker(gamertag)
             if reason:
@@ -212,33 +205,44 @@ def _check(gamertag: str, options: SyncOptions) -> Verdict:
             plan, newest, requests = asyncio.run(
                 first_page_plan(state.xuid or "", state.known_ids, options)
             )
+        if plan is None or plan.planned:
+            return Verdict(run_reason="the history has new matches", state=state)
+        return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
     except run_lock.PlayerBusy:
         return Verdict(run_reason="another run of this player is going")
-    if plan is None or plan.planned:
-        return Verdict(run_reason="the history has new matches", state=state)
-    return Verdict(up_to_date=up_to_date_line(gamertag, newest, requests))
+    except Exception as exc:  # noqa: BLE001 - the job path handles and reports every error
+        if isinstance(exc, REPORTED_ERRORS):
+            return Verdict(error=str(exc))
+        return Verdict(run_reason=f"the pre-check failed ({type(exc).__name__})")
 
 
-def unknown_player(gamertag: str) -> str | None:
-    """Why to skip a registered player never resolved and unknown to the API (an old typo)."""
+def skip_unknown(gamertag: str) -> bool:
+    """Skip, in one line, a registered player never resolved and unknown to the API (a typo)."""
     try:
         db_path = player_db_path(gamertag)
         if db_path.is_file():
             with _read_only(db_path) as con:
-                sql = "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
-                if (con.execute(sql).fetchone() or [None])[0]:
-                    return None
-        asyncio.run(_resolve(gamertag))
+                if get_meta(con, "player_xuid"):
+                    return False
+        resolve_player(gamertag)
     except PlayerNotFound:
-        return (
-            f"no Xbox player is called {gamertag} and nothing was ever synced for it (a "
-            f"mistyped registration?); remove it with `levelup players remove {gamertag}`."
+        click.echo(
+            f"{gamertag}: skipped - no Xbox player is called {gamertag} and nothing was ever "
+            "synced for it (a mistyped registration?); remove it with `levelup players remove "
+            f"{gamertag}`.",
+            err=True,
         )
+        return True
     except Exception:  # noqa: BLE001 - anything else: the job runs and reports it
-        return None
-    return None
+        pass
+    return False
 
 
-async def _resolve(gamertag: str) -> None:
-    async with open_halo_api(api_settings()) as api:
-        await api.resolve_player(gamertag)
+def resolve_player(player: str) -> PlayerIdentity:
+    """A gamertag's or XUID's identity from the profile API, without Dagster (PlayerNotFound)."""
+
+    async def resolve() -> PlayerIdentity:
+        async with open_halo_api(api_settings()) as api:
+            return await api.resolve_player(player)
+
+    return asyncio.run(resolve())

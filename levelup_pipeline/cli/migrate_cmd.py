@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
+from levelup_pipeline.cli.delta_check import resolve_player
 from levelup_pipeline.cli.errors import USER_FACING, UserError, describe, friendly
 from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.defs.partitions import register_player
@@ -26,13 +26,6 @@ from levelup_pipeline.store.views import get_meta
 from levelup_pipeline.transform._common import normalize_xuid
 
 
-async def _resolve_xuid(gamertag: str) -> str:
-    from levelup_pipeline.halo.resource import HaloApiResource
-
-    async with HaloApiResource().open() as api:
-        return (await api.resolve_player(gamertag)).xuid
-
-
 def choose_xuid(store: PlayerStore, given: str | None, profile: Profile) -> tuple[str, str]:
     """The player's XUID and where it came from: the first source that names exactly one."""
     if given:
@@ -50,7 +43,7 @@ def choose_xuid(store: PlayerStore, given: str | None, profile: Profile) -> tupl
     if len(found) == 1:
         return found[0], "named by the file"
     try:
-        return asyncio.run(_resolve_xuid(store.gamertag)), "the profile API"
+        return resolve_player(store.gamertag).xuid, "the profile API"
     except HaloApiError as exc:
         raise UserError(
             f"The file names {len(found)} possible XUIDs for {store.gamertag} and the profile API "
@@ -78,26 +71,22 @@ def _default_source(gamertag: str | None) -> Path:
     "--from-levelup",
     "levelup_source",
     type=click.Path(path_type=Path),
-    default=None,
     help=f"The original LevelUp's install folder ({PROFILES_FILE}) or a v4 stats.duckdb.",
 )
 @click.option(
     "--from-sqlite",
     "sqlite_source",
     type=click.Path(path_type=Path),
-    default=None,
     help="A legacy SQLite file: the original LevelUp's tables and OpenSpartan Workshop's.",
 )
 @click.option(
     "--gamertag",
     "--player",
     "gamertag",
-    default=None,
     help="Player to import (required for one file; picks one profile of a folder).",
 )
 @click.option(
     "--xuid",
-    default=None,
     help="The player's XUID (default: the profile list, the database, the file, or the API).",
 )
 @click.option(

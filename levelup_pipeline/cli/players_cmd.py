@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import ExitStack
 from typing import NamedTuple
 
 import click
 
+from levelup_pipeline.cli.delta_check import resolve_player
 from levelup_pipeline.cli.errors import UserError, friendly
 from levelup_pipeline.cli.instance import get_instance, mirror_registered
 from levelup_pipeline.defs.partitions import (
@@ -18,13 +18,13 @@ from levelup_pipeline.defs.partitions import (
 )
 from levelup_pipeline.defs.run_lock import DEFAULT_WAIT_SECONDS, PlayerBusy, player_run_lock
 from levelup_pipeline.defs.table_schemas import record_table_changes
-from levelup_pipeline.halo.resource import HaloApiResource
 from levelup_pipeline.store.errors import InvalidGamertag
 from levelup_pipeline.store.gamertag import gamertag_key, parse_xuid, same_player
 from levelup_pipeline.store.maintenance import rename_player
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.settings import CADENCES, MATCH_TYPES, load_settings, save_settings
+from levelup_pipeline.store.views import get_meta
 
 #: How long `players rename` waits for a running sync of the player (as a second sync would).
 RENAME_WAIT_SECONDS = DEFAULT_WAIT_SECONDS
@@ -39,17 +39,11 @@ class AddedPlayer(NamedTuple):
     gamertag: str
 
 
-async def _resolve(player: str):
-    async with HaloApiResource().open() as api:
-        return await api.resolve_player(player)
-
-
 def add_player(player: str) -> AddedPlayer:
-    """Resolve a gamertag or XUID, then create the database and register the partition (an
-    unknown player leaves nothing behind), keyed by the spelling registered, else the API's."""
+    """Resolve, then create the database and register the partition (nothing left if unknown)."""
     xuid = parse_xuid(player)
     typed = None if xuid else validate_gamertag(player)
-    identity = asyncio.run(_resolve(xuid or typed or ""))
+    identity = resolve_player(xuid or typed or "")
     instance = get_instance()
     gamertag = (typed and registered_as(instance, typed)) or registered_as(
         instance, identity.gamertag
@@ -80,27 +74,22 @@ def add_player(player: str) -> AddedPlayer:
     return AddedPlayer(identity.xuid, str(store.path), created, gamertag)
 
 
-def player_argument(value: str) -> str:
-    """The partition key of a gamertag (checked) or an XUID (the player recording it, or added)."""
+def player_argument(value: str, add: bool = False) -> str:
+    """A --player value's partition: an XUID's registered player (else added), a checked
+    gamertag (with `add`: its registered spelling, else resolved and added)."""
     xuid = parse_xuid(value)
     if xuid is None:
-        return validate_gamertag(value)
+        gamertag = validate_gamertag(value)
+        if not add:
+            return gamertag
+        return registered_as(get_instance(), gamertag) or add_player(gamertag).gamertag
     for gamertag in registered_players(get_instance()):
         store = PlayerStore(gamertag)
         if store.exists():
             with store.reader() as conn:
-                sql = "SELECT value FROM sync_meta WHERE key = 'player_xuid'"
-                if (conn.execute(sql).fetchone() or [None])[0] == xuid:
+                if get_meta(conn, "player_xuid") == xuid:
                     return gamertag
     return add_player(xuid).gamertag
-
-
-def sync_target(value: str) -> str:
-    """The partition `sync --player VALUE` runs: registered (any case), else resolved and added."""
-    if parse_xuid(value) is not None:
-        return player_argument(value)
-    gamertag = validate_gamertag(value)
-    return registered_as(get_instance(), gamertag) or add_player(gamertag).gamertag
 
 
 @click.group("players")

@@ -20,7 +20,6 @@ from dagster import (
     DagsterRunStatus,
     Field,
     InitLoggerContext,
-    JobDefinition,
     RunsFilter,
     logger,
 )
@@ -33,6 +32,7 @@ from dagster._core.remote_origin import (
     ManagedGrpcPythonEnvCodeLocationOrigin,
     RemoteRepositoryOrigin,
 )
+from dagster._core.storage.dagster_run import ACTIVE_RUN_STATUSES
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from levelup_pipeline.config import PROJECT_ROOT
@@ -45,12 +45,7 @@ MODULE = "levelup_pipeline.definitions"
 PID_TAG = "levelup/cli_pid"
 HOST_TAG = "levelup/cli_host"
 STARTED_TAG = "levelup/cli_process_start"
-UNFINISHED = [
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-    DagsterRunStatus.CANCELING,
-]
+UNFINISHED = [DagsterRunStatus.NOT_STARTED, *ACTIVE_RUN_STATUSES]
 
 
 def _proc_stat(pid: int) -> list[str] | None:
@@ -220,51 +215,12 @@ def _config_error(job_name: str, exc: DagsterInvalidConfigError) -> str:
     return message + (f"; use one of {', '.join(values)}" if values else "") + "."
 
 
-def execute_for_partition(
-    instance: DagsterInstance,
-    job: JobDefinition,
-    job_name: str,
-    gamertag: str,
-    run_config: Mapping | None,
-    tags: Mapping[str, str],
-    asset_selection: Sequence[AssetKey] | None = None,
-):
-    """Create the run with the code location's origins (the UI lists it, re-execution loads it),
-    then execute it here; without ops config, the partition's default config applies."""
-    if asset_selection:
-        job = job.get_subset(asset_selection=set(asset_selection))
-    config = dict(run_config or {})
-    if "ops" not in config and job.partitioned_config is not None:
-        config.update(job.partitioned_config.get_run_config_for_partition_key(gamertag))
-    in_memory = InMemoryJob(job)
-    ref = instance.get_ref() if instance.is_persistent else None
-    plan = create_execution_plan(in_memory, run_config=config, instance_ref=ref)
-    target = LoadableTargetOrigin(
-        executable_path=sys.executable, module_name=MODULE, working_directory=str(PROJECT_ROOT)
-    )
-    location = ManagedGrpcPythonEnvCodeLocationOrigin(target, location_name="levelup")
-    pointer = ModuleCodePointer(MODULE, "defs", str(PROJECT_ROOT))
-    run = instance.create_run_for_job(
-        job_def=job,
-        execution_plan=plan,
-        run_config=config,
-        tags=merge_run_tags(job, gamertag, tags, asset_selection, instance, config),
-        asset_selection=set(asset_selection) if asset_selection else None,
-        remote_job_origin=RemoteRepositoryOrigin(location, "__repository__").get_job_origin(
-            job_name
-        ),
-        job_code_origin=JobPythonOrigin(job_name, RepositoryPythonOrigin(sys.executable, pointer)),
-    )
-    return execute_run(in_memory, run, instance)
-
-
 def run_job(
     instance: DagsterInstance,
     job_name: str,
     gamertag: str,
     tags: Mapping[str, str] | None = None,
     run_config: Mapping | None = None,
-    log_level: str = "INFO",
     asset_selection: Sequence[AssetKey] | None = None,
 ) -> RunOutcome:
     """Run `job_name` (or `asset_selection` of it) for one player partition; how it ended."""
@@ -274,17 +230,36 @@ def run_job(
     register_player(instance, gamertag)
     reap_dead_runs(instance)
     job = defs.resolve_job_def(job_name).with_logger_defs({"console": cli_console_logger})
-    config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
+    config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
+    tags = {**(tags or {}), **process_tags()}
+    # The run gets the code location's origins: the UI lists it, re-execution loads it.
+    target = LoadableTargetOrigin(
+        executable_path=sys.executable, module_name=MODULE, working_directory=str(PROJECT_ROOT)
+    )
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(target, location_name="levelup")
+    pointer = ModuleCodePointer(MODULE, "defs", str(PROJECT_ROOT))
     try:
-        result = execute_for_partition(
-            instance,
-            job,
-            job_name,
-            gamertag,
-            config,
-            {**(tags or {}), **process_tags()},
-            asset_selection,
+        if asset_selection:
+            job = job.get_subset(asset_selection=set(asset_selection))
+        if "ops" not in config and job.partitioned_config is not None:  # the partition's default
+            config.update(job.partitioned_config.get_run_config_for_partition_key(gamertag))
+        in_memory = InMemoryJob(job)
+        ref = instance.get_ref() if instance.is_persistent else None
+        plan = create_execution_plan(in_memory, run_config=config, instance_ref=ref)
+        run = instance.create_run_for_job(
+            job_def=job,
+            execution_plan=plan,
+            run_config=config,
+            tags=merge_run_tags(job, gamertag, tags, asset_selection, instance, config),
+            asset_selection=set(asset_selection) if asset_selection else None,
+            remote_job_origin=RemoteRepositoryOrigin(location, "__repository__").get_job_origin(
+                job_name
+            ),
+            job_code_origin=JobPythonOrigin(
+                job_name, RepositoryPythonOrigin(sys.executable, pointer)
+            ),
         )
+        result = execute_run(in_memory, run, instance)
     except DagsterInvalidConfigError as exc:
         return RunOutcome(gamertag, job_name, "", False, _config_error(job_name, exc), {})
     failed_checks, warnings = _check_sentences(result, gamertag)

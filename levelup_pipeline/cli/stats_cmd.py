@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from levelup_pipeline.cli.errors import NO_PLAYER, UserError, friendly
+from levelup_pipeline.cli.sync_cmd import players_option
 from levelup_pipeline.store.gamertag import find_gamertag
+from levelup_pipeline.store.model_writes import AGGREGATE_TABLES
 from levelup_pipeline.store.paths import validate_gamertag
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.views import table_counts
@@ -20,10 +22,7 @@ TABLES = (
     "highlight_events",
     "xuid_aliases",
     "unavailable_matches",
-    "mv_map_stats",
-    "mv_mode_category_stats",
-    "mv_session_stats",
-    "mv_global_stats",
+    *AGGREGATE_TABLES,
 )
 
 
@@ -72,12 +71,7 @@ def _registered_spelling(value: str, registered: list[str]) -> str:
 
 
 @click.command("report")
-@click.option(
-    "--player",
-    "players",
-    multiple=True,
-    help="Gamertag to report on (repeatable). Default: every registered player.",
-)
+@players_option("Gamertag to report on")
 @friendly
 def report_command(players: tuple[str, ...]) -> None:
     """Redraw the report of one player (--player) or of every registered player."""

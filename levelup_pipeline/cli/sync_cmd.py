@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import os
-from dataclasses import replace
+from contextlib import suppress
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import click
@@ -47,13 +49,18 @@ def sync_summary(outcome: RunOutcome) -> str:
     return f"{outcome.gamertag}: " + ", ".join(parts) + f"  [run {outcome.run_id[:8]}]"
 
 
+def players_option(what: str):
+    """`--player`, repeatable, for commands that otherwise act on every registered player."""
+    return click.option(
+        "--player",
+        "players",
+        multiple=True,
+        help=f"{what} (repeatable). Default: every registered player.",
+    )
+
+
 @click.command("sync")
-@click.option(
-    "--player",
-    "players",
-    multiple=True,
-    help="Gamertag or XUID to sync (repeatable). Default: every registered player.",
-)
+@players_option("Gamertag or XUID to sync")
 @click.option(
     "--delta",
     "mode",
@@ -124,10 +131,8 @@ def sync_command(
         for player in players:
             print_stats(_target(player))
         return
-    settings = {"max_matches": max_matches, "match_type": match_type or "matchmaking"}
-    options = options_from(
-        mode or "delta", {**settings, "with_assets": with_assets, "verbose": verbose}
-    )
+    config = {"max_matches": max_matches, "match_type": match_type, "verbose": verbose}
+    options = options_from(mode or "delta", {**config, "with_assets": with_assets})
     if rps is not None:
         if rps <= 0:
             raise UserError(f"--rps must be a positive number of requests per second, got {rps}.")
@@ -143,15 +148,15 @@ def sync_command(
     targets = list(unique.values())
     if not targets:
         raise UserError(NO_PLAYER)
+    from levelup_pipeline.cli.delta_check import skip_unknown
+
     failures = []
     for gamertag in targets:
-        if not players and _skip_unknown(gamertag):
+        if not players and skip_unknown(gamertag):
             continue
         if match_type is not None:  # remembered: later deltas (UI, schedules too) keep it
             save_settings(gamertag, match_type=match_type)
-            player_options = options
-        else:
-            player_options = replace(options, match_type=load_settings(gamertag).match_type)
+        player_options = replace(options, match_type=load_settings(gamertag).match_type)
         error = (
             _precheck_or_run(jobs, gamertag, player_options)
             if precheck
@@ -175,25 +180,12 @@ def sync_command(
 
 def _target(value: str) -> str:
     """The partition key of a --player value: a registered gamertag is found without Dagster."""
-    try:
-        found = find_gamertag(validate_gamertag(value), run_lock.registered_players() or [])
-    except InvalidGamertag:
-        found = None
-    if found:
-        return found
-    from levelup_pipeline.cli.players_cmd import sync_target
+    with suppress(InvalidGamertag):
+        if found := find_gamertag(validate_gamertag(value), run_lock.registered_players() or []):
+            return found
+    from levelup_pipeline.cli.players_cmd import player_argument
 
-    return sync_target(value)
-
-
-def _skip_unknown(gamertag: str) -> bool:
-    """Skip, in one line, a registered player the API does not know instead of failing."""
-    from levelup_pipeline.cli.delta_check import unknown_player
-
-    reason = unknown_player(gamertag)
-    if reason:
-        click.echo(f"{gamertag}: skipped - {reason}", err=True)
-    return reason is not None
+    return player_argument(value, add=True)
 
 
 def _registered(jobs: _JobRunner, precheck: bool) -> list[str]:
@@ -225,21 +217,17 @@ def _precheck_or_run(jobs: _JobRunner, gamertag: str, options: SyncOptions) -> s
         history_handoff.drop()  # the page serves this player's run only
 
 
+@dataclass
 class _JobRunner:
     """Runs the sync job then the maintenance jobs; opens the Dagster instance on first use."""
 
-    def __init__(self, after: list[str]) -> None:
-        self.after = after
-        self._instance: DagsterInstance | None = None
+    after: list[str]
 
-    @property
+    @cached_property
     def instance(self) -> DagsterInstance:
-        """The shared Dagster instance, opened once."""
-        if self._instance is None:
-            from levelup_pipeline.cli.instance import get_instance
+        from levelup_pipeline.cli.instance import get_instance
 
-            self._instance = get_instance()
-        return self._instance
+        return get_instance()
 
     def run(
         self, gamertag: str, options: SyncOptions, state: StoredState | None = None
@@ -277,13 +265,7 @@ class _JobRunner:
         click.echo(
             f"{gamertag}: {job} (max {options.max_matches} matches, {options.match_type})..."
         )
-        config = sync_run_config(
-            options.mode,
-            max_matches=options.max_matches,
-            match_type=options.match_type,
-            with_assets=options.with_assets,
-            verbose=options.verbose,
-        )
+        config = sync_run_config(**asdict(options))
         outcome = run_job(self.instance, job, gamertag, tags=tags, run_config=config)
         if outcome.success or outcome.check_failures:  # the data is stored either way
             click.echo(sync_summary(outcome))
