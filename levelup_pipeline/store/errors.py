@@ -29,6 +29,10 @@ class CorruptDatabase(StoreError):
     """The DuckDB file cannot be opened or read: restore a backup or resync."""
 
 
+class MaintenanceError(StoreError):
+    """A maintenance command was refused or failed; the live database is unchanged."""
+
+
 class MigrationError(StoreError):
     """A schema migration failed and was rolled back: the file is unchanged."""
 

@@ -10,10 +10,15 @@ from pathlib import Path
 
 import duckdb
 
-from levelup_pipeline.store.archive import archive_root, refresh_archive_views
+from levelup_pipeline.store.archive import (
+    ARCHIVE_DIRNAME,
+    PENDING_DIRNAME,
+    archive_root,
+    refresh_archive_views,
+)
 from levelup_pipeline.store.errors import (
     CorruptDatabase,
-    StoreError,
+    MaintenanceError,
     StoreNotFound,
     is_corruption,
     one_line,
@@ -23,10 +28,6 @@ from levelup_pipeline.store.player_store import PlayerStore, forget_state
 from levelup_pipeline.store.views import put_meta, read_every_block, sql_path
 
 REPLACED_PREFIX = "replaced-"
-
-
-class MaintenanceError(StoreError):
-    """A maintenance command was refused; nothing was changed."""
 
 
 def _stamp() -> str:
@@ -130,14 +131,24 @@ class BackupReport:
     archive_files: int = 0
 
 
-def copy_archive(source: Path, target: Path) -> int:
-    """Copy archive/<table>/*.parquet, not the .pending staging area; returns files."""
-    files = [p for p in source.rglob("*.parquet") if ".pending" not in p.relative_to(source).parts]
-    for file in files:
-        dest = target / file.relative_to(source)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(file, dest)
-    return len(files)
+def copy_store(db: Path, archive: Path | None, staging: Path) -> int:
+    """A new folder holding the database and its archive's Parquet files (not the .pending
+    area), removed if the copy fails; returns the archive's files."""
+    staging.mkdir(parents=True)
+    try:
+        shutil.copy2(db, staging / DB_FILENAME)
+        (staging / ARCHIVE_DIRNAME).mkdir()  # always there: a restore replaces the live one
+        files = 0
+        for file in archive.rglob("*.parquet") if archive else ():
+            part = file.relative_to(archive)
+            if PENDING_DIRNAME not in part.parts:
+                (staging / ARCHIVE_DIRNAME / part).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(file, staging / ARCHIVE_DIRNAME / part)
+                files += 1
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return files
 
 
 def backup(store: PlayerStore) -> BackupReport:
@@ -151,11 +162,8 @@ def backup(store: PlayerStore) -> BackupReport:
         with store.connect(migrate=False) as con:
             con.execute("CHECKPOINT")
             sums = read_every_block(con)
-        staging.mkdir()
+        files = copy_store(store.path, archive_root(store.path), staging)
         try:
-            shutil.copy2(store.path, staging / DB_FILENAME)
-            archived = archive_root(store.path)
-            files = copy_archive(archived, staging / archived.name) if archived.is_dir() else 0
             _check_copy(staging / DB_FILENAME, sums, store)
             staging.rename(final)
         except BaseException:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,22 +46,11 @@ class RawParts:
 
 
 class RawWrites(WriterCore):
-    def stored_match_ids(self, match_ids: Iterable[str] | None = None) -> set[str]:
-        """Ids stored or archived (no sync refetches them), among `match_ids`."""
-        if match_ids is None:
-            rows = self._con.execute(
-                "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
-            ).fetchall()
-            return {r[0] for r in rows}
-        wanted = pa.table({"match_id": pa.array(list(match_ids), pa.string())})
-        if wanted.num_rows == 0:
-            return set()
-        with registered(self._con, "_wanted_ids", wanted):
-            rows = self._con.execute(
-                "SELECT r.match_id FROM raw_match_json r SEMI JOIN _wanted_ids w USING (match_id)"
-                " UNION SELECT a.match_id FROM archived_matches a"
-                " SEMI JOIN _wanted_ids w USING (match_id)"
-            ).fetchall()
+    def stored_match_ids(self) -> set[str]:
+        """Ids stored or archived: no sync refetches them."""
+        rows = self._con.execute(
+            "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
+        ).fetchall()
         return {r[0] for r in rows}
 
     def write_raw_matches(self, rows: Sequence[RawMatch]) -> int:

@@ -16,12 +16,11 @@ import duckdb
 from levelup_pipeline.atomic_file import write_atomic
 from levelup_pipeline.store import raw_damage
 from levelup_pipeline.store.archive import ARCHIVE_DIRNAME, archive_root, refresh_archive_views
-from levelup_pipeline.store.errors import StoreNotFound, one_line
+from levelup_pipeline.store.errors import MaintenanceError, StoreNotFound, one_line
 from levelup_pipeline.store.maintenance import (
     REPLACED_PREFIX,
-    MaintenanceError,
     _stamp,
-    copy_archive,
+    copy_store,
     list_backups,
     set_aside,
     store_backups,
@@ -151,7 +150,6 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
             "DuckDB to checkpoint it, then restore again."
         )
     counts, xuid = _validate_backup(db, store.gamertag)
-    archive_src = db.parent / ARCHIVE_DIRNAME if source.is_dir() else None
     with store.locked(), store.guard():  # locked() finishes a killed restore
         _drop_uncommitted(store)  # and this drops the staging files of an uncommitted one
         live_xuid = None
@@ -165,15 +163,7 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
             )
         stamp = _stamp()
         staging = store.path.parent / f"{STAGING_PREFIX}{stamp}"
-        try:  # the staged archive always exists, so the live one is always replaced
-            staging.mkdir(parents=True)
-            shutil.copy2(db, staging / DB_FILENAME)
-            (staging / ARCHIVE_DIRNAME).mkdir()
-            has_archive = archive_src is not None and archive_src.is_dir()
-            files = copy_archive(archive_src, staging / ARCHIVE_DIRNAME) if has_archive else 0
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        files = copy_store(db, db.parent / ARCHIVE_DIRNAME if source.is_dir() else None, staging)
         entry = {
             "staging": str(staging),
             "aside": str(store_backups(store) / f"{REPLACED_PREFIX}{stamp}"),
