@@ -1,5 +1,4 @@
-"""Old matches to Parquet (the guide's `archive_season.py`): staged files, then one transaction;
-the next run finishes or discards an interrupted one, so live + archived = before."""
+"""Old matches to Parquet (`archive_season.py`): staged, then one transaction: nothing lost."""
 
 from __future__ import annotations
 

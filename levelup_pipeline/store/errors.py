@@ -108,8 +108,7 @@ def raise_storage_error(
     corrupt: bool | None = None,
     why: str | None = None,
 ) -> NoReturn:
-    """From an except block: the user's error for `exc` (environment first, then damage when
-    `corrupt`, default `is_corruption`), else the exception being handled, re-raised."""
+    """In an except block: `exc` as the user's error (environment, else damage), else re-raise."""
     mapped = environment_error(exc, gamertag)
     if mapped is None and (is_corruption(exc) if corrupt is None else corrupt):
         mapped = damaged(path, gamertag, why or one_line(exc))

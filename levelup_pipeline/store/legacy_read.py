@@ -266,8 +266,7 @@ Batches = Iterator[tuple[TableReport, list[Row]]]
 
 
 def batches(source: Source, player_xuid: str, tables: dict[str, TableReport]) -> Batches:
-    """(report entry, imported_* rows) chunk by chunk: matches first (their MMR joins the skill
-    rows), aliases last (the film events' gamertags join them)."""
+    """(entry, imported_* rows) by chunk: matches first (MMR joins skill), aliases last (films')."""
     v4 = source.layout == LAYOUT_V4
     skill: dict[tuple[str, str], Row] = {}
 

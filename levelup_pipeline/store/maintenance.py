@@ -132,8 +132,7 @@ class BackupReport:
 
 
 def copy_store(db: Path, archive: Path | None, staging: Path) -> int:
-    """A new folder holding the database and its archive's Parquet files (not the .pending
-    area), removed if the copy fails; returns the archive's files."""
+    """A new folder with the database and its archive (not .pending), or none; archive files."""
     staging.mkdir(parents=True)
     try:
         shutil.copy2(db, staging / DB_FILENAME)
@@ -226,16 +225,15 @@ def rename_player(old: str, new: str, data_dir: Path | None = None) -> RenameRep
     return RenameReport(source.path.parent, final_dir)
 
 
-def set_aside(path: Path, aside: Path) -> None:
-    """Move a file or folder into `aside`, replacing a partial copy a kill left."""
-    if not path.exists():
-        return
-    aside.mkdir(parents=True, exist_ok=True)
-    target = aside / path.name
-    if target.is_dir():
-        shutil.rmtree(target)
-    target.unlink(missing_ok=True)
-    shutil.move(str(path), target)
+def set_aside(aside: Path, *paths: Path) -> None:
+    """Move files or folders into `aside`, replacing a partial copy a kill left."""
+    for path in filter(Path.exists, paths):
+        aside.mkdir(parents=True, exist_ok=True)
+        target = aside / path.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        target.unlink(missing_ok=True)
+        shutil.move(str(path), target)
 
 
 def set_aside_if_damaged(store: PlayerStore) -> Path | None:
@@ -256,6 +254,5 @@ def set_aside_if_damaged(store: PlayerStore) -> Path | None:
                 return None
         aside = store_backups(store) / f"{REPLACED_PREFIX}{_stamp()}"
         forget_state(store.path)
-        for path in (store.path, wal(store.path), archive_root(store.path)):
-            set_aside(path, aside)
+        set_aside(aside, store.path, wal(store.path), archive_root(store.path))
         return aside

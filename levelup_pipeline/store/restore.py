@@ -82,11 +82,10 @@ def _apply(store: PlayerStore, entry: dict) -> None:
     staged_db, staged_archive = staging / DB_FILENAME, staging / ARCHIVE_DIRNAME
     if staged_db.exists():
         forget_state(store.path)
-        for path in (store.path, wal(store.path)):
-            set_aside(path, aside)
+        set_aside(aside, store.path, wal(store.path))
         os.replace(staged_db, store.path)
     if staged_archive.exists():
-        set_aside(live_archive, aside)
+        set_aside(aside, live_archive)
         os.replace(staged_archive, live_archive)
     with duckdb.connect(str(store.path)) as con:  # views hold absolute paths
         refresh_archive_views(con, store.path)
