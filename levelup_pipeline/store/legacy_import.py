@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from levelup_pipeline.store.errors import MaintenanceError
 from levelup_pipeline.store.legacy_read import (
     UGC_TABLES,
-    LegacyImportError,
     Source,
     TableReport,
     batches,
@@ -98,7 +98,7 @@ def import_legacy(
         with staged(store, commit=not dry_run) as stage, stage.writer() as writer:
             known = writer.get_meta("player_xuid")
             if known and known != xuid:
-                raise LegacyImportError(
+                raise MaintenanceError(
                     f"The database of {store.gamertag} belongs to XUID {known}, not {xuid}; "
                     "nothing imported."
                 )
@@ -112,7 +112,7 @@ def import_legacy(
             found = sum(t.imported + t.kept for t in report.tables.values())
             ws = report.workshop or Counter()
             if not (found or ws["imported"] or ws["already_archived"]):
-                raise LegacyImportError(
+                raise MaintenanceError(
                     f"{path} holds nothing to import for {store.gamertag} (its tables are "
                     "empty or unusable, see --dry-run); nothing imported."
                 )
@@ -188,7 +188,7 @@ def _workshop(writer: StoreWriter, source: Source, xuid: str, now: dt.datetime) 
             counts["with_skill"] += skill is not None
         counts["imported"] += writer.write_raw_matches(rows)
     if counts["read"] and not counts["imported"] and not counts["already_archived"]:
-        raise LegacyImportError(
+        raise MaintenanceError(
             f"None of the {counts['read']} matches in {source.path} includes XUID {xuid}; "
             "pass the right player with --xuid."
         )

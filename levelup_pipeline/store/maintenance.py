@@ -39,12 +39,6 @@ def db_size(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, wal(path)) if p.is_file())
 
 
-def verify(store: PlayerStore) -> dict[str, int]:
-    """Rows per table, every block read: damage anywhere fails."""
-    with store.guard(), store.reader() as con:
-        return {t: n for t, (n, _) in read_every_block(con).items()}
-
-
 @dataclass
 class OptimizeReport:
     path: Path

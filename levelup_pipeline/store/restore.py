@@ -24,7 +24,6 @@ from levelup_pipeline.store.maintenance import (
     list_backups,
     set_aside,
     store_backups,
-    verify,
 )
 from levelup_pipeline.store.migrate import current_version, latest_version
 from levelup_pipeline.store.paths import DB_FILENAME, restore_journal, wal
@@ -194,7 +193,8 @@ def check_database(store: PlayerStore) -> CheckReport:
     if store.path.parent.is_dir():
         with store.locked() as done:  # finishes a restore killed after its commit
             finished = done or finish_interrupted_restore(store)  # or drops its staging files
-    report = CheckReport(verify(store), finished)
+    with store.guard(), store.reader() as con:  # every block read: damage anywhere fails
+        report = CheckReport({t: n for t, (n, _) in read_every_block(con).items()}, finished)
     with store.writer() as writer:
         report.found = raw_damage.scan(writer.connection)
         if report.found:
