@@ -30,7 +30,7 @@ from levelup_pipeline.store.legacy_read import (
 from levelup_pipeline.store.paths import wal
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_writes import RawMatch
-from levelup_pipeline.store.views import meta_json, registered, table_counts
+from levelup_pipeline.store.views import meta_json, put_meta, registered, table_counts
 from levelup_pipeline.store.writer import StoreWriter
 from levelup_pipeline.transform.legacy import parse_json
 
@@ -105,8 +105,7 @@ def import_legacy(
             with writer._transaction() as con:  # every imported row, one transaction
                 for entry, rows in batches(source, xuid, report.tables):
                     _write(con, writer, entry, rows, report, now)
-            writer.set_meta("player_xuid", xuid)
-            writer.set_meta("player_gamertag", store.gamertag)
+                put_meta(con, {"player_xuid": xuid, "player_gamertag": store.gamertag})
             if source.has("MatchStats", "ResponseBody"):  # Workshop's raw API JSON
                 report.workshop = _workshop(writer, source, xuid, now)
             found = sum(t.imported + t.kept for t in report.tables.values())
