@@ -100,12 +100,9 @@ def _drop_uncommitted(store: PlayerStore, keep: Path | None = None) -> None:
     restore_journal(store.path).with_suffix(".json.tmp").unlink(missing_ok=True)
 
 
-def finish_interrupted_restore(store: PlayerStore) -> RestoreReport | None:
-    """Finish a committed restore killed half-way, or drop an uncommitted one's staging files."""
+def finish_interrupted_restore(store: PlayerStore) -> RestoreReport:
+    """Finish a committed restore killed half-way (its journal exists)."""
     journal = restore_journal(store.path)
-    if not journal.exists():
-        _drop_uncommitted(store)
-        return None
     try:
         entry = json.loads(journal.read_text(encoding="utf-8"))
         staging = Path(entry["staging"])
@@ -191,8 +188,8 @@ def check_database(store: PlayerStore) -> CheckReport:
     """Finish a killed restore, read every block, isolate damaged bodies."""
     finished = None
     if store.path.parent.is_dir():
-        with store.locked() as done:  # finishes a restore killed after its commit
-            finished = done or finish_interrupted_restore(store)  # or drops its staging files
+        with store.locked() as finished:  # finishes a restore killed after its commit
+            _drop_uncommitted(store)  # or drops the staging files of an uncommitted one
     with store.guard(), store.reader() as con:  # every block read: damage anywhere fails
         report = CheckReport({t: n for t, (n, _) in read_every_block(con).items()}, finished)
     with store.writer() as writer:
