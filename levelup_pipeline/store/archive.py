@@ -194,14 +194,12 @@ def _archive_batch(
             for table in tables:
                 n = con.execute(f'SELECT count(*) FROM "{table}" {rows}').fetchall()[0][0]
                 if n:
-                    target = sql_path(staging / f"{table}.parquet")
+                    file = staging / f"{table}.parquet"
                     con.execute(
-                        f'COPY (SELECT * FROM "{table}" {rows}) TO {target}'
+                        f'COPY (SELECT * FROM "{table}" {rows}) TO {sql_path(file)}'
                         " (FORMAT parquet, COMPRESSION zstd)"
                     )
-                    got = con.execute(
-                        f"SELECT count(*) FROM {_parquet(staging / f'{table}.parquet')}"
-                    ).fetchall()[0][0]
+                    got = con.execute(f"SELECT count(*) FROM {_parquet(file)}").fetchall()[0][0]
                     if got != n:
                         raise MaintenanceError(
                             f"The Parquet file of {table} holds {got} rows instead of {n}; "
