@@ -53,7 +53,7 @@ async def sequential_sync(api: Any, writer: StoreWriter, xuid: str, options: Syn
             xuid, start=start, count=count, match_type=options.match_type
         )
 
-    plan = await discover(page, lambda ids: writer.stored_match_ids(list(ids)), options, None)
+    plan = await discover(page, writer.stored_match_ids().intersection, options, None)
     people: set[str] = set()
     refs: set[tuple[str, str, str]] = set()
     fetched = 0

@@ -12,10 +12,10 @@ from levelup_pipeline.cli.instance import get_instance
 from levelup_pipeline.defs.partitions import register_player
 from levelup_pipeline.defs.table_schemas import record_table_changes
 from levelup_pipeline.halo.errors import HaloApiError
+from levelup_pipeline.store.errors import MaintenanceError
 from levelup_pipeline.store.legacy_import import LegacyReport, import_legacy
 from levelup_pipeline.store.legacy_read import (
     PROFILES_FILE,
-    LegacyImportError,
     Profile,
     file_xuids,
     profiles,
@@ -128,7 +128,7 @@ def _migrate_one(profile: Profile, xuid: str | None, dry_run: bool) -> None:
     gamertag = validate_gamertag(profile.gamertag)
     store = PlayerStore(gamertag)
     if not profile.path.is_file():
-        raise LegacyImportError(f"No file at {profile.path} for {gamertag}: check the path.")
+        raise MaintenanceError(f"No file at {profile.path} for {gamertag}: check the path.")
     chosen, how = choose_xuid(store, xuid, profile)
     verb = "checking" if dry_run else "importing"
     click.echo(f"{gamertag}: XUID {chosen} ({how}); {verb} {profile.path}...")

@@ -52,10 +52,10 @@ from levelup_pipeline.halo.spnkr_light import (
     unwrap_xuid,
     wrap_xuid_or_gamertag,
 )
+from levelup_pipeline.store.settings import MATCH_TYPES
 from levelup_pipeline.transform.film_events import read_highlight_events
 from levelup_pipeline.transform.skill import skill_result_for
 
-MATCH_TYPES = ("all", "matchmaking", "custom", "local")
 UGC_KINDS = ("maps", "ugcGameVariants", "playlists", "mapModePairs")
 TRUSTED_HOST_SUFFIX = ".halowaypoint.com"
 USERS_BATCH = 100

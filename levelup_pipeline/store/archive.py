@@ -1,5 +1,4 @@
-"""Old matches to Parquet (the guide's `archive_season.py`): staged files, then one transaction;
-the next run finishes or discards an interrupted one, so live + archived = before."""
+"""Old matches to Parquet (`archive_season.py`): staged, then one transaction: nothing lost."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from levelup_pipeline.store.errors import StoreError
+from levelup_pipeline.store.errors import MaintenanceError
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_codec import register_sql_function
 from levelup_pipeline.store.raw_writes import UNMARK_TRANSFORMED
@@ -22,10 +21,6 @@ ARCHIVE_DIRNAME = "archive"
 PENDING_DIRNAME = ".pending"
 # bookkeeping with a match_id column, not copied to Parquet
 NOT_ARCHIVED = frozenset({"archived_matches", "unavailable_matches", "transformed_matches"})
-
-
-class ArchiveError(StoreError):
-    """Archiving could not be completed; the live database is unchanged."""
 
 
 @dataclass
@@ -164,7 +159,7 @@ def archive_older_than(
         for table in tables if not dry_run else ():
             after = report.live_after[table] + report.archived_after[table]
             if after != report.total_before[table]:
-                raise ArchiveError(
+                raise MaintenanceError(
                     f"Archive of {store.gamertag}: {table} had {report.total_before[table]}"
                     f" rows before and {after} after (live + archived); the files under "
                     f"{root} need checking before any new archive run."
@@ -199,16 +194,14 @@ def _archive_batch(
             for table in tables:
                 n = con.execute(f'SELECT count(*) FROM "{table}" {rows}').fetchall()[0][0]
                 if n:
-                    target = sql_path(staging / f"{table}.parquet")
+                    file = staging / f"{table}.parquet"
                     con.execute(
-                        f'COPY (SELECT * FROM "{table}" {rows}) TO {target}'
+                        f'COPY (SELECT * FROM "{table}" {rows}) TO {sql_path(file)}'
                         " (FORMAT parquet, COMPRESSION zstd)"
                     )
-                    got = con.execute(
-                        f"SELECT count(*) FROM {_parquet(staging / f'{table}.parquet')}"
-                    ).fetchall()[0][0]
+                    got = con.execute(f"SELECT count(*) FROM {_parquet(file)}").fetchall()[0][0]
                     if got != n:
-                        raise ArchiveError(
+                        raise MaintenanceError(
                             f"The Parquet file of {table} holds {got} rows instead of {n}; "
                             "nothing was removed from the live database."
                         )
@@ -224,7 +217,7 @@ def _archive_batch(
                 for table, n in written.items():
                     deleted = con.execute(f'DELETE FROM "{table}" {rows}').fetchall()[0][0]
                     if deleted != n:
-                        raise ArchiveError(
+                        raise MaintenanceError(
                             f"{table}: {deleted} rows deleted instead of {n}; rolled back, the "
                             "live database is unchanged."
                         )

@@ -29,16 +29,16 @@ class CorruptDatabase(StoreError):
     """The DuckDB file cannot be opened or read: restore a backup or resync."""
 
 
+class MaintenanceError(StoreError):
+    """A maintenance command was refused or failed; the live database is unchanged."""
+
+
 class MigrationError(StoreError):
     """A schema migration failed and was rolled back: the file is unchanged."""
 
 
-class StoreDiskFull(StoreError):
-    """The disk is full: the write was rolled back, what was stored is intact."""
-
-
-class StoreNotWritable(StoreError):
-    """The player's folder is read-only or not this user's."""
+class StoreEnvironmentError(StoreError):
+    """A full disk or a read-only folder, not damage: what was stored is intact."""
 
 
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -71,14 +71,14 @@ def environment_error(exc: BaseException, gamertag: str) -> StoreError | None:
     code = exc.errno if isinstance(exc, OSError) else None
     text = str(exc).lower()
     if code in _DISK_FULL or any(t in text for t in _DISK_FULL_TEXT):
-        return StoreDiskFull(
+        return StoreEnvironmentError(
             f"The disk is full while writing the database of {gamertag}: free some space and "
             "run the command again (the write in progress was rolled back; what was stored "
             "before is intact, no restore is needed)."
         )
     if code in _NOT_WRITABLE or any(t in text for t in _NOT_WRITABLE_TEXT):
         where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
-        return StoreNotWritable(
+        return StoreEnvironmentError(
             f"Cannot write the database of {gamertag}{where}: its folder is read-only or not "
             "yours; fix the permissions or point LEVELUP_DATA_DIR at a writable folder."
         )
@@ -104,8 +104,7 @@ def raise_storage_error(
     corrupt: bool | None = None,
     why: str | None = None,
 ) -> NoReturn:
-    """From an except block: the user's error for `exc` (environment first, then damage when
-    `corrupt`, default `is_corruption`), else the exception being handled, re-raised."""
+    """In an except block: `exc` as the user's error (environment, else damage), else re-raise."""
     mapped = environment_error(exc, gamertag)
     if mapped is None and (is_corruption(exc) if corrupt is None else corrupt):
         mapped = damaged(path, gamertag, why or one_line(exc))

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from levelup_pipeline.store.errors import MaintenanceError
 from levelup_pipeline.store.legacy_read import (
     UGC_TABLES,
-    LegacyImportError,
     Source,
     TableReport,
     batches,
@@ -30,7 +30,7 @@ from levelup_pipeline.store.legacy_read import (
 from levelup_pipeline.store.paths import wal
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_writes import RawMatch
-from levelup_pipeline.store.views import meta_json, registered, table_counts
+from levelup_pipeline.store.views import meta_json, put_meta, registered, table_counts
 from levelup_pipeline.store.writer import StoreWriter
 from levelup_pipeline.transform.legacy import parse_json
 
@@ -98,21 +98,20 @@ def import_legacy(
         with staged(store, commit=not dry_run) as stage, stage.writer() as writer:
             known = writer.get_meta("player_xuid")
             if known and known != xuid:
-                raise LegacyImportError(
+                raise MaintenanceError(
                     f"The database of {store.gamertag} belongs to XUID {known}, not {xuid}; "
                     "nothing imported."
                 )
             with writer._transaction() as con:  # every imported row, one transaction
                 for entry, rows in batches(source, xuid, report.tables):
                     _write(con, writer, entry, rows, report, now)
-            writer.set_meta("player_xuid", xuid)
-            writer.set_meta("player_gamertag", store.gamertag)
+                put_meta(con, {"player_xuid": xuid, "player_gamertag": store.gamertag})
             if source.has("MatchStats", "ResponseBody"):  # Workshop's raw API JSON
                 report.workshop = _workshop(writer, source, xuid, now)
             found = sum(t.imported + t.kept for t in report.tables.values())
             ws = report.workshop or Counter()
             if not (found or ws["imported"] or ws["already_archived"]):
-                raise LegacyImportError(
+                raise MaintenanceError(
                     f"{path} holds nothing to import for {store.gamertag} (its tables are "
                     "empty or unusable, see --dry-run); nothing imported."
                 )
@@ -188,7 +187,7 @@ def _workshop(writer: StoreWriter, source: Source, xuid: str, now: dt.datetime) 
             counts["with_skill"] += skill is not None
         counts["imported"] += writer.write_raw_matches(rows)
     if counts["read"] and not counts["imported"] and not counts["already_archived"]:
-        raise LegacyImportError(
+        raise MaintenanceError(
             f"None of the {counts['read']} matches in {source.path} includes XUID {xuid}; "
             "pass the right player with --xuid."
         )

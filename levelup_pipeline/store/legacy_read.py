@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from levelup_pipeline.store.errors import StoreError
+from levelup_pipeline.store.errors import MaintenanceError
 from levelup_pipeline.transform import legacy as t_legacy
 from levelup_pipeline.transform._common import normalize_xuid
 from levelup_pipeline.transform.legacy import Converted, Row
@@ -57,10 +57,6 @@ IMPORTED_FROM = {
     *ALIAS_TABLES,
     *("MatchStats", "PlayerMatchStats", *UGC_TABLES),  # Workshop's
 }
-
-
-class LegacyImportError(StoreError):
-    """A legacy file or folder cannot be imported."""
 
 
 @dataclass
@@ -117,13 +113,13 @@ def profiles(path: Path, gamertag: str | None) -> list[Profile]:
     path = Path(path).expanduser()
     if not path.is_dir():
         if not path.is_file():
-            raise LegacyImportError(f"Nothing at {path}: check the path given to the import.")
+            raise MaintenanceError(f"Nothing at {path}: check the path given to the import.")
         if gamertag is None:
-            raise LegacyImportError(f"Pass the player whose file {path} is with --gamertag.")
+            raise MaintenanceError(f"Pass the player whose file {path} is with --gamertag.")
         return [Profile(gamertag, path)]
     listing = path / PROFILES_FILE
     if not listing.is_file():
-        raise LegacyImportError(
+        raise MaintenanceError(
             f"{path} is a folder without {PROFILES_FILE}: pass the original LevelUp's "
             "install folder, or a player's stats.duckdb file."
         )
@@ -133,14 +129,14 @@ def profiles(path: Path, gamertag: str | None) -> list[Profile]:
             for name, entry in json.loads(listing.read_text(encoding="utf-8"))["profiles"].items()
         ]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise LegacyImportError(
+        raise MaintenanceError(
             f"{listing} is not a readable profile list ({type(exc).__name__}: {exc}); "
             'expected {"profiles": {"<gamertag>": {"db_path": ..., "xuid": ...}}}.'
         ) from None
     picked = [p for p in found if gamertag is None or p.gamertag.lower() == gamertag.lower()]
     if gamertag and not picked:
         names = ", ".join(sorted(p.gamertag for p in found)) or "none"
-        raise LegacyImportError(f"{gamertag} is not a profile of {listing} (profiles: {names}).")
+        raise MaintenanceError(f"{gamertag} is not a profile of {listing} (profiles: {names}).")
     return picked
 
 
@@ -155,9 +151,9 @@ def open_source(path: Path) -> Iterator[Source]:
         with open(path, "rb") as handle:
             head = handle.read(16)
     except OSError as exc:
-        raise LegacyImportError(f"{path} cannot be read ({exc.strerror}).") from None
+        raise MaintenanceError(f"{path} cannot be read ({exc.strerror}).") from None
     if not head.startswith(_SQLITE_MAGIC) and head[8:12] != _DUCKDB_MAGIC:
-        raise LegacyImportError(
+        raise MaintenanceError(
             f"{path} is neither a DuckDB nor a SQLite file: it is not one of the original "
             "LevelUp's databases (see docs/migration.md for the files it wrote)."
         )
@@ -171,18 +167,18 @@ def open_source(path: Path) -> Iterator[Source]:
     except (duckdb.Error, sqlite3.Error) as exc:
         text = " ".join(str(exc).split())[:200]
         if "lock" in text.lower():
-            raise LegacyImportError(
+            raise MaintenanceError(
                 f"{path} is locked by another program (the original LevelUp still running?); "
                 "close it and run the import again."
             ) from None
-        raise LegacyImportError(
+        raise MaintenanceError(
             f"{path} is damaged and cannot be read ({text}); nothing was imported."
         ) from None
 
 
 def check_layout(source: Source, path: Path) -> None:
     if "raw_match_json" in source.tables:
-        raise LegacyImportError(
+        raise MaintenanceError(
             f"{path} is a database of this LevelUp, not of the original one: bring it back "
             f"with `levelup restore --player GAMERTAG --from {path}` instead."
         )
@@ -193,7 +189,7 @@ def check_layout(source: Source, path: Path) -> None:
         if source.layout == LAYOUT_V4
         else "an OpenSpartan Workshop database nor a LevelUp one"
     )
-    raise LegacyImportError(
+    raise MaintenanceError(
         f"{path} has none of the tables the original LevelUp wrote (match_stats, MatchCache, "
         f"HighlightEvents, MatchStats...): it is not {what}; nothing imported."
     )
@@ -266,8 +262,7 @@ Batches = Iterator[tuple[TableReport, list[Row]]]
 
 
 def batches(source: Source, player_xuid: str, tables: dict[str, TableReport]) -> Batches:
-    """(report entry, imported_* rows) chunk by chunk: matches first (their MMR joins the skill
-    rows), aliases last (the film events' gamertags join them)."""
+    """(entry, imported_* rows) by chunk: matches first (MMR joins skill), aliases last (films')."""
     v4 = source.layout == LAYOUT_V4
     skill: dict[tuple[str, str], Row] = {}
 

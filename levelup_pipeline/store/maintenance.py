@@ -10,10 +10,15 @@ from pathlib import Path
 
 import duckdb
 
-from levelup_pipeline.store.archive import archive_root, refresh_archive_views
+from levelup_pipeline.store.archive import (
+    ARCHIVE_DIRNAME,
+    PENDING_DIRNAME,
+    archive_root,
+    refresh_archive_views,
+)
 from levelup_pipeline.store.errors import (
     CorruptDatabase,
-    StoreError,
+    MaintenanceError,
     StoreNotFound,
     is_corruption,
     one_line,
@@ -25,10 +30,6 @@ from levelup_pipeline.store.views import put_meta, read_every_block, sql_path
 REPLACED_PREFIX = "replaced-"
 
 
-class MaintenanceError(StoreError):
-    """A maintenance command was refused; nothing was changed."""
-
-
 def _stamp() -> str:
     """A sortable UTC timestamp for file names (microseconds: two runs never collide)."""
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
@@ -36,12 +37,6 @@ def _stamp() -> str:
 
 def db_size(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, wal(path)) if p.is_file())
-
-
-def verify(store: PlayerStore) -> dict[str, int]:
-    """Rows per table, every block read: damage anywhere fails."""
-    with store.guard(), store.reader() as con:
-        return {t: n for t, (n, _) in read_every_block(con).items()}
 
 
 @dataclass
@@ -130,14 +125,23 @@ class BackupReport:
     archive_files: int = 0
 
 
-def copy_archive(source: Path, target: Path) -> int:
-    """Copy archive/<table>/*.parquet, not the .pending staging area; returns files."""
-    files = [p for p in source.rglob("*.parquet") if ".pending" not in p.relative_to(source).parts]
-    for file in files:
-        dest = target / file.relative_to(source)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(file, dest)
-    return len(files)
+def copy_store(db: Path, archive: Path | None, staging: Path) -> int:
+    """A new folder with the database and its archive (not .pending), or none; archive files."""
+    staging.mkdir(parents=True)
+    try:
+        shutil.copy2(db, staging / DB_FILENAME)
+        (staging / ARCHIVE_DIRNAME).mkdir()  # always there: a restore replaces the live one
+        files = 0
+        for file in archive.rglob("*.parquet") if archive else ():
+            part = file.relative_to(archive)
+            if PENDING_DIRNAME not in part.parts:
+                (staging / ARCHIVE_DIRNAME / part).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(file, staging / ARCHIVE_DIRNAME / part)
+                files += 1
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return files
 
 
 def backup(store: PlayerStore) -> BackupReport:
@@ -151,11 +155,8 @@ def backup(store: PlayerStore) -> BackupReport:
         with store.connect(migrate=False) as con:
             con.execute("CHECKPOINT")
             sums = read_every_block(con)
-        staging.mkdir()
+        files = copy_store(store.path, archive_root(store.path), staging)
         try:
-            shutil.copy2(store.path, staging / DB_FILENAME)
-            archived = archive_root(store.path)
-            files = copy_archive(archived, staging / archived.name) if archived.is_dir() else 0
             _check_copy(staging / DB_FILENAME, sums, store)
             staging.rename(final)
         except BaseException:
@@ -218,16 +219,15 @@ def rename_player(old: str, new: str, data_dir: Path | None = None) -> RenameRep
     return RenameReport(source.path.parent, final_dir)
 
 
-def set_aside(path: Path, aside: Path) -> None:
-    """Move a file or folder into `aside`, replacing a partial copy a kill left."""
-    if not path.exists():
-        return
-    aside.mkdir(parents=True, exist_ok=True)
-    target = aside / path.name
-    if target.is_dir():
-        shutil.rmtree(target)
-    target.unlink(missing_ok=True)
-    shutil.move(str(path), target)
+def set_aside(aside: Path, *paths: Path) -> None:
+    """Move files or folders into `aside`, replacing a partial copy a kill left."""
+    for path in filter(Path.exists, paths):
+        aside.mkdir(parents=True, exist_ok=True)
+        target = aside / path.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        target.unlink(missing_ok=True)
+        shutil.move(str(path), target)
 
 
 def set_aside_if_damaged(store: PlayerStore) -> Path | None:
@@ -248,6 +248,5 @@ def set_aside_if_damaged(store: PlayerStore) -> Path | None:
                 return None
         aside = store_backups(store) / f"{REPLACED_PREFIX}{_stamp()}"
         forget_state(store.path)
-        for path in (store.path, wal(store.path), archive_root(store.path)):
-            set_aside(path, aside)
+        set_aside(aside, store.path, wal(store.path), archive_root(store.path))
         return aside

@@ -58,10 +58,8 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
             f"The database is at schema version {version}, newer than this LevelUp "
             f"({latest_version()}); upgrade LevelUp before syncing this player."
         )
-    applied = []
-    for migration in available_migrations():
-        if migration.version <= version:
-            continue
+    pending = [m for m in available_migrations() if m.version > version]
+    for migration in pending:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(migration.sql)
@@ -77,5 +75,4 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
                 f"Migration {migration.version:03d}_{migration.name} failed and was rolled back: "
                 f"{exc}"
             ) from exc
-        applied.append(migration.version)
-    return applied
+    return [m.version for m in pending]

@@ -36,8 +36,7 @@ _LIFECYCLE_CODES = {label: code for code, label in LIFECYCLES.items()}
 
 class ModelWrites(WriterCore):
     def transform_pending(self, player_xuid: str, rebuild: bool = False) -> dict[str, int]:
-        """Transform pending raw matches (rebuild: all) one transaction per chunk, so memory stays
-        flat and an interruption leaves the rest pending; returns rows written per table."""
+        """Rows per table from pending matches (rebuild: all), a transaction a chunk."""
         xuid = normalize_xuid(player_xuid)
         if xuid is None:
             raise ValueError(f"Not a player xuid: {player_xuid!r}.")
@@ -85,8 +84,7 @@ class ModelWrites(WriterCore):
 
     @contextmanager
     def _bulk_settings(self, limit: str) -> Iterator[None]:
-        """A memory limit (10,000 matches: ~500 MB RSS, not ~700), the cores the transform leaves
-        (~9% less CPU), no checkpoint meanwhile (out of memory would invalidate the file)."""
+        """A memory limit (~500 MB RSS, not 700), spare cores, no checkpoint (OOM breaks it)."""
         con = self._con
         try:
             con.execute(f"SET memory_limit = '{limit}'")

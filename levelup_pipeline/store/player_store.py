@@ -107,7 +107,9 @@ class PlayerStore:
         try:
             con = duckdb.connect(str(self.path), config=connection_config(read_only))
             try:
-                missing = _missing_bytes(con, self.path)
+                if missing := _missing_bytes(con, self.path):
+                    why = f"{missing:,} bytes shorter than its header says: a truncated copy?"
+                    raise damaged(self.path, self.gamertag, why)
             except BaseException:
                 con.close()  # not left to the garbage collector: it holds the file
                 raise
@@ -124,10 +126,6 @@ class PlayerStore:
                     "another mode; close the writer before opening a reader."
                 ) from exc
             raise_storage_error(exc, self.path, self.gamertag, True, "it cannot be opened")
-        if missing:
-            con.close()
-            why = f"{missing:,} bytes shorter than its header says: a truncated copy?"
-            raise damaged(self.path, self.gamertag, why)
         return con
 
     def _prepare(self, con: duckdb.DuckDBPyConnection, migrate: bool = True) -> None:

@@ -1,5 +1,4 @@
-"""A stored frame that no longer decodes is isolated, never failing every transform: a damaged
-film or skill is refetched by the gap filling, a damaged stats body by the next delta."""
+"""Undecodable stored frames isolated, not failing every transform; the next syncs refetch them."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,22 +46,11 @@ class RawParts:
 
 
 class RawWrites(WriterCore):
-    def stored_match_ids(self, match_ids: Iterable[str] | None = None) -> set[str]:
-        """Ids stored or archived (no sync refetches them), among `match_ids`."""
-        if match_ids is None:
-            rows = self._con.execute(
-                "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
-            ).fetchall()
-            return {r[0] for r in rows}
-        wanted = pa.table({"match_id": pa.array(list(match_ids), pa.string())})
-        if wanted.num_rows == 0:
-            return set()
-        with registered(self._con, "_wanted_ids", wanted):
-            rows = self._con.execute(
-                "SELECT r.match_id FROM raw_match_json r SEMI JOIN _wanted_ids w USING (match_id)"
-                " UNION SELECT a.match_id FROM archived_matches a"
-                " SEMI JOIN _wanted_ids w USING (match_id)"
-            ).fetchall()
+    def stored_match_ids(self) -> set[str]:
+        """Ids stored or archived: no sync refetches them."""
+        rows = self._con.execute(
+            "SELECT match_id FROM raw_match_json UNION SELECT match_id FROM archived_matches"
+        ).fetchall()
         return {r[0] for r in rows}
 
     def write_raw_matches(self, rows: Sequence[RawMatch]) -> int:
@@ -73,33 +62,32 @@ class RawWrites(WriterCore):
         table = table.append_column("stats_json_zst", encode_column(r.stats for r in rows))
         fetched = pa.array([r.fetched_at for r in rows], pa.timestamp("us", tz="UTC"))
         table = table.append_column("fetched_at", fetched)
-        with self._transaction() as con:
-            with registered(con, "_raw_in", table):
-                con.execute(
-                    """
-                    INSERT INTO raw_match_json AS r
-                        (match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
-                         film_plain, skill_status, film_status, fetched_at)
-                    SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
-                           film_plain, skill_status, film_status, fetched_at
-                    FROM _raw_in
-                    ON CONFLICT (match_id) DO UPDATE SET
-                        stats_json_zst = excluded.stats_json_zst,
-                        skill_json_zst = coalesce(excluded.skill_json_zst, r.skill_json_zst),
-                        highlights_json_zst = coalesce(excluded.highlights_json_zst,
-                                                       r.highlights_json_zst),
-                        film_plain = CASE WHEN excluded.highlights_json_zst IS NULL
-                                          THEN r.film_plain ELSE excluded.film_plain END,
-                        skill_status = CASE WHEN excluded.skill_json_zst IS NULL
-                                             AND r.skill_json_zst IS NOT NULL
-                                            THEN r.skill_status ELSE excluded.skill_status END,
-                        film_status = CASE WHEN excluded.highlights_json_zst IS NULL
-                                            AND r.highlights_json_zst IS NOT NULL
-                                           THEN r.film_status ELSE excluded.film_status END,
-                        fetched_at = excluded.fetched_at
-                    """
-                )
-                con.execute(UNMARK_TRANSFORMED.format(source="_raw_in"))
+        with self._transaction() as con, registered(con, "_raw_in", table):
+            con.execute(
+                """
+                INSERT INTO raw_match_json AS r
+                    (match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
+                     film_plain, skill_status, film_status, fetched_at)
+                SELECT match_id, stats_json_zst, skill_json_zst, highlights_json_zst,
+                       film_plain, skill_status, film_status, fetched_at
+                FROM _raw_in
+                ON CONFLICT (match_id) DO UPDATE SET
+                    stats_json_zst = excluded.stats_json_zst,
+                    skill_json_zst = coalesce(excluded.skill_json_zst, r.skill_json_zst),
+                    highlights_json_zst = coalesce(excluded.highlights_json_zst,
+                                                   r.highlights_json_zst),
+                    film_plain = CASE WHEN excluded.highlights_json_zst IS NULL
+                                      THEN r.film_plain ELSE excluded.film_plain END,
+                    skill_status = CASE WHEN excluded.skill_json_zst IS NULL
+                                         AND r.skill_json_zst IS NOT NULL
+                                        THEN r.skill_status ELSE excluded.skill_status END,
+                    film_status = CASE WHEN excluded.highlights_json_zst IS NULL
+                                        AND r.highlights_json_zst IS NOT NULL
+                                       THEN r.film_status ELSE excluded.film_status END,
+                    fetched_at = excluded.fetched_at
+                """
+            )
+            con.execute(UNMARK_TRANSFORMED.format(source="_raw_in"))
         return table.num_rows
 
     def update_raw_parts(self, parts: Sequence[RawParts]) -> int:
@@ -108,23 +96,22 @@ class RawWrites(WriterCore):
         if not parts:
             return 0
         table = self._parts_table(parts)
-        with self._transaction() as con:
-            with registered(con, "_parts_in", table):
-                rows = con.execute(
-                    """
-                    UPDATE raw_match_json SET
-                        skill_json_zst = coalesce(p.skill_json_zst, raw_match_json.skill_json_zst),
-                        highlights_json_zst = coalesce(p.highlights_json_zst,
-                                                       raw_match_json.highlights_json_zst),
-                        film_plain = CASE WHEN p.highlights_json_zst IS NULL
-                                          THEN raw_match_json.film_plain ELSE p.film_plain END,
-                        skill_status = coalesce(p.skill_status, raw_match_json.skill_status),
-                        film_status = coalesce(p.film_status, raw_match_json.film_status)
-                    FROM _parts_in p
-                    WHERE p.match_id = raw_match_json.match_id
-                    """
-                ).fetchall()
-                con.execute(UNMARK_TRANSFORMED.format(source="_parts_in"))
+        with self._transaction() as con, registered(con, "_parts_in", table):
+            rows = con.execute(
+                """
+                UPDATE raw_match_json SET
+                    skill_json_zst = coalesce(p.skill_json_zst, raw_match_json.skill_json_zst),
+                    highlights_json_zst = coalesce(p.highlights_json_zst,
+                                                   raw_match_json.highlights_json_zst),
+                    film_plain = CASE WHEN p.highlights_json_zst IS NULL
+                                      THEN raw_match_json.film_plain ELSE p.film_plain END,
+                    skill_status = coalesce(p.skill_status, raw_match_json.skill_status),
+                    film_status = coalesce(p.film_status, raw_match_json.film_status)
+                FROM _parts_in p
+                WHERE p.match_id = raw_match_json.match_id
+                """
+            ).fetchall()
+            con.execute(UNMARK_TRANSFORMED.format(source="_parts_in"))
         return int(rows[0][0]) if rows else 0
 
     def _parts_table(self, rows: Sequence[RawMatch | RawParts]) -> pa.Table:

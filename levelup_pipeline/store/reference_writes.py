@@ -65,8 +65,6 @@ class ReferenceWrites(WriterCore):
             if row is not None:
                 rows.append({**row, "fetched_at": fetched_at})
                 raws.append({**row, "body_json": _dump(asset), "fetched_at": fetched_at})
-        if not rows:
-            return 0
         with self._transaction() as con:
             self._insert(con, "raw_ugc_json", raws, _UGC_RAW_COLUMNS, "OR REPLACE")
             columns = (*t_meta.UGC_ASSET_COLUMNS, "fetched_at")
@@ -74,8 +72,6 @@ class ReferenceWrites(WriterCore):
 
     def write_medal_metadata(self, metadata: dict[str, Any]) -> int:
         rows = t_meta.medal_metadata_rows(metadata)
-        if not rows:
-            return 0
         with self._transaction() as con:
             columns = t_meta.MEDAL_METADATA_COLUMNS
             return self._insert(con, "medal_metadata", rows, columns, "OR REPLACE")

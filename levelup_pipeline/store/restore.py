@@ -16,16 +16,14 @@ import duckdb
 from levelup_pipeline.atomic_file import write_atomic
 from levelup_pipeline.store import raw_damage
 from levelup_pipeline.store.archive import ARCHIVE_DIRNAME, archive_root, refresh_archive_views
-from levelup_pipeline.store.errors import StoreNotFound, one_line
+from levelup_pipeline.store.errors import MaintenanceError, StoreNotFound, one_line
 from levelup_pipeline.store.maintenance import (
     REPLACED_PREFIX,
-    MaintenanceError,
     _stamp,
-    copy_archive,
+    copy_store,
     list_backups,
     set_aside,
     store_backups,
-    verify,
 )
 from levelup_pipeline.store.migrate import current_version, latest_version
 from levelup_pipeline.store.paths import DB_FILENAME, restore_journal, wal
@@ -83,11 +81,10 @@ def _apply(store: PlayerStore, entry: dict) -> None:
     staged_db, staged_archive = staging / DB_FILENAME, staging / ARCHIVE_DIRNAME
     if staged_db.exists():
         forget_state(store.path)
-        for path in (store.path, wal(store.path)):
-            set_aside(path, aside)
+        set_aside(aside, store.path, wal(store.path))
         os.replace(staged_db, store.path)
     if staged_archive.exists():
-        set_aside(live_archive, aside)
+        set_aside(aside, live_archive)
         os.replace(staged_archive, live_archive)
     with duckdb.connect(str(store.path)) as con:  # views hold absolute paths
         refresh_archive_views(con, store.path)
@@ -103,12 +100,9 @@ def _drop_uncommitted(store: PlayerStore, keep: Path | None = None) -> None:
     restore_journal(store.path).with_suffix(".json.tmp").unlink(missing_ok=True)
 
 
-def finish_interrupted_restore(store: PlayerStore) -> RestoreReport | None:
-    """Finish a committed restore killed half-way, or drop an uncommitted one's staging files."""
+def finish_interrupted_restore(store: PlayerStore) -> RestoreReport:
+    """Finish a committed restore killed half-way (its journal exists)."""
     journal = restore_journal(store.path)
-    if not journal.exists():
-        _drop_uncommitted(store)
-        return None
     try:
         entry = json.loads(journal.read_text(encoding="utf-8"))
         staging = Path(entry["staging"])
@@ -151,7 +145,6 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
             "DuckDB to checkpoint it, then restore again."
         )
     counts, xuid = _validate_backup(db, store.gamertag)
-    archive_src = db.parent / ARCHIVE_DIRNAME if source.is_dir() else None
     with store.locked(), store.guard():  # locked() finishes a killed restore
         _drop_uncommitted(store)  # and this drops the staging files of an uncommitted one
         live_xuid = None
@@ -165,15 +158,7 @@ def restore(store: PlayerStore, source: Path | None = None) -> RestoreReport:
             )
         stamp = _stamp()
         staging = store.path.parent / f"{STAGING_PREFIX}{stamp}"
-        try:  # the staged archive always exists, so the live one is always replaced
-            staging.mkdir(parents=True)
-            shutil.copy2(db, staging / DB_FILENAME)
-            (staging / ARCHIVE_DIRNAME).mkdir()
-            has_archive = archive_src is not None and archive_src.is_dir()
-            files = copy_archive(archive_src, staging / ARCHIVE_DIRNAME) if has_archive else 0
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        files = copy_store(db, db.parent / ARCHIVE_DIRNAME if source.is_dir() else None, staging)
         entry = {
             "staging": str(staging),
             "aside": str(store_backups(store) / f"{REPLACED_PREFIX}{stamp}"),
@@ -203,9 +188,10 @@ def check_database(store: PlayerStore) -> CheckReport:
     """Finish a killed restore, read every block, isolate damaged bodies."""
     finished = None
     if store.path.parent.is_dir():
-        with store.locked() as done:  # finishes a restore killed after its commit
-            finished = done or finish_interrupted_restore(store)  # or drops its staging files
-    report = CheckReport(verify(store), finished)
+        with store.locked() as finished:  # finishes a restore killed after its commit
+            _drop_uncommitted(store)  # or drops the staging files of an uncommitted one
+    with store.guard(), store.reader() as con:  # every block read: damage anywhere fails
+        report = CheckReport({t: n for t, (n, _) in read_every_block(con).items()}, finished)
     with store.writer() as writer:
         report.found = raw_damage.scan(writer.connection)
         if report.found:

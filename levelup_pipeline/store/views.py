@@ -15,8 +15,7 @@ import duckdb
 
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> Iterator[None]:
-    """`data` readable as `name` inside the block; an aborted transaction's refusal to
-    unregister must not replace the error (the next registration replaces the name)."""
+    """`data` readable as `name` in the block; a failed unregister never hides the error."""
     con.register(name, data)
     try:
         yield

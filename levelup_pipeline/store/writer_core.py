@@ -98,8 +98,6 @@ class WriterCore:
         key = _PRIMARY_KEYS.get(table)
         if key:
             rows = list({tuple(r.get(k) for k in key): r for r in rows}.values())
-        if not rows:
-            return 0
         return self._insert_arrow(con, table, self._arrow(table, rows, columns), mode)
 
     def _insert_arrow(
