@@ -69,16 +69,14 @@ class ReferenceWrites(WriterCore):
             return 0
         with self._transaction() as con:
             self._insert(con, "raw_ugc_json", raws, _UGC_RAW_COLUMNS, "OR REPLACE")
-            columns = (*t_meta.UGC_ASSET_COLUMNS, "fetched_at")
-            return self._insert(con, "ugc_assets", rows, columns, "OR REPLACE")
+            return self._insert(con, "ugc_assets", rows, tuple(rows[0]), "OR REPLACE")
 
     def write_medal_metadata(self, metadata: dict[str, Any]) -> int:
         rows = t_meta.medal_metadata_rows(metadata)
         if not rows:
             return 0
         with self._transaction() as con:
-            columns = t_meta.MEDAL_METADATA_COLUMNS
-            return self._insert(con, "medal_metadata", rows, columns, "OR REPLACE")
+            return self._insert(con, "medal_metadata", rows, tuple(rows[0]), "OR REPLACE")
 
     def write_profiles(self, users: list[dict[str, Any]], seen_at: datetime | None = None) -> int:
         """Store profile lookups verbatim; returns profiles written."""

@@ -41,26 +41,6 @@ def ugc_refs(stats: dict) -> set[UgcRef]:
     return refs
 
 
-UGC_ASSET_COLUMNS: tuple[str, ...] = (
-    "asset_kind",
-    "asset_id",
-    "version_id",
-    "public_name",
-    "description",
-    "hero_image_url",
-    "thumbnail_image_url",
-    "image_urls",
-)
-MEDAL_METADATA_COLUMNS: tuple[str, ...] = (
-    "name_id",
-    "name",
-    "description",
-    "type",
-    "difficulty",
-    "sprite_index",
-    "sorting_weight",
-    "personal_score",
-)
 # The blob prefix names the kind: .../ugcstorage/<kind>/<asset>/<version>/ (others as named)
 _KINDS = {
     "ugcgamevariant": "ugc_game_variant",
