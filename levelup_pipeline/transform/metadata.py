@@ -67,9 +67,7 @@ def infer_asset_kind(asset: dict[str, Any]) -> str | None:
 
 def ugc_asset_row(asset: dict[str, Any], asset_kind: str | None = None) -> dict[str, Any] | None:
     """One ugc_assets row; None without an AssetId. The kind is inferred when not given."""
-    if not isinstance(asset, dict):
-        return None
-    asset_id = as_str(asset.get("AssetId"))
+    asset_id = as_str(asset.get("AssetId")) if isinstance(asset, dict) else None
     if asset_id is None:
         return None
     prefix = as_str(dig(asset, "Files", "Prefix"))
