@@ -101,9 +101,7 @@ def medal_metadata_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     difficulties = doc.get("difficulties") if isinstance(doc.get("difficulties"), list) else []
 
     def _pick(values: list[Any], index: int | None) -> str | None:
-        if index is None or not 0 <= index < len(values):
-            return None
-        return as_str(values[index])
+        return as_str(values[index]) if index is not None and 0 <= index < len(values) else None
 
     rows: dict[int, dict[str, Any]] = {}
     medals = doc.get("medals")
