@@ -1,5 +1,4 @@
-"""The assets that call the Halo API: `raw_match_json` (verbatim responses, the source of truth;
-its config says delta, full or fill_gaps) and `game_assets`."""
+"""The assets that call the Halo API: `raw_match_json` (verbatim responses) and `game_assets`."""
 
 import asyncio
 from contextlib import nullcontext
