@@ -11,7 +11,6 @@ from typing import Any
 
 import duckdb
 
-from levelup_pipeline.transform.highlights import HIGHLIGHT_EVENTS_COLUMNS
 from levelup_pipeline.transform.stages import STATS_TABLES, add_stats_rows
 
 TABLES = (*STATS_TABLES, "highlight_events")
@@ -53,7 +52,7 @@ def insert_row_by_row(con: duckdb.DuckDBPyConnection, out: dict[str, list[dict[s
     """Insert every row with one statement per row (the caller owns the transaction)."""
     for table in TABLES:
         if out[table]:
-            cols = HIGHLIGHT_EVENTS_COLUMNS if table == "highlight_events" else list(out[table][0])
+            cols = list(out[table][0])  # the events: the 8 fields of spnkr's HighlightEvent
             marks = ", ".join("?" for _ in cols)
             con.executemany(
                 f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",

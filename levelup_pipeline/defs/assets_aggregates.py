@@ -1,11 +1,11 @@
 """Aggregates: the guide's mv_* tables, recomputed in SQL, checked against a recount."""
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, multi_asset
+from dagster import AssetExecutionContext, MaterializeResult, multi_asset
 
 from levelup_pipeline.defs.assets_model import table_specs
 from levelup_pipeline.defs.checks import AGGREGATE_CHECKS, check_results, check_specs
 from levelup_pipeline.defs.partitions import players_partitions
-from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.defs.resources import PlayerStoreResource, failing_on
 from levelup_pipeline.defs.table_schemas import preview
 from levelup_pipeline.store.errors import StoreError
 
@@ -34,13 +34,10 @@ AGGREGATES: dict[str, tuple[str, str | None]] = {
 )
 def aggregate_tables(context: AssetExecutionContext, store: PlayerStoreResource):
     """Recompute the four mv_* tables in one SQL transaction."""
-    try:
-        with store.for_player(context.partition_key).writer() as writer:
-            counts = writer.refresh_aggregates(session_gap_minutes=store.session_gap_minutes)
-            previews = {n: preview(writer.connection, n, o) for n, (_d, o) in AGGREGATES.items()}
-            checks = list(check_results(AGGREGATE_CHECKS, writer.connection))
-    except StoreError as exc:
-        raise Failure(description=str(exc), allow_retries=False) from None
+    with failing_on(StoreError), store.for_player(context.partition_key).writer() as writer:
+        counts = writer.refresh_aggregates(session_gap_minutes=store.session_gap_minutes)
+        previews = {n: preview(writer.connection, n, o) for n, (_d, o) in AGGREGATES.items()}
+        checks = list(check_results(AGGREGATE_CHECKS, writer.connection))
     for name in AGGREGATES:
         yield MaterializeResult(
             asset_key=name,

@@ -1,5 +1,4 @@
-"""The assets that call the Halo API: `raw_match_json` (verbatim responses, the source of truth;
-its config says delta, full or fill_gaps) and `game_assets`."""
+"""The assets that call the Halo API: `raw_match_json` (verbatim responses) and `game_assets`."""
 
 import asyncio
 from contextlib import nullcontext
@@ -17,7 +16,7 @@ from dagster import (
 
 from levelup_pipeline.defs.config import GapPart, MatchType, SyncConfig, player_settings
 from levelup_pipeline.defs.partitions import players_partitions
-from levelup_pipeline.defs.resources import PlayerStoreResource, never_synced
+from levelup_pipeline.defs.resources import PlayerStoreResource, failing_on, never_synced
 from levelup_pipeline.defs.table_schemas import column_schema_metadata
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.halo.metrics import ProgressReporter
@@ -93,7 +92,7 @@ def raw_match_json(
 ) -> MaterializeResult:
     """Fetch what the player's database lacks and store it raw, in transactional batches."""
     gamertag = context.partition_key
-    try:
+    with failing_on(HaloApiError, StoreError, InvalidSyncOption):
         if config.mode == "fill_gaps":
             player_store = synced_store(store, gamertag)
             results, requests = asyncio.run(_fill(context, halo, player_store, config))
@@ -111,8 +110,6 @@ def raw_match_json(
             meta["prefetched_requests"] = prefetched
         with player_store.reader() as conn:
             total = conn.execute("SELECT count(*) FROM raw_match_json").fetchone()[0]
-    except (HaloApiError, StoreError, InvalidSyncOption) as exc:
-        raise Failure(description=str(exc), allow_retries=False) from None
     meta["dagster/row_count"] = total
     return MaterializeResult(metadata=meta)
 
@@ -221,10 +218,8 @@ def game_assets(
     """Fetch missing metadata and images; zero requests when everything is already here."""
     player_store = synced_store(store, context.partition_key)
     assets_root = store.root() / "assets"
-    try:
+    with failing_on(HaloApiError, StoreError):
         report, requests = asyncio.run(_reference(context, halo, player_store, assets_root))
-    except (HaloApiError, StoreError) as exc:
-        raise Failure(description=str(exc), allow_retries=False) from None
     context.log.info(
         f"{context.partition_key}: {report.images_downloaded} image(s) downloaded, "
         f"{report.images_cached} cached under {assets_root} ({requests} API requests)"

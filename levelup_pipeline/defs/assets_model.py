@@ -6,7 +6,6 @@ from dagster import (
     AssetSpec,
     AutomationCondition,
     Config,
-    Failure,
     MaterializeResult,
     MetadataValue,
     multi_asset,
@@ -14,7 +13,7 @@ from dagster import (
 
 from levelup_pipeline.defs.checks import MODEL_CHECKS, check_results, check_specs
 from levelup_pipeline.defs.partitions import players_partitions
-from levelup_pipeline.defs.resources import PlayerStoreResource, never_synced
+from levelup_pipeline.defs.resources import PlayerStoreResource, failing_on, never_synced
 from levelup_pipeline.defs.table_schemas import column_schema_metadata, preview
 from levelup_pipeline.ingest.backfill import gaps_closed
 from levelup_pipeline.store import backfill as gaps
@@ -82,20 +81,17 @@ class ModelConfig(Config):
 )
 def model_tables(context: AssetExecutionContext, config: ModelConfig, store: PlayerStoreResource):
     """Transform raw bodies not yet modelled (or all of them on rebuild) in one transaction."""
-    try:
-        with store.for_player(context.partition_key).writer() as writer:
-            xuid = writer.get_meta("player_xuid")
-            if not xuid:
-                raise never_synced(context.partition_key)
-            before = writer.table_counts()
-            gaps_before = gaps.gap_counts(writer) if config.measure_gaps else {}
-            written = writer.transform_pending(xuid, rebuild=config.rebuild)
-            totals = writer.table_counts()
-            closed = gaps_closed(gaps_before, gaps.gap_counts(writer)) if gaps_before else {}
-            previews = {n: preview(writer.connection, n, o) for n, (_d, o) in MODEL_TABLES.items()}
-            checks = list(check_results(MODEL_CHECKS, writer.connection))
-    except StoreError as exc:
-        raise Failure(description=str(exc), allow_retries=False) from None
+    with failing_on(StoreError), store.for_player(context.partition_key).writer() as writer:
+        xuid = writer.get_meta("player_xuid")
+        if not xuid:
+            raise never_synced(context.partition_key)
+        before = writer.table_counts()
+        gaps_before = gaps.gap_counts(writer) if config.measure_gaps else {}
+        written = writer.transform_pending(xuid, rebuild=config.rebuild)
+        totals = writer.table_counts()
+        closed = gaps_closed(gaps_before, gaps.gap_counts(writer)) if gaps_before else {}
+        previews = {n: preview(writer.connection, n, o) for n, (_d, o) in MODEL_TABLES.items()}
+        checks = list(check_results(MODEL_CHECKS, writer.connection))
     for name in MODEL_TABLES:
         metadata = {
             "dagster/row_count": totals.get(name, 0),

@@ -15,7 +15,7 @@ from dagster import (
 
 from levelup_pipeline.defs.assets_aggregates import AGGREGATES
 from levelup_pipeline.defs.partitions import players_partitions
-from levelup_pipeline.defs.resources import PlayerStoreResource
+from levelup_pipeline.defs.resources import PlayerStoreResource, failing_on
 from levelup_pipeline.report.build import (
     PLOTS,
     REPORT_DIRNAME,
@@ -55,11 +55,8 @@ def player_report(context: AssetExecutionContext, store: PlayerStoreResource) ->
     gamertag = context.partition_key
     player_store = store.for_player(gamertag)
     folder = player_store.path.parent
-    try:
-        with player_store.reader() as conn:
-            data = load_report_data(conn)
-    except StoreError as exc:
-        raise Failure(description=str(exc), allow_retries=False) from None
+    with failing_on(StoreError), player_store.reader() as conn:
+        data = load_report_data(conn)
     previous = _previous_matches(context, gamertag)
     new_matches = None if previous is None else max(data.matches - previous, 0)
     try:

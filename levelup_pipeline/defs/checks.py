@@ -70,9 +70,6 @@ def check_specs(checks: dict[str, tuple[str, Invariant, str]]) -> list[AssetChec
         ]
 
 
-CHECK_SPECS = check_specs(MODEL_CHECKS | AGGREGATE_CHECKS)
-
-
 def check_results(
     checks: dict[str, tuple[str, Invariant, str]], conn: object
 ) -> Iterator[AssetCheckResult]:

@@ -17,10 +17,8 @@ _start_up_frozen = False
 
 
 def freeze_start_up() -> None:
-    """Once per process, at its first run: what start-up loaded (Dagster, the definitions)
-    lives as long as the process, so it leaves the cyclic GC, whose full passes scanned it
-    all, holding the GIL 100-200 ms each and stalling the sync's event loop (benchmarks/
-    README.md, figure B). The GC `levelup sync` paused during start-up resumes."""
+    """Once per process: what start-up loaded lives on, so it leaves the cyclic GC, whose full
+    passes over it stalled the sync 100-200 ms each (benchmarks/README.md, figure B)."""
     global _start_up_frozen
     if not _start_up_frozen:
         gc.freeze()

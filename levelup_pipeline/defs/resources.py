@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster import ConfigurableResource, Failure, InitResourceContext
@@ -43,6 +45,15 @@ class PlayerStoreResource(ConfigurableResource):
             lock_timeout=self.lock_timeout_seconds,
             duckdb=lambda read_only: self.duckdb(gamertag, read_only),
         )
+
+
+@contextmanager
+def failing_on(*errors: type[Exception]) -> Iterator[None]:
+    """These errors fail the step with their one-sentence message: a retry would not fix them."""
+    try:
+        yield
+    except errors as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
 
 
 def never_synced(gamertag: str) -> Failure:

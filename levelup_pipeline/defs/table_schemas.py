@@ -3,7 +3,7 @@ previews, and writes made outside a run."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from dagster import AssetMaterialization, DagsterInstance, MetadataValue, TableColumn, TableSchema
@@ -203,19 +203,15 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 
-TABLE_SCHEMAS: dict[str, TableSchema] = {
-    table: TableSchema(columns=[TableColumn(n, t, description=d) for n, t, d in columns])
-    for table, columns in COLUMNS.items()
-}
-
 
 def column_schema_metadata(table: str) -> dict[str, TableSchema]:
     """Asset metadata that makes the UI show the table's columns and their meaning."""
-    return {"dagster/column_schema": TABLE_SCHEMAS[table]}
+    columns = [TableColumn(n, t, description=d) for n, t, d in COLUMNS[table]]
+    return {"dagster/column_schema": TableSchema(columns=columns)}
 
 
-def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub-style markdown table (pandas' to_markdown needs an extra dependency)."""
+def preview(conn: Any, table: str, order_by: str | None = None) -> MetadataValue:
+    """The first 10 rows of a store table as a markdown table (table names are ours)."""
 
     def cell(value: Any) -> str:
         if value is None:
@@ -224,24 +220,18 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
             return f"{value:.2f}"
         return str(value).replace("|", "\\|").replace("\n", " ")
 
-    head = "| " + " | ".join(columns) + " |"
-    rule = "|" + "|".join(" --- " for _ in columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join([head, rule, *body])
-
-
-def preview(conn: Any, table: str, order_by: str | None = None) -> MetadataValue:
-    """Markdown preview of the first 10 rows of a store table (table names are ours)."""
     order = f" ORDER BY {order_by}" if order_by else ""
     cur = conn.execute(f"SELECT * FROM {table}{order} LIMIT 10")
-    return MetadataValue.md(markdown_table([d[0] for d in cur.description], cur.fetchall()))
+    columns = [d[0] for d in cur.description]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in cur.fetchall()]
+    return MetadataValue.md("\n".join(lines))
 
 
 def record_table_changes(
     instance: DagsterInstance, gamertag: str, counts: Mapping[str, int], operation: str
 ) -> list[str]:
-    """One runless materialization per modelled table in `counts` (archive, restore, rename);
-    returns the tables recorded."""
+    """One runless materialization per modelled table in `counts` (archive, restore, rename)."""
     recorded = [table for table in COLUMNS if table in counts]
     for table in recorded:
         instance.report_runless_asset_event(

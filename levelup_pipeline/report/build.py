@@ -145,17 +145,10 @@ class PlayerReport:
             parts += ["", f"## {title}", "", f"![{title}]({name}.png)"]
         return "\n".join(parts) + "\n"
 
-    def file_html(self, version: str) -> str:
+    def file_html(self, version: str, summary: list[tuple[str, str]]) -> str:
         """index.html: the same page for a browser (plots one scroll away, nothing to click)."""
         esc = html.escape
-        rows = "".join(
-            f"<tr><th>{esc(cells[0])}</th><td>{esc(cells[1])}</td></tr>"
-            for cells in (
-                line.strip("|").split("|")[:2]
-                for line in self.summary.splitlines()
-                if line.startswith("| **")
-            )
-        ).replace("**", "")
+        rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in summary)
         images = "".join(
             f'<h2>{esc(title)}</h2><img src="{name}.png?v={version}" alt="{esc(title)}">'
             for name, (title, _rows, _fn) in PLOTS.items()
@@ -207,7 +200,7 @@ def update_report(
     texts = {
         "summary": ("summary.md", report.summary + "\n"),
         "report": ("report.md", report.file_markdown()),
-        "html": ("index.html", report.file_html(version)),
+        "html": ("index.html", report.file_html(version, summary_rows(data.totals))),
     }
     for key, (filename, text) in texts.items():
         paths[key] = folder / filename

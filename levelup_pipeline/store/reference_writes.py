@@ -67,14 +67,12 @@ class ReferenceWrites(WriterCore):
                 raws.append({**row, "body_json": _dump(asset), "fetched_at": fetched_at})
         with self._transaction() as con:
             self._insert(con, "raw_ugc_json", raws, _UGC_RAW_COLUMNS, "OR REPLACE")
-            columns = (*t_meta.UGC_ASSET_COLUMNS, "fetched_at")
-            return self._insert(con, "ugc_assets", rows, columns, "OR REPLACE")
+            return self._insert(con, "ugc_assets", rows, tuple(rows[0]), "OR REPLACE")
 
     def write_medal_metadata(self, metadata: dict[str, Any]) -> int:
         rows = t_meta.medal_metadata_rows(metadata)
         with self._transaction() as con:
-            columns = t_meta.MEDAL_METADATA_COLUMNS
-            return self._insert(con, "medal_metadata", rows, columns, "OR REPLACE")
+            return self._insert(con, "medal_metadata", rows, tuple(rows[0]), "OR REPLACE")
 
     def write_profiles(self, users: list[dict[str, Any]], seen_at: datetime | None = None) -> int:
         """Store profile lookups verbatim; returns profiles written."""

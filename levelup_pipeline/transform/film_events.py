@@ -57,13 +57,11 @@ def _xuid_starts(bits: bitarray) -> list[int]:
     out = []
     for marker in bits.search(_MARKER):
         tail = bits[marker - 8 : marker]  # Python slicing, as spnkr's (negative -> empty)
-        if tail != _TAILS[0] and tail != _TAILS[1]:
+        if tail not in _TAILS:
             continue
         start = marker - 8 - _XUID_BITS
-        xuid_bits = bits[start : marker - 8]
-        if len(xuid_bits) < _XUID_BITS:
-            continue
-        if _MIN_XUID < _uintle(xuid_bits) < _MAX_XUID:
+        xuid_bits = bits[start : marker - 8]  # shorter near the start: no xuid there
+        if len(xuid_bits) == _XUID_BITS and _MIN_XUID < _uintle(xuid_bits) < _MAX_XUID:
             out.append(start)
     return out
 

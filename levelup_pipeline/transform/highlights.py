@@ -7,18 +7,6 @@ from typing import Any
 
 from levelup_pipeline.transform._common import as_str
 
-HIGHLIGHT_EVENTS_COLUMNS: tuple[str, ...] = (
-    "match_id",
-    "event_index",
-    "event_type",
-    "time_ms",
-    "xuid",
-    "gamertag",
-    "type_hint",
-    "is_medal",
-    "medal_value",
-    "medal_name",
-)
 EVENT_TYPES = frozenset({"kill", "death", "medal", "mode"})
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -11,11 +11,11 @@ from typing import Any
 from levelup_pipeline.transform._common import (
     as_float,
     as_int,
-    load_json,
     normalize_xuid,
     parse_timestamp,
 )
 from levelup_pipeline.transform.highlights import clean_gamertag, known_event_type, medal_name_of
+from levelup_pipeline.transform.match_stats import parse_json  # stored JSON; None if it is not
 
 Row = dict[str, Any]
 Converted = tuple[Row | None, str | None]
@@ -167,14 +167,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
     return str(value)
-
-
-def parse_json(text: Any) -> Any:
-    """Stored JSON (text or UTF-8 bytes) -> its value; None when it is not JSON."""
-    try:
-        return load_json(text) if isinstance(text, str | bytes) else None
-    except ValueError:
-        return None
 
 
 def _of_match(row: Row, columns: Columns) -> Converted:

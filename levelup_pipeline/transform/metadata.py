@@ -41,26 +41,6 @@ def ugc_refs(stats: dict) -> set[UgcRef]:
     return refs
 
 
-UGC_ASSET_COLUMNS: tuple[str, ...] = (
-    "asset_kind",
-    "asset_id",
-    "version_id",
-    "public_name",
-    "description",
-    "hero_image_url",
-    "thumbnail_image_url",
-    "image_urls",
-)
-MEDAL_METADATA_COLUMNS: tuple[str, ...] = (
-    "name_id",
-    "name",
-    "description",
-    "type",
-    "difficulty",
-    "sprite_index",
-    "sorting_weight",
-    "personal_score",
-)
 # The blob prefix names the kind: .../ugcstorage/<kind>/<asset>/<version>/ (others as named)
 _KINDS = {
     "ugcgamevariant": "ugc_game_variant",
@@ -87,9 +67,7 @@ def infer_asset_kind(asset: dict[str, Any]) -> str | None:
 
 def ugc_asset_row(asset: dict[str, Any], asset_kind: str | None = None) -> dict[str, Any] | None:
     """One ugc_assets row; None without an AssetId. The kind is inferred when not given."""
-    if not isinstance(asset, dict):
-        return None
-    asset_id = as_str(asset.get("AssetId"))
+    asset_id = as_str(asset.get("AssetId")) if isinstance(asset, dict) else None
     if asset_id is None:
         return None
     prefix = as_str(dig(asset, "Files", "Prefix"))
@@ -123,9 +101,7 @@ def medal_metadata_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     difficulties = doc.get("difficulties") if isinstance(doc.get("difficulties"), list) else []
 
     def _pick(values: list[Any], index: int | None) -> str | None:
-        if index is None or not 0 <= index < len(values):
-            return None
-        return as_str(values[index])
+        return as_str(values[index]) if index is not None and 0 <= index < len(values) else None
 
     rows: dict[int, dict[str, Any]] = {}
     medals = doc.get("medals")

@@ -49,16 +49,11 @@ _BY_NAME: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"slayer|fiesta|swat|snipers?", "Slayer"),
     )
 )
-MODE_CATEGORIES: tuple[str, ...] = (
-    *dict.fromkeys(label for _, label in _BY_NAME),
-    "Custom",
-    "Other",
-)
 
 
 def lifecycle_label(lifecycle_mode: int | None) -> str | None:
     """LifecycleMode int -> 'matchmaking' / 'custom' / 'local'; unknown -> None."""
-    return LIFECYCLES.get(lifecycle_mode) if lifecycle_mode is not None else None
+    return LIFECYCLES.get(lifecycle_mode)  # type: ignore[arg-type]
 
 
 def mode_category(
@@ -69,7 +64,7 @@ def mode_category(
     playlist_name: str | None = None,
     gameplay_interaction: int | None = None,
 ) -> str:
-    """One of MODE_CATEGORIES: Custom, then Firefight/VIP, the category, name keywords, Other."""
+    """Custom, then Firefight/VIP, the category, name keywords (_BY_NAME's labels), else Other."""
     names = " ".join(n for n in (variant_name, playlist_name) if isinstance(n, str))
     if lifecycle_mode in (1, 7):
         return "Custom"

@@ -123,9 +123,9 @@ def test_aggregates_equal_recounts_and_checks_pass(pipeline):
         if r.event_log_entry.dagster_event
         and r.event_log_entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    from levelup_pipeline.defs.checks import CHECK_SPECS
+    from levelup_pipeline.definitions import defs
 
-    expected = {spec.name for spec in CHECK_SPECS}
+    expected = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert {e.check_name for e in evaluations} == expected
     assert len(evaluations) == len(expected) and all(e.passed for e in evaluations)
 

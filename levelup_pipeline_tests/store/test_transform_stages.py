@@ -13,15 +13,16 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from levelup_pipeline.defs.table_schemas import COLUMNS
 from levelup_pipeline.store.player_store import PlayerStore
 from levelup_pipeline.store.raw_writes import RawMatch
 from levelup_pipeline.transform import stages
 from levelup_pipeline.transform.film_events import read_highlight_events
-from levelup_pipeline.transform.highlights import HIGHLIGHT_EVENTS_COLUMNS
 from levelup_pipeline_tests.store.conftest import PLAYER_XUID, synthetic_match
 from levelup_pipeline_tests.transform.test_match_stats import _expected_row
 
 START = datetime(2025, 3, 1, 20, 0, tzinfo=UTC)
+EVENT_COLUMNS = [name for name, _type, _text in COLUMNS["highlight_events"]]
 # gamertag as the film holds it -> as stored (cut at NUL, control characters dropped, stripped)
 GAMERTAGS = {
     "Plain Tag": "Plain Tag", " lead": "lead", "trail ": "trail", " padded ": "padded",
@@ -61,7 +62,7 @@ def _row(i: int, **changed: Any) -> tuple[Any, ...]:
         "medal_name": "Killjoy" if i % 3 == 0 else None,
         **changed,
     }
-    return tuple(row[c] for c in HIGHLIGHT_EVENTS_COLUMNS[1:])
+    return tuple(row[c] for c in EVENT_COLUMNS[1:])
 
 
 def _with(field: str, value: Any) -> list[Any]:
@@ -74,7 +75,7 @@ def _rows_with(**changed: Any) -> list[tuple[Any, ...]]:
     return [_row(i, **(changed if i == 5 else {})) for i in range(8)]
 
 
-NULL_ROW = dict.fromkeys(HIGHLIGHT_EVENTS_COLUMNS[2:])
+NULL_ROW = dict.fromkeys(EVENT_COLUMNS[2:])
 # film -> (the events stored, the rows expected in event_index order)
 FILMS: dict[str, tuple[Any, list[tuple[Any, ...]]]] = {
     "plain": ([_event(i) for i in range(2 * len(TAGS))], [_row(i) for i in range(2 * len(TAGS))]),
@@ -140,7 +141,7 @@ def _film_raws() -> list[RawMatch]:
 def _events_by_film(stored: dict) -> dict[str, list[tuple[Any, ...]]]:
     out: dict[str, list[tuple[Any, ...]]] = {name: [] for name in FILMS}
     for row in sorted(stored["highlight_events"], key=lambda r: (r["match_id"], r["event_index"])):
-        out[row["match_id"]].append(tuple(row[c] for c in HIGHLIGHT_EVENTS_COLUMNS[1:]))
+        out[row["match_id"]].append(tuple(row[c] for c in EVENT_COLUMNS[1:]))
     return out
 
 

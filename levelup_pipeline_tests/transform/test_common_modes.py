@@ -95,7 +95,6 @@ def test_scalars_and_dig() -> None:
 )
 def test_mode_category(args, expected) -> None:
     assert modes.mode_category(*args) == expected
-    assert expected in modes.MODE_CATEGORIES
 
 
 def test_pve_interaction_is_firefight() -> None:

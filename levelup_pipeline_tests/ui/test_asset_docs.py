@@ -4,7 +4,7 @@ that match the real database."""
 from __future__ import annotations
 
 from levelup_pipeline.definitions import defs
-from levelup_pipeline.defs.table_schemas import COLUMNS, TABLE_SCHEMAS
+from levelup_pipeline.defs.table_schemas import COLUMNS, column_schema_metadata
 from levelup_pipeline.store.player_store import PlayerStore
 
 STORY_GROUPS = ("ingest", "model", "aggregates", "report")
@@ -46,7 +46,8 @@ def test_every_table_asset_carries_its_column_schema():
     tables = [name for name in specs if name in COLUMNS]
     assert set(tables) == set(COLUMNS), "a table schema has no asset, or the reverse"
     for name in tables:
-        assert specs[name].metadata["dagster/column_schema"] == TABLE_SCHEMAS[name], name
+        expected = column_schema_metadata(name)["dagster/column_schema"]
+        assert specs[name].metadata["dagster/column_schema"] == expected, name
 
 
 def test_story_groups_flow_ingest_model_aggregates_report():

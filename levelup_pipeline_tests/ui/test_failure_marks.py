@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from dagster import AssetCheckKey, AssetKey
 
-from levelup_pipeline.defs.checks import CHECK_SPECS
 from levelup_pipeline.halo.auth import forget_tokens
 
 DOWNSTREAM = ("match_stats", "mv_global_stats", "player_report")
 
 
 def _check_keys() -> list[AssetCheckKey]:
-    return [spec.key for spec in CHECK_SPECS]
+    from levelup_pipeline.definitions import defs
+
+    return list(defs.resolve_asset_graph().asset_check_keys)
 
 
 def painted(pipeline, run_id: str, gamertag: str) -> list[str]:
