@@ -2,6 +2,7 @@
 the automation that follows lineage."""
 
 import os
+from pathlib import Path
 
 from dagster import (
     AssetKey,
@@ -16,6 +17,7 @@ from dagster import (
     sensor,
 )
 
+from levelup_pipeline.defs import run_lock
 from levelup_pipeline.defs.config import (
     RAW_OP,
     ROSTER_NAMES,
@@ -42,10 +44,15 @@ INTERVAL_ENV = "LEVELUP_AUTOMATION_INTERVAL_SECONDS"
     default_status=DefaultSensorStatus.RUNNING,
     description="Registers the players listed in <data>/players.yaml (or .toml) as partitions "
     "and requests their first full_sync (max_matches 1000). Never calls the API: the run "
-    "resolves the XUID.",
+    "resolves the XUID. Also keeps the CLI's list of the registered players current (players "
+    "added in the UI included).",
 )
 def roster_sensor(context: SensorEvaluationContext, store: PlayerStoreResource):
     """New roster players -> partition adds + one first full sync each."""
+    players = registered_players(context.instance)
+    home = Path(context.instance.root_directory)
+    if run_lock.registered_players(home) != players:  # e.g. a player added in the UI
+        run_lock.mirror_players(players, home)
     path = roster_path(store.root())
     if path is None:
         return SkipReason(f"No roster file ({' / '.join(ROSTER_NAMES)}) in {store.root()}.")
@@ -54,7 +61,7 @@ def roster_sensor(context: SensorEvaluationContext, store: PlayerStoreResource):
     except RosterError as exc:
         context.log.warning(str(exc))
         return SkipReason(str(exc))
-    registered = {gamertag_key(g) for g in registered_players(context.instance)}
+    registered = {gamertag_key(g) for g in players}
     new = [e for e in entries if gamertag_key(e.gamertag) not in registered]
     if not new:
         return SkipReason(f"Every player of {path.name} is registered.")

@@ -7,6 +7,7 @@ keys, partitions and metadata), so each tick's decisions are checked without run
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from dagster import (
@@ -21,6 +22,7 @@ from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializa
 from dagster._core.events.log import EventLogEntry
 from dagster._core.test_utils import create_run_for_test, instance_for_test
 
+from levelup_pipeline.defs import run_lock
 from levelup_pipeline.defs.config import RosterError, read_roster
 from levelup_pipeline.defs.partitions import register_player, registered_players
 from levelup_pipeline.defs.resources import PlayerStoreResource
@@ -102,6 +104,21 @@ def test_roster_yaml_registers_new_players_and_requests_one_first_full_sync(tmp_
     instance.add_dynamic_partitions("players", list(add.partition_keys))
     assert isinstance(_tick(roster_sensor, instance, data_dir=tmp_path), SkipReason)
     assert registered_players(instance) == ["Cortana", "Chief117", "Arbiter Prime"]
+
+
+def test_each_tick_mirrors_the_registered_players_for_the_cli(tmp_path, instance):
+    """`levelup sync` without --player reads the mirror: a player added or deleted in the UI
+    reaches it at the next tick, roster file or not."""
+    home = Path(instance.root_directory)
+    register_player(instance, "Cortana")
+    run_lock.mirror_players(["Cortana"], home)
+    instance.add_dynamic_partitions("players", ["Added In UI"])  # the UI's "Add partition"
+    assert run_lock.registered_players(home) == ["Cortana"]
+    assert isinstance(_tick(roster_sensor, instance, data_dir=tmp_path), SkipReason)
+    assert run_lock.registered_players(home) == ["Cortana", "Added In UI"]
+    instance.delete_dynamic_partition("players", "Cortana")
+    _tick(roster_sensor, instance, data_dir=tmp_path)
+    assert run_lock.registered_players(home) == ["Added In UI"]
 
 
 def test_roster_matches_players_case_insensitively(tmp_path, instance):
