@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import sys
 from collections.abc import Mapping, Sequence
@@ -209,7 +210,11 @@ def _config_error(job_name: str, exc: DagsterInvalidConfigError) -> str:
     if not exc.errors:
         return f"Invalid run config for {job_name}: {str(exc).splitlines()[0]}"
     error = exc.errors[0]
-    message = f"Invalid run config for {job_name}: {' '.join(error.message.split())}"
+    text = " ".join(error.message.split("Stack Trace:")[0].split())  # Dagster appends its own
+    unset = re.search(r'environment variable "([^"]+)" which is not set', text)
+    if unset:
+        text = f"it reads the environment variable {unset[1]}, which is not set; set it and retry"
+    message = f"Invalid run config for {job_name}: {text}"
     snap = getattr(error.error_data, "config_type_snap", None)
     values = [v.value for v in (getattr(snap, "enum_values", None) or [])]
     return message + (f"; use one of {', '.join(values)}" if values else "") + "."

@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from levelup_pipeline.cli.main import cli
+from levelup_pipeline.cli.runner import run_job
 from levelup_pipeline.defs.partitions import registered_players
 from levelup_pipeline_tests.faults.helpers import one_line_error
+from levelup_pipeline_tests.harness import sync_config
 
 pytestmark = pytest.mark.faults
 
@@ -115,3 +117,17 @@ def test_bad_run_config_fails_the_run_with_the_valid_values(bed, tags, expected)
     assert not outcome.success
     assert expected in outcome.error and "\n" not in outcome.error, outcome.error
     assert bed.sim.stats()["requests"]["match_history"] == 0
+
+
+def test_an_unset_environment_variable_in_run_config_is_one_sentence(bed, monkeypatch):
+    """A launchpad / `dagster job execute` config naming an unset EnvVar: no Dagster stack."""
+    monkeypatch.delenv("LEVELUP_TEST_UNSET_SECRET", raising=False)
+    config = {
+        "resources": {"halo": {"config": {"client_id": {"env": "LEVELUP_TEST_UNSET_SECRET"}}}},
+        **sync_config("delta_sync"),
+    }
+    outcome = run_job(bed.instance, "delta_sync", bed.gamertag, run_config=config)
+    assert not outcome.success
+    assert "LEVELUP_TEST_UNSET_SECRET, which is not set" in outcome.error, outcome.error
+    assert "\n" not in outcome.error and "Stack Trace" not in outcome.error
+    assert 'File "' not in outcome.error, outcome.error
