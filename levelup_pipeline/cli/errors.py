@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 from collections.abc import Callable
@@ -13,7 +12,12 @@ import duckdb
 
 from levelup_pipeline.halo.errors import HaloApiError
 from levelup_pipeline.ingest.options import InvalidSyncOption
-from levelup_pipeline.store.errors import StoreError, environment_error
+from levelup_pipeline.store.errors import (
+    DISK_FULL_ERRNOS,
+    NOT_WRITABLE_ERRNOS,
+    StoreError,
+    environment_error,
+)
 
 
 class UserError(click.ClickException):
@@ -25,20 +29,18 @@ DEBUG_ENV = "LEVELUP_DEBUG"
 NO_PLAYER = (
     "No player is registered: run 'levelup players add GAMERTAG' first, or pass --player GAMERTAG."
 )
-_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def describe(exc: BaseException) -> str:
     """One sentence for an error: what happened and what to do."""
     if isinstance(exc, OSError) and not isinstance(exc, HaloApiError | StoreError):
         where = f" ({exc.filename})" if exc.filename else ""
-        if exc.errno in _DISK_FULL:
+        if exc.errno in DISK_FULL_ERRNOS:
             return (
                 f"The disk is full{where}: free some space and run the command again "
                 "(what was stored before is kept)."
             )
-        if exc.errno in _NOT_WRITABLE:
+        if exc.errno in NOT_WRITABLE_ERRNOS:
             return (
                 f"LevelUp cannot write{where}: the folder is read-only or not yours; fix its "
                 "permissions or point LEVELUP_DATA_DIR / DAGSTER_HOME at a writable folder."

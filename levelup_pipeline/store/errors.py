@@ -41,8 +41,8 @@ class StoreEnvironmentError(StoreError):
     """A full disk or a read-only folder, not damage: what was stored is intact."""
 
 
-_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+NOT_WRITABLE_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
 _DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "file too large")
 _NOT_WRITABLE_TEXT = ("read-only file system", "permission denied")
 _CORRUPTION_MARKERS = ("corrupt", "checksum", "could not read enough bytes", "io error")
@@ -70,13 +70,13 @@ def environment_error(exc: BaseException, gamertag: str) -> StoreError | None:
         return None
     code = exc.errno if isinstance(exc, OSError) else None
     text = str(exc).lower()
-    if code in _DISK_FULL or any(t in text for t in _DISK_FULL_TEXT):
+    if code in DISK_FULL_ERRNOS or any(t in text for t in _DISK_FULL_TEXT):
         return StoreEnvironmentError(
             f"The disk is full while writing the database of {gamertag}: free some space and "
             "run the command again (the write in progress was rolled back; what was stored "
             "before is intact, no restore is needed)."
         )
-    if code in _NOT_WRITABLE or any(t in text for t in _NOT_WRITABLE_TEXT):
+    if code in NOT_WRITABLE_ERRNOS or any(t in text for t in _NOT_WRITABLE_TEXT):
         where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
         return StoreEnvironmentError(
             f"Cannot write the database of {gamertag}{where}: its folder is read-only or not "
