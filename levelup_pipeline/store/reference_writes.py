@@ -65,12 +65,16 @@ class ReferenceWrites(WriterCore):
             if row is not None:
                 rows.append({**row, "fetched_at": fetched_at})
                 raws.append({**row, "body_json": _dump(asset), "fetched_at": fetched_at})
+        if not rows:  # the columns come from a row
+            return 0
         with self._transaction() as con:
             self._insert(con, "raw_ugc_json", raws, _UGC_RAW_COLUMNS, "OR REPLACE")
             return self._insert(con, "ugc_assets", rows, tuple(rows[0]), "OR REPLACE")
 
     def write_medal_metadata(self, metadata: dict[str, Any]) -> int:
         rows = t_meta.medal_metadata_rows(metadata)
+        if not rows:
+            return 0
         with self._transaction() as con:
             return self._insert(con, "medal_metadata", rows, tuple(rows[0]), "OR REPLACE")
 

@@ -259,6 +259,15 @@ def test_real_captures_end_to_end(store: PlayerStore, load_capture, halo_fixture
         assert counts["raw_ugc_json"] == 4 and counts["ugc_assets"] == 4
 
 
+def test_reference_batches_with_nothing_usable_write_nothing(store: PlayerStore) -> None:
+    """An answer with no usable asset or medal is a no-op, not an error."""
+    with store.writer() as w:
+        assert w.write_ugc_assets([], "maps") == 0
+        assert w.write_ugc_assets([{"PublicName": "no AssetId"}], "maps") == 0
+        assert w.write_medal_metadata({}) == 0
+        assert w.table_counts()["ugc_assets"] == w.table_counts()["medal_metadata"] == 0
+
+
 def test_raw_upsert_keeps_skill_and_film(store: PlayerStore) -> None:
     stats = synthetic_match("m1", T0)
     with store.writer() as w:
