@@ -45,6 +45,7 @@ from levelup_pipeline.halo.retry import (
 from levelup_pipeline.halo.spnkr_light import (
     DISCOVERY_HOST,
     GAMECMS_HOST,
+    MATCH_TYPES,
     PROFILE_HOST,
     SKILL_HOST,
     STATS_HOST,
@@ -52,7 +53,6 @@ from levelup_pipeline.halo.spnkr_light import (
     unwrap_xuid,
     wrap_xuid_or_gamertag,
 )
-from levelup_pipeline.store.settings import MATCH_TYPES
 from levelup_pipeline.transform.film_events import read_highlight_events
 from levelup_pipeline.transform.skill import skill_result_for
 

@@ -14,6 +14,8 @@ SKILL_HOST = "https://skill.svc.halowaypoint.com:443"
 PROFILE_HOST = "https://profile.svc.halowaypoint.com"
 DISCOVERY_HOST = "https://discovery-infiniteugc.svc.halowaypoint.com:443"
 GAMECMS_HOST = "https://gamecms-hacs.svc.halowaypoint.com"
+#: The match history's `type` values (spnkr's `get_match_history(match_type=...)`).
+MATCH_TYPES = ("all", "matchmaking", "custom", "local")
 
 _WRAPPED = re.compile(r"^xuid\((\d{16})\)$")
 

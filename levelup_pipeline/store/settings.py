@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Literal
 
 from levelup_pipeline.atomic_file import write_atomic
+from levelup_pipeline.halo.spnkr_light import MATCH_TYPES
 from levelup_pipeline.store.paths import player_dir
 
 SETTINGS_FILENAME = "settings.json"
 CADENCES = ("daily", "weekly")
-MATCH_TYPES = ("all", "matchmaking", "custom", "local")
 Cadence = Literal["daily", "weekly"]
 
 

@@ -3,8 +3,10 @@ request no longer waits for `import spnkr` (its __init__ builds every pydantic m
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
+import typing
 
 import pytest
 from spnkr import xuid as spnkr_xuid
@@ -47,6 +49,11 @@ def test_hosts_are_spnkrs() -> None:
     assert spnkr_light.PROFILE_HOST == profile._HOST
     assert spnkr_light.DISCOVERY_HOST == discovery_ugc._HOST
     assert spnkr_light.GAMECMS_HOST == gamecms_hacs._HOST
+
+
+def test_match_types_are_spnkrs() -> None:
+    match_type = inspect.signature(stats.StatsService.get_match_history).parameters["match_type"]
+    assert spnkr_light.MATCH_TYPES == typing.get_args(match_type.annotation)
 
 
 @pytest.mark.parametrize("value", PLAYERS)
