@@ -156,7 +156,9 @@ def sync_command(
             continue
         if match_type is not None:  # remembered: later deltas (UI, schedules too) keep it
             save_settings(gamertag, match_type=match_type)
-        player_options = replace(options, match_type=load_settings(gamertag).match_type)
+            player_options = options
+        else:
+            player_options = replace(options, match_type=load_settings(gamertag).match_type)
         error = (
             _precheck_or_run(jobs, gamertag, player_options)
             if precheck
